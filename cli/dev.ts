@@ -1,0 +1,97 @@
+/**
+ * `coffer dev`: the whole broker on one machine, on embedded defaults, initialized and
+ * ready to use. Not for production: the root token is kept in the data directory so a
+ * restart can print it again.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { createApp } from "../shared/app.ts";
+import type { Broker } from "../shared/broker.ts";
+import { initialize, isInitialized } from "../shared/sys/init.ts";
+import { acceptListMethod } from "./list-method.ts";
+import { createLocalBroker } from "./local-broker.ts";
+
+export interface DevOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  inMemory: boolean;
+  rootToken?: string;
+  auditLog?: string;
+}
+
+export interface DevServer {
+  url: string;
+  rootToken: string;
+  broker: Broker;
+  close(): Promise<void>;
+}
+
+/** The root token to print: created on first start, remembered in the data directory after. */
+async function ensureRootToken(broker: Broker, options: DevOptions): Promise<string> {
+  const tokenFile = join(options.dataDir, "root-token");
+  if (!(await isInitialized(broker))) {
+    const { rootToken } = await initialize(broker, { rootToken: options.rootToken });
+    if (!options.inMemory) writeFileSync(tokenFile, rootToken, { mode: 0o600 });
+    return rootToken;
+  }
+  if (options.rootToken) {
+    if (!(await broker.tokens.lookup(options.rootToken))) {
+      await broker.tokens.create({
+        policies: ["root"],
+        displayName: "root",
+        path: "auth/token/root",
+        ttl: 0,
+        token: options.rootToken,
+      });
+    }
+    return options.rootToken;
+  }
+  if (existsSync(tokenFile)) return readFileSync(tokenFile, "utf8").trim();
+  throw new Error(`${options.dataDir} is initialized but holds no root token: pass --root-token to create one`);
+}
+
+export async function startDevServer(options: DevOptions): Promise<DevServer> {
+  const broker = await createLocalBroker(options);
+  const rootToken = await ensureRootToken(broker, options);
+  const app = createApp(broker);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
+    started.once("error", reject);
+  });
+  acceptListMethod(server as Server, app.fetch, `${options.host}:${options.port}`);
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    url: `http://${options.host}:${port}`,
+    rootToken,
+    broker,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await broker.store.close();
+    },
+  };
+}
+
+export function banner(server: DevServer, options: DevOptions): string {
+  const storage = options.inMemory ? "in memory (gone when this process stops)" : `${options.dataDir}/coffer.db`;
+  return [
+    "",
+    `Coffer dev server listening on ${server.url}`,
+    `  storage:    SQLite, ${storage}`,
+    `  root key:   ${options.inMemory ? "in memory" : `${options.dataDir}/root.key`} (local key provider)`,
+    `  root token: ${server.rootToken}`,
+    "",
+    "Development mode: do not use it for real secrets. Try it:",
+    "",
+    `  export VAULT_ADDR=${server.url}`,
+    `  export VAULT_TOKEN=${server.rootToken}`,
+    `  curl -s -H "X-Vault-Token: $VAULT_TOKEN" -X POST -d '{"data":{"password":"s3cr3t"}}' $VAULT_ADDR/v1/secret/data/app/db`,
+    `  curl -s -H "X-Vault-Token: $VAULT_TOKEN" $VAULT_ADDR/v1/secret/data/app/db`,
+    "",
+    "Press Ctrl-C to stop.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,83 @@
+/**
+ * The `coffer` command.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { createAwsBroker, awsConfigFromEnv } from "../functions/aws-broker.ts";
+import type { Broker } from "../shared/broker.ts";
+import { isCofferError } from "../shared/errors.ts";
+import { initialize } from "../shared/sys/init.ts";
+import { VERSION } from "../shared/version.ts";
+import { banner, startDevServer } from "./dev.ts";
+import { createLocalBroker } from "./local-broker.ts";
+
+function port(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) {
+    throw new InvalidArgumentError("expected a port number from 0 to 65535");
+  }
+  return number;
+}
+
+const program = new Command()
+  .name("coffer")
+  .description("Coffer: a serverless secrets broker that speaks the Vault HTTP API")
+  .version(VERSION);
+
+program
+  .command("dev")
+  .description("run the whole broker locally on embedded defaults (SQLite and a local root key)")
+  .option("--port <port>", "port to listen on", port, 8200)
+  .option("--host <host>", "address to listen on", "127.0.0.1")
+  .option("--data-dir <dir>", "where the database, root key and audit log live", ".coffer")
+  .option("--in-memory", "keep nothing on disk", false)
+  .option("--root-token <token>", "use this value as the root token")
+  .option("--audit-log <file>", "audit log file (default: <data-dir>/audit.log)")
+  .action(async (options) => {
+    const devOptions = { ...options, inMemory: Boolean(options.inMemory) };
+    const server = await startDevServer(devOptions);
+    process.stdout.write(banner(server, devOptions));
+    const stop = async (signal: string) => {
+      process.stdout.write(`\n${signal}: stopping\n`);
+      await server.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", () => void stop("SIGINT"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+  });
+
+const operator = program.command("operator").description("operator commands that act on the store directly");
+
+operator
+  .command("init")
+  .description("create the first root token, once; it is printed here and never again")
+  .option("--store <kind>", "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)", "sqlite")
+  .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
+  .action(async (options: { store: string; dataDir: string }) => {
+    let broker: Broker;
+    if (options.store === "sqlite") broker = await createLocalBroker({ dataDir: options.dataDir });
+    else if (options.store === "dynamodb") broker = await createAwsBroker(awsConfigFromEnv());
+    else throw new InvalidArgumentError(`unknown store "${options.store}": use sqlite or dynamodb`);
+    try {
+      const { rootToken, accessor } = await initialize(broker);
+      process.stdout.write(
+        [
+          `Root token: ${rootToken}`,
+          `Accessor:   ${accessor}`,
+          "",
+          "This is the only time the root token is shown. Store it safely, use it to set up",
+          "auth methods and policies, then revoke it.",
+          "",
+        ].join("\n"),
+      );
+    } finally {
+      await broker.store.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const message = isCofferError(error) || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`Error: ${message}\n`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,11 @@
+/**
+ * The API function: the broker's HTTP app behind a Lambda Function URL or API Gateway.
+ * The broker is built once per execution environment and reused by every invocation.
+ */
+import { handle } from "hono/aws-lambda";
+import { createApp } from "../shared/app.ts";
+import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
+
+const app = createApp(await createAwsBroker(awsConfigFromEnv()));
+
+export const handler = handle(app);

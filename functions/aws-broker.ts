@@ -1,0 +1,47 @@
+/**
+ * The broker as deployed: DynamoDB for storage, KMS as the root of the key hierarchy,
+ * audit records to CloudWatch Logs. Shared by the Lambda entry points and the CLI's
+ * operator commands, which act on the same table and key.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { consoleAuditWriter } from "../shared/audit/audit-log.ts";
+import { type Broker, createBroker } from "../shared/broker.ts";
+import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
+import { ENGINES } from "../shared/engines/registry.ts";
+import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
+
+export interface AwsBrokerConfig {
+  tableName: string;
+  kmsKeyId: string;
+  region?: string;
+  /** An endpoint override for emulators (moto) or private endpoints. */
+  endpoint?: string;
+  clusterName?: string;
+}
+
+/** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
+export function awsConfigFromEnv(env: Record<string, string | undefined> = process.env): AwsBrokerConfig {
+  const missing = ["COFFER_TABLE", "COFFER_KMS_KEY_ID"].filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(", ")}`);
+  return {
+    tableName: env.COFFER_TABLE as string,
+    kmsKeyId: env.COFFER_KMS_KEY_ID as string,
+    region: env.COFFER_REGION ?? env.AWS_REGION,
+    endpoint: env.COFFER_AWS_ENDPOINT || undefined,
+    clusterName: env.COFFER_CLUSTER_NAME || undefined,
+  };
+}
+
+export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
+  const clientConfig = { region: config.region, endpoint: config.endpoint, maxAttempts: 3 };
+  const store = createDynamoDbStore({ client: new DynamoDBClient(clientConfig), tableName: config.tableName });
+  return createBroker({
+    store,
+    storage: "dynamodb",
+    keyProvider: createKmsKeyProvider({ client: new KMSClient(clientConfig), keyId: config.kmsKeyId }),
+    engines: ENGINES,
+    auditWriters: [consoleAuditWriter],
+    clusterName: config.clusterName,
+  });
+}

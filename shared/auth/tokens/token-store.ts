@@ -1,0 +1,214 @@
+/**
+ * Broker tokens. A token is 256 random bits shown to its holder once; the store keeps only
+ * its HMAC (keyed from the keyring), so a copy of the table yields no usable token.
+ *
+ * Each process caches looked-up tokens for at most TOKEN_CACHE_MS: a token revoked in
+ * one Lambda instance is refused by every other within that bound (and at once by the
+ * instance that revoked it). Expiry is checked on every use, cached or not.
+ */
+import { toBase64Url } from "../../crypto/encoding.ts";
+import { CofferError } from "../../errors.ts";
+import type { Item, ItemStore, WriteOp } from "../../store/item-store.ts";
+import { TTL_ATTRIBUTE } from "../../store/ttl.ts";
+
+export const TOKEN_CACHE_MS = 5_000;
+const TOKEN_CACHE_MAX_ENTRIES = 10_000;
+const TOKEN_PREFIX = "cof.";
+/** Records stay findable this long after expiry (clear errors), then TTL housekeeping takes them. */
+const RETENTION_AFTER_EXPIRY_S = 86_400;
+
+export interface TokenRecord {
+  /** The HMAC of the token: its storage key, never shown to anyone. */
+  hmac: string;
+  /** A public handle to the token (lookup and revoke without holding it), as in Vault. */
+  accessor: string;
+  policies: string[];
+  displayName: string;
+  meta: Record<string, string>;
+  /** Where the token came from: "auth/token/root", "auth/kubernetes/login", ... */
+  path: string;
+  /** Epoch milliseconds. */
+  issuedAt: number;
+  /** Epoch milliseconds; null for tokens that never expire (root). */
+  expiresAt: number | null;
+  /** Renewals never push expiry past this (epoch ms); null when unbounded. */
+  maxExpiresAt: number | null;
+  /** The TTL the token was created with, in seconds (0 when it never expires). */
+  creationTtl: number;
+  renewable: boolean;
+  /** The identity behind the token (empty for tokens not tied to one). */
+  entityId: string;
+}
+
+export interface CreateTokenInput {
+  policies: string[];
+  displayName: string;
+  path: string;
+  meta?: Record<string, string>;
+  /** Seconds; 0 = never expires (root tokens only). */
+  ttl: number;
+  /** Seconds; 0 = no cap beyond ttl renewals. */
+  maxTtl?: number;
+  renewable?: boolean;
+  entityId?: string;
+  /** A caller-chosen token value, for `coffer dev --root-token` only. */
+  token?: string;
+}
+
+export interface TokenStore {
+  /** `alsoWrite` joins the token's own atomic write: both land or neither does. */
+  create(input: CreateTokenInput, alsoWrite?: readonly WriteOp[]): Promise<{ token: string; record: TokenRecord }>;
+  /** The live record for a token, or undefined when it is unknown, revoked or expired. */
+  lookup(token: string): Promise<TokenRecord | undefined>;
+  lookupByAccessor(accessor: string): Promise<TokenRecord | undefined>;
+  revoke(record: TokenRecord): Promise<void>;
+  /** Sets expiry to now + increment (seconds), capped by maxExpiresAt. */
+  renew(record: TokenRecord, incrementSeconds: number): Promise<TokenRecord>;
+}
+
+export interface TokenStoreOptions {
+  store: ItemStore;
+  /** HMAC of a token value, hex. */
+  hash: (token: string) => Promise<string>;
+  now?: () => number;
+}
+
+const tokenKey = (hmac: string) => ({ pk: `token/${hmac}`, sk: "token" });
+const accessorKey = (accessor: string) => ({ pk: `accessor/${accessor}`, sk: "accessor" });
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+function toItem(record: TokenRecord): Item {
+  const retainUntil = record.expiresAt === null ? null : Math.ceil(record.expiresAt / 1000) + RETENTION_AFTER_EXPIRY_S;
+  return {
+    ...tokenKey(record.hmac),
+    accessor: record.accessor,
+    policies: record.policies,
+    display_name: record.displayName,
+    meta: record.meta,
+    path: record.path,
+    issued_at: record.issuedAt,
+    expires_at_ms: record.expiresAt,
+    max_expires_at_ms: record.maxExpiresAt,
+    creation_ttl: record.creationTtl,
+    renewable: record.renewable,
+    entity_id: record.entityId,
+    ...(retainUntil === null ? {} : { [TTL_ATTRIBUTE]: retainUntil }),
+  };
+}
+
+function fromItem(item: Item): TokenRecord {
+  return {
+    hmac: item.pk.slice("token/".length),
+    accessor: String(item.accessor),
+    policies: (item.policies as string[]) ?? [],
+    displayName: String(item.display_name ?? ""),
+    meta: (item.meta as Record<string, string>) ?? {},
+    path: String(item.path ?? ""),
+    issuedAt: Number(item.issued_at),
+    expiresAt: item.expires_at_ms === null ? null : Number(item.expires_at_ms),
+    maxExpiresAt: item.max_expires_at_ms === null ? null : Number(item.max_expires_at_ms),
+    creationTtl: Number(item.creation_ttl ?? 0),
+    renewable: item.renewable === true,
+    entityId: String(item.entity_id ?? ""),
+  };
+}
+
+export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOptions): TokenStore {
+  const cache = new Map<string, { record: TokenRecord; cachedAt: number }>();
+
+  const live = (record: TokenRecord | undefined) =>
+    record && (record.expiresAt === null || record.expiresAt > now()) ? record : undefined;
+
+  function remember(record: TokenRecord) {
+    if (cache.size >= TOKEN_CACHE_MAX_ENTRIES) cache.clear();
+    cache.set(record.hmac, { record, cachedAt: now() });
+  }
+
+  async function fetchByHmac(hmac: string): Promise<TokenRecord | undefined> {
+    const cached = cache.get(hmac);
+    if (cached && now() - cached.cachedAt < TOKEN_CACHE_MS) return cached.record;
+    const item = await store.get(tokenKey(hmac));
+    if (!item) {
+      cache.delete(hmac);
+      return undefined;
+    }
+    const record = fromItem(item);
+    remember(record);
+    return record;
+  }
+
+  return {
+    async create(input, alsoWrite = []) {
+      const token = input.token ?? generateToken();
+      const issuedAt = now();
+      const record: TokenRecord = {
+        hmac: await hash(token),
+        accessor: toBase64Url(crypto.getRandomValues(new Uint8Array(18))),
+        policies: [...new Set(input.policies)].sort(),
+        displayName: input.displayName,
+        meta: input.meta ?? {},
+        path: input.path,
+        issuedAt,
+        expiresAt: input.ttl > 0 ? issuedAt + input.ttl * 1000 : null,
+        maxExpiresAt: input.maxTtl ? issuedAt + input.maxTtl * 1000 : null,
+        creationTtl: input.ttl,
+        renewable: input.renewable ?? input.ttl > 0,
+        entityId: input.entityId ?? "",
+      };
+      await store.write([
+        { op: "put", item: toItem(record), condition: { exists: false } },
+        {
+          op: "put",
+          item: { ...accessorKey(record.accessor), token_hmac: record.hmac },
+          condition: { exists: false },
+        },
+        ...alsoWrite,
+      ]);
+      return { token, record };
+    },
+
+    async lookup(token) {
+      if (token.length === 0 || token.length > 512) return undefined;
+      return live(await fetchByHmac(await hash(token)));
+    },
+
+    async lookupByAccessor(accessor) {
+      if (accessor.length === 0 || accessor.length > 128) return undefined;
+      const pointer = await store.get(accessorKey(accessor));
+      if (!pointer) return undefined;
+      return live(await fetchByHmac(String(pointer.token_hmac)));
+    },
+
+    async revoke(record) {
+      cache.delete(record.hmac);
+      await store.write([
+        { op: "delete", key: tokenKey(record.hmac) },
+        { op: "delete", key: accessorKey(record.accessor) },
+      ]);
+    },
+
+    async renew(record, incrementSeconds) {
+      if (!record.renewable || record.expiresAt === null) {
+        throw new CofferError("ERR_INVALID_REQUEST", "token is not renewable");
+      }
+      let expiresAt = now() + incrementSeconds * 1000;
+      if (record.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, record.maxExpiresAt);
+      const renewed = { ...record, expiresAt };
+      try {
+        await store.write([
+          { op: "put", item: toItem(renewed), condition: { attribute: "accessor", equals: record.accessor } },
+        ]);
+      } catch (error) {
+        if (error instanceof CofferError && error.code === "ERR_CONDITION_FAILED") {
+          throw new CofferError("ERR_PERMISSION_DENIED", "permission denied");
+        }
+        throw error;
+      }
+      remember(renewed);
+      return renewed;
+    },
+  };
+}

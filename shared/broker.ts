@@ -1,0 +1,82 @@
+/**
+ * The broker: every dependency the core needs, built once per process by an edge
+ * (functions/ or cli/) that picks the adapters. The core never reads configuration itself.
+ */
+import { type AuditLog, type AuditWriter, createAuditLog } from "./audit/audit-log.ts";
+import { createTokenStore, type TokenStore } from "./auth/tokens/token-store.ts";
+import { deriveHmacKey, hmacHex } from "./crypto/hmac.ts";
+import type { KeyProvider } from "./crypto/key-provider.ts";
+import { type Keyring, openKeyring } from "./crypto/keyring.ts";
+import type { EngineFactory } from "./engines/engine.ts";
+import { createMountTable, type MountTable } from "./mounts/mount-table.ts";
+import { type PolicyStore, rootOnlyPolicies } from "./policy/acl.ts";
+import type { ItemStore } from "./store/item-store.ts";
+import { VERSION } from "./version.ts";
+
+/** Loads an engine's code on first use, so a cold start pays only for the engines it serves. */
+export type EngineLoader = () => Promise<EngineFactory>;
+
+export interface BrokerInfo {
+  version: string;
+  /** "dynamodb" or "sqlite". */
+  storage: string;
+  /** The key provider's kind: "kms" or "local". */
+  keyProvider: string;
+  clusterName: string;
+}
+
+export interface Broker {
+  store: ItemStore;
+  keyring: Keyring;
+  tokens: TokenStore;
+  mounts: MountTable;
+  policies: PolicyStore;
+  audit: AuditLog;
+  engines: Readonly<Record<string, EngineLoader>>;
+  now: () => number;
+  info: BrokerInfo;
+}
+
+export interface BrokerOptions {
+  store: ItemStore;
+  storage: string;
+  keyProvider: KeyProvider;
+  engines: Readonly<Record<string, EngineLoader>>;
+  auditWriters: readonly AuditWriter[];
+  policies?: PolicyStore;
+  clusterName?: string;
+  now?: () => number;
+}
+
+/** An HMAC function whose key is derived on first use, so building a broker costs no KMS call. */
+function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
+  let key: Promise<CryptoKey> | undefined;
+  return async (value) => {
+    key ??= deriveHmacKey(keyring, label).catch((error) => {
+      key = undefined;
+      throw error;
+    });
+    return hmacHex(await key, value);
+  };
+}
+
+export async function createBroker(options: BrokerOptions): Promise<Broker> {
+  const now = options.now ?? Date.now;
+  const keyring = await openKeyring(options.store, options.keyProvider, { now });
+  return {
+    store: options.store,
+    keyring,
+    tokens: createTokenStore({ store: options.store, hash: lazyHmac(keyring, "token"), now }),
+    mounts: createMountTable(options.store, now),
+    policies: options.policies ?? rootOnlyPolicies,
+    audit: createAuditLog({ writers: options.auditWriters, hmac: lazyHmac(keyring, "audit"), now }),
+    engines: options.engines,
+    now,
+    info: {
+      version: VERSION,
+      storage: options.storage,
+      keyProvider: options.keyProvider.kind,
+      clusterName: options.clusterName ?? "coffer",
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * The mount table: which engine serves which path prefix. Secret engines live at paths
+ * like "secret/", auth methods at "auth/<name>/". Entries are items under pk "mount";
+ * the built-in sys/ and auth/token/ are not stored.
+ *
+ * Each process caches the table for at most MOUNT_CACHE_MS, so a mount enabled or
+ * disabled through one Lambda instance is seen by all others within that bound.
+ */
+import { CofferError, invalidRequest } from "../errors.ts";
+import type { Item, ItemStore } from "../store/item-store.ts";
+
+export const MOUNT_CACHE_MS = 5_000;
+
+export interface MountConfig {
+  default_lease_ttl: number;
+  max_lease_ttl: number;
+}
+
+export interface Mount {
+  /** With a trailing slash: "secret/", "auth/kubernetes/". */
+  path: string;
+  type: string;
+  description: string;
+  accessor: string;
+  /** Distinguishes a mount from an earlier one at the same path: data is keyed by it. */
+  uuid: string;
+  options: Record<string, string>;
+  config: MountConfig;
+  builtin: boolean;
+}
+
+const PARTITION = "mount";
+
+const BUILTIN_MOUNTS: readonly Mount[] = [
+  {
+    path: "sys/",
+    type: "system",
+    description: "system endpoints used for control, policy and debugging",
+    accessor: "system_coffer",
+    uuid: "system",
+    options: {},
+    config: { default_lease_ttl: 0, max_lease_ttl: 0 },
+    builtin: true,
+  },
+  {
+    path: "auth/token/",
+    type: "token",
+    description: "token based credentials",
+    accessor: "auth_token_coffer",
+    uuid: "token",
+    options: {},
+    config: { default_lease_ttl: 0, max_lease_ttl: 0 },
+    builtin: true,
+  },
+];
+
+/** Prefixes no mount may take or sit inside, besides the built-in mounts themselves. */
+const RESERVED_PREFIXES = ["sys/", "auth/token/", "identity/", "cubbyhole/"];
+
+export interface EnableMountInput {
+  path: string;
+  type: string;
+  description?: string;
+  options?: Record<string, string>;
+  config?: Partial<MountConfig>;
+}
+
+export interface MountTable {
+  list(): Promise<Mount[]>;
+  /** The mount with the longest path that prefixes `path`, and the rest of the path. */
+  resolve(path: string): Promise<{ mount: Mount; rest: string } | undefined>;
+  enable(input: EnableMountInput): Promise<Mount>;
+  /**
+   * Removes the entry and returns it (the caller purges the engine's data), or undefined
+   * when nothing was mounted there: like Vault, disabling is idempotent.
+   */
+  disable(path: string): Promise<Mount | undefined>;
+}
+
+/** "secret" and "/secret/" both become "secret/". */
+export function normalizeMountPath(path: string): string {
+  const trimmed = path.replace(/^\/+|\/+$/g, "");
+  if (trimmed === "") throw invalidRequest("mount path must not be empty");
+  if (!/^[A-Za-z0-9_.\-]+(\/[A-Za-z0-9_.\-]+)*$/.test(trimmed)) {
+    throw invalidRequest(`invalid mount path "${trimmed}": use letters, digits, "-", "_", "." and "/"`);
+  }
+  return `${trimmed}/`;
+}
+
+function fromItem(item: Item): Mount {
+  return {
+    path: item.sk,
+    type: String(item.type),
+    description: String(item.description ?? ""),
+    accessor: String(item.accessor),
+    uuid: String(item.uuid),
+    options: (item.options ?? {}) as Record<string, string>,
+    config: (item.config ?? { default_lease_ttl: 0, max_lease_ttl: 0 }) as unknown as MountConfig,
+    builtin: false,
+  };
+}
+
+function randomHex(bytes: number): string {
+  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(buffer, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function createMountTable(store: ItemStore, now: () => number = Date.now): MountTable {
+  let cache: { mounts: Mount[]; loadedAt: number } | undefined;
+
+  async function load(): Promise<Mount[]> {
+    if (cache && now() - cache.loadedAt < MOUNT_CACHE_MS) return cache.mounts;
+    const mounts: Mount[] = [...BUILTIN_MOUNTS];
+    let cursor: string | undefined;
+    do {
+      const page = await store.query({ pk: PARTITION, cursor });
+      mounts.push(...page.items.map(fromItem));
+      cursor = page.cursor;
+    } while (cursor);
+    // Longest first, so resolve() takes the most specific mount.
+    mounts.sort((a, b) => b.path.length - a.path.length);
+    cache = { mounts, loadedAt: now() };
+    return mounts;
+  }
+
+  return {
+    async list() {
+      return [...(await load())].sort((a, b) => a.path.localeCompare(b.path));
+    },
+
+    async resolve(path) {
+      const withSlash = path.endsWith("/") ? path : `${path}/`;
+      for (const mount of await load()) {
+        if (withSlash.startsWith(mount.path)) return { mount, rest: path.slice(mount.path.length) };
+      }
+      return undefined;
+    },
+
+    async enable(input) {
+      const path = normalizeMountPath(input.path);
+      const isAuth = path.startsWith("auth/");
+      if (isAuth && path.split("/").length < 3) throw invalidRequest("auth mount path must be auth/<name>");
+      for (const reserved of RESERVED_PREFIXES) {
+        if (path.startsWith(reserved) || reserved.startsWith(path)) {
+          throw invalidRequest(`cannot mount at "${path}": "${reserved}" is reserved`);
+        }
+      }
+      cache = undefined;
+      for (const existing of await load()) {
+        if (path.startsWith(existing.path) || existing.path.startsWith(path)) {
+          throw invalidRequest(`path is already in use at ${existing.path}`);
+        }
+      }
+      const uuid = crypto.randomUUID();
+      const accessorKind = isAuth ? "auth" : "";
+      const accessor = `${accessorKind ? `${accessorKind}_` : ""}${input.type}_${randomHex(4)}`;
+      const mount: Mount = {
+        path,
+        type: input.type,
+        description: input.description ?? "",
+        accessor,
+        uuid,
+        options: input.options ?? {},
+        config: {
+          default_lease_ttl: input.config?.default_lease_ttl ?? 0,
+          max_lease_ttl: input.config?.max_lease_ttl ?? 0,
+        },
+        builtin: false,
+      };
+      try {
+        await store.write([
+          {
+            op: "put",
+            item: {
+              pk: PARTITION,
+              sk: path,
+              type: mount.type,
+              description: mount.description,
+              accessor,
+              uuid,
+              options: mount.options,
+              config: { ...mount.config },
+              created_at: new Date(now()).toISOString(),
+            },
+            condition: { exists: false },
+          },
+        ]);
+      } catch (error) {
+        if (error instanceof CofferError && error.code === "ERR_CONDITION_FAILED") {
+          throw invalidRequest(`path is already in use at ${path}`);
+        }
+        throw error;
+      }
+      cache = undefined;
+      return mount;
+    },
+
+    async disable(input) {
+      const path = normalizeMountPath(input);
+      if (BUILTIN_MOUNTS.some((m) => m.path === path)) throw invalidRequest(`cannot disable ${path}`);
+      const item = await store.get({ pk: PARTITION, sk: path });
+      if (!item) return undefined;
+      try {
+        await store.write([
+          { op: "delete", key: { pk: PARTITION, sk: path }, condition: { attribute: "uuid", equals: String(item.uuid) } },
+        ]);
+      } catch (error) {
+        if (!(error instanceof CofferError && error.code === "ERR_CONDITION_FAILED")) throw error;
+      }
+      cache = undefined;
+      return fromItem(item);
+    },
+  };
+}

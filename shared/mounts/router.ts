@@ -1,0 +1,126 @@
+/**
+ * From a logical request to an engine's answer: find the mount, the route and the
+ * operation, authenticate, check policy on the full path, then call the handler.
+ * Every refusal is a CofferError; the HTTP edge turns it into a status.
+ */
+import type { TokenRecord } from "../auth/tokens/token-store.ts";
+import type { Broker } from "../broker.ts";
+import type { Engine, EngineRequest, EngineResponse, Handler, JsonObject, Operation, Route } from "../engines/engine.ts";
+import { CofferError, permissionDenied } from "../errors.ts";
+import type { Capability } from "../policy/acl.ts";
+import type { Mount } from "./mount-table.ts";
+
+export interface LogicalRequest {
+  id: string;
+  /** "update" for POST and PUT: the router decides between create and update. */
+  operation: Operation;
+  /** The full path below /v1/, without leading or trailing slashes. */
+  path: string;
+  data: JsonObject;
+  query: URLSearchParams;
+  contentType: string;
+  clientToken?: string;
+}
+
+/** What the router learned on the way, for the audit record, whatever the outcome. */
+export interface RouteTrace {
+  mount?: Mount;
+  token?: TokenRecord;
+  /** The operation as authorized: "create" or "update" for writes. */
+  operation?: Operation;
+}
+
+export interface Router {
+  handle(request: LogicalRequest, trace: RouteTrace): Promise<EngineResponse>;
+}
+
+function findRoute(engine: Engine, path: string): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of engine.routes) {
+    const match = route.pattern.exec(path);
+    if (match) return { route, params: { ...match.groups } };
+  }
+  return undefined;
+}
+
+function handlerFor(route: Route, operation: Operation): Handler | undefined {
+  const handlers = route.operations;
+  // Most writes behave the same whether the target exists or not.
+  if (operation === "create") return handlers.create ?? handlers.update;
+  return handlers[operation];
+}
+
+export function createRouter(broker: Broker): Router {
+  const engines = new Map<string, Promise<Engine>>();
+
+  function engineFor(mount: Mount): Promise<Engine> {
+    let engine = engines.get(mount.uuid);
+    if (!engine) {
+      const load = broker.engines[mount.type];
+      if (!load) return Promise.reject(new CofferError("ERR_INTERNAL", `no engine for mount type ${mount.type}`));
+      engine = load().then((factory) => factory(mount, broker));
+      engine.catch(() => engines.delete(mount.uuid));
+      engines.set(mount.uuid, engine);
+    }
+    return engine;
+  }
+
+  async function authenticate(request: LogicalRequest, trace: RouteTrace): Promise<TokenRecord> {
+    const token = request.clientToken ? await broker.tokens.lookup(request.clientToken) : undefined;
+    if (!token) throw permissionDenied();
+    trace.token = token;
+    return token;
+  }
+
+  /** The operation the policy allowed: POST/PUT become "create" or "update" here. */
+  async function authorize(route: Route, request: EngineRequest, fullPath: string, token: TokenRecord) {
+    const acl = await broker.policies.acl(token.policies, {
+      aliases: token.entityId ? { [token.meta.mount_accessor ?? ""]: token.meta } : {},
+    });
+    const granted = acl.capabilities(fullPath);
+    const has = (capability: Capability) => granted.has(capability);
+    if (has("deny") || (route.sudo && !has("sudo"))) throw permissionDenied();
+
+    let operation = request.operation;
+    if (operation === "update" && route.exists) {
+      if (has("create") && has("update")) return operation;
+      operation = (await route.exists(request)) ? "update" : "create";
+    }
+    if (!has(operation)) throw permissionDenied();
+    return operation;
+  }
+
+  return {
+    async handle(request, trace) {
+      const resolved = await broker.mounts.resolve(request.path);
+      if (resolved) trace.mount = resolved.mount;
+      const found = resolved && findRoute(await engineFor(resolved.mount), resolved.rest);
+      // Callers without a valid token learn nothing about which mounts or paths exist.
+      const token = found?.route.unauthenticated ? undefined : await authenticate(request, trace);
+      if (!resolved) {
+        throw new CofferError("ERR_NOT_FOUND", `no handler for route "${request.path}". route entry not found.`);
+      }
+      if (!found) throw new CofferError("ERR_NOT_FOUND", "unsupported path");
+      const { route, params } = found;
+      if (!handlerFor(route, request.operation)) {
+        throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
+      }
+      const engineRequest: EngineRequest = {
+        id: request.id,
+        operation: request.operation,
+        path: resolved.rest,
+        params,
+        data: request.data,
+        query: request.query,
+        contentType: request.contentType,
+        mount: resolved.mount,
+        token,
+        clientToken: request.clientToken,
+      };
+      if (token) engineRequest.operation = await authorize(route, engineRequest, request.path, token);
+      trace.operation = engineRequest.operation;
+      const handler = handlerFor(route, engineRequest.operation);
+      if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
+      return handler(engineRequest);
+    },
+  };
+}

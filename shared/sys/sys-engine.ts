@@ -1,0 +1,202 @@
+/**
+ * The built-in system backend at sys/: health and seal status in Vault's shapes (clients
+ * and `vault status` probe them), and the mount table.
+ */
+import type { Broker } from "../broker.ts";
+import type { Engine, EngineFactory, JsonObject } from "../engines/engine.ts";
+import { invalidRequest } from "../errors.ts";
+import {
+  optionalDuration,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  rejectUnknownFields,
+  requiredString,
+} from "../http/fields.ts";
+import type { Mount } from "../mounts/mount-table.ts";
+import { isInitialized } from "./init.ts";
+
+/** Mount types that are built in and cannot be enabled through sys/mounts. */
+const BUILTIN_TYPES = new Set(["system", "token"]);
+
+export function describeMount(mount: Mount, version: string): JsonObject {
+  return {
+    type: mount.type,
+    description: mount.description,
+    accessor: mount.accessor,
+    uuid: mount.uuid,
+    config: { default_lease_ttl: mount.config.default_lease_ttl, max_lease_ttl: mount.config.max_lease_ttl, force_no_cache: false },
+    options: Object.keys(mount.options).length > 0 ? mount.options : null,
+    local: false,
+    seal_wrap: false,
+    external_entropy_access: false,
+    plugin_version: "",
+    running_plugin_version: `v${version}+builtin.coffer`,
+    running_sha256: "",
+  };
+}
+
+/** Vault's "kv-v2" is "kv" with options.version "2". */
+function normalizeType(type: string, options: Record<string, string>): { type: string; options: Record<string, string> } {
+  if (type === "kv-v2") return { type: "kv", options: { ...options, version: "2" } };
+  if (type === "kv") return { type, options: { ...options, version: options.version ?? "1" } };
+  return { type, options };
+}
+
+function stringMap(value: JsonObject | undefined, name: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, inner] of Object.entries(value ?? {})) {
+    if (typeof inner !== "string" && typeof inner !== "number") {
+      throw invalidRequest(`invalid value for "${name}.${key}": expected a string`);
+    }
+    result[key] = String(inner);
+  }
+  return result;
+}
+
+async function purgeMount(broker: Broker, mount: Mount): Promise<void> {
+  const load = broker.engines[mount.type];
+  if (!load) return;
+  const engine = (await load())(mount, broker);
+  await engine.purge?.();
+}
+
+export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
+  let initialized = false;
+  const initializedNow = async () => {
+    // Once true it stays true: skip the store read on every health probe afterwards.
+    initialized ||= await isInitialized(broker);
+    return initialized;
+  };
+
+  const sealStatus = async (): Promise<JsonObject> => ({
+    type: broker.info.keyProvider === "kms" ? "awskms" : "shamir",
+    initialized: await initializedNow(),
+    sealed: false,
+    t: 1,
+    n: 1,
+    progress: 0,
+    nonce: "",
+    version: broker.info.version,
+    build_date: "",
+    migration: false,
+    cluster_name: broker.info.clusterName,
+    cluster_id: broker.info.clusterName,
+    recovery_seal: broker.info.keyProvider === "kms",
+    storage_type: broker.info.storage,
+  });
+
+  return {
+    routes: [
+      {
+        pattern: /^health$/,
+        unauthenticated: true,
+        operations: {
+          read: async (request) => {
+            const ready = await initializedNow();
+            const code = (name: string, fallback: number) =>
+              optionalInteger(request.data, name, { min: 100, max: 599 }) ?? fallback;
+            return {
+              status: ready ? code("activecode", 200) : code("uninitcode", 501),
+              raw: {
+                initialized: ready,
+                sealed: false,
+                standby: false,
+                performance_standby: false,
+                replication_performance_mode: "disabled",
+                replication_dr_mode: "disabled",
+                server_time_utc: Math.floor(broker.now() / 1000),
+                version: broker.info.version,
+                cluster_name: broker.info.clusterName,
+                cluster_id: broker.info.clusterName,
+              },
+            };
+          },
+        },
+      },
+      {
+        pattern: /^seal-status$/,
+        unauthenticated: true,
+        operations: { read: async () => ({ raw: await sealStatus() }) },
+      },
+      {
+        pattern: /^leader$/,
+        unauthenticated: true,
+        operations: {
+          read: async () => ({
+            raw: {
+              ha_enabled: false,
+              is_self: true,
+              active_time: "0001-01-01T00:00:00Z",
+              leader_address: "",
+              leader_cluster_address: "",
+              performance_standby: false,
+              performance_standby_last_remote_wal: 0,
+            },
+          }),
+        },
+      },
+      {
+        pattern: /^init$/,
+        unauthenticated: true,
+        operations: { read: async () => ({ raw: { initialized: await initializedNow() } }) },
+      },
+      {
+        pattern: /^mounts\/?$/,
+        operations: {
+          read: async () => {
+            const mounts = (await broker.mounts.list()).filter((mount) => !mount.path.startsWith("auth/"));
+            return { data: Object.fromEntries(mounts.map((mount) => [mount.path, describeMount(mount, broker.info.version)])) };
+          },
+        },
+      },
+      {
+        pattern: /^mounts\/(?<path>.+)$/,
+        operations: {
+          read: async (request) => {
+            const path = `${request.params.path?.replace(/\/+$/, "")}/`;
+            const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
+            if (!mount || mount.path.startsWith("auth/")) throw invalidRequest(`no matching mount at "${path}"`);
+            return { data: describeMount(mount, broker.info.version) };
+          },
+          update: async (request) => {
+            const data = request.data;
+            rejectUnknownFields(data, ["type", "description", "config", "options", "local", "seal_wrap", "plugin_version"]);
+            const path = request.params.path ?? "";
+            if (path.replace(/^\/+/, "").startsWith("auth/")) {
+              throw invalidRequest("auth methods are enabled through sys/auth");
+            }
+            const requested = normalizeType(requiredString(data, "type"), stringMap(optionalObject(data, "options"), "options"));
+            if (BUILTIN_TYPES.has(requested.type) || !broker.engines[requested.type]) {
+              throw invalidRequest(`plugin not found in the catalog: ${requested.type}`);
+            }
+            if (requested.type === "kv" && requested.options.version !== "2") {
+              throw invalidRequest('only KV version 2 is supported: use type "kv-v2" or options.version "2"');
+            }
+            const config = optionalObject(data, "config") ?? {};
+            await broker.mounts.enable({
+              path,
+              type: requested.type,
+              description: optionalString(data, "description"),
+              options: requested.options,
+              config: {
+                default_lease_ttl: optionalDuration(config, "default_lease_ttl"),
+                max_lease_ttl: optionalDuration(config, "max_lease_ttl"),
+              },
+            });
+            return {};
+          },
+          delete: async (request) => {
+            const path = request.params.path ?? "";
+            if (path.replace(/^\/+/, "").startsWith("auth/")) {
+              throw invalidRequest("auth methods are disabled through sys/auth");
+            }
+            const mount = await broker.mounts.disable(path);
+            if (mount) await purgeMount(broker, mount);
+            return {};
+          },
+        },
+      },
+    ],
+  };
+};
