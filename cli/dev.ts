@@ -50,15 +50,21 @@ async function ensureRootToken(broker: Broker, options: DevOptions): Promise<str
     return options.rootToken;
   }
   if (existsSync(tokenFile)) return readFileSync(tokenFile, "utf8").trim();
-  throw new Error(`${options.dataDir} is initialized but holds no root token: pass --root-token to create one`);
+  throw new Error(
+    `${options.dataDir} is initialized but holds no root token: pass --root-token to create one`,
+  );
 }
 
 export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const broker = await createLocalBroker(options);
   const rootToken = await ensureRootToken(broker, options);
-  const app = createApp(broker);
+  const app = createApp(broker, {
+    rawPath: (env) => (env as { incoming?: { url?: string } } | undefined)?.incoming?.url,
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () =>
+      resolve(started),
+    );
     started.once("error", reject);
   });
   acceptListMethod(server as Server, app.fetch, `${options.host}:${options.port}`);
@@ -76,7 +82,9 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
 }
 
 export function banner(server: DevServer, options: DevOptions): string {
-  const storage = options.inMemory ? "in memory (gone when this process stops)" : `${options.dataDir}/coffer.db`;
+  const storage = options.inMemory
+    ? "in memory (gone when this process stops)"
+    : `${options.dataDir}/coffer.db`;
   return [
     "",
     `Coffer dev server listening on ${server.url}`,

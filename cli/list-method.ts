@@ -9,7 +9,13 @@ import type { Socket } from "node:net";
 
 type Fetch = (request: Request) => Response | Promise<Response>;
 
-const STATUS_TEXT: Record<number, string> = { 200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found" };
+const STATUS_TEXT: Record<number, string> = {
+  200: "OK",
+  204: "No Content",
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+};
 
 function parseListRequest(raw: string, host: string): Request | undefined {
   const headerEnd = raw.indexOf("\r\n\r\n");
@@ -38,7 +44,7 @@ export function acceptListMethod(server: Server, fetch: Fetch, host: string): vo
       const response = await fetch(request);
       const body = Buffer.from(await response.arrayBuffer());
       const lines = [`HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ""}`];
-      response.headers.forEach((value, name) => lines.push(`${name}: ${value}`));
+      for (const [name, value] of response.headers) lines.push(`${name}: ${value}`);
       lines.push(`content-length: ${body.length}`, "connection: close", "", "");
       socket.end(Buffer.concat([Buffer.from(lines.join("\r\n"), "latin1"), body]));
     })().catch(() => socket.destroy());

@@ -2,7 +2,7 @@
  * The `coffer` command.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { createAwsBroker, awsConfigFromEnv } from "../functions/aws-broker.ts";
+import { awsConfigFromEnv, createAwsBroker } from "../functions/aws-broker.ts";
 import type { Broker } from "../shared/broker.ts";
 import { isCofferError } from "../shared/errors.ts";
 import { initialize } from "../shared/sys/init.ts";
@@ -50,7 +50,11 @@ const operator = program.command("operator").description("operator commands that
 operator
   .command("init")
   .description("create the first root token, once; it is printed here and never again")
-  .option("--store <kind>", "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)", "sqlite")
+  .option(
+    "--store <kind>",
+    "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
+    "sqlite",
+  )
   .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
   .action(async (options: { store: string; dataDir: string }) => {
     let broker: Broker;

@@ -6,6 +6,12 @@ import { handle } from "hono/aws-lambda";
 import { createApp } from "../shared/app.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
 
-const app = createApp(await createAwsBroker(awsConfigFromEnv()));
+const app = createApp(await createAwsBroker(awsConfigFromEnv()), {
+  // Function URL and HTTP API events carry the path as sent in rawPath; REST API events in path.
+  rawPath: (env) => {
+    const event = (env as { event?: { rawPath?: string; path?: string } } | undefined)?.event;
+    return event?.rawPath ?? event?.path;
+  },
+});
 
 export const handler = handle(app);

@@ -35,7 +35,10 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
 
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
   const clientConfig = { region: config.region, endpoint: config.endpoint, maxAttempts: 3 };
-  const store = createDynamoDbStore({ client: new DynamoDBClient(clientConfig), tableName: config.tableName });
+  const store = createDynamoDbStore({
+    client: new DynamoDBClient(clientConfig),
+    tableName: config.tableName,
+  });
   return createBroker({
     store,
     storage: "dynamodb",

@@ -7,13 +7,19 @@ import type { Broker } from "./broker.ts";
 import type { EngineResponse } from "./engines/engine.ts";
 import { toEnvelope } from "./http/envelope.ts";
 import { RETRY_AFTER_SECONDS, toErrorReply } from "./http/errors.ts";
-import { MAX_BODY_BYTES, parseRequest } from "./http/request.ts";
+import { MAX_BODY_BYTES, parseRequest, rejectDotSegments } from "./http/request.ts";
 import { createRouter, type LogicalRequest, type RouteTrace } from "./mounts/router.ts";
 
 export interface AppOptions {
   maxBodyBytes?: number;
   /** Where internal errors are reported (never with secrets). Defaults to console.error. */
   logError?: (message: string) => void;
+  /**
+   * The request path exactly as the client sent it, from the runtime's own event. The URL
+   * a runtime hands over has "." and ".." segments already resolved, and a client sending
+   * them is refused rather than silently redirected.
+   */
+  rawPath?: (env: unknown) => string | undefined;
 }
 
 const SECURITY_HEADERS = {
@@ -22,7 +28,9 @@ const SECURITY_HEADERS = {
 };
 
 function hasNoBody(response: EngineResponse): boolean {
-  return response.data === undefined && response.auth === undefined && !response.leaseId && !response.warnings;
+  return (
+    response.data === undefined && response.auth === undefined && !response.leaseId && !response.warnings
+  );
 }
 
 export function createApp(broker: Broker, options: AppOptions = {}): Hono {
@@ -38,6 +46,8 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
     let body: unknown;
     let error: string | undefined;
     try {
+      const rawPath = options.rawPath?.(c.env);
+      if (rawPath !== undefined) rejectDotSegments(rawPath);
       logical = await parseRequest(c.req.raw, requestId, options.maxBodyBytes ?? MAX_BODY_BYTES);
       const response = await router.handle(logical, trace);
       if (response.raw) {

@@ -6,7 +6,8 @@
 import type { JsonObject } from "../engines/engine.ts";
 import { invalidRequest } from "../errors.ts";
 
-const fieldError = (name: string, expected: string) => invalidRequest(`invalid value for "${name}": expected ${expected}`);
+const fieldError = (name: string, expected: string) =>
+  invalidRequest(`invalid value for "${name}": expected ${expected}`);
 
 export function optionalString(data: JsonObject, name: string): string | undefined {
   const value = data[name];

@@ -11,8 +11,14 @@ import type { LogicalRequest } from "../mounts/router.ts";
 export const MAX_PATH_BYTES = 768;
 
 const API_PREFIX = "/v1/";
-// C0 controls, DEL and C1 controls: never meaningful in a path, often an injection attempt.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 controls, DEL and C1 controls: never meaningful in a path, often an injection attempt. */
+function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
 
 function operationOf(method: string, query: URLSearchParams): Operation {
   switch (method) {
@@ -32,6 +38,16 @@ function operationOf(method: string, query: URLSearchParams): Operation {
   }
 }
 
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+
+/** Refuses "." and ".." segments, encoded or not, in a path as the client sent it. */
+export function rejectDotSegments(rawPath: string): void {
+  const pathOnly = rawPath.split("?")[0] ?? "";
+  if (pathOnly.split("/").some((segment) => DOT_SEGMENT.test(segment))) {
+    throw invalidRequest('path must not contain "." or ".." segments');
+  }
+}
+
 /** The path below /v1/, decoded and checked; throws for anything a path must never contain. */
 export function parsePath(pathname: string): string {
   if (!pathname.startsWith(API_PREFIX)) throw new CofferError("ERR_NOT_FOUND", "not found");
@@ -44,7 +60,7 @@ export function parsePath(pathname: string): string {
   if (new TextEncoder().encode(path).length > MAX_PATH_BYTES) {
     throw payloadTooLarge(`path exceeds the limit of ${MAX_PATH_BYTES} bytes`);
   }
-  if (CONTROL_CHARACTERS.test(path)) throw invalidRequest("path contains control characters");
+  if (hasControlCharacters(path)) throw invalidRequest("path contains control characters");
   path = path.replace(/^\/+/, "");
   const segments = path.split("/");
   if (segments.some((segment) => segment === ".." || segment === ".")) {

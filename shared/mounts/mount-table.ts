@@ -81,7 +81,7 @@ export interface MountTable {
 export function normalizeMountPath(path: string): string {
   const trimmed = path.replace(/^\/+|\/+$/g, "");
   if (trimmed === "") throw invalidRequest("mount path must not be empty");
-  if (!/^[A-Za-z0-9_.\-]+(\/[A-Za-z0-9_.\-]+)*$/.test(trimmed)) {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(trimmed)) {
     throw invalidRequest(`invalid mount path "${trimmed}": use letters, digits, "-", "_", "." and "/"`);
   }
   return `${trimmed}/`;
@@ -202,7 +202,11 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
       if (!item) return undefined;
       try {
         await store.write([
-          { op: "delete", key: { pk: PARTITION, sk: path }, condition: { attribute: "uuid", equals: String(item.uuid) } },
+          {
+            op: "delete",
+            key: { pk: PARTITION, sk: path },
+            condition: { attribute: "uuid", equals: String(item.uuid) },
+          },
         ]);
       } catch (error) {
         if (!(error instanceof CofferError && error.code === "ERR_CONDITION_FAILED")) throw error;

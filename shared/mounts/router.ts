@@ -5,7 +5,15 @@
  */
 import type { TokenRecord } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
-import type { Engine, EngineRequest, EngineResponse, Handler, JsonObject, Operation, Route } from "../engines/engine.ts";
+import type {
+  Engine,
+  EngineRequest,
+  EngineResponse,
+  Handler,
+  JsonObject,
+  Operation,
+  Route,
+} from "../engines/engine.ts";
 import { CofferError, permissionDenied } from "../errors.ts";
 import type { Capability } from "../policy/acl.ts";
 import type { Mount } from "./mount-table.ts";
@@ -34,7 +42,10 @@ export interface Router {
   handle(request: LogicalRequest, trace: RouteTrace): Promise<EngineResponse>;
 }
 
-function findRoute(engine: Engine, path: string): { route: Route; params: Record<string, string> } | undefined {
+function findRoute(
+  engine: Engine,
+  path: string,
+): { route: Route; params: Record<string, string> } | undefined {
   for (const route of engine.routes) {
     const match = route.pattern.exec(path);
     if (match) return { route, params: { ...match.groups } };
@@ -56,7 +67,8 @@ export function createRouter(broker: Broker): Router {
     let engine = engines.get(mount.uuid);
     if (!engine) {
       const load = broker.engines[mount.type];
-      if (!load) return Promise.reject(new CofferError("ERR_INTERNAL", `no engine for mount type ${mount.type}`));
+      if (!load)
+        return Promise.reject(new CofferError("ERR_INTERNAL", `no engine for mount type ${mount.type}`));
       engine = load().then((factory) => factory(mount, broker));
       engine.catch(() => engines.delete(mount.uuid));
       engines.set(mount.uuid, engine);
@@ -82,7 +94,6 @@ export function createRouter(broker: Broker): Router {
 
     let operation = request.operation;
     if (operation === "update" && route.exists) {
-      if (has("create") && has("update")) return operation;
       operation = (await route.exists(request)) ? "update" : "create";
     }
     if (!has(operation)) throw permissionDenied();
@@ -97,7 +108,10 @@ export function createRouter(broker: Broker): Router {
       // Callers without a valid token learn nothing about which mounts or paths exist.
       const token = found?.route.unauthenticated ? undefined : await authenticate(request, trace);
       if (!resolved) {
-        throw new CofferError("ERR_NOT_FOUND", `no handler for route "${request.path}". route entry not found.`);
+        throw new CofferError(
+          "ERR_NOT_FOUND",
+          `no handler for route "${request.path}". route entry not found.`,
+        );
       }
       if (!found) throw new CofferError("ERR_NOT_FOUND", "unsupported path");
       const { route, params } = found;
