@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
-import { consoleAuditWriter } from "../shared/audit/audit-log.ts";
+import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { ENGINES } from "../shared/engines/registry.ts";
@@ -18,6 +18,10 @@ export interface AwsBrokerConfig {
   /** An endpoint override for emulators (moto) or private endpoints. */
   endpoint?: string;
   clusterName?: string;
+  /** Where audit records go; CloudWatch Logs (stdout) unless given. */
+  auditWriters?: readonly AuditWriter[];
+  /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
+  clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -36,15 +40,18 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
   const clientConfig = { region: config.region, endpoint: config.endpoint, maxAttempts: 3 };
   const store = createDynamoDbStore({
-    client: new DynamoDBClient(clientConfig),
+    client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfig),
     tableName: config.tableName,
   });
   return createBroker({
     store,
     storage: "dynamodb",
-    keyProvider: createKmsKeyProvider({ client: new KMSClient(clientConfig), keyId: config.kmsKeyId }),
+    keyProvider: createKmsKeyProvider({
+      client: config.clients?.kms ?? new KMSClient(clientConfig),
+      keyId: config.kmsKeyId,
+    }),
     engines: ENGINES,
-    auditWriters: [consoleAuditWriter],
+    auditWriters: config.auditWriters ?? [consoleAuditWriter],
     clusterName: config.clusterName,
   });
 }

@@ -31,9 +31,7 @@ export type Item = ItemKey & { [name: string]: AttributeValue };
  * - `{ attribute, equals }`: the item must exist and the attribute must equal the value
  *   (strings, numbers and booleans only).
  */
-export type Condition =
-  | { exists: boolean }
-  | { attribute: string; equals: string | number | boolean };
+export type Condition = { exists: boolean } | { attribute: string; equals: string | number | boolean };
 
 export type WriteOp =
   | { op: "put"; item: Item; condition?: Condition }

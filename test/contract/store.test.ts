@@ -1,0 +1,613 @@
+/**
+ * The ItemStore contract: one suite, run against every adapter, so the embedded store and
+ * DynamoDB answer every call the same way. DynamoDB runs against moto.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeTimeToLiveCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ErrorCode } from "../../shared/errors.ts";
+import { createDynamoDbStore, createTable, TTL_ATTRIBUTE } from "../../shared/store/dynamodb.ts";
+import { itemSize, MAX_ITEM_BYTES } from "../../shared/store/item-size.ts";
+import {
+  type Item,
+  type ItemKey,
+  type ItemStore,
+  MAX_WRITE_OPS,
+  type QueryInput,
+  type WriteOp,
+} from "../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+
+const rejectsWith = (promise: Promise<unknown>, code: ErrorCode) =>
+  expect(promise).rejects.toMatchObject({ name: "CofferError", code });
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Registers the contract's tests in the enclosing describe; `open` gives a fresh, empty store. */
+function itemStoreContract(open: () => Promise<ItemStore>) {
+  let store: ItemStore;
+  beforeEach(async () => {
+    store = await open();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const put = (...items: Item[]) => store.write(items.map((item): WriteOp => ({ op: "put", item })));
+  const get = (pk: string, sk: string) => store.get({ pk, sk });
+
+  /** Every sort key the query yields, following cursors; checks each page keeps to the limit. */
+  async function allSortKeys(input: QueryInput): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const result = await store.query({ ...input, cursor });
+      if (input.limit !== undefined) expect(result.items.length).toBeLessThanOrEqual(input.limit);
+      keys.push(...result.items.map((item) => item.sk));
+      cursor = result.cursor;
+      if (cursor === undefined) return keys;
+    }
+    throw new Error("the query never ran out of pages");
+  }
+
+  describe("get and put", () => {
+    it("returns undefined for a missing item and the item once put", async () => {
+      expect(await get("p", "s")).toBeUndefined();
+      await put({ pk: "p", sk: "s", value: "one" });
+      expect(await get("p", "s")).toEqual({ pk: "p", sk: "s", value: "one" });
+      expect(await get("p", "other")).toBeUndefined();
+      expect(await get("other", "s")).toBeUndefined();
+    });
+
+    it("replaces the whole item on a second put", async () => {
+      await put({ pk: "p", sk: "s", a: 1, b: "gone" });
+      await put({ pk: "p", sk: "s", a: 2 });
+      expect(await get("p", "s")).toEqual({ pk: "p", sk: "s", a: 2 });
+    });
+
+    it("round-trips every attribute type", async () => {
+      const item: Item = {
+        pk: "types",
+        sk: "all",
+        text: "plain",
+        empty: "",
+        unicode: "héllo, 世界 🔐 \u0000 end",
+        zero: 0,
+        negative: -42,
+        float: 3.25,
+        tiny: 1.5e-10,
+        largest: Number.MAX_SAFE_INTEGER,
+        smallest: Number.MIN_SAFE_INTEGER,
+        yes: true,
+        no: false,
+        nothing: null,
+        bytes: new Uint8Array([0, 1, 127, 128, 255]),
+        noBytes: new Uint8Array(),
+        list: [1, "two", null, false, [new Uint8Array([9])], { deep: { deeper: ["x"] } }],
+        emptyList: [],
+        emptyMap: {},
+        // Map keys are the caller's: none may pass for a type tag or a prototype. JSON.parse
+        // makes "__proto__" an own key, the way a request body would.
+        map: JSON.parse(
+          '{"S":"not a tag","N":{"M":"still not"},"B":[true],"__proto__":"own key","a.b":1,"#x":":y"}',
+        ),
+        "attribute with spaces.and.dots": "names are literal",
+        status: "a reserved word in DynamoDB",
+      };
+      await put(item);
+      const stored = await get("types", "all");
+      expect(stored).toEqual(item);
+      expect(Object.keys(stored?.map as object)).toContain("__proto__");
+      expect(Object.getPrototypeOf(stored?.map)).toBe(Object.prototype);
+      for (const name of ["bytes", "noBytes"]) {
+        expect(Object.getPrototypeOf(stored?.[name])).toBe(Uint8Array.prototype);
+      }
+    });
+
+    it("refuses values it cannot store exactly, writing nothing", async () => {
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60, -(2 ** 60), 1e-200, new Date(0)]) {
+        await rejectsWith(put({ pk: "p", sk: "bad", value: value as number }), "ERR_INVALID_REQUEST");
+        await rejectsWith(
+          put({ pk: "p", sk: "bad", nested: { list: [value as number] } }),
+          "ERR_INVALID_REQUEST",
+        );
+      }
+      expect(await get("p", "bad")).toBeUndefined();
+    });
+
+    it("refuses empty keys", async () => {
+      await rejectsWith(get("", "s"), "ERR_INVALID_REQUEST");
+      await rejectsWith(get("p", ""), "ERR_INVALID_REQUEST");
+      await rejectsWith(put({ pk: "p", sk: "" }), "ERR_INVALID_REQUEST");
+      await rejectsWith(
+        store.batchGet([
+          { pk: "p", sk: "s" },
+          { pk: "", sk: "s" },
+        ]),
+        "ERR_INVALID_REQUEST",
+      );
+    });
+  });
+
+  describe("batchGet", () => {
+    it("answers in the order asked, with undefined for missing items, duplicates repeated", async () => {
+      await put({ pk: "p", sk: "a", n: 1 }, { pk: "p", sk: "b", n: 2 }, { pk: "q", sk: "a", n: 3 });
+      const got = await store.batchGet([
+        { pk: "p", sk: "b" },
+        { pk: "p", sk: "missing" },
+        { pk: "q", sk: "a" },
+        { pk: "p", sk: "a" },
+        { pk: "p", sk: "b" },
+      ]);
+      expect(got.map((item) => item?.n)).toEqual([2, undefined, 3, 1, 2]);
+      expect(await store.batchGet([])).toEqual([]);
+    });
+
+    it("fetches more keys than one DynamoDB batch takes", async () => {
+      const items = Array.from({ length: 150 }, (_, i): Item => ({ pk: "many", sk: `k${i}`, i }));
+      await put(...items.slice(0, 100));
+      await put(...items.slice(100));
+      const keys: ItemKey[] = [];
+      for (let i = 0; i < 260; i++) keys.push({ pk: "many", sk: `k${(i * 7) % 170}` });
+      const got = await store.batchGet(keys);
+      expect(got.map((item) => item?.i)).toEqual(
+        keys.map((_, i) => ((i * 7) % 170 < 150 ? (i * 7) % 170 : undefined)),
+      );
+    });
+  });
+
+  describe("query", () => {
+    const sortKeys = [
+      "a",
+      "a#1",
+      "a#2",
+      "a%",
+      "a%b",
+      "a%c",
+      "a_",
+      "a_c",
+      "ab",
+      "abc",
+      "a\uff5e",
+      "a😀",
+      "b",
+      "é",
+      "é#1",
+      "éa",
+      "😀",
+      "😀1",
+    ];
+
+    beforeEach(async () => {
+      await put(...sortKeys.map((sk): Item => ({ pk: "q", sk })));
+      await put({ pk: "q2", sk: "a%b" }, { pk: "qq", sk: "a" }, { pk: "Q", sk: "a" });
+    });
+
+    it("matches a prefix byte for byte, wildcards and all", async () => {
+      const withPrefix = async (prefix: string) =>
+        (await store.query({ pk: "q", prefix })).items.map((i) => i.sk);
+      expect(await withPrefix("a%")).toEqual(["a%", "a%b", "a%c"]);
+      expect(await withPrefix("a_")).toEqual(["a_", "a_c"]);
+      expect(await withPrefix("a#")).toEqual(["a#1", "a#2"]);
+      expect(await withPrefix("é")).toEqual(["é", "é#1", "éa"]);
+      expect(await withPrefix("😀")).toEqual(["😀", "😀1"]);
+      expect(await withPrefix("abc")).toEqual(["abc"]);
+      expect(await withPrefix("abcd")).toEqual([]);
+      expect(await withPrefix("a")).toEqual(sortKeys.filter((sk) => sk.startsWith("a")).sort(byteOrder));
+    });
+
+    it("orders by UTF-8 bytes, ascending or descending, within one partition only", async () => {
+      const sorted = [...sortKeys].sort(byteOrder);
+      // UTF-16 order would put the emoji before U+FF5E.
+      expect(sorted.indexOf("a\uff5e")).toBeLessThan(sorted.indexOf("a😀"));
+      expect(await allSortKeys({ pk: "q" })).toEqual(sorted);
+      expect(await allSortKeys({ pk: "q", descending: true })).toEqual([...sorted].reverse());
+      expect(await allSortKeys({ pk: "q", prefix: "a%", descending: true })).toEqual(["a%c", "a%b", "a%"]);
+      expect(await allSortKeys({ pk: "nobody" })).toEqual([]);
+    });
+
+    it("takes an inclusive range, open at either end", async () => {
+      await put(...Array.from({ length: 10 }, (_, i): Item => ({ pk: "r", sk: `k0${i}` })));
+      expect(await allSortKeys({ pk: "r", from: "k03", to: "k06" })).toEqual(["k03", "k04", "k05", "k06"]);
+      expect(await allSortKeys({ pk: "r", from: "k03", to: "k06", descending: true })).toEqual([
+        "k06",
+        "k05",
+        "k04",
+        "k03",
+      ]);
+      expect(await allSortKeys({ pk: "r", from: "k035", to: "k055" })).toEqual(["k04", "k05"]);
+      expect(await allSortKeys({ pk: "r", from: "k07" })).toEqual(["k07", "k08", "k09"]);
+      expect(await allSortKeys({ pk: "r", to: "k02" })).toEqual(["k00", "k01", "k02"]);
+      expect(await allSortKeys({ pk: "r", from: "k04", to: "k04" })).toEqual(["k04"]);
+      expect(await allSortKeys({ pk: "r", from: "k06", to: "k03" })).toEqual([]);
+      expect(await allSortKeys({ pk: "r", from: "", to: "k00" })).toEqual(["k00"]);
+      expect(await allSortKeys({ pk: "r", to: "" })).toEqual([]);
+    });
+
+    it("refuses malformed queries", async () => {
+      await rejectsWith(store.query({ pk: "q", prefix: "a", from: "a" }), "ERR_INVALID_REQUEST");
+      await rejectsWith(store.query({ pk: "q", limit: 0 }), "ERR_INVALID_REQUEST");
+      await rejectsWith(store.query({ pk: "q", limit: 1.5 }), "ERR_INVALID_REQUEST");
+      await rejectsWith(store.query({ pk: "", prefix: "a" }), "ERR_INVALID_REQUEST");
+      await rejectsWith(store.query({ pk: "q", cursor: "not a cursor!" }), "ERR_INVALID_REQUEST");
+    });
+  });
+
+  describe("query paging", () => {
+    const names = Array.from({ length: 250 }, (_, i) => `item-${String(i).padStart(3, "0")}`);
+
+    beforeEach(async () => {
+      for (let start = 0; start < names.length; start += MAX_WRITE_OPS) {
+        await put(
+          ...names.slice(start, start + MAX_WRITE_OPS).map((sk): Item => ({ pk: "page", sk, body: sk })),
+        );
+      }
+    });
+
+    it("walks 250 items by cursor with no duplicates or gaps", async () => {
+      expect(await allSortKeys({ pk: "page", limit: 7 })).toEqual(names);
+      expect(await allSortKeys({ pk: "page", limit: 13, descending: true })).toEqual([...names].reverse());
+      expect(await allSortKeys({ pk: "page", prefix: "item-00", limit: 1 })).toEqual(names.slice(0, 10));
+      expect(await allSortKeys({ pk: "page", limit: 250 })).toEqual(names);
+      expect(await allSortKeys({ pk: "page" })).toEqual(names);
+    });
+
+    it("pages within a prefix or a range", async () => {
+      const hundreds = names.filter((name) => name.startsWith("item-1"));
+      expect(await allSortKeys({ pk: "page", prefix: "item-1", limit: 9 })).toEqual(hundreds);
+      expect(await allSortKeys({ pk: "page", prefix: "item-1", limit: 9, descending: true })).toEqual(
+        [...hundreds].reverse(),
+      );
+      const middle = names.slice(50, 150);
+      expect(await allSortKeys({ pk: "page", from: "item-050", to: "item-149", limit: 10 })).toEqual(middle);
+      expect(
+        await allSortKeys({ pk: "page", from: "item-050", to: "item-149", limit: 10, descending: true }),
+      ).toEqual([...middle].reverse());
+    });
+
+    it("returns whole items on a page", async () => {
+      const page = await store.query({ pk: "page", limit: 2 });
+      expect(page.items).toEqual([
+        { pk: "page", sk: "item-000", body: "item-000" },
+        { pk: "page", sk: "item-001", body: "item-001" },
+      ]);
+      expect(page.cursor).toEqual(expect.any(String));
+    });
+  });
+
+  describe("conditions", () => {
+    const key = { pk: "c", sk: "1" };
+
+    it("puts only where exists:false holds", async () => {
+      await store.write([{ op: "put", item: { ...key, v: 1 }, condition: { exists: false } }]);
+      await rejectsWith(
+        store.write([{ op: "put", item: { ...key, v: 2 }, condition: { exists: false } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      expect((await store.get(key))?.v).toBe(1);
+    });
+
+    it("puts only where exists:true holds", async () => {
+      await rejectsWith(
+        store.write([{ op: "put", item: { ...key, v: 1 }, condition: { exists: true } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      expect(await store.get(key)).toBeUndefined();
+      await put({ ...key, v: 1 });
+      await store.write([{ op: "put", item: { ...key, v: 2 }, condition: { exists: true } }]);
+      expect((await store.get(key))?.v).toBe(2);
+    });
+
+    it("puts only where an attribute equals a value of the same type", async () => {
+      await rejectsWith(
+        store.write([{ op: "put", item: { ...key, v: 1 }, condition: { attribute: "v", equals: 0 } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      await put({ ...key, v: 1, name: "x", on: true, status: "live" });
+      await store.write([
+        { op: "put", item: { ...key, v: 2, on: true }, condition: { attribute: "v", equals: 1 } },
+      ]);
+      for (const condition of [
+        { attribute: "v", equals: 1 },
+        { attribute: "v", equals: "2" },
+        { attribute: "on", equals: false },
+        { attribute: "on", equals: "true" },
+        { attribute: "missing", equals: "x" },
+      ]) {
+        await rejectsWith(
+          store.write([{ op: "put", item: { ...key, v: 9 }, condition }]),
+          "ERR_CONDITION_FAILED",
+        );
+      }
+      await store.write([
+        { op: "put", item: { ...key, v: 3 }, condition: { attribute: "on", equals: true } },
+      ]);
+      expect((await store.get(key))?.v).toBe(3);
+    });
+
+    it("compares attributes whose names are reserved words or look like paths", async () => {
+      await put({ ...key, status: "live", "a.b": "dotted", "#v": 1 });
+      for (const [attribute, equals] of [
+        ["status", "live"],
+        ["a.b", "dotted"],
+        ["#v", 1],
+      ] as const) {
+        await store.write([{ op: "check", key, condition: { attribute, equals } }]);
+      }
+      await rejectsWith(
+        store.write([{ op: "check", key, condition: { attribute: "status", equals: "dead" } }]),
+        "ERR_CONDITION_FAILED",
+      );
+    });
+
+    it("deletes only where the condition holds", async () => {
+      await rejectsWith(
+        store.write([{ op: "delete", key, condition: { exists: true } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      await store.write([{ op: "delete", key }]);
+      await put({ ...key, v: 1 });
+      await rejectsWith(
+        store.write([{ op: "delete", key, condition: { exists: false } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      await rejectsWith(
+        store.write([{ op: "delete", key, condition: { attribute: "v", equals: 2 } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      expect(await store.get(key)).toBeDefined();
+      await store.write([{ op: "delete", key, condition: { attribute: "v", equals: 1 } }]);
+      expect(await store.get(key)).toBeUndefined();
+    });
+
+    it("checks an item the write does not otherwise touch", async () => {
+      const other = { pk: "c", sk: "2" };
+      await rejectsWith(
+        store.write([{ op: "check", key, condition: { exists: true } }]),
+        "ERR_CONDITION_FAILED",
+      );
+      await store.write([{ op: "check", key, condition: { exists: false } }]);
+      await rejectsWith(
+        store.write([
+          { op: "check", key, condition: { exists: true } },
+          { op: "put", item: { ...other, v: 1 } },
+        ]),
+        "ERR_CONDITION_FAILED",
+      );
+      expect(await store.get(other)).toBeUndefined();
+      await put({ ...key, v: 7 });
+      await store.write([
+        { op: "check", key, condition: { attribute: "v", equals: 7 } },
+        { op: "put", item: { ...other, v: 1 } },
+      ]);
+      expect(await store.get(other)).toEqual({ ...other, v: 1 });
+      expect(await store.get(key)).toEqual({ ...key, v: 7 });
+    });
+  });
+
+  describe("atomic writes", () => {
+    it("writes nothing when any condition fails", async () => {
+      await put({ pk: "t", sk: "doomed", v: 1 }, { pk: "t", sk: "taken", v: 1 });
+      await rejectsWith(
+        store.write([
+          { op: "put", item: { pk: "t", sk: "new-1", v: 1 } },
+          { op: "put", item: { pk: "t", sk: "new-2", v: 1 }, condition: { exists: false } },
+          { op: "delete", key: { pk: "t", sk: "doomed" } },
+          { op: "put", item: { pk: "t", sk: "taken", v: 2 }, condition: { exists: false } },
+        ]),
+        "ERR_CONDITION_FAILED",
+      );
+      expect(await allSortKeys({ pk: "t" })).toEqual(["doomed", "taken"]);
+      expect((await store.get({ pk: "t", sk: "taken" }))?.v).toBe(1);
+    });
+
+    it("applies every operation when all conditions hold", async () => {
+      await put({ pk: "t", sk: "old", v: 1 });
+      await store.write([
+        { op: "put", item: { pk: "t", sk: "a", v: 1 }, condition: { exists: false } },
+        { op: "put", item: { pk: "u", sk: "b", v: 1 } },
+        { op: "delete", key: { pk: "t", sk: "old" }, condition: { attribute: "v", equals: 1 } },
+      ]);
+      expect(await allSortKeys({ pk: "t" })).toEqual(["a"]);
+      expect(await store.get({ pk: "u", sk: "b" })).toEqual({ pk: "u", sk: "b", v: 1 });
+    });
+
+    it("does nothing for an empty write", async () => {
+      await store.write([]);
+    });
+
+    it("takes exactly MAX_WRITE_OPS operations and refuses one more, writing nothing", async () => {
+      const puts = (count: number, pk: string) =>
+        Array.from({ length: count }, (_, i): WriteOp => ({ op: "put", item: { pk, sk: `k${i}` } }));
+      await store.write(puts(MAX_WRITE_OPS, "full"));
+      expect(await allSortKeys({ pk: "full" })).toHaveLength(MAX_WRITE_OPS);
+      await rejectsWith(store.write(puts(MAX_WRITE_OPS + 1, "over")), "ERR_INVALID_REQUEST");
+      expect(await allSortKeys({ pk: "over" })).toEqual([]);
+    });
+
+    it("refuses two operations on one item, writing nothing", async () => {
+      const item = { pk: "d", sk: "1" };
+      for (const second of [
+        { op: "delete", key: item },
+        { op: "put", item: { ...item, v: 2 } },
+        { op: "check", key: item, condition: { exists: false } },
+      ] as WriteOp[]) {
+        await rejectsWith(
+          store.write([
+            { op: "put", item: { pk: "d", sk: "0" } },
+            { op: "put", item: { ...item, v: 1 } },
+            second,
+          ]),
+          "ERR_INVALID_REQUEST",
+        );
+      }
+      expect(await allSortKeys({ pk: "d" })).toEqual([]);
+    });
+  });
+
+  describe("item size", () => {
+    // pk + "big" + sk + "1" + "blob" + the blob's bytes: 2 + 3 + 2 + 1 + 4 = 12 bytes of overhead.
+    const sized = (bytes: number): Item => ({ pk: "big", sk: "1", blob: "x".repeat(bytes - 12) });
+
+    it("counts size as DynamoDB does and stores an item near the limit", async () => {
+      expect(itemSize(sized(MAX_ITEM_BYTES))).toBe(MAX_ITEM_BYTES);
+      // Moto stops at 405,000 bytes rather than DynamoDB's 409,600, so the suite stays below.
+      await put(sized(400_000));
+      expect((await get("big", "1"))?.blob).toHaveLength(400_000 - 12);
+      const bytes = new Uint8Array(300 * 1024).map((_, i) => i % 251);
+      await put({ pk: "big", sk: "2", bytes });
+      const stored = (await get("big", "2"))?.bytes as Uint8Array;
+      expect(Buffer.compare(stored, bytes)).toBe(0);
+    });
+
+    it("refuses an item over the limit, writing nothing", async () => {
+      await rejectsWith(put(sized(MAX_ITEM_BYTES + 1)), "ERR_PAYLOAD_TOO_LARGE");
+      await rejectsWith(
+        put({ pk: "big", sk: "1", blob: new Uint8Array(MAX_ITEM_BYTES) }),
+        "ERR_PAYLOAD_TOO_LARGE",
+      );
+      // Multi-byte characters count as their UTF-8 length.
+      await rejectsWith(
+        put({ pk: "big", sk: "1", blob: "é".repeat(MAX_ITEM_BYTES / 2) }),
+        "ERR_PAYLOAD_TOO_LARGE",
+      );
+      await rejectsWith(
+        put({ pk: "big", sk: "0", small: true }, sized(MAX_ITEM_BYTES + 1)),
+        "ERR_PAYLOAD_TOO_LARGE",
+      );
+      expect(await allSortKeys({ pk: "big" })).toEqual([]);
+    });
+  });
+
+  describe("concurrency", () => {
+    const key = { pk: "race", sk: "1" };
+    const outcome = async (writes: Promise<void>[]) => {
+      const results = await Promise.allSettled(writes);
+      const winners = results.flatMap((result, i) => (result.status === "fulfilled" ? [i] : []));
+      for (const result of results) {
+        if (result.status === "rejected")
+          expect(result.reason).toMatchObject({ code: "ERR_CONDITION_FAILED" });
+      }
+      return winners;
+    };
+
+    it("lets exactly one of 20 racing exists:false puts win", async () => {
+      const winners = await outcome(
+        Array.from({ length: 20 }, (_, i) =>
+          store.write([{ op: "put", item: { ...key, writer: i }, condition: { exists: false } }]),
+        ),
+      );
+      expect(winners).toHaveLength(1);
+      expect((await store.get(key))?.writer).toBe(winners[0]);
+    });
+
+    it("lets exactly one of 10 racing compare-and-set writes win", async () => {
+      await put({ ...key, version: 1 });
+      const winners = await outcome(
+        Array.from({ length: 10 }, (_, i) =>
+          store.write([
+            {
+              op: "put",
+              item: { ...key, version: 2, writer: i },
+              condition: { attribute: "version", equals: 1 },
+            },
+            { op: "put", item: { pk: "race", sk: `log-${i}` }, condition: { exists: false } },
+          ]),
+        ),
+      );
+      expect(winners).toHaveLength(1);
+      expect(await store.get(key)).toEqual({ ...key, version: 2, writer: winners[0] });
+      expect(await allSortKeys({ pk: "race", prefix: "log-" })).toEqual([`log-${winners[0]}`]);
+    });
+  });
+}
+
+describe("SQLite store, in memory", () => {
+  itemStoreContract(async () => openSqliteStore({ path: ":memory:" }));
+});
+
+describe("SQLite store, on a file", () => {
+  let directory: string;
+  let files = 0;
+  const nextPath = () => join(directory, `store-${++files}.db`);
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), "coffer-store-"));
+  });
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  itemStoreContract(async () => openSqliteStore({ path: nextPath() }));
+
+  it("keeps its items after it is closed and opened again", async () => {
+    const path = nextPath();
+    const first = openSqliteStore({ path });
+    await first.write([{ op: "put", item: { pk: "p", sk: "s", bytes: new Uint8Array([1, 2]), n: 1.5 } }]);
+    await first.close();
+    const second = openSqliteStore({ path });
+    expect(await second.get({ pk: "p", sk: "s" })).toEqual({
+      pk: "p",
+      sk: "s",
+      bytes: new Uint8Array([1, 2]),
+      n: 1.5,
+    });
+    await second.close();
+  });
+
+  it("shares one file between two open stores, as the dev server and a CLI command do", async () => {
+    const path = nextPath();
+    const server = openSqliteStore({ path });
+    const cli = openSqliteStore({ path });
+    await cli.write([{ op: "put", item: { pk: "p", sk: "s", v: 1 } }]);
+    expect(await server.get({ pk: "p", sk: "s" })).toEqual({ pk: "p", sk: "s", v: 1 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? server : cli).write([
+          { op: "put", item: { pk: "p", sk: "once", i }, condition: { exists: false } },
+        ]),
+      ),
+    );
+    expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
+    await Promise.all([server.close(), cli.close()]);
+  });
+});
+
+const describeAws = motoAvailable() ? describe : describe.skip;
+
+describeAws("DynamoDB store, on moto", () => {
+  let moto: Moto;
+  let client: DynamoDBClient;
+  let tables = 0;
+  beforeAll(async () => {
+    moto = await startMoto();
+    client = new DynamoDBClient({
+      endpoint: moto.endpoint,
+      region: moto.region,
+      credentials: moto.credentials,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    client?.destroy();
+    await moto?.stop();
+  });
+
+  itemStoreContract(async () => {
+    const tableName = `items-${++tables}`;
+    await createTable(client, tableName);
+    return createDynamoDbStore({ client, tableName });
+  });
+
+  it("creates a table idempotently, with TTL on the housekeeping attribute", async () => {
+    const tableName = `items-${++tables}`;
+    await createTable(client, tableName);
+    await createTable(client, tableName);
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      TimeToLiveStatus: "ENABLED",
+      AttributeName: TTL_ATTRIBUTE,
+    });
+  });
+});
