@@ -45,6 +45,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
     let status: number;
     let body: unknown;
     let error: string | undefined;
+    let auditedResponse: unknown;
     try {
       const rawPath = options.rawPath?.(c.env);
       if (rawPath !== undefined) rejectDotSegments(rawPath);
@@ -58,6 +59,8 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
       } else {
         status = response.status ?? 200;
         body = toEnvelope(requestId, trace.mount?.type ?? "", response);
+        // As in Vault, the record keeps what the engine answered, not the envelope around it.
+        auditedResponse = { data: response.data, auth: response.auth };
       }
     } catch (thrown) {
       const reply = toErrorReply(thrown);
@@ -81,7 +84,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
         displayName: token?.displayName,
         metadata: token?.meta,
         requestData: logical?.data,
-        responseData: body,
+        responseData: auditedResponse,
       });
     } catch (auditError) {
       // No audit record, no answer: an unaudited request must not return data.

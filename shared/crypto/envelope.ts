@@ -14,7 +14,7 @@
  * or disabled) pass through as they are: they say nothing about the envelope.
  */
 import { CofferError } from "../errors.ts";
-import { canonicalEncode, concatBytes, ownBytes } from "./encoding.ts";
+import { canonicalEncode, concatBytes, ownBytes, toHex } from "./encoding.ts";
 import type { Keyring } from "./keyring.ts";
 
 export type Binding = Readonly<Record<string, string>>;
@@ -55,7 +55,7 @@ export async function open(keyring: Keyring, envelope: Uint8Array, binding: Bind
   const { salt, nonce } = splitHeader(header);
   // Unknown versions already fail with ERR_DECRYPT_FAILED inside the keyring.
   const baseKey = await keyring.get(version);
-  const objectKey = await deriveObjectKey(baseKey, salt, "decrypt");
+  const objectKey = await decryptionKey(baseKey, salt);
   try {
     const plaintext = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: nonce, additionalData: concatBytes(header, canonicalEncode(binding)) },
@@ -84,6 +84,33 @@ function deriveObjectKey(
     false,
     [usage],
   );
+}
+
+/**
+ * Derived decryption keys of recently read objects, per keyring key. HKDF through Web
+ * Crypto costs more than the decryption itself, and a warm read of the same secret needs
+ * the same key again; the cache holds nothing the keyring key in memory does not already
+ * give. Bounded, oldest entry out first.
+ */
+const DECRYPTION_KEY_CACHE_ENTRIES = 1024;
+const decryptionKeys = new WeakMap<CryptoKey, Map<string, Promise<CryptoKey>>>();
+
+function decryptionKey(baseKey: CryptoKey, salt: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  let cache = decryptionKeys.get(baseKey);
+  if (!cache) {
+    cache = new Map();
+    decryptionKeys.set(baseKey, cache);
+  }
+  const id = toHex(salt);
+  let key = cache.get(id);
+  if (!key) {
+    if (cache.size >= DECRYPTION_KEY_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+    key = deriveObjectKey(baseKey, salt, "decrypt");
+    cache.set(id, key);
+    const entries = cache;
+    key.catch(() => entries.delete(id));
+  }
+  return key;
 }
 
 function failed(reason: string): CofferError {

@@ -6,6 +6,8 @@
  * The key always derives from keyring version 1, never the newest: rotating the keyring
  * must not orphan every stored token or make old audit hashes incomparable with new ones.
  */
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { isCofferError } from "../errors.ts";
 import { toHex } from "./encoding.ts";
 import type { Keyring } from "./keyring.ts";
@@ -13,21 +15,33 @@ import type { Keyring } from "./keyring.ts";
 const HMAC_SALT = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
+/**
+ * An HMAC-SHA256 key ready to use. Hashing runs synchronously in JavaScript (audited
+ * @noble/hashes): audit records hash every string value of every request, and Web
+ * Crypto's per-call cost (an async hop to a worker thread) dominated the warm read path.
+ */
+export interface HmacKey {
+  readonly template: ReturnType<typeof hmac.create>;
+}
+
 /** `label` separates uses ("token", "audit"): each gets an unrelated key. */
-export async function deriveHmacKey(keyring: Keyring, label: string): Promise<CryptoKey> {
+export async function deriveHmacKey(keyring: Keyring, label: string): Promise<HmacKey> {
   const base = await firstVersion(keyring);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: HMAC_SALT, info: utf8.encode(`coffer/hmac/${label}`) },
-    base,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign", "verify"],
+  const bits = new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-256", salt: HMAC_SALT, info: utf8.encode(`coffer/hmac/${label}`) },
+      base,
+      256,
+    ),
   );
+  const template = hmac.create(sha256, bits);
+  bits.fill(0);
+  return { template };
 }
 
 /** Lowercase hex of HMAC-SHA256 over the UTF-8 bytes of `value`. */
-export async function hmacHex(key: CryptoKey, value: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8.encode(value))));
+export function hmacHex(key: HmacKey, value: string): string {
+  return toHex(key.template.clone().update(utf8.encode(value)).digest());
 }
 
 async function firstVersion(keyring: Keyring): Promise<CryptoKey> {

@@ -18,11 +18,28 @@ afterEach(async () => {
 });
 
 describe("hmac", () => {
-  it("is lowercase hex of HMAC-SHA256", async () => {
-    const key = await deriveHmacKey(await openKeyring(store, provider), "token");
-    expect(await hmacHex(key, "hvs.example")).toMatch(/^[0-9a-f]{64}$/);
-    expect(key.extractable).toBe(false);
-    expect(key.usages.sort()).toEqual(["sign", "verify"]);
+  it("is lowercase hex of HMAC-SHA256 under the HKDF-derived key", async () => {
+    const keyring = await openKeyring(store, provider);
+    const key = await deriveHmacKey(keyring, "token");
+    const hash = hmacHex(key, "hvs.example");
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    // The same HMAC computed independently through Web Crypto.
+    const reference = await crypto.subtle.deriveKey(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new Uint8Array(0),
+        info: new TextEncoder().encode("coffer/hmac/token"),
+      },
+      await keyring.get(1),
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["sign"],
+    );
+    const expected = new Uint8Array(
+      await crypto.subtle.sign("HMAC", reference, new TextEncoder().encode("hvs.example")),
+    );
+    expect(hash).toBe(Array.from(expected, (b) => b.toString(16).padStart(2, "0")).join(""));
   });
 
   it("works on a brand-new keyring by creating version 1", async () => {
