@@ -1,0 +1,121 @@
+/**
+ * A transit key's policy: everything about a named key except its material. The rules
+ * that decide which versions may encrypt and decrypt live here, next to the fields they
+ * read, and so does the shape Vault clients read back from `keys/<name>`.
+ */
+import { invalidRequest } from "../../errors.ts";
+import type { JsonObject } from "../engine.ts";
+
+/** The one key type Coffer implements (Vault's default). */
+export const KEY_TYPE = "aes256-gcm96";
+
+/**
+ * The convergent scheme version reported to clients. As in Vault's version 3, the nonce
+ * derives from the plaintext under a key of its own, so clients never send one.
+ */
+export const CONVERGENT_VERSION = 3;
+
+/** Vault refuses shorter automatic rotation periods; so does Coffer. */
+export const MIN_AUTO_ROTATE_SECONDS = 3600;
+
+const MAX_NAME_BYTES = 128;
+// Vault's GenericNameRegex: word characters, with "-", "." and "@" inside.
+const NAME_PATTERN = /^\w(?:[\w.@-]*\w)?$/;
+
+export interface KeyPolicy {
+  name: string;
+  /** Random per incarnation: a key deleted and created again under its name is another key. */
+  keyId: string;
+  type: typeof KEY_TYPE;
+  derived: boolean;
+  convergent: boolean;
+  deletionAllowed: boolean;
+  /** At least 1. */
+  minDecryptionVersion: number;
+  /** 0 = only the latest version encrypts unless a caller names another. */
+  minEncryptionVersion: number;
+  /** 0 until the key is first trimmed; versions below it no longer exist. */
+  minAvailableVersion: number;
+  latestVersion: number;
+  /** Unix seconds when the latest version was made, for automatic rotation. */
+  latestCreatedAt: number;
+  /** Seconds; 0 = never rotate automatically. */
+  autoRotatePeriod: number;
+  /** Incremented by every change; every change is conditioned on it. */
+  revision: number;
+}
+
+export function isKeyName(name: string): boolean {
+  return NAME_PATTERN.test(name) && new TextEncoder().encode(name).length <= MAX_NAME_BYTES;
+}
+
+export function checkKeyName(name: string): string {
+  if (!isKeyName(name)) {
+    throw invalidRequest(
+      `invalid key name "${name}": use letters, digits and "_", with "-", "." or "@" inside, at most ${MAX_NAME_BYTES} bytes`,
+    );
+  }
+  return name;
+}
+
+/** The oldest version that still exists. */
+export function oldestVersion(policy: KeyPolicy): number {
+  return Math.max(1, policy.minAvailableVersion);
+}
+
+/** The version a caller's encryption uses: the latest, or the one asked for if policy allows it. */
+export function encryptionVersion(policy: KeyPolicy, requested: number | undefined): number {
+  if (!requested) return policy.latestVersion;
+  if (requested > policy.latestVersion) {
+    throw invalidRequest("requested version for encryption is higher than the latest key version");
+  }
+  if (requested < policy.minEncryptionVersion || requested < oldestVersion(policy)) {
+    throw invalidRequest("requested version for encryption is less than the minimum encryption key version");
+  }
+  return requested;
+}
+
+/** Refuses a ciphertext's version that does not exist or that policy no longer decrypts. */
+export function checkDecryptionVersion(policy: KeyPolicy, version: number): void {
+  if (version > policy.latestVersion) throw invalidRequest("invalid ciphertext: version is too new");
+  if (version < policy.minDecryptionVersion || version < oldestVersion(policy)) {
+    throw invalidRequest("ciphertext or signature version is disallowed by policy (too old)");
+  }
+}
+
+/** Whether automatic rotation is due at `nowSeconds`. */
+export function rotationDue(policy: KeyPolicy, nowSeconds: number): boolean {
+  return policy.autoRotatePeriod > 0 && nowSeconds >= policy.latestCreatedAt + policy.autoRotatePeriod;
+}
+
+/**
+ * Vault's read-key response. `keys` maps each live version to its creation time in unix
+ * seconds: never key material.
+ */
+export function describeKey(policy: KeyPolicy, versions: Readonly<Record<string, number>>): JsonObject {
+  const described: JsonObject = {
+    allow_plaintext_backup: false,
+    auto_rotate_period: policy.autoRotatePeriod,
+    deletion_allowed: policy.deletionAllowed,
+    derived: policy.derived,
+    exportable: false,
+    imported_key: false,
+    keys: { ...versions },
+    latest_version: policy.latestVersion,
+    min_available_version: policy.minAvailableVersion,
+    min_decryption_version: policy.minDecryptionVersion,
+    min_encryption_version: policy.minEncryptionVersion,
+    name: policy.name,
+    supports_decryption: true,
+    supports_derivation: true,
+    supports_encryption: true,
+    supports_signing: false,
+    type: policy.type,
+  };
+  if (policy.derived) {
+    described.kdf = "hkdf_sha256";
+    described.convergent_encryption = policy.convergent;
+    if (policy.convergent) described.convergent_encryption_version = CONVERGENT_VERSION;
+  }
+  return described;
+}

@@ -1,0 +1,94 @@
+/**
+ * Transit on the deployed composition (DynamoDB + KMS) against moto: key changes are
+ * DynamoDB transactions with conditions, material is sealed under KMS, and the table holds
+ * neither plaintext nor key material in clear.
+ */
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsConfigFromEnv, createAwsBroker } from "../../functions/aws-broker.ts";
+import { createApp } from "../../shared/app.ts";
+import type { Broker } from "../../shared/broker.ts";
+import { rotateDueTransitKeys } from "../../shared/engines/transit/index.ts";
+import { createTable } from "../../shared/store/dynamodb.ts";
+import { initialize } from "../../shared/sys/init.ts";
+import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+
+const SECRET = "transit-on-dynamodb-3b8e";
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
+  let moto: Moto;
+  let broker: Broker;
+  let rootToken: string;
+  const tableName = "coffer-transit-e2e";
+
+  async function call(path: string, body?: unknown, method = "POST") {
+    const app = createApp(broker, { logError: () => {} });
+    const response = await app.request(`/v1/${path}`, {
+      method,
+      headers: { "X-Vault-Token": rootToken },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
+    const clientConfig = { region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials };
+    await createTable(new DynamoDBClient(clientConfig), tableName);
+    const key = await new KMSClient(clientConfig).send(new CreateKeyCommand({}));
+    broker = await createAwsBroker(
+      awsConfigFromEnv({
+        COFFER_TABLE: tableName,
+        COFFER_KMS_KEY_ID: key.KeyMetadata?.KeyId,
+        COFFER_REGION: moto.region,
+        COFFER_AWS_ENDPOINT: moto.endpoint,
+      }),
+    );
+    ({ rootToken } = await initialize(broker));
+    await broker.mounts.enable({ path: "transit/", type: "transit" });
+  });
+
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it("creates, encrypts, rotates, rewraps, trims and deletes", async () => {
+    expect((await call("transit/keys/app", { auto_rotate_period: "1h" })).status).toBe(200);
+    const v1 = (await call("transit/encrypt/app", { plaintext: b64(SECRET) })).body.data.ciphertext;
+    expect((await call("transit/keys/app/rotate")).body.data.latest_version).toBe(2);
+    const rewrapped = (await call("transit/rewrap/app", { ciphertext: v1 })).body.data;
+    expect(rewrapped.key_version).toBe(2);
+    const decrypted = (await call("transit/decrypt/app", { ciphertext: rewrapped.ciphertext })).body.data;
+    expect(Buffer.from(decrypted.plaintext, "base64").toString()).toBe(SECRET);
+    expect(await rotateDueTransitKeys(broker)).toMatchObject({ rotated: [], failed: [] });
+
+    const config = await call("transit/keys/app/config", {
+      min_decryption_version: 2,
+      min_encryption_version: 2,
+    });
+    expect(config.status).toBe(200);
+    const trimmed = await call("transit/keys/app/trim", { min_available_version: 2 });
+    expect(Object.keys(trimmed.body.data.keys)).toEqual(["2"]);
+    expect((await call("transit/decrypt/app", { ciphertext: v1 })).status).toBe(400);
+
+    const scan = await new DynamoDBClient({
+      region: moto.region,
+      endpoint: moto.endpoint,
+      credentials: moto.credentials,
+    }).send(new ScanCommand({ TableName: tableName }));
+    const dump = JSON.stringify(scan.Items, (_key, value) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString("latin1") : value,
+    );
+    expect(dump).not.toContain(SECRET);
+    expect(dump).not.toContain(b64(SECRET));
+
+    await call("transit/keys/app/config", { deletion_allowed: true });
+    expect((await call("transit/keys/app", undefined, "DELETE")).status).toBe(204);
+    expect((await call("transit/keys/app", undefined, "GET")).status).toBe(404);
+  });
+});
