@@ -9,7 +9,11 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
+import { mountDevTransit } from "../shared/engines/transit/dev-mount.ts";
+import { consoleLeaseLog } from "../shared/leases/lease-log.ts";
+import { sweepEvery } from "../shared/leases/sweep-schedule.ts";
 import { initialize, isInitialized } from "../shared/sys/init.ts";
+import { createDevIssuer, DEV_AUTH_MOUNT } from "./dev-issuer.ts";
 import { acceptListMethod } from "./list-method.ts";
 import { createLocalBroker } from "./local-broker.ts";
 
@@ -20,10 +24,16 @@ export interface DevOptions {
   inMemory: boolean;
   rootToken?: string;
   auditLog?: string;
+  /** How often expired leases are revoked; the revoker function does it every minute in AWS. */
+  sweepIntervalMs?: number;
 }
+
+export const DEV_SWEEP_INTERVAL_MS = 5_000;
 
 export interface DevServer {
   url: string;
+  /** The development OIDC issuer auth/kubernetes trusts. */
+  issuer: string;
   rootToken: string;
   broker: Broker;
   close(): Promise<void>;
@@ -58,24 +68,35 @@ async function ensureRootToken(broker: Broker, options: DevOptions): Promise<str
 export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const broker = await createLocalBroker(options);
   const rootToken = await ensureRootToken(broker, options);
+  await mountDevTransit(broker);
   const app = createApp(broker, {
     rawPath: (env) => (env as { incoming?: { url?: string } } | undefined)?.incoming?.url,
   });
+  const devIssuer = await createDevIssuer(
+    broker,
+    options.inMemory ? undefined : join(options.dataDir, "dev-issuer.jwk"),
+  );
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () =>
-      resolve(started),
+    const started = serve(
+      { fetch: devIssuer.wrap(app.fetch), port: options.port, hostname: options.host },
+      () => resolve(started),
     );
     started.once("error", reject);
   });
   acceptListMethod(server as Server, app.fetch, `${options.host}:${options.port}`);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
+  const url = `http://${options.host}:${port}`;
+  await devIssuer.start(url, app, rootToken);
+  const sweeps = sweepEvery(broker.leases, options.sweepIntervalMs ?? DEV_SWEEP_INTERVAL_MS, consoleLeaseLog);
   return {
-    url: `http://${options.host}:${port}`,
+    url,
+    issuer: devIssuer.url,
     rootToken,
     broker,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sweeps.stop();
       await broker.store.close();
     },
   };
@@ -98,6 +119,12 @@ export function banner(server: DevServer, options: DevOptions): string {
     `  export VAULT_TOKEN=${server.rootToken}`,
     `  curl -s -H "X-Vault-Token: $VAULT_TOKEN" -X POST -d '{"data":{"password":"s3cr3t"}}' $VAULT_ADDR/v1/secret/data/app/db`,
     `  curl -s -H "X-Vault-Token: $VAULT_TOKEN" $VAULT_ADDR/v1/secret/data/app/db`,
+    "",
+    `Kubernetes auth: auth/${DEV_AUTH_MOUNT} trusts the development issuer ${server.issuer}. Log in as a pod would:`,
+    "",
+    `  curl -s -H "X-Vault-Token: $VAULT_TOKEN" -X POST -d '{"bound_service_account_names":"app","bound_service_account_namespaces":"default","audience":"coffer","token_policies":"default"}' $VAULT_ADDR/v1/auth/${DEV_AUTH_MOUNT}/role/app`,
+    "  JWT=$(coffer dev token --namespace default --service-account app --audience coffer)",
+    `  curl -s -X POST -d "{\\"role\\":\\"app\\",\\"jwt\\":\\"$JWT\\"}" $VAULT_ADDR/v1/auth/${DEV_AUTH_MOUNT}/login`,
     "",
     "Press Ctrl-C to stop.",
     "",

@@ -7,8 +7,21 @@ import type { Broker } from "../shared/broker.ts";
 import { isCofferError } from "../shared/errors.ts";
 import { initialize } from "../shared/sys/init.ts";
 import { VERSION } from "../shared/version.ts";
+import { registerAgentCommand } from "./commands/agent.ts";
+import { registerAwsCommands } from "./commands/aws.ts";
+import { registerKvCommands } from "./commands/kv.ts";
+import { registerLeaseCommands } from "./commands/lease.ts";
+import { registerLoginCommands } from "./commands/login.ts";
+import { registerPolicyCommands } from "./commands/policy.ts";
+import { registerTokenCommands } from "./commands/token.ts";
+import { registerTransitCommands } from "./commands/transit.ts";
+import { acceptVaultStyleFlags } from "./commands/vault-flags.ts";
 import { banner, startDevServer } from "./dev.ts";
+import { devServerAddress, requestDevToken } from "./dev-token.ts";
 import { createLocalBroker } from "./local-broker.ts";
+
+/** A sweep from the command line stops starting revocations after this long. */
+const CLI_SWEEP_BUDGET_MS = 5 * 60_000;
 
 function port(value: string): number {
   const number = Number(value);
@@ -21,9 +34,11 @@ function port(value: string): number {
 const program = new Command()
   .name("coffer")
   .description("Coffer: a serverless secrets broker that speaks the Vault HTTP API")
-  .version(VERSION);
+  .version(VERSION)
+  // Program options only before a command: `kv get --version 2` is the command's own.
+  .enablePositionalOptions();
 
-program
+const dev = program
   .command("dev")
   .description("run the whole broker locally on embedded defaults (SQLite and a local root key)")
   .option("--port <port>", "port to listen on", port, 8200)
@@ -43,6 +58,20 @@ program
     };
     process.once("SIGINT", () => void stop("SIGINT"));
     process.once("SIGTERM", () => void stop("SIGTERM"));
+  });
+
+dev
+  .command("token")
+  .description(
+    "print a projected service account token from the running dev server's issuer (COFFER_ADDR or VAULT_ADDR)",
+  )
+  .requiredOption("--namespace <namespace>", "the pod's namespace")
+  .requiredOption("--service-account <name>", "the pod's service account")
+  .option("--audience <audience>", "the token's audience (default: the issuer, as Kubernetes does)")
+  .option("--ttl <duration>", 'lifetime, such as "10m" or 600 (default 1h)')
+  .action(async (options: { namespace: string; serviceAccount: string; audience?: string; ttl?: string }) => {
+    const rootToken = process.env.COFFER_TOKEN || process.env.VAULT_TOKEN || undefined;
+    process.stdout.write(`${await requestDevToken(devServerAddress(), options, rootToken)}\n`);
   });
 
 const operator = program.command("operator").description("operator commands that act on the store directly");
@@ -78,8 +107,41 @@ operator
     }
   });
 
+operator
+  .command("sweep")
+  .description("revoke the leases that are due, once, as the revoker function does every minute")
+  .option(
+    "--store <kind>",
+    "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
+    "sqlite",
+  )
+  .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
+  .action(async (options: { store: string; dataDir: string }) => {
+    let broker: Broker;
+    if (options.store === "sqlite") broker = await createLocalBroker({ dataDir: options.dataDir });
+    else if (options.store === "dynamodb") broker = await createAwsBroker(awsConfigFromEnv());
+    else throw new InvalidArgumentError(`unknown store "${options.store}": use sqlite or dynamodb`);
+    try {
+      const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      // Failures stay queued for the next sweep; the exit code lets scripts notice them.
+      if (report.failed > 0 || !report.complete) process.exitCode = 1;
+    } finally {
+      await broker.store.close();
+    }
+  });
+
+registerLoginCommands(program);
+registerKvCommands(program);
+registerAwsCommands(program);
+registerLeaseCommands(program);
+registerTransitCommands(program);
+registerPolicyCommands(program);
+registerTokenCommands(program);
+registerAgentCommand(program);
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(acceptVaultStyleFlags(process.argv));
 } catch (error) {
   const message = isCofferError(error) || error instanceof Error ? error.message : String(error);
   process.stderr.write(`Error: ${message}\n`);

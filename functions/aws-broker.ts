@@ -9,6 +9,7 @@ import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { ENGINES } from "../shared/engines/registry.ts";
+import type { LeaseLog } from "../shared/leases/lease-log.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 
 export interface AwsBrokerConfig {
@@ -22,6 +23,8 @@ export interface AwsBrokerConfig {
   auditWriters?: readonly AuditWriter[];
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
+  /** Where the lease machinery logs; the revoker writes raw JSON lines for its metric filters. */
+  leaseLog?: LeaseLog;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -53,5 +56,6 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     engines: ENGINES,
     auditWriters: config.auditWriters ?? [consoleAuditWriter],
     clusterName: config.clusterName,
+    leaseLog: config.leaseLog,
   });
 }

@@ -4,12 +4,17 @@
  */
 import { type AuditLog, type AuditWriter, createAuditLog } from "./audit/audit-log.ts";
 import { createTokenStore, type TokenStore } from "./auth/tokens/token-store.ts";
-import { deriveHmacKey, hmacHex } from "./crypto/hmac.ts";
+import { deriveHmacKey, type HmacKey, hmacHex } from "./crypto/hmac.ts";
 import type { KeyProvider } from "./crypto/key-provider.ts";
 import { type Keyring, openKeyring } from "./crypto/keyring.ts";
 import type { EngineFactory } from "./engines/engine.ts";
+import { consoleLeaseLog, type LeaseLog } from "./leases/lease-log.ts";
+import { createLeaseManager, type LeaseManager } from "./leases/lease-manager.ts";
+import { engineLeaseTypes } from "./leases/lease-type.ts";
+import { revokingLeasesWithToken } from "./leases/token-leases.ts";
 import { createMountTable, type MountTable } from "./mounts/mount-table.ts";
-import { type PolicyStore, rootOnlyPolicies } from "./policy/acl.ts";
+import type { PolicyStore } from "./policy/acl.ts";
+import { createPolicyStore } from "./policy/policy-store.ts";
 import type { ItemStore } from "./store/item-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -32,6 +37,7 @@ export interface Broker {
   mounts: MountTable;
   policies: PolicyStore;
   audit: AuditLog;
+  leases: LeaseManager;
   engines: Readonly<Record<string, EngineLoader>>;
   now: () => number;
   info: BrokerInfo;
@@ -46,11 +52,13 @@ export interface BrokerOptions {
   policies?: PolicyStore;
   clusterName?: string;
   now?: () => number;
+  /** Where sweeps and failed revocations are logged. Defaults to JSON lines on the console. */
+  leaseLog?: LeaseLog;
 }
 
 /** An HMAC function whose key is derived on first use, so building a broker costs no KMS call. */
 function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
-  let key: Promise<CryptoKey> | undefined;
+  let key: Promise<HmacKey> | undefined;
   return async (value) => {
     key ??= deriveHmacKey(keyring, label).catch((error) => {
       key = undefined;
@@ -63,13 +71,29 @@ function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<s
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const now = options.now ?? Date.now;
   const keyring = await openKeyring(options.store, options.keyProvider, { now });
-  return {
+  const mounts = createMountTable(options.store, now);
+  const audit = createAuditLog({ writers: options.auditWriters, hmac: lazyHmac(keyring, "audit"), now });
+  const leases = createLeaseManager({
     store: options.store,
     keyring,
-    tokens: createTokenStore({ store: options.store, hash: lazyHmac(keyring, "token"), now }),
-    mounts: createMountTable(options.store, now),
-    policies: options.policies ?? rootOnlyPolicies,
-    audit: createAuditLog({ writers: options.auditWriters, hmac: lazyHmac(keyring, "audit"), now }),
+    audit,
+    mounts,
+    now,
+    resolveType: engineLeaseTypes(() => broker),
+    log: options.leaseLog ?? consoleLeaseLog,
+  });
+  const broker: Broker = {
+    store: options.store,
+    keyring,
+    // Revoking a token revokes the leases it obtained, whichever endpoint revokes it.
+    tokens: revokingLeasesWithToken(
+      createTokenStore({ store: options.store, hash: lazyHmac(keyring, "token"), now }),
+      leases,
+    ),
+    mounts,
+    policies: options.policies ?? createPolicyStore(options.store, now),
+    audit,
+    leases,
     engines: options.engines,
     now,
     info: {
@@ -79,4 +103,5 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       clusterName: options.clusterName ?? "coffer",
     },
   };
+  return broker;
 }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "ERR_UNSUPPORTED_OPERATION" // 405: the path exists but not with that operation
   | "ERR_CONFLICT" // 400 in Vault's KV (check-and-set), 409 elsewhere
   | "ERR_PAYLOAD_TOO_LARGE" // 413: over a documented limit
+  | "ERR_UNSUPPORTED_MEDIA_TYPE" // 415: a body in a format the endpoint does not take
   | "ERR_CONDITION_FAILED" // a store write whose condition did not hold (raced)
   | "ERR_DECRYPT_FAILED" // ciphertext tampered, moved, or under an unknown key
   | "ERR_UPSTREAM_UNAVAILABLE" // 503: KMS, DynamoDB or STS throttled or down

@@ -14,6 +14,7 @@ import { createLocalBroker } from "../../cli/local-broker.ts";
 import { createAwsBroker } from "../../functions/aws-broker.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { motoAvailable, startMoto } from "../../test/support/moto.ts";
+import { benchColdStart } from "./cold-start.ts";
 import { benchHttpConcurrency } from "./http-concurrency.ts";
 import { benchKmsCalls, countCommands } from "./kms-calls.ts";
 import { benchKvRead, type KvReadResult } from "./kv-read.ts";
@@ -85,6 +86,18 @@ async function main() {
       kvRows.push(kv);
       const rootToken = await rootTokenOf(first.broker);
       results.kmsCalls = await benchKmsCalls(makeBroker, rootToken);
+      results.coldStart = await benchColdStart(
+        {
+          COFFER_TABLE: tableName,
+          COFFER_KMS_KEY_ID: keyId,
+          COFFER_REGION: moto.region,
+          COFFER_AWS_ENDPOINT: moto.endpoint,
+          AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
+        },
+        rootToken,
+        quick ? 3 : 15,
+      );
     } finally {
       await moto.stop();
     }
@@ -96,6 +109,14 @@ async function main() {
 
   console.log("\n2. KMS calls (counted at the KMS client)");
   console.table(results.kmsCalls);
+  if (results.coldStart) {
+    const coldStart = results.coldStart as Awaited<ReturnType<typeof benchColdStart>>;
+    console.log(
+      `\n4. Cold start: import + first authenticated read, over an empty Node start (${coldStart.emptyNodeMs} ms)`,
+    );
+    console.table(coldStart.rows);
+    console.log(`   overhead ratio, ours / naive: ${coldStart.overheadRatio} (target <= 0.5)`);
+  }
 
   const concurrency = await benchHttpConcurrency([1, 8, 64], quick ? 200 : 3000);
   results.httpConcurrency = concurrency;

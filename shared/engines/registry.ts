@@ -8,4 +8,7 @@ export const ENGINES: Readonly<Record<string, EngineLoader>> = {
   system: async () => (await import("../sys/sys-engine.ts")).createSysEngine,
   token: async () => (await import("../auth/tokens/token-engine.ts")).createTokenEngine,
   kv: async () => (await import("./kv/index.ts")).createKvEngine,
+  aws: async () => (await import("./aws/index.ts")).createAwsEngine,
+  kubernetes: async () => (await import("../auth/kubernetes/kubernetes-engine.ts")).createKubernetesEngine,
+  transit: async () => (await import("./transit/index.ts")).createTransitEngine,
 };

@@ -95,3 +95,30 @@ export function rejectUnknownFields(data: JsonObject, known: readonly string[]):
   const unknown = Object.keys(data).filter((key) => !known.includes(key));
   if (unknown.length > 0) throw invalidRequest(`unknown fields: ${unknown.sort().join(", ")}`);
 }
+
+/** Vault's warning for fields an endpoint ignores (where Vault ignores rather than refuses them). */
+export function ignoredFieldsWarning(data: JsonObject, known: readonly string[]): string | undefined {
+  const unknown = Object.keys(data).filter((key) => !known.includes(key));
+  return unknown.length > 0
+    ? `Endpoint ignored these unrecognized parameters: [${unknown.sort().join(" ")}]`
+    : undefined;
+}
+
+/** An integer list, also accepted as one integer or a comma-separated string (the vault CLI's "1,2"). */
+export function optionalIntegerList(
+  data: JsonObject,
+  name: string,
+  range: { min?: number } = {},
+): number[] | undefined {
+  const value = data[name];
+  if (value === undefined || value === null) return undefined;
+  const items = typeof value === "string" ? value.split(",").filter((item) => item.trim() !== "") : value;
+  const list = Array.isArray(items) ? items : [items];
+  const expected = range.min === undefined ? "a list of integers" : `a list of integers >= ${range.min}`;
+  return list.map((item) => {
+    const number = typeof item === "string" && /^-?\d+$/.test(item.trim()) ? Number(item) : item;
+    if (typeof number !== "number" || !Number.isSafeInteger(number)) throw fieldError(name, expected);
+    if (range.min !== undefined && number < range.min) throw fieldError(name, expected);
+    return number;
+  });
+}

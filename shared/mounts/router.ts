@@ -3,7 +3,7 @@
  * operation, authenticate, check policy on the full path, then call the handler.
  * Every refusal is a CofferError; the HTTP edge turns it into a status.
  */
-import type { TokenRecord } from "../auth/tokens/token-store.ts";
+import { policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
 import type {
   Engine,
@@ -85,10 +85,8 @@ export function createRouter(broker: Broker): Router {
 
   /** The operation the policy allowed: POST/PUT become "create" or "update" here. */
   async function authorize(route: Route, request: EngineRequest, fullPath: string, token: TokenRecord) {
-    const acl = await broker.policies.acl(token.policies, {
-      aliases: token.entityId ? { [token.meta.mount_accessor ?? ""]: token.meta } : {},
-    });
-    const granted = acl.capabilities(fullPath);
+    const acl = await broker.policies.acl(token.policies, policyIdentityOf(token));
+    const granted = acl.capabilities(fullPath, { list: request.operation === "list" });
     const has = (capability: Capability) => granted.has(capability);
     if (has("deny") || (route.sudo && !has("sudo"))) throw permissionDenied();
 

@@ -23,7 +23,8 @@ export interface InitResult {
  * when the store is already initialized. `rootToken` fixes the value (dev mode only).
  */
 export async function initialize(broker: Broker, options: { rootToken?: string } = {}): Promise<InitResult> {
-  if (await isInitialized(broker)) throw new CofferError("ERR_INVALID_REQUEST", "Coffer is already initialized");
+  if (await isInitialized(broker))
+    throw new CofferError("ERR_INVALID_REQUEST", "Coffer is already initialized");
   let created: Awaited<ReturnType<Broker["tokens"]["create"]>>;
   try {
     created = await broker.tokens.create(
@@ -51,5 +52,6 @@ export async function initialize(broker: Broker, options: { rootToken?: string }
       options: { version: "2" },
     });
   }
+  await broker.policies.ensureDefault();
   return { rootToken: created.token, accessor: created.record.accessor };
 }

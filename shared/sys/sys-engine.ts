@@ -14,7 +14,11 @@ import {
   requiredString,
 } from "../http/fields.ts";
 import type { Mount } from "../mounts/mount-table.ts";
+import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
 import { isInitialized } from "./init.ts";
+import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
+import { leaseRoutes } from "./leases.ts";
+import { policyRoutes } from "./policies.ts";
 
 /** Mount types that are built in and cannot be enabled through sys/mounts. */
 const BUILTIN_TYPES = new Set(["system", "token"]);
@@ -25,7 +29,11 @@ export function describeMount(mount: Mount, version: string): JsonObject {
     description: mount.description,
     accessor: mount.accessor,
     uuid: mount.uuid,
-    config: { default_lease_ttl: mount.config.default_lease_ttl, max_lease_ttl: mount.config.max_lease_ttl, force_no_cache: false },
+    config: {
+      default_lease_ttl: mount.config.default_lease_ttl,
+      max_lease_ttl: mount.config.max_lease_ttl,
+      force_no_cache: false,
+    },
     options: Object.keys(mount.options).length > 0 ? mount.options : null,
     local: false,
     seal_wrap: false,
@@ -37,7 +45,10 @@ export function describeMount(mount: Mount, version: string): JsonObject {
 }
 
 /** Vault's "kv-v2" is "kv" with options.version "2". */
-function normalizeType(type: string, options: Record<string, string>): { type: string; options: Record<string, string> } {
+function normalizeType(
+  type: string,
+  options: Record<string, string>,
+): { type: string; options: Record<string, string> } {
   if (type === "kv-v2") return { type: "kv", options: { ...options, version: "2" } };
   if (type === "kv") return { type, options: { ...options, version: options.version ?? "1" } };
   return { type, options };
@@ -146,7 +157,11 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
         operations: {
           read: async () => {
             const mounts = (await broker.mounts.list()).filter((mount) => !mount.path.startsWith("auth/"));
-            return { data: Object.fromEntries(mounts.map((mount) => [mount.path, describeMount(mount, broker.info.version)])) };
+            return {
+              data: Object.fromEntries(
+                mounts.map((mount) => [mount.path, describeMount(mount, broker.info.version)]),
+              ),
+            };
           },
         },
       },
@@ -156,22 +171,42 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
           read: async (request) => {
             const path = `${request.params.path?.replace(/\/+$/, "")}/`;
             const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
-            if (!mount || mount.path.startsWith("auth/")) throw invalidRequest(`no matching mount at "${path}"`);
+            if (!mount || mount.path.startsWith("auth/"))
+              throw invalidRequest(`no matching mount at "${path}"`);
             return { data: describeMount(mount, broker.info.version) };
           },
           update: async (request) => {
             const data = request.data;
-            rejectUnknownFields(data, ["type", "description", "config", "options", "local", "seal_wrap", "plugin_version"]);
+            rejectUnknownFields(data, [
+              "type",
+              "description",
+              "config",
+              "options",
+              "local",
+              "seal_wrap",
+              "plugin_version",
+            ]);
             const path = request.params.path ?? "";
             if (path.replace(/^\/+/, "").startsWith("auth/")) {
               throw invalidRequest("auth methods are enabled through sys/auth");
             }
-            const requested = normalizeType(requiredString(data, "type"), stringMap(optionalObject(data, "options"), "options"));
-            if (BUILTIN_TYPES.has(requested.type) || !broker.engines[requested.type]) {
+            const requested = normalizeType(
+              requiredString(data, "type"),
+              stringMap(optionalObject(data, "options"), "options"),
+            );
+            if (
+              BUILTIN_TYPES.has(requested.type) ||
+              AUTH_TYPES.has(requested.type) ||
+              !broker.engines[requested.type]
+            ) {
               throw invalidRequest(`plugin not found in the catalog: ${requested.type}`);
             }
-            if (requested.type === "kv" && requested.options.version !== "2") {
-              throw invalidRequest('only KV version 2 is supported: use type "kv-v2" or options.version "2"');
+            if (
+              requested.type === "kv" &&
+              requested.options.version !== "1" &&
+              requested.options.version !== "2"
+            ) {
+              throw invalidRequest('invalid KV version: options.version must be "1" or "2"');
             }
             const config = optionalObject(data, "config") ?? {};
             await broker.mounts.enable({
@@ -197,6 +232,10 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
           },
         },
       },
+      ...leaseRoutes(broker),
+      ...internalUiMountRoutes(broker),
+      ...policyRoutes(broker),
+      ...authMountRoutes(broker),
     ],
   };
 };

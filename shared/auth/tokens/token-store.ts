@@ -5,17 +5,35 @@
  * Each process caches looked-up tokens for at most TOKEN_CACHE_MS: a token revoked in
  * one Lambda instance is refused by every other within that bound (and at once by the
  * instance that revoked it). Expiry is checked on every use, cached or not.
+ *
+ * A token issued by an auth mount (a login) carries the identity it proved and is indexed
+ * under that mount, so disabling the mount revokes every token it issued.
  */
 import { toBase64Url } from "../../crypto/encoding.ts";
 import { CofferError } from "../../errors.ts";
+import type { PolicyIdentity } from "../../policy/acl.ts";
 import type { Item, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { TTL_ATTRIBUTE } from "../../store/ttl.ts";
 
 export const TOKEN_CACHE_MS = 5_000;
 const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 const TOKEN_PREFIX = "cof.";
+/** TTL of a token created without one (Vault's default of 32 days). */
+export const DEFAULT_TOKEN_TTL_S = 768 * 3600;
+/** No token outlives this without an explicit max TTL (Vault's default system max). */
+export const MAX_TOKEN_TTL_S = 768 * 3600;
 /** Records stay findable this long after expiry (clear errors), then TTL housekeeping takes them. */
 const RETENTION_AFTER_EXPIRY_S = 86_400;
+
+/** Who logged in, as the auth mount that issued the token established it. */
+export interface TokenIdentity {
+  /** The accessor of the auth mount ("auth_kubernetes_1a2b3c4d"). */
+  mountAccessor: string;
+  /** The alias name: the service account's uid, or "<namespace>/<name>". */
+  aliasName: string;
+  /** Alias metadata: service_account_name, service_account_namespace, ... */
+  metadata: Record<string, string>;
+}
 
 export interface TokenRecord {
   /** The HMAC of the token: its storage key, never shown to anyone. */
@@ -38,6 +56,8 @@ export interface TokenRecord {
   renewable: boolean;
   /** The identity behind the token (empty for tokens not tied to one). */
   entityId: string;
+  /** Present on tokens issued by a login. */
+  identity?: TokenIdentity;
 }
 
 export interface CreateTokenInput {
@@ -51,17 +71,24 @@ export interface CreateTokenInput {
   maxTtl?: number;
   renewable?: boolean;
   entityId?: string;
+  identity?: TokenIdentity;
   /** A caller-chosen token value, for `coffer dev --root-token` only. */
   token?: string;
 }
 
 export interface TokenStore {
   /** `alsoWrite` joins the token's own atomic write: both land or neither does. */
-  create(input: CreateTokenInput, alsoWrite?: readonly WriteOp[]): Promise<{ token: string; record: TokenRecord }>;
+  create(
+    input: CreateTokenInput,
+    alsoWrite?: readonly WriteOp[],
+  ): Promise<{ token: string; record: TokenRecord }>;
   /** The live record for a token, or undefined when it is unknown, revoked or expired. */
   lookup(token: string): Promise<TokenRecord | undefined>;
   lookupByAccessor(accessor: string): Promise<TokenRecord | undefined>;
+  /** The one place every revocation goes through (self, by token, by accessor, by mount). */
   revoke(record: TokenRecord): Promise<void>;
+  /** Revokes every token issued by the auth mount with this accessor; returns how many. */
+  revokeByAuthMount(mountAccessor: string): Promise<number>;
   /** Sets expiry to now + increment (seconds), capped by maxExpiresAt. */
   renew(record: TokenRecord, incrementSeconds: number): Promise<TokenRecord>;
 }
@@ -75,13 +102,29 @@ export interface TokenStoreOptions {
 
 const tokenKey = (hmac: string) => ({ pk: `token/${hmac}`, sk: "token" });
 const accessorKey = (accessor: string) => ({ pk: `accessor/${accessor}`, sk: "accessor" });
+const mountIndexKey = (mountAccessor: string, hmac: string) => ({
+  pk: `auth-tokens/${mountAccessor}`,
+  sk: hmac,
+});
+
+/** What templated policies may know about the token's holder. */
+export function policyIdentityOf(record: TokenRecord): PolicyIdentity {
+  if (!record.identity) return { aliases: {}, entityId: record.entityId || undefined };
+  const { mountAccessor, aliasName, metadata } = record.identity;
+  return {
+    aliases: { [mountAccessor]: metadata },
+    aliasNames: { [mountAccessor]: aliasName },
+    entityId: record.entityId || undefined,
+  };
+}
 
 export function generateToken(): string {
   return TOKEN_PREFIX + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 function toItem(record: TokenRecord): Item {
-  const retainUntil = record.expiresAt === null ? null : Math.ceil(record.expiresAt / 1000) + RETENTION_AFTER_EXPIRY_S;
+  const retainUntil =
+    record.expiresAt === null ? null : Math.ceil(record.expiresAt / 1000) + RETENTION_AFTER_EXPIRY_S;
   return {
     ...tokenKey(record.hmac),
     accessor: record.accessor,
@@ -95,11 +138,31 @@ function toItem(record: TokenRecord): Item {
     creation_ttl: record.creationTtl,
     renewable: record.renewable,
     entity_id: record.entityId,
+    ...(record.identity
+      ? {
+          identity: {
+            mount_accessor: record.identity.mountAccessor,
+            alias_name: record.identity.aliasName,
+            metadata: record.identity.metadata,
+          },
+        }
+      : {}),
     ...(retainUntil === null ? {} : { [TTL_ATTRIBUTE]: retainUntil }),
   };
 }
 
+function identityFromItem(value: unknown): TokenIdentity | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const identity = value as Record<string, unknown>;
+  return {
+    mountAccessor: String(identity.mount_accessor),
+    aliasName: String(identity.alias_name),
+    metadata: (identity.metadata as Record<string, string>) ?? {},
+  };
+}
+
 function fromItem(item: Item): TokenRecord {
+  const identity = identityFromItem(item.identity);
   return {
     hmac: item.pk.slice("token/".length),
     accessor: String(item.accessor),
@@ -113,6 +176,7 @@ function fromItem(item: Item): TokenRecord {
     creationTtl: Number(item.creation_ttl ?? 0),
     renewable: item.renewable === true,
     entityId: String(item.entity_id ?? ""),
+    ...(identity ? { identity } : {}),
   };
 }
 
@@ -152,12 +216,17 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
         meta: input.meta ?? {},
         path: input.path,
         issuedAt,
-        expiresAt: input.ttl > 0 ? issuedAt + input.ttl * 1000 : null,
+        expiresAt:
+          input.ttl > 0
+            ? issuedAt + Math.min(input.ttl, input.maxTtl || Number.POSITIVE_INFINITY) * 1000
+            : null,
         maxExpiresAt: input.maxTtl ? issuedAt + input.maxTtl * 1000 : null,
         creationTtl: input.ttl,
         renewable: input.renewable ?? input.ttl > 0,
         entityId: input.entityId ?? "",
+        ...(input.identity ? { identity: input.identity } : {}),
       };
+      const retainUntil = toItem(record)[TTL_ATTRIBUTE];
       await store.write([
         { op: "put", item: toItem(record), condition: { exists: false } },
         {
@@ -165,6 +234,17 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
           item: { ...accessorKey(record.accessor), token_hmac: record.hmac },
           condition: { exists: false },
         },
+        ...(record.identity
+          ? [
+              {
+                op: "put" as const,
+                item: {
+                  ...mountIndexKey(record.identity.mountAccessor, record.hmac),
+                  ...(retainUntil === undefined ? {} : { [TTL_ATTRIBUTE]: retainUntil }),
+                },
+              },
+            ]
+          : []),
         ...alsoWrite,
       ]);
       return { token, record };
@@ -187,7 +267,29 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
       await store.write([
         { op: "delete", key: tokenKey(record.hmac) },
         { op: "delete", key: accessorKey(record.accessor) },
+        ...(record.identity
+          ? [{ op: "delete" as const, key: mountIndexKey(record.identity.mountAccessor, record.hmac) }]
+          : []),
       ]);
+    },
+
+    async revokeByAuthMount(mountAccessor) {
+      let revoked = 0;
+      // Revoking deletes index entries, so each pass restarts from the first page.
+      for (;;) {
+        const page = await store.query({ pk: `auth-tokens/${mountAccessor}`, limit: 100 });
+        if (page.items.length === 0) return revoked;
+        for (const entry of page.items) {
+          const item = await store.get(tokenKey(entry.sk));
+          if (item) {
+            await this.revoke(fromItem(item));
+            revoked++;
+          } else {
+            // The token is gone already (expired and swept); drop its stale index entry.
+            await store.write([{ op: "delete", key: { pk: entry.pk, sk: entry.sk } }]);
+          }
+        }
+      }
     },
 
     async renew(record, incrementSeconds) {
@@ -198,8 +300,21 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
       if (record.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, record.maxExpiresAt);
       const renewed = { ...record, expiresAt };
       try {
+        const item = toItem(renewed);
         await store.write([
-          { op: "put", item: toItem(renewed), condition: { attribute: "accessor", equals: record.accessor } },
+          { op: "put", item, condition: { attribute: "accessor", equals: record.accessor } },
+          // The mount index lives as long as the token, so disabling the mount still finds it.
+          ...(renewed.identity
+            ? [
+                {
+                  op: "put" as const,
+                  item: {
+                    ...mountIndexKey(renewed.identity.mountAccessor, renewed.hmac),
+                    ...(item[TTL_ATTRIBUTE] === undefined ? {} : { [TTL_ATTRIBUTE]: item[TTL_ATTRIBUTE] }),
+                  },
+                },
+              ]
+            : []),
         ]);
       } catch (error) {
         if (error instanceof CofferError && error.code === "ERR_CONDITION_FAILED") {

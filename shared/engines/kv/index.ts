@@ -1,5 +1,7 @@
 import type { EngineFactory } from "../engine.ts";
+import { createKvV1Engine } from "./kv-v1.ts";
 import { createKvV2Engine } from "./kv-v2.ts";
 
-/** KV mounts: the version comes from the mount's options, as in Vault. */
-export const createKvEngine: EngineFactory = (mount, broker) => createKvV2Engine(mount, broker);
+/** KV mounts: the version comes from the mount's options, as in Vault ("1" when unset). */
+export const createKvEngine: EngineFactory = (mount, broker) =>
+  mount.options.version === "2" ? createKvV2Engine(mount, broker) : createKvV1Engine(mount, broker);

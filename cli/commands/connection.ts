@@ -1,0 +1,130 @@
+/**
+ * Which server a command talks to and with which token. The address comes from
+ * --address, then COFFER_ADDR, then VAULT_ADDR, then Vault's default; the token from
+ * COFFER_TOKEN, then VAULT_TOKEN, then the file `coffer login` wrote. There is no token
+ * flag: a command line is visible to every user of the machine.
+ */
+import {
+  ApiError,
+  type CofferClient,
+  ConnectionError,
+  createClient,
+  type Method,
+  type RequestOptions,
+  type VaultResponse,
+} from "../client.ts";
+import { HintedError, UsageError } from "./exit-codes.ts";
+import { readStoredToken, tokenFilePath } from "./token-file.ts";
+
+export const DEFAULT_ADDRESS = "http://127.0.0.1:8200";
+
+export interface Connection {
+  client: CofferClient;
+  /** Where the token came from, to say so when the server refuses it. */
+  tokenSource: string;
+  /** Where the address came from, to say so when the server cannot be reached. */
+  addressSource: string;
+  /** The client's request, with a hint added to the failures a person can fix. */
+  request(method: Method, path: string, options?: RequestOptions): Promise<VaultResponse | undefined>;
+  /** The same server with another token, e.g. one a person is logging in with. */
+  withToken(token: string, source: string): Connection;
+}
+
+function fromEnv(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+export function resolveAddress(flag: string | undefined): { address: string; source: string } {
+  const [address, source] =
+    flag !== undefined
+      ? [flag, "--address"]
+      : fromEnv("COFFER_ADDR") !== undefined
+        ? [fromEnv("COFFER_ADDR") as string, "COFFER_ADDR"]
+        : fromEnv("VAULT_ADDR") !== undefined
+          ? [fromEnv("VAULT_ADDR") as string, "VAULT_ADDR"]
+          : [DEFAULT_ADDRESS, "the default address"];
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new UsageError(
+      `invalid address "${address}" (from ${source}): expected a URL such as ${DEFAULT_ADDRESS}`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`invalid address "${address}" (from ${source}): use http:// or https://`);
+  }
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    process.stderr.write(
+      `Warning: ${address} is plain http: tokens and secrets cross the network unencrypted\n`,
+    );
+  }
+  return { address: url.origin + url.pathname.replace(/\/+$/, ""), source };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
+}
+
+async function findToken(): Promise<{ token?: string; source: string }> {
+  for (const name of ["COFFER_TOKEN", "VAULT_TOKEN"]) {
+    const token = fromEnv(name);
+    if (token !== undefined) return { token, source: name };
+  }
+  return { token: await readStoredToken(), source: tokenFilePath() };
+}
+
+/**
+ * "required": the command needs a token; "optional": sent when there is one; "none":
+ * never sent (login, which must not present an old token).
+ */
+export type TokenUse = "required" | "optional" | "none";
+
+export async function connect(
+  options: { address?: string },
+  tokenUse: TokenUse = "required",
+): Promise<Connection> {
+  const { address, source: addressSource } = resolveAddress(options.address);
+  const { token, source: tokenSource } =
+    tokenUse === "none" ? { token: undefined, source: "nowhere" } : await findToken();
+  if (token === undefined && tokenUse === "required") {
+    throw new UsageError(
+      "not logged in: run `coffer login kubernetes --role <role>` or `coffer login token`, or set COFFER_TOKEN",
+    );
+  }
+  return connection(createClient({ address, token }), tokenSource, addressSource);
+}
+
+function connection(client: CofferClient, tokenSource: string, addressSource: string): Connection {
+  return {
+    client,
+    tokenSource,
+    addressSource,
+    async request(method, path, requestOptions) {
+      try {
+        return await client.request(method, path, requestOptions);
+      } catch (error) {
+        throw addHint(error, { tokenSource, addressSource, hasToken: client.token !== undefined });
+      }
+    },
+    withToken: (token, source) => connection(client.withToken(token), source, addressSource),
+  };
+}
+
+function addHint(error: unknown, context: { tokenSource: string; addressSource: string; hasToken: boolean }) {
+  if (error instanceof ConnectionError) {
+    return new HintedError(
+      error,
+      `Hint: the address came from ${context.addressSource}; set COFFER_ADDR (or VAULT_ADDR) or pass --address`,
+    );
+  }
+  if (error instanceof ApiError && error.status === 403 && context.hasToken) {
+    return new HintedError(
+      error,
+      `Hint: the token from ${context.tokenSource} was refused: it may have expired (log in again) or its ` +
+        "policies may not allow this; `coffer token lookup` shows them",
+    );
+  }
+  return error;
+}

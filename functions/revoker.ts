@@ -1,0 +1,55 @@
+/**
+ * The revoker function, invoked every minute by a schedule: one sweep of the expiry index
+ * (shared/leases/sweep.ts) within the time the invocation has left, minus a margin for
+ * revocations in flight and the report. What it does not finish, the next tick continues;
+ * two overlapping invocations never revoke a lease twice. The report (counts and
+ * revocation lag) is one structured log line for CloudWatch Logs Insights.
+ */
+import type { Broker } from "../shared/broker.ts";
+import type { LeaseLog } from "../shared/leases/lease-log.ts";
+import type { SweepReport } from "../shared/leases/sweep.ts";
+import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
+
+/** Left of the invocation's time when the sweep stops starting revocations. */
+export const SAFETY_MARGIN_MS = 15_000;
+/** Never sweep for less than this, even when the invocation is nearly out of time. */
+const MIN_BUDGET_MS = 1_000;
+
+/** The part of the Lambda context the revoker uses. */
+export interface RevokerContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Log lines written raw to stdout, one JSON object each. Lambda prefixes what goes through
+ * console.* with a timestamp and request id; a raw line is the whole log event, which the
+ * CloudWatch metric filters on the sweep report's fields need (stacks/alarms.ts).
+ */
+export const stdoutLeaseLog: LeaseLog = (level, message, fields) => {
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`,
+  );
+};
+
+export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog) {
+  return async (_event: unknown, context: RevokerContext): Promise<SweepReport> => {
+    const budgetMs = Math.max(MIN_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
+    const report = await broker.leases.sweep({ budgetMs });
+    const healthy = report.complete && report.failed === 0;
+    log(healthy ? "info" : "warn", "lease sweep", { ...report, budget_ms: budgetMs });
+    return report;
+  };
+}
+
+// Built once per execution environment, on the first invocation.
+let revoker: Promise<ReturnType<typeof createRevoker>> | undefined;
+
+export const handler = async (event: unknown, context: RevokerContext): Promise<SweepReport> => {
+  revoker ??= createAwsBroker({ ...awsConfigFromEnv(), leaseLog: stdoutLeaseLog }).then((broker) =>
+    createRevoker(broker),
+  );
+  revoker.catch(() => {
+    revoker = undefined;
+  });
+  return (await revoker)(event, context);
+};

@@ -1,0 +1,163 @@
+/**
+ * Section 4: cold start. The API bundle as shipped against a naive bundle built here that
+ * eagerly imports Hono, jose, every engine and the DynamoDB, KMS, STS and IAM clients.
+ * Each is loaded in a fresh Node process that serves one authenticated KV read (a Lambda
+ * Function URL event against moto) and reports, from its own clock, how long it ran;
+ * an empty Node process is the baseline. Overhead = bundle run - empty run, median of N.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { round } from "./measure.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+/** The same options for both bundles, so the comparison is only about what they load. */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  minify: true,
+  logLevel: "silent",
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+} as const;
+
+const NAIVE_ENTRY = `
+import * as jose from "jose";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { STSClient } from "@aws-sdk/client-sts";
+import { IAMClient } from "@aws-sdk/client-iam";
+import * as engines from "./shared/engines/eager.bench.ts";
+globalThis.__naive = { jose, engines, clients: [new DynamoDBClient({}), new KMSClient({}), new STSClient({}), new IAMClient({})] };
+export { handler } from "./functions/api.ts";
+`;
+
+async function bundleSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir))
+    if (name.endsWith(".mjs")) total += (await stat(join(dir, name))).size;
+  return total;
+}
+
+export interface ColdStartRow {
+  bundle: string;
+  sizeKiB: number;
+  medianRunMs: number;
+  overheadMs: number;
+}
+
+export interface ColdStartResult {
+  rows: ColdStartRow[];
+  emptyNodeMs: number;
+  /** ours overhead / naive overhead: the target is at most 0.5. */
+  overheadRatio: number;
+}
+
+function runChild(script: string, env: Record<string, string>): number {
+  const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`cold start run failed: ${result.stderr}`);
+  const ms = Number(result.stdout.trim().split("\n").pop());
+  if (!Number.isFinite(ms)) throw new Error(`cold start run printed no time: ${result.stdout}`);
+  return ms;
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/** `env` configures the functions (table, key, endpoint); `token` may read secret/bench/db. */
+export async function benchColdStart(
+  env: Record<string, string>,
+  token: string,
+  runs: number,
+): Promise<ColdStartResult> {
+  const dir = await mkdtemp(join(tmpdir(), "coffer-coldstart-"));
+  try {
+    const oursDir = join(dir, "ours");
+    const naiveDir = join(dir, "naive");
+    await build({
+      ...BUNDLE_OPTIONS,
+      entryPoints: { index: join(root, "functions/api.ts") },
+      splitting: true,
+      outdir: oursDir,
+      outExtension: { ".js": ".mjs" },
+    });
+    const eagerEngines = join(root, "shared/engines/eager.bench.ts");
+    await writeFile(
+      eagerEngines,
+      'export * from "./registry.ts";\nexport * as kv from "./kv/index.ts";\nexport * as sys from "../sys/sys-engine.ts";\n',
+    );
+    try {
+      await build({
+        ...BUNDLE_OPTIONS,
+        stdin: { contents: NAIVE_ENTRY, resolveDir: root, loader: "ts", sourcefile: "naive-api.ts" },
+        outfile: join(naiveDir, "index.mjs"),
+      });
+    } finally {
+      await rm(eagerEngines, { force: true });
+    }
+
+    const event = {
+      version: "2.0",
+      routeKey: "$default",
+      rawPath: "/v1/secret/data/bench/db",
+      rawQueryString: "",
+      headers: { "x-vault-token": token, host: "bench.lambda-url.us-east-1.on.aws" },
+      requestContext: {
+        http: {
+          method: "GET",
+          path: "/v1/secret/data/bench/db",
+          protocol: "HTTP/1.1",
+          sourceIp: "127.0.0.1",
+          userAgent: "bench",
+        },
+        domainName: "bench.lambda-url.us-east-1.on.aws",
+        requestId: "bench",
+        routeKey: "$default",
+        stage: "$default",
+        timeEpoch: 0,
+      },
+      isBase64Encoded: false,
+    };
+    const serveOnce = (file: string) => `
+      const { handler } = await import(${JSON.stringify(file)});
+      const response = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 30000 });
+      if (response.statusCode !== 200) { console.error("status " + response.statusCode + " " + response.body); process.exit(3); }
+      console.log(performance.now());`;
+    const childEnv = env;
+
+    const emptyRuns: number[] = [];
+    const oursRuns: number[] = [];
+    const naiveRuns: number[] = [];
+    // Interleaved, so drift in machine load hits all three alike.
+    for (let i = 0; i < runs; i++) {
+      emptyRuns.push(runChild("console.log(performance.now());", childEnv));
+      oursRuns.push(runChild(serveOnce(join(oursDir, "index.mjs")), childEnv));
+      naiveRuns.push(runChild(serveOnce(join(naiveDir, "index.mjs")), childEnv));
+    }
+    const emptyNodeMs = median(emptyRuns);
+    const row = async (bundle: string, runsMs: number[], outDir: string): Promise<ColdStartRow> => ({
+      bundle,
+      sizeKiB: round((await bundleSize(outDir)) / 1024, 1),
+      medianRunMs: round(median(runsMs), 1),
+      overheadMs: round(median(runsMs) - emptyNodeMs, 1),
+    });
+    const ours = await row("api (as shipped)", oursRuns, oursDir);
+    const naive = await row("naive eager baseline", naiveRuns, naiveDir);
+    return {
+      rows: [ours, naive],
+      emptyNodeMs: round(emptyNodeMs, 1),
+      overheadRatio: round(ours.overheadMs / naive.overheadMs),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

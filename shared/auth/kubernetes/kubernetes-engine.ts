@@ -1,0 +1,101 @@
+/**
+ * The kubernetes auth method, mounted once per cluster (auth/kubernetes, auth/k8s-prod,
+ * ...): its configuration, its roles, and login. Login is the only route reachable
+ * without a token.
+ */
+import type { Engine, EngineFactory, EngineRequest } from "../../engines/engine.ts";
+import { configFromItem, configFromRequest, configToItem, describeConfig } from "./config.ts";
+import { login } from "./login.ts";
+import { forgetMountKeys } from "./mount-keys.ts";
+import { describeRole, roleFromItem, roleFromRequest, roleName, roleToItem } from "./role.ts";
+import { configKey, mountPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
+
+export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => {
+  const { store } = broker;
+  const nameOf = (request: EngineRequest) => roleName(request.params.name ?? "");
+
+  async function readRole(name: string) {
+    const item = await store.get(roleKey(mount.uuid, name));
+    return item ? roleFromItem(item) : undefined;
+  }
+
+  async function listRoles(): Promise<string[]> {
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.query({ pk: mountPartition(mount.uuid), prefix: ROLE_PREFIX, cursor });
+      names.push(...page.items.map((item) => item.sk.slice(ROLE_PREFIX.length)));
+      cursor = page.cursor;
+    } while (cursor);
+    return names;
+  }
+
+  return {
+    routes: [
+      {
+        pattern: /^login$/,
+        unauthenticated: true,
+        operations: { update: (request) => login(broker, request) },
+      },
+      {
+        pattern: /^config$/,
+        exists: async () => (await store.get(configKey(mount.uuid))) !== undefined,
+        operations: {
+          read: async () => {
+            const item = await store.get(configKey(mount.uuid));
+            if (!item) return { status: 404, raw: { errors: [] } };
+            return { data: describeConfig(configFromItem(item)) };
+          },
+          update: async (request) => {
+            const config = await configFromRequest(request.data);
+            await store.write([{ op: "put", item: configToItem(configKey(mount.uuid), config) }]);
+            forgetMountKeys(broker, mount.uuid);
+            return {};
+          },
+        },
+      },
+      {
+        pattern: /^role\/?$/,
+        operations: {
+          list: async () => {
+            const names = await listRoles();
+            if (names.length === 0) return { status: 404, raw: { errors: [] } };
+            return { data: { keys: names } };
+          },
+        },
+      },
+      {
+        pattern: /^role\/(?<name>[^/]+)$/,
+        exists: async (request) => (await readRole(nameOf(request))) !== undefined,
+        operations: {
+          read: async (request) => {
+            const role = await readRole(nameOf(request));
+            if (!role) return { status: 404, raw: { errors: [] } };
+            return { data: describeRole(role) };
+          },
+          update: async (request) => {
+            const name = nameOf(request);
+            const { role, warnings } = roleFromRequest(request.data, await readRole(name));
+            await store.write([{ op: "put", item: roleToItem(roleKey(mount.uuid, name), role) }]);
+            return warnings.length > 0 ? { warnings } : {};
+          },
+          delete: async (request) => {
+            await store.write([{ op: "delete", key: roleKey(mount.uuid, nameOf(request)) }]);
+            return {};
+          },
+        },
+      },
+    ],
+
+    async purge() {
+      forgetMountKeys(broker, mount.uuid);
+      for (;;) {
+        const page = await store.query({ pk: mountPartition(mount.uuid), limit: 25 });
+        if (page.items.length === 0) return;
+        await store.write(
+          page.items.map((item) => ({ op: "delete" as const, key: { pk: item.pk, sk: item.sk } })),
+        );
+      }
+    },
+  };
+};

@@ -1,0 +1,255 @@
+/**
+ * auth/<mount>/role/<name>: which service accounts may log in through the role, and what
+ * token they get. Vault's fields: bound_service_account_names and _namespaces (a single
+ * "*" for any, or globs where "*" matches any run of characters), audience,
+ * alias_name_source, and the token_* settings (policies, ttl, max_ttl, explicit_max_ttl,
+ * no_default_policy), with the older unprefixed names (`policies`, `ttl`, `max_ttl`)
+ * accepted as in Vault.
+ *
+ * Writing a role that exists changes only the fields given, as in Vault.
+ */
+import type { JsonObject } from "../../engines/engine.ts";
+import { invalidRequest } from "../../errors.ts";
+import {
+  optionalBoolean,
+  optionalDuration,
+  optionalInteger,
+  optionalString,
+  optionalStringList,
+  rejectUnknownFields,
+} from "../../http/fields.ts";
+import { policyName } from "../../policy/policy-store.ts";
+import type { Item, ItemKey } from "../../store/item-store.ts";
+import { loginDenied } from "./login-errors.ts";
+import type { ServiceAccount } from "./service-account.ts";
+
+export type AliasNameSource = "serviceaccount_uid" | "serviceaccount_name";
+
+export interface KubernetesRole {
+  boundServiceAccountNames: string[];
+  boundServiceAccountNamespaces: string[];
+  audience: string;
+  aliasNameSource: AliasNameSource;
+  tokenPolicies: string[];
+  /** Seconds; 0 = the mount's or the system default. */
+  tokenTtl: number;
+  tokenMaxTtl: number;
+  tokenExplicitMaxTtl: number;
+  tokenNoDefaultPolicy: boolean;
+}
+
+const ROLE_NAME = /^\w([\w.-]{0,126}\w)?$/;
+
+/** Role names are case-insensitive, as in Vault. */
+export function roleName(raw: string): string {
+  if (!ROLE_NAME.test(raw)) {
+    throw invalidRequest(`invalid role name "${raw}": use letters, digits, "_", "-" and "." (up to 128)`);
+  }
+  return raw.toLowerCase();
+}
+
+const FIELDS = [
+  "bound_service_account_names",
+  "bound_service_account_namespaces",
+  "bound_service_account_namespace_selector",
+  "audience",
+  "alias_name_source",
+  "token_policies",
+  "policies",
+  "token_ttl",
+  "ttl",
+  "token_max_ttl",
+  "max_ttl",
+  "token_explicit_max_ttl",
+  "token_no_default_policy",
+  "token_type",
+  "token_num_uses",
+  "num_uses",
+  "token_period",
+  "period",
+  "token_bound_cidrs",
+  "bound_cidrs",
+];
+
+/** Vault's glob: "*" matches any run of characters (none included); nothing else is special. */
+export function globMatches(pattern: string, value: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return pattern === value;
+  const first = parts[0] as string;
+  const last = parts[parts.length - 1] as string;
+  if (!value.startsWith(first) || value.length < first.length + last.length) return false;
+  let position = first.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = value.indexOf(middle, position);
+    if (found === -1) return false;
+    position = found + middle.length;
+  }
+  return value.length - last.length >= position && value.endsWith(last);
+}
+
+function boundList(data: JsonObject, name: string, current: string[] | undefined): string[] {
+  const list = optionalStringList(data, name)?.map((item) => item.trim()) ?? current ?? [];
+  if (list.length === 0) throw invalidRequest(`"${name}" can not be empty`);
+  if (list.length > 1 && list.includes("*")) throw invalidRequest(`"${name}": can not mix "*" with values`);
+  for (const item of list) {
+    if (item === "" || item.length > 253 || /[\p{Cc}\s]/u.test(item)) {
+      throw invalidRequest(`"${name}": invalid entry ${JSON.stringify(item)}`);
+    }
+  }
+  return list;
+}
+
+/** One of two Vault spellings of a field; both at once is an error, as in Vault. */
+function either<T>(current: string, legacy: string, read: (name: string) => T | undefined): T | undefined {
+  const value = read(current);
+  const old = read(legacy);
+  if (value !== undefined && old !== undefined) {
+    throw invalidRequest(`cannot specify both "${current}" and "${legacy}"`);
+  }
+  return value ?? old;
+}
+
+function refuseIfSet(names: string[], isSet: (name: string) => boolean, message: string): void {
+  for (const name of names) if (isSet(name)) throw invalidRequest(`"${name}" ${message}`);
+}
+
+export function roleFromRequest(
+  data: JsonObject,
+  existing: KubernetesRole | undefined,
+): { role: KubernetesRole; warnings: string[] } {
+  rejectUnknownFields(data, FIELDS);
+  if (optionalString(data, "bound_service_account_namespace_selector")) {
+    throw invalidRequest(
+      '"bound_service_account_namespace_selector" is not supported: Coffer verifies tokens offline and cannot read namespace labels',
+    );
+  }
+  refuseIfSet(
+    ["token_num_uses", "num_uses"],
+    (name) => Boolean(optionalInteger(data, name, { min: 0 })),
+    "is not supported; omit it or use 0",
+  );
+  refuseIfSet(
+    ["token_period", "period"],
+    (name) => Boolean(optionalDuration(data, name)),
+    "is not supported; use token_ttl and renew the token",
+  );
+  refuseIfSet(
+    ["token_bound_cidrs", "bound_cidrs"],
+    (name) => Boolean(optionalStringList(data, name)?.length),
+    "is not supported",
+  );
+  const tokenType = optionalString(data, "token_type");
+  if (tokenType !== undefined && tokenType !== "default" && tokenType !== "service") {
+    throw invalidRequest('"token_type" must be "service" or "default": only service tokens are issued');
+  }
+
+  const aliasNameSource =
+    optionalString(data, "alias_name_source") ?? existing?.aliasNameSource ?? "serviceaccount_uid";
+  if (aliasNameSource !== "serviceaccount_uid" && aliasNameSource !== "serviceaccount_name") {
+    throw invalidRequest('"alias_name_source" must be "serviceaccount_uid" or "serviceaccount_name"');
+  }
+  const policies = either("token_policies", "policies", (name) => optionalStringList(data, name));
+  const role: KubernetesRole = {
+    boundServiceAccountNames: boundList(
+      data,
+      "bound_service_account_names",
+      existing?.boundServiceAccountNames,
+    ),
+    boundServiceAccountNamespaces: boundList(
+      data,
+      "bound_service_account_namespaces",
+      existing?.boundServiceAccountNamespaces,
+    ),
+    audience: optionalString(data, "audience")?.trim() ?? existing?.audience ?? "",
+    aliasNameSource,
+    tokenPolicies: policies ? [...new Set(policies.map(policyName))] : (existing?.tokenPolicies ?? []),
+    tokenTtl: either("token_ttl", "ttl", (name) => optionalDuration(data, name)) ?? existing?.tokenTtl ?? 0,
+    tokenMaxTtl:
+      either("token_max_ttl", "max_ttl", (name) => optionalDuration(data, name)) ??
+      existing?.tokenMaxTtl ??
+      0,
+    tokenExplicitMaxTtl:
+      optionalDuration(data, "token_explicit_max_ttl") ?? existing?.tokenExplicitMaxTtl ?? 0,
+    tokenNoDefaultPolicy:
+      optionalBoolean(data, "token_no_default_policy") ?? existing?.tokenNoDefaultPolicy ?? false,
+  };
+  if (role.tokenMaxTtl > 0 && role.tokenTtl > role.tokenMaxTtl) {
+    throw invalidRequest("token ttl should not be greater than token max ttl");
+  }
+
+  const warnings: string[] = [];
+  if (role.audience === "") {
+    warnings.push(
+      "This role does not specify an audience: a token issued for any audience (another service included) is accepted.",
+    );
+  }
+  if (role.boundServiceAccountNames[0] === "*" && role.boundServiceAccountNamespaces[0] === "*") {
+    warnings.push("Any service account of the cluster can log in with this role.");
+  }
+  return { role, warnings };
+}
+
+export function roleToItem(key: ItemKey, role: KubernetesRole): Item {
+  return {
+    ...key,
+    bound_service_account_names: role.boundServiceAccountNames,
+    bound_service_account_namespaces: role.boundServiceAccountNamespaces,
+    audience: role.audience,
+    alias_name_source: role.aliasNameSource,
+    token_policies: role.tokenPolicies,
+    token_ttl: role.tokenTtl,
+    token_max_ttl: role.tokenMaxTtl,
+    token_explicit_max_ttl: role.tokenExplicitMaxTtl,
+    token_no_default_policy: role.tokenNoDefaultPolicy,
+  };
+}
+
+export function roleFromItem(item: Item): KubernetesRole {
+  return {
+    boundServiceAccountNames: (item.bound_service_account_names as string[]) ?? [],
+    boundServiceAccountNamespaces: (item.bound_service_account_namespaces as string[]) ?? [],
+    audience: String(item.audience ?? ""),
+    aliasNameSource:
+      item.alias_name_source === "serviceaccount_name" ? "serviceaccount_name" : "serviceaccount_uid",
+    tokenPolicies: (item.token_policies as string[]) ?? [],
+    tokenTtl: Number(item.token_ttl ?? 0),
+    tokenMaxTtl: Number(item.token_max_ttl ?? 0),
+    tokenExplicitMaxTtl: Number(item.token_explicit_max_ttl ?? 0),
+    tokenNoDefaultPolicy: item.token_no_default_policy === true,
+  };
+}
+
+/** Vault's read shape: durations in seconds, the legacy `policies` mirrored. */
+export function describeRole(role: KubernetesRole): JsonObject {
+  return {
+    bound_service_account_names: role.boundServiceAccountNames,
+    bound_service_account_namespaces: role.boundServiceAccountNamespaces,
+    bound_service_account_namespace_selector: "",
+    audience: role.audience,
+    alias_name_source: role.aliasNameSource,
+    token_policies: role.tokenPolicies,
+    policies: role.tokenPolicies,
+    token_ttl: role.tokenTtl,
+    token_max_ttl: role.tokenMaxTtl,
+    token_explicit_max_ttl: role.tokenExplicitMaxTtl,
+    token_no_default_policy: role.tokenNoDefaultPolicy,
+    token_num_uses: 0,
+    token_period: 0,
+    token_bound_cidrs: [],
+    token_type: "default",
+  };
+}
+
+function allowed(patterns: readonly string[], value: string): boolean {
+  return patterns[0] === "*" || patterns.some((pattern) => globMatches(pattern, value));
+}
+
+/** Throws a 403 unless the role binds this service account. */
+export function checkBinding(role: KubernetesRole, account: ServiceAccount): void {
+  if (!allowed(role.boundServiceAccountNames, account.name)) {
+    throw loginDenied("service account name not authorized");
+  }
+  if (!allowed(role.boundServiceAccountNamespaces, account.namespace)) {
+    throw loginDenied("namespace not authorized");
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * aws/roles and aws/roles/<name>: list, read, write (merging into the existing role, as
+ * Vault does) and delete roles.
+ */
+import type { Broker } from "../../broker.ts";
+import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
+import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineRequest, Route } from "../engine.ts";
+import { describeRole, mergeRole, ROLE_NAME, roleFromItem, roleToItem } from "./role.ts";
+import { awsPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
+
+export function roleName(request: EngineRequest): string {
+  const name = request.params.name ?? "";
+  if (!ROLE_NAME.test(name)) {
+    throw invalidRequest(
+      `invalid role name "${name}": use letters, digits, "_", "-", "." and "@" (at most 128)`,
+    );
+  }
+  return name;
+}
+
+export function roleRoutes(broker: Broker, mount: Mount): Route[] {
+  const store = broker.store;
+  return [
+    {
+      pattern: /^roles\/?$/,
+      operations: {
+        list: async () => {
+          const keys: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.query({ pk: awsPartition(mount.uuid), prefix: ROLE_PREFIX, cursor });
+            keys.push(...page.items.map((item) => item.sk.slice(ROLE_PREFIX.length)));
+            cursor = page.cursor;
+          } while (cursor);
+          if (keys.length === 0) return { status: 404, raw: { errors: [] } };
+          return { data: { keys: keys.sort() } };
+        },
+      },
+    },
+    {
+      pattern: /^roles\/(?<name>[^/]+)$/,
+      exists: async (request) => (await store.get(roleKey(mount.uuid, roleName(request)))) !== undefined,
+      operations: {
+        read: async (request) => {
+          const item = await store.get(roleKey(mount.uuid, roleName(request)));
+          if (!item) return { status: 404, raw: { errors: [] } };
+          return { data: describeRole(roleFromItem(item)) };
+        },
+        update: async (request) => {
+          const key = roleKey(mount.uuid, roleName(request));
+          const existing = await store.get(key);
+          const { role, warnings } = mergeRole(existing && roleFromItem(existing), request.data);
+          const item = roleToItem(key, role, new Date(broker.now()).toISOString());
+          try {
+            await store.write([
+              {
+                op: "put",
+                item,
+                // A concurrent write to the same role must not be merged over silently.
+                condition: existing
+                  ? { attribute: "updated_at", equals: String(existing.updated_at) }
+                  : { exists: false },
+              },
+            ]);
+          } catch (error) {
+            if (!isCofferError(error, "ERR_CONDITION_FAILED")) throw error;
+            throw new CofferError("ERR_CONFLICT", "the role changed while it was being written; try again");
+          }
+          return warnings.length > 0 ? { warnings } : {};
+        },
+        delete: async (request) => {
+          await store.write([{ op: "delete", key: roleKey(mount.uuid, roleName(request)) }]);
+          return {};
+        },
+      },
+    },
+  ];
+}

@@ -1,0 +1,168 @@
+/**
+ * The mount's connection to AWS (Vault's aws/config/root): region, endpoint overrides for
+ * emulators or private endpoints, and optional static credentials. Without credentials the
+ * engine uses the function's own (the SDK's default chain). The secret key is sealed with
+ * a binding to the mount and never returned.
+ */
+import type { Broker } from "../../broker.ts";
+import { open, seal } from "../../crypto/envelope.ts";
+import { invalidRequest } from "../../errors.ts";
+import { optionalInteger, optionalString, rejectUnknownFields } from "../../http/fields.ts";
+import type { Mount } from "../../mounts/mount-table.ts";
+import type { Item } from "../../store/item-store.ts";
+import type { JsonObject } from "../engine.ts";
+import { configKey } from "./storage.ts";
+
+export interface RootConfig {
+  /** Changes with every write: clients built from an older version are replaced. */
+  version: string;
+  region: string;
+  stsRegion: string;
+  stsEndpoint: string;
+  iamEndpoint: string;
+  accessKey: string;
+  /** Plaintext, in memory only; "" without static credentials. */
+  secretKey: string;
+  /** -1: the SDK's default. */
+  maxRetries: number;
+}
+
+/** What the engine uses before config/root is written: the function's region and credentials. */
+export const DEFAULT_ROOT_CONFIG: RootConfig = {
+  version: "default",
+  region: "",
+  stsRegion: "",
+  stsEndpoint: "",
+  iamEndpoint: "",
+  accessKey: "",
+  secretKey: "",
+  maxRetries: -1,
+};
+
+const KNOWN_FIELDS = [
+  "access_key",
+  "secret_key",
+  "region",
+  "sts_region",
+  "sts_endpoint",
+  "iam_endpoint",
+  "max_retries",
+  // Vault fields Coffer does not implement: accepted when empty, so tools that send every field work.
+  "username_template",
+  "role_arn",
+  "identity_token_audience",
+  "identity_token_ttl",
+  "sts_fallback_endpoints",
+  "sts_fallback_regions",
+];
+const UNSUPPORTED_FIELDS = KNOWN_FIELDS.slice(7);
+
+const secretBinding = (mount: Mount) => ({ purpose: "aws-root-secret-key", mount: mount.uuid });
+const encoder = new TextEncoder();
+
+function endpoint(data: JsonObject, name: string): string {
+  const value = optionalString(data, name)?.trim() ?? "";
+  if (value === "") return "";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidRequest(`invalid value for "${name}": expected an http or https URL`);
+  }
+  if (
+    (url.protocol !== "https:" && url.protocol !== "http:") ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash
+  ) {
+    throw invalidRequest(
+      `invalid value for "${name}": expected an http or https URL without credentials or query`,
+    );
+  }
+  return value.replace(/\/+$/, "");
+}
+
+function region(data: JsonObject, name: string): string {
+  const value = optionalString(data, name)?.trim() ?? "";
+  if (value !== "" && !/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(value)) {
+    throw invalidRequest(`invalid value for "${name}": expected an AWS region such as "eu-west-1"`);
+  }
+  return value;
+}
+
+export function rejectUnsupportedFields(data: JsonObject, names: readonly string[]): void {
+  for (const name of names) {
+    const value = data[name];
+    const empty =
+      value === undefined ||
+      value === null ||
+      value === "" ||
+      value === 0 ||
+      (Array.isArray(value) && value.length === 0) ||
+      (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0);
+    if (!empty) throw invalidRequest(`"${name}" is not supported by Coffer's aws engine`);
+  }
+}
+
+/** Validates a config/root write and returns the item to store. */
+export async function rootConfigItem(broker: Broker, mount: Mount, data: JsonObject): Promise<Item> {
+  rejectUnknownFields(data, KNOWN_FIELDS);
+  rejectUnsupportedFields(data, UNSUPPORTED_FIELDS);
+  const accessKey = optionalString(data, "access_key")?.trim() ?? "";
+  const secretKey = optionalString(data, "secret_key") ?? "";
+  if ((accessKey === "") !== (secretKey === "")) {
+    throw invalidRequest('"access_key" and "secret_key" go together: give both or neither');
+  }
+  if (accessKey !== "" && !/^[A-Z0-9]{16,128}$/.test(accessKey)) {
+    throw invalidRequest('invalid value for "access_key": expected an AWS access key id');
+  }
+  if (secretKey.length > 256) throw invalidRequest('invalid value for "secret_key": too long');
+  return {
+    ...configKey(mount.uuid),
+    version: crypto.randomUUID(),
+    region: region(data, "region"),
+    sts_region: region(data, "sts_region"),
+    sts_endpoint: endpoint(data, "sts_endpoint"),
+    iam_endpoint: endpoint(data, "iam_endpoint"),
+    access_key: accessKey,
+    secret_key:
+      secretKey === "" ? null : await seal(broker.keyring, encoder.encode(secretKey), secretBinding(mount)),
+    max_retries: optionalInteger(data, "max_retries", { min: -1, max: 10 }) ?? -1,
+    updated_at: new Date(broker.now()).toISOString(),
+  };
+}
+
+export async function rootConfigFromItem(
+  broker: Broker,
+  mount: Mount,
+  item: Item | undefined,
+): Promise<RootConfig> {
+  if (!item) return DEFAULT_ROOT_CONFIG;
+  const sealed = item.secret_key;
+  return {
+    version: String(item.version),
+    region: String(item.region ?? ""),
+    stsRegion: String(item.sts_region ?? ""),
+    stsEndpoint: String(item.sts_endpoint ?? ""),
+    iamEndpoint: String(item.iam_endpoint ?? ""),
+    accessKey: String(item.access_key ?? ""),
+    secretKey:
+      sealed instanceof Uint8Array
+        ? new TextDecoder().decode(await open(broker.keyring, sealed, secretBinding(mount)))
+        : "",
+    maxRetries: Number(item.max_retries ?? -1),
+  };
+}
+
+/** Vault's read shape: everything but the secret key. */
+export function describeRootConfig(item: Item): JsonObject {
+  return {
+    access_key: String(item.access_key ?? ""),
+    region: String(item.region ?? ""),
+    sts_region: String(item.sts_region ?? ""),
+    sts_endpoint: String(item.sts_endpoint ?? ""),
+    iam_endpoint: String(item.iam_endpoint ?? ""),
+    max_retries: Number(item.max_retries ?? -1),
+  };
+}

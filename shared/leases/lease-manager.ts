@@ -1,0 +1,360 @@
+/**
+ * The lease manager: issues leases for engines, answers lookups and listings, renews, and
+ * revokes one lease, every lease under a prefix, of an identity or of a token, and sweeps
+ * what is due. It knows nothing of any engine: revocation goes through lease types.
+ */
+import type { TokenRecord } from "../auth/tokens/token-store.ts";
+import { toBase64Url } from "../crypto/encoding.ts";
+import { seal } from "../crypto/envelope.ts";
+import type { JsonObject } from "../engines/engine.ts";
+import { CofferError, invalidRequest } from "../errors.ts";
+import type { Mount, MountTable } from "../mounts/mount-table.ts";
+import type { Item, ItemKey, WriteOp } from "../store/item-store.ts";
+import { limitConcurrency } from "./concurrency-limit.ts";
+import { type Lease, type LeaseIdentity, leaseDataBinding, leaseFromItem, leaseToItem } from "./lease.ts";
+import {
+  firstSegment,
+  identityPartition,
+  indexKeys,
+  leaseKey,
+  leasePartition,
+  tokenPartition,
+} from "./lease-keys.ts";
+import type { LeaseTypes } from "./lease-type.ts";
+import {
+  type LeaseContext,
+  openLease,
+  type RevocationRequest,
+  replaceLease,
+  revokeLease,
+  writeIfUnchanged,
+} from "./revocation.ts";
+import { type SweepOptions, type SweepReport, sweepLeases } from "./sweep.ts";
+
+/** Revocations in flight at once for one bulk request (prefix, identity, token). */
+export const BULK_REVOKE_CONCURRENCY = 8;
+const CHANGE_ATTEMPTS = 4;
+
+export interface IssueLeaseInput {
+  /** The full request path that produced the credential ("aws/creds/deploy"): the id's prefix. */
+  path: string;
+  /** The lease type, registered by the issuing engine, that revokes it. */
+  type: string;
+  mount: Mount;
+  /** The caller's token: the lease's identity, and revoking the token revokes the lease. */
+  token: TokenRecord | undefined;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  /** Renewals never push expiry past this (epoch ms). */
+  maxExpiresAt?: number | null;
+  renewable: boolean;
+  /** What the lease type needs to revoke the credential. Sealed at rest. */
+  data: JsonObject;
+}
+
+export interface RevokeOptions {
+  /** Ties audit records to the request that asked. */
+  requestId?: string;
+  /** false: only mark the leases due now and let the revoker do the work. Default true. */
+  sync?: boolean;
+  /** Remove the leases even when their engine fails (revoke-force). */
+  force?: boolean;
+  /** Lease types to use instead of looking them up (an engine revoking its own leases on purge). */
+  types?: LeaseTypes;
+}
+
+export interface RevokeSummary {
+  matched: number;
+  /** Ended now (removed, or ended with a clean-up scheduled). */
+  revoked: number;
+  /** Left for the revoker: asked asynchronously, or already in another revoker's hands. */
+  queued: number;
+  /** Engine failures: each stays marked for revocation and is retried with backoff. */
+  failed: { id: string; error: string }[];
+}
+
+export interface LeaseManager {
+  issue(input: IssueLeaseInput, alsoWrite?: readonly WriteOp[]): Promise<Lease>;
+  /** The lease, unless it is unknown or already revoked. */
+  lookup(id: string): Promise<Lease | undefined>;
+  /** The next path segment of every live lease id under `prefix` (Vault's LIST shape). */
+  list(prefix: string): Promise<string[]>;
+  /** Sets expiry to now + increment (seconds; 0 = the lease's last TTL), capped by its max. */
+  renew(id: string, incrementSeconds: number): Promise<Lease>;
+  revoke(id: string, options?: RevokeOptions): Promise<RevokeSummary>;
+  /**
+   * Every lease under `prefix`. As in Vault, a prefix without a trailing slash that names a
+   * lease revokes that lease alone; otherwise it is taken as a folder.
+   */
+  revokePrefix(prefix: string, options?: RevokeOptions): Promise<RevokeSummary>;
+  /** Every lease obtained by the identity (entity id): a Coffer extension. */
+  revokeByIdentity(entityId: string, options?: RevokeOptions): Promise<RevokeSummary>;
+  /** Every lease obtained with the token. */
+  revokeByToken(accessor: string, options?: RevokeOptions): Promise<RevokeSummary>;
+  sweep(options: SweepOptions): Promise<SweepReport>;
+}
+
+export interface LeaseManagerOptions extends LeaseContext {
+  mounts: MountTable;
+}
+
+const encoder = new TextEncoder();
+
+function identityOf(token: TokenRecord | undefined): LeaseIdentity {
+  if (!token) return { accessor: "", entityId: "", displayName: "", meta: {} };
+  return {
+    accessor: token.accessor,
+    entityId: token.entityId,
+    displayName: token.displayName,
+    // A login records the identity it proved apart from the token's own metadata: keep both.
+    meta: { ...token.meta, ...token.identity?.metadata },
+  };
+}
+
+const emptySummary = (): RevokeSummary => ({ matched: 0, revoked: 0, queued: 0, failed: [] });
+
+function addTo(total: RevokeSummary, part: RevokeSummary): void {
+  total.matched += part.matched;
+  total.revoked += part.revoked;
+  total.queued += part.queued;
+  total.failed.push(...part.failed);
+}
+
+export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
+  const context: LeaseContext = options;
+  const { store, now } = options;
+
+  async function get(id: string): Promise<Lease | undefined> {
+    const item = await store.get(leaseKey(id));
+    return item && leaseFromItem(item);
+  }
+
+  /** Every item of a partition (optionally under a sort key prefix), a page at a time. */
+  async function* pages(pk: string, prefix?: string): AsyncGenerator<Item[]> {
+    let cursor: string | undefined;
+    do {
+      const page = await store.query({ pk, prefix, cursor });
+      cursor = page.cursor;
+      yield page.items;
+    } while (cursor);
+  }
+
+  /** Marks a lease for revocation now, for the revoker to carry out. */
+  async function queue(lease: Lease): Promise<boolean> {
+    let current: Lease | undefined = lease;
+    for (let attempt = 0; attempt < CHANGE_ATTEMPTS && current; attempt++) {
+      if (current.state !== "active") return true;
+      const queued: Lease = {
+        ...current,
+        revision: current.revision + 1,
+        revokeRequested: true,
+        dueAt: Math.min(current.dueAt, now()),
+      };
+      if (await writeIfUnchanged(store, replaceLease(current, queued))) return true;
+      current = await get(lease.id);
+    }
+    return current === undefined;
+  }
+
+  async function revokeOne(lease: Lease, request: RevocationRequest, sync: boolean): Promise<RevokeSummary> {
+    const summary: RevokeSummary = { ...emptySummary(), matched: 1 };
+    if (!sync) {
+      if (await queue(lease)) summary.queued++;
+      else summary.failed.push({ id: lease.id, error: "the lease kept changing; try again" });
+      return summary;
+    }
+    let current: Lease | undefined = lease;
+    for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+      if (!current) {
+        summary.revoked++; // someone else revoked it meanwhile
+        return summary;
+      }
+      if (current.state !== "active" && !request.force) {
+        summary.revoked++;
+        return summary;
+      }
+      const result = await revokeLease(context, current, request);
+      if (result.status === "revoked" || result.status === "revoked-early") {
+        summary.revoked++;
+        return summary;
+      }
+      if (result.status === "failed") {
+        summary.failed.push({ id: lease.id, error: result.error });
+        return summary;
+      }
+      current = await get(lease.id);
+      if (current?.claim && current.claim.until > now()) {
+        summary.queued++; // another revoker is on it
+        return summary;
+      }
+    }
+    summary.failed.push({ id: lease.id, error: "the lease kept changing; try again" });
+    return summary;
+  }
+
+  async function revokeAll(leases: readonly Lease[], options: RevokeOptions): Promise<RevokeSummary> {
+    const requestId = options.requestId ?? crypto.randomUUID();
+    const request: RevocationRequest = {
+      worker: `request-${requestId}`,
+      requestId,
+      force: options.force,
+      explicit: true,
+      types: options.types,
+    };
+    const limit = limitConcurrency(BULK_REVOKE_CONCURRENCY);
+    const total = emptySummary();
+    const parts = await Promise.all(
+      leases.map((lease) => limit(() => revokeOne(lease, request, options.sync ?? true))),
+    );
+    for (const part of parts) addTo(total, part);
+    return total;
+  }
+
+  const wanted = (lease: Lease, options: RevokeOptions) => lease.state === "active" || options.force === true;
+
+  /** Revokes the leases an index partition points to, a page at a time. */
+  async function revokeIndexed(pk: string, options: RevokeOptions): Promise<RevokeSummary> {
+    const total = emptySummary();
+    for await (const items of pages(pk)) {
+      const keys: ItemKey[] = items.map((item) => leaseKey(item.sk));
+      const leases = (await store.batchGet(keys))
+        .filter((item): item is Item => item !== undefined)
+        .map(leaseFromItem)
+        .filter((lease) => wanted(lease, options));
+      addTo(total, await revokeAll(leases, options));
+    }
+    return total;
+  }
+
+  async function listUnder(prefix: string): Promise<string[]> {
+    const keys = new Set<string>();
+    for await (const items of pages(leasePartition(prefix), prefix)) {
+      for (const item of items) {
+        if (item.state !== "active") continue;
+        const rest = item.sk.slice(prefix.length);
+        const slash = rest.indexOf("/");
+        keys.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+      }
+    }
+    return [...keys].sort();
+  }
+
+  return {
+    async issue(input, alsoWrite = []) {
+      const issuedAt = now();
+      if (!(input.expiresAt > issuedAt))
+        throw new CofferError("ERR_INTERNAL", "a lease must expire in the future");
+      const id = `${input.path.replace(/\/+$/, "")}/${toBase64Url(crypto.getRandomValues(new Uint8Array(18)))}`;
+      const sealedData = await seal(
+        options.keyring,
+        encoder.encode(JSON.stringify(input.data)),
+        leaseDataBinding(id),
+      );
+      const lease: Lease = {
+        id,
+        type: input.type,
+        mount: { path: input.mount.path, uuid: input.mount.uuid, type: input.mount.type },
+        identity: identityOf(input.token),
+        issuedAt,
+        expiresAt: input.expiresAt,
+        lastRenewedAt: null,
+        renewable: input.renewable,
+        maxExpiresAt: input.maxExpiresAt ?? null,
+        sealedData,
+        state: "active",
+        revokedAt: null,
+        revokeRequested: false,
+        dueAt: input.expiresAt,
+        revision: 1,
+        claim: null,
+        attempts: 0,
+        lastError: "",
+      };
+      await store.write([
+        { op: "put", item: leaseToItem(lease), condition: { exists: false } },
+        ...indexKeys(lease).map((key): WriteOp => ({ op: "put", item: { ...key } })),
+        ...alsoWrite,
+      ]);
+      return lease;
+    },
+
+    async lookup(id) {
+      const lease = await get(id);
+      return lease?.state === "active" ? lease : undefined;
+    },
+
+    async list(prefix) {
+      if (prefix !== "") return listUnder(prefix.endsWith("/") ? prefix : `${prefix}/`);
+      const segments = new Set(
+        (await options.mounts.list())
+          .filter((mount) => !mount.builtin)
+          .map((mount) => firstSegment(mount.path)),
+      );
+      const present = await Promise.all(
+        [...segments].map(async (segment) =>
+          (await listUnder(`${segment}/`)).length > 0 ? `${segment}/` : "",
+        ),
+      );
+      return present.filter((key) => key !== "").sort();
+    },
+
+    async renew(id, incrementSeconds) {
+      for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+        const lease = await get(id);
+        const at = now();
+        if (lease?.state !== "active" || lease.expiresAt <= at) throw invalidRequest("lease not found");
+        if (!lease.renewable) throw invalidRequest("lease is not renewable");
+        if (lease.revokeRequested) throw invalidRequest("lease is being revoked and cannot be renewed");
+        const lastTtlMs = lease.expiresAt - (lease.lastRenewedAt ?? lease.issuedAt);
+        let expiresAt = at + (incrementSeconds > 0 ? incrementSeconds * 1000 : lastTtlMs);
+        if (lease.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, lease.maxExpiresAt);
+        const type = await context.resolveType(lease);
+        await type.renew?.(await openLease(context, lease), Math.round((expiresAt - at) / 1000));
+        const renewed: Lease = {
+          ...lease,
+          revision: lease.revision + 1,
+          expiresAt,
+          lastRenewedAt: at,
+          dueAt: expiresAt,
+        };
+        if (await writeIfUnchanged(store, replaceLease(lease, renewed))) return renewed;
+      }
+      throw new CofferError("ERR_CONFLICT", "the lease changed while it was being renewed; try again");
+    },
+
+    async revoke(id, revokeOptions = {}) {
+      const lease = await get(id);
+      if (!lease || !wanted(lease, revokeOptions)) return emptySummary();
+      return revokeAll([lease], revokeOptions);
+    },
+
+    async revokePrefix(prefix, revokeOptions = {}) {
+      if (prefix === "" || prefix === "/") throw invalidRequest("a prefix is required");
+      if (!prefix.endsWith("/")) {
+        const exact = await get(prefix);
+        if (exact) return wanted(exact, revokeOptions) ? revokeAll([exact], revokeOptions) : emptySummary();
+      }
+      const folder = prefix.endsWith("/") ? prefix : `${prefix}/`;
+      const total = emptySummary();
+      for await (const items of pages(leasePartition(folder), folder)) {
+        const leases = items.map(leaseFromItem).filter((lease) => wanted(lease, revokeOptions));
+        addTo(total, await revokeAll(leases, revokeOptions));
+      }
+      return total;
+    },
+
+    revokeByIdentity(entityId, revokeOptions = {}) {
+      if (entityId === "") throw invalidRequest("an entity id is required");
+      return revokeIndexed(identityPartition(entityId), revokeOptions);
+    },
+
+    revokeByToken(accessor, revokeOptions = {}) {
+      if (accessor === "") return Promise.resolve(emptySummary());
+      return revokeIndexed(tokenPartition(accessor), revokeOptions);
+    },
+
+    sweep(sweepOptions) {
+      return sweepLeases(context, sweepOptions);
+    },
+  };
+}

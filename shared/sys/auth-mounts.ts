@@ -1,0 +1,167 @@
+/**
+ * sys/auth: enable, list, read and disable auth methods. Each kubernetes mount trusts one
+ * cluster (auth/kubernetes, auth/k8s-prod, ...) and gets an accessor (auth_kubernetes_<id>)
+ * that templated policies name. As in Vault, changing auth methods needs sudo, and
+ * disabling one revokes every token it issued.
+ */
+import type { Broker } from "../broker.ts";
+import type { EngineRequest, JsonObject, Route } from "../engines/engine.ts";
+import { invalidRequest } from "../errors.ts";
+import {
+  optionalDuration,
+  optionalObject,
+  optionalString,
+  rejectUnknownFields,
+  requiredString,
+} from "../http/fields.ts";
+import type { Mount } from "../mounts/mount-table.ts";
+
+/** Auth method types that sys/auth enables (the token method is built in). */
+export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
+
+const AUTH_PREFIX = "auth/";
+
+function describeAuthMount(mount: Mount, version: string): JsonObject {
+  return {
+    type: mount.type,
+    description: mount.description,
+    accessor: mount.accessor,
+    uuid: mount.uuid,
+    config: {
+      default_lease_ttl: mount.config.default_lease_ttl,
+      max_lease_ttl: mount.config.max_lease_ttl,
+      force_no_cache: false,
+      token_type: "default-service",
+    },
+    options: Object.keys(mount.options).length > 0 ? mount.options : null,
+    local: false,
+    seal_wrap: false,
+    external_entropy_access: false,
+    plugin_version: "",
+    running_plugin_version: `v${version}+builtin.coffer`,
+    running_sha256: "",
+  };
+}
+
+function stringMap(value: JsonObject | undefined, name: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, inner] of Object.entries(value ?? {})) {
+    if (typeof inner !== "string")
+      throw invalidRequest(`invalid value for "${name}.${key}": expected a string`);
+    result[key] = inner;
+  }
+  return result;
+}
+
+/** "kubernetes", "/k8s-prod/" -> "auth/kubernetes/", "auth/k8s-prod/". */
+function authPath(request: EngineRequest): string {
+  const relative = (request.params.path ?? "").replace(/^\/+|\/+$/g, "");
+  if (relative === "") throw invalidRequest("missing auth mount path");
+  return `${AUTH_PREFIX}${relative}/`;
+}
+
+async function authMountAt(broker: Broker, path: string): Promise<Mount | undefined> {
+  return (await broker.mounts.list()).find((mount) => mount.path === path);
+}
+
+export function authMountRoutes(broker: Broker): Route[] {
+  const version = broker.info.version;
+
+  return [
+    {
+      pattern: /^auth\/?$/,
+      operations: {
+        read: async () => {
+          const mounts = (await broker.mounts.list()).filter((mount) => mount.path.startsWith(AUTH_PREFIX));
+          return {
+            data: Object.fromEntries(
+              mounts.map((mount) => [
+                mount.path.slice(AUTH_PREFIX.length),
+                describeAuthMount(mount, version),
+              ]),
+            ),
+          };
+        },
+      },
+    },
+    {
+      pattern: /^auth\/(?<path>.+)\/tune$/,
+      sudo: true,
+      operations: {
+        read: async (request) => {
+          const mount = await authMountAt(broker, authPath(request));
+          if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
+          return {
+            data: {
+              description: mount.description,
+              default_lease_ttl: mount.config.default_lease_ttl,
+              max_lease_ttl: mount.config.max_lease_ttl,
+              force_no_cache: false,
+              token_type: "default-service",
+              options: Object.keys(mount.options).length > 0 ? mount.options : null,
+            },
+          };
+        },
+        update: async () => {
+          throw invalidRequest(
+            "tuning auth mounts is not supported: disable and enable the mount with the new settings",
+          );
+        },
+      },
+    },
+    {
+      pattern: /^auth\/(?<path>.+)$/,
+      sudo: true,
+      operations: {
+        read: async (request) => {
+          const mount = await authMountAt(broker, authPath(request));
+          if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
+          return { data: describeAuthMount(mount, version) };
+        },
+        update: async (request) => {
+          const data = request.data;
+          rejectUnknownFields(data, [
+            "type",
+            "description",
+            "config",
+            "options",
+            "local",
+            "seal_wrap",
+            "plugin_version",
+          ]);
+          const type = requiredString(data, "type");
+          if (!AUTH_TYPES.has(type) || !broker.engines[type]) {
+            throw invalidRequest(`plugin not found in the catalog: ${type}`);
+          }
+          const config = optionalObject(data, "config") ?? {};
+          await broker.mounts.enable({
+            path: authPath(request),
+            type,
+            description: optionalString(data, "description"),
+            options: stringMap(optionalObject(data, "options"), "options"),
+            config: {
+              default_lease_ttl: optionalDuration(config, "default_lease_ttl"),
+              max_lease_ttl: optionalDuration(config, "max_lease_ttl"),
+            },
+          });
+          return {};
+        },
+        delete: async (request) => {
+          const path = authPath(request);
+          const known = await authMountAt(broker, path);
+          if (known?.builtin) throw invalidRequest(`cannot disable ${path}`);
+          // Revoke first, so a failure leaves the mount in place for a retry; then again
+          // for tokens issued while it was being disabled. The mount table may be a few
+          // seconds stale here; disable() reads the store, so its answer is the truth.
+          if (known) await broker.tokens.revokeByAuthMount(known.accessor);
+          const removed = await broker.mounts.disable(path);
+          if (!removed) return {};
+          await broker.tokens.revokeByAuthMount(removed.accessor);
+          const load = broker.engines[removed.type];
+          if (load) await (await load())(removed, broker).purge?.();
+          return {};
+        },
+      },
+    },
+  ];
+}

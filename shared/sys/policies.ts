@@ -1,0 +1,131 @@
+/**
+ * The policy endpoints of sys/: sys/policies/acl/<name> (read, write, delete, list), the
+ * legacy sys/policy/<name> that popular Vault client libraries still call (with its
+ * older response shape: `rules` instead of `policy`, fields also at the top level), and
+ * sys/capabilities-self.
+ */
+
+import { policyIdentityOf } from "../auth/tokens/token-store.ts";
+import type { Broker } from "../broker.ts";
+import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engines/engine.ts";
+import { invalidRequest, permissionDenied } from "../errors.ts";
+import { toEnvelope } from "../http/envelope.ts";
+import { optionalString, optionalStringList, rejectUnknownFields } from "../http/fields.ts";
+import type { Acl } from "../policy/acl.ts";
+
+/** Most paths one capabilities request may ask about. */
+const MAX_CAPABILITY_PATHS = 100;
+const NOT_FOUND: EngineResponse = { status: 404, raw: { errors: [] } };
+
+/** Vault accepts the policy text base64-encoded too, to spare clients the escaping. */
+function policyText(value: string): string {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || value.length % 4 !== 0) return value;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(value), (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    return value;
+  }
+}
+
+/** The legacy endpoints answer with their data both in `data` and at the top level. */
+function legacy(request: EngineRequest, data: JsonObject): EngineResponse {
+  return { raw: { ...(toEnvelope(request.id, "system", { data }) as unknown as JsonObject), ...data } };
+}
+
+/** Vault's answer for one path: ["root"] for root, ["deny"] for nothing, else the sorted capabilities. */
+function capabilityNames(acl: Acl, path: string): string[] {
+  if (acl.root) return ["root"];
+  const granted = [...acl.capabilities(path.replace(/^\/+/, ""))].sort();
+  return granted.length === 0 ? ["deny"] : granted;
+}
+
+export function policyRoutes(broker: Broker): Route[] {
+  const { policies } = broker;
+  const name = (request: EngineRequest) => request.params.name ?? "";
+
+  const list = async (): Promise<EngineResponse> => ({ data: { keys: await policies.list() } });
+
+  return [
+    { pattern: /^policies\/acl\/?$/, operations: { list, read: list } },
+    {
+      pattern: /^policies\/acl\/(?<name>[^/]+)$/,
+      exists: async (request) => (await policies.read(name(request))) !== undefined,
+      operations: {
+        read: async (request) => {
+          const text = await policies.read(name(request));
+          if (text === undefined) return NOT_FOUND;
+          return { data: { name: name(request).toLowerCase(), policy: text } };
+        },
+        update: async (request) => {
+          rejectUnknownFields(request.data, ["policy"]);
+          const text = optionalString(request.data, "policy");
+          if (!text) throw invalidRequest('missing required field "policy"');
+          await policies.write(name(request), policyText(text));
+          return {};
+        },
+        delete: async (request) => {
+          await policies.delete(name(request));
+          return {};
+        },
+      },
+    },
+    {
+      pattern: /^policy\/?$/,
+      operations: {
+        read: async (request) => {
+          const names = await policies.list();
+          return legacy(request, { keys: names, policies: names });
+        },
+        list: async (request) => {
+          const names = await policies.list();
+          return legacy(request, { keys: names, policies: names });
+        },
+      },
+    },
+    {
+      pattern: /^policy\/(?<name>[^/]+)$/,
+      exists: async (request) => (await policies.read(name(request))) !== undefined,
+      operations: {
+        read: async (request) => {
+          const text = await policies.read(name(request));
+          if (text === undefined) return NOT_FOUND;
+          return legacy(request, { name: name(request).toLowerCase(), rules: text });
+        },
+        update: async (request) => {
+          rejectUnknownFields(request.data, ["policy", "rules"]);
+          const text = optionalString(request.data, "policy") || optionalString(request.data, "rules");
+          if (!text) throw invalidRequest('missing required field "policy"');
+          await policies.write(name(request), policyText(text));
+          return {};
+        },
+        delete: async (request) => {
+          await policies.delete(name(request));
+          return {};
+        },
+      },
+    },
+    {
+      pattern: /^capabilities-self$/,
+      operations: {
+        update: async (request) => {
+          const token = request.token;
+          if (!token) throw permissionDenied();
+          rejectUnknownFields(request.data, ["path", "paths"]);
+          const paths =
+            optionalStringList(request.data, "paths") ?? optionalStringList(request.data, "path") ?? [];
+          if (paths.length === 0) throw invalidRequest('missing required field "paths"');
+          if (paths.length > MAX_CAPABILITY_PATHS) {
+            throw invalidRequest(`at most ${MAX_CAPABILITY_PATHS} paths per request`);
+          }
+          const acl = await policies.acl(token.policies, policyIdentityOf(token));
+          const data: JsonObject = {};
+          for (const path of paths) data[path] = capabilityNames(acl, path);
+          if (paths.length === 1) data.capabilities = data[paths[0] as string];
+          return { data };
+        },
+      },
+    },
+  ];
+}

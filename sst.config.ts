@@ -1,0 +1,50 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+/**
+ * Coffer on AWS: `npx sst deploy --stage <stage>` brings up the table, the KMS key, the API
+ * behind an HTTPS function URL and the revoker on a one-minute schedule, each function with
+ * only the permissions it uses. Stage configuration: COFFER_* variables (stacks/stage-settings.ts,
+ * docs/deploy.md).
+ */
+export default $config({
+  async app(input) {
+    const { removalPolicy } = await import("./stacks/stage-settings.ts");
+    return { name: "coffer", home: "aws", ...removalPolicy(input.stage, process.env) };
+  },
+  async run() {
+    const { readStageSettings } = await import("./stacks/stage-settings.ts");
+    const { functionBundles } = await import("./stacks/function-bundles.ts");
+    const { createStorage } = await import("./stacks/storage.ts");
+    const { createRootKey } = await import("./stacks/keys.ts");
+    const { createApi } = await import("./stacks/api.ts");
+    const { createRevoker, REVOKER_SWEEP_BUDGET_MS } = await import("./stacks/revoker.ts");
+    const { createAlarms } = await import("./stacks/alarms.ts");
+
+    const settings = readStageSettings($app.stage, process.env);
+    const bundles = functionBundles($cli.paths.root, process.env);
+
+    const table = createStorage(settings);
+    const key = createRootKey(settings);
+    const data = { settings, tableName: table.name, tableArn: table.arn, keyArn: key.arn };
+    const api = createApi({ ...data, bundle: bundles.api });
+    const revoker = createRevoker({ ...data, bundle: bundles.revoker });
+    key.allowRoles([api.fn.nodes.role.arn, revoker.fn.nodes.role.arn]);
+    const alarms = createAlarms({
+      settings,
+      apiFunctionName: api.fn.name,
+      revokerFunctionName: revoker.fn.name,
+      revokerLogGroupName: revoker.logGroup.name,
+      revokerSweepBudgetMs: REVOKER_SWEEP_BUDGET_MS,
+    });
+
+    return {
+      url: api.fn.url,
+      table: table.name,
+      kmsKeyArn: key.arn,
+      apiFunction: api.fn.name,
+      // Target roles trust this role (docs/deploy.md).
+      apiRoleArn: api.fn.nodes.role.arn,
+      revokerFunction: revoker.fn.name,
+      alarmTopic: alarms.topic.arn,
+    };
+  },
+});

@@ -1,0 +1,26 @@
+/**
+ * The one table (shared/store/dynamodb.ts): pk/sk strings, no secondary indexes because no
+ * access pattern needs one yet, and TTL on the housekeeping attribute. sst.aws.Dynamo
+ * always bills on demand and keeps point-in-time recovery on. Items are envelope-encrypted
+ * by the broker, so the table keeps DynamoDB's default encryption at rest.
+ */
+import { TTL_ATTRIBUTE } from "../shared/store/ttl.ts";
+import type { StageSettings } from "./stage-settings.ts";
+
+export function createStorage(settings: StageSettings) {
+  return new sst.aws.Dynamo(
+    "Table",
+    {
+      fields: { pk: "string", sk: "string" },
+      primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+      ttl: TTL_ATTRIBUTE,
+      transform: {
+        table: (args) => {
+          args.deletionProtectionEnabled = settings.production;
+        },
+      },
+    },
+    // On production the table outlives the stack: `sst remove` or a bad refactor must not take the data.
+    { retainOnDelete: settings.production },
+  );
+}

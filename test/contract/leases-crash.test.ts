@@ -1,0 +1,177 @@
+/**
+ * A revoker killed in the middle of a sweep (SIGKILL: no cleanup of any kind) leaves no
+ * lease half-revoked, and the next sweep finishes the job. Run on an SQLite file and on
+ * DynamoDB (moto), with the revoker in its own process, as a Lambda would be.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TokenRecord } from "../../shared/auth/tokens/token-store.ts";
+import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
+import { leaseFromItem } from "../../shared/leases/lease.ts";
+import {
+  EXPIRY_SHARDS,
+  expiryKey,
+  expiryPartition,
+  parseExpirySortKey,
+} from "../../shared/leases/lease-keys.ts";
+import { CLAIM_MS } from "../../shared/leases/revocation.ts";
+import type { Mount } from "../../shared/mounts/mount-table.ts";
+import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
+import type { Item, ItemStore } from "../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
+import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+
+const LEASES = 40;
+const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
+
+async function all(store: ItemStore, pk: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.query({ pk, cursor });
+    items.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return items;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the revoker");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const linesOf = (file: string) =>
+  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+
+/** Kills a sweeping child mid-sweep, then checks the store and finishes with a sweep of our own. */
+function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>) {
+  it("leaves every lease whole or gone, and the next sweep finishes the job", async () => {
+    const { store, childEnv } = await setup();
+    const rootKey = randomRootKey();
+    // Leases issued "ten seconds ago", one second long: due for the child at once.
+    const clock = testClock(-10_000);
+    const subject = await openLeaseBroker({ store, rootKey, clock });
+    const rootToken = await initializeWithLeasing(subject.broker, "t");
+    const root = (await subject.broker.tokens.lookup(rootToken)) as TokenRecord;
+    const mount = (await subject.broker.mounts.resolve("t/creds/x"))?.mount as Mount;
+    const limit = limitConcurrency(1);
+    const issued = await Promise.all(
+      Array.from({ length: LEASES }, () =>
+        limit(() =>
+          subject.broker.leases.issue({
+            path: "t/creds/crash",
+            type: "test-credential",
+            mount,
+            token: root,
+            expiresAt: clock.now() + 1_000,
+            renewable: false,
+            data: {},
+          }),
+        ),
+      ),
+    );
+
+    const dir = mkdtempSync(join(tmpdir(), "coffer-crash-"));
+    const revokeLog = join(dir, "revoked.log");
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+        env: {
+          ...process.env,
+          ...childEnv,
+          SWEEP_ROOT_KEY: Buffer.from(rootKey).toString("hex"),
+          SWEEP_REVOKE_LOG: revokeLog,
+          SWEEP_DELAY_MS: "150",
+        },
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      const exited = new Promise((resolve) => child?.once("exit", resolve));
+      await waitFor(() => linesOf(revokeLog).length >= 10, 60_000);
+      child.kill("SIGKILL");
+      await exited;
+      const byChild = linesOf(revokeLog);
+      expect(byChild.length).toBeLessThan(LEASES);
+
+      // Nothing half-revoked: each remaining lease has its expiry entry, each entry its lease.
+      const leases = (await all(store, "lease/t")).map(leaseFromItem);
+      const entries = (
+        await Promise.all(
+          Array.from({ length: EXPIRY_SHARDS }, (_, shard) => all(store, expiryPartition(shard))),
+        )
+      ).flat();
+      expect(leases.length).toBeGreaterThan(0);
+      expect(entries.map((entry) => parseExpirySortKey(entry.sk).id).sort()).toEqual(
+        leases.map((lease) => lease.id).sort(),
+      );
+      for (const lease of leases) expect(await store.get(expiryKey(lease.id, lease.dueAt))).toBeDefined();
+      const claimedByDead = leases.filter((lease) => lease.claim !== null);
+
+      // A sweep right away leaves the dead revoker's claims alone; once they run out, it takes them.
+      const first = await subject.broker.leases.sweep({ budgetMs: 120_000, concurrency: 1 });
+      expect(first).toMatchObject({ busy: claimedByDead.length, failed: 0 });
+      // The child's clock is ours plus ten seconds: its claims run out CLAIM_MS after the kill.
+      clock.advance(CLAIM_MS + 15_000);
+      const second = await subject.broker.leases.sweep({ budgetMs: 120_000, concurrency: 1 });
+      expect(second).toMatchObject({ complete: true, revoked: claimedByDead.length, failed: 0 });
+      expect(await all(store, "lease/t")).toEqual([]);
+
+      // Every lease was revoked; only those the dead revoker was in the middle of, twice.
+      const byUs = subject.engine.revokeCalls.map((call) => call.id);
+      expect(new Set([...byChild, ...byUs])).toEqual(new Set(issued.map((lease) => lease.id)));
+      const twice = byUs.filter((id) => byChild.includes(id));
+      const claimedIds = claimedByDead.map((lease) => lease.id);
+      expect(twice.every((id) => claimedIds.includes(id))).toBe(true);
+      expect(claimedByDead.length).toBeLessThanOrEqual(4);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+      await store.close();
+    }
+  }, 180_000);
+}
+
+describe("a revoker killed mid-sweep, on an SQLite file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-crash-db-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  crashContract(async () => {
+    const path = join(dir, "coffer.db");
+    return { store: openSqliteStore({ path }), childEnv: { SWEEP_STORE: "sqlite", SWEEP_SQLITE_PATH: path } };
+  });
+});
+
+describe.skipIf(!motoAvailable())("a revoker killed mid-sweep, on DynamoDB (moto)", () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  crashContract(async () => {
+    const client = new DynamoDBClient({
+      endpoint: moto.endpoint,
+      region: moto.region,
+      credentials: moto.credentials,
+      // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
+      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+    });
+    await createTable(client, "crash");
+    return {
+      store: createDynamoDbStore({ client, tableName: "crash" }),
+      childEnv: {
+        SWEEP_STORE: "dynamodb",
+        SWEEP_DYNAMODB_ENDPOINT: moto.endpoint,
+        SWEEP_DYNAMODB_TABLE: "crash",
+      },
+    };
+  });
+});

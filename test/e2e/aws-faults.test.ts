@@ -1,0 +1,219 @@
+/**
+ * The aws engine when AWS fails. STS answers from a wire-level fake (throttling, access
+ * denied, faults, unreachable): the caller gets a clear 503 or 400 and nothing is left
+ * behind, no lease and no credentials. IAM failing during a revocation (STS from moto, IAM
+ * from the fake): the lease stays, marked, is retried by later sweeps with backoff, shows
+ * in the log, and is revoked once IAM answers again.
+ */
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import type { Hono } from "hono";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../shared/app.ts";
+import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
+import { RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
+import type { ItemStore } from "../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { initialize } from "../../shared/sys/init.ts";
+import {
+  MOTO_ACCESS_KEY,
+  MOTO_SECRET_KEY,
+  motoClientConfig,
+  type Reply,
+  TRUST_POLICY,
+} from "../support/aws-engine-fixture.ts";
+import { type FakeSts, type QueryResponse, queryError, startFakeSts } from "../support/fake-sts.ts";
+import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
+import { freePort, type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/app";
+
+async function leaseItems(store: ItemStore): Promise<number> {
+  const partitions = [
+    "lease/aws",
+    ...Array.from({ length: EXPIRY_SHARDS }, (_, shard) => expiryPartition(shard)),
+  ];
+  const pages = await Promise.all(partitions.map((pk) => store.query({ pk })));
+  return pages.reduce((total, page) => total + page.items.length, 0);
+}
+
+interface Subject extends LeaseBroker {
+  app: Hono;
+  call(method: string, path: string, body?: unknown): Promise<Reply>;
+}
+
+/** A broker on SQLite with `aws/` mounted, configured with the given endpoints, and role "app". */
+async function openSubject(config: Record<string, unknown>, roleArn = ROLE_ARN): Promise<Subject> {
+  const subject = await openLeaseBroker({
+    store: openSqliteStore({ path: ":memory:" }),
+    rootKey: randomRootKey(),
+  });
+  const { rootToken } = await initialize(subject.broker);
+  const app = createApp(subject.broker, { logError: () => {} });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await app.request(`/v1/${path}`, {
+      method,
+      headers: { "X-Vault-Token": rootToken },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  expect((await call("POST", "sys/mounts/aws", { type: "aws" })).status).toBe(204);
+  const configured = await call("POST", "aws/config/root", {
+    region: "us-east-1",
+    access_key: MOTO_ACCESS_KEY,
+    secret_key: MOTO_SECRET_KEY,
+    ...config,
+  });
+  expect(configured.status).toBe(204);
+  expect((await call("POST", "aws/roles/app", { role_arns: roleArn })).status).toBe(204);
+  return { ...subject, app, call };
+}
+
+describe("STS failing", () => {
+  let fake: FakeSts | undefined;
+  let subject: Subject | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    await subject?.broker.store.close();
+    fake = undefined;
+    subject = undefined;
+  });
+
+  async function failingWith(response: QueryResponse): Promise<Subject> {
+    fake = await startFakeSts(() => response);
+    subject = await openSubject({ sts_endpoint: fake.endpoint, iam_endpoint: fake.endpoint });
+    return subject;
+  }
+
+  it("answers 503 with Retry-After when STS throttles, after the SDK's retries, and leaves no lease", async () => {
+    const { call, broker, audit } = await failingWith(queryError(400, "Throttling", "Rate exceeded"));
+    const reply = await call("GET", "aws/creds/app");
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get("retry-after")).toBe("1");
+    expect(reply.body.errors).toEqual([`AWS throttled the request to assume role ${ROLE_ARN}; retry later`]);
+    expect(fake?.requests.map((request) => request.action)).toEqual([
+      "AssumeRole",
+      "AssumeRole",
+      "AssumeRole",
+    ]);
+    expect(await leaseItems(broker.store)).toBe(0);
+    expect(audit.at(-1)).toMatchObject({ request: { path: "aws/creds/app" }, response: { status: 503 } });
+  });
+
+  it("answers 400 naming AWS's refusal when STS denies access, without retrying, and leaves no lease", async () => {
+    const { call, broker } = await failingWith(
+      queryError(
+        403,
+        "AccessDenied",
+        `User: coffer is not authorized to perform: sts:AssumeRole on resource: ${ROLE_ARN}`,
+      ),
+    );
+    const reply = await call("POST", "aws/creds/app", { ttl: "15m" });
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors[0]).toMatch(
+      /^AWS refused to assume role .*: AccessDenied: User: coffer is not authorized/,
+    );
+    expect(fake?.requests).toHaveLength(1);
+    expect(await leaseItems(broker.store)).toBe(0);
+  });
+
+  it("answers 503 when STS fails on its side", async () => {
+    const { call, broker } = await failingWith(queryError(500, "InternalFailure", "internal"));
+    const reply = await call("GET", "aws/creds/app");
+    expect(reply.status).toBe(503);
+    expect(reply.body.errors).toEqual([`AWS failed to assume role ${ROLE_ARN}: InternalFailure`]);
+    expect(await leaseItems(broker.store)).toBe(0);
+  });
+
+  it("answers 503 when STS answers without credentials", async () => {
+    const { call, broker } = await failingWith({
+      status: 200,
+      body: '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult></AssumeRoleResult></AssumeRoleResponse>',
+    });
+    const reply = await call("GET", "aws/creds/app");
+    expect(reply.status).toBe(503);
+    expect(await leaseItems(broker.store)).toBe(0);
+  });
+
+  it("answers 503 when STS cannot be reached", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    subject = await openSubject({ sts_endpoint: closed, iam_endpoint: closed, max_retries: 0 });
+    const reply = await subject.call("GET", "aws/creds/app");
+    expect(reply.status).toBe(503);
+    expect(reply.body.errors).toEqual([`AWS could not be reached to assume role ${ROLE_ARN}`]);
+    expect(await leaseItems(subject.broker.store)).toBe(0);
+  });
+});
+
+describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
+  let moto: Moto;
+  let fake: FakeSts;
+  let roleArn: string;
+  beforeAll(async () => {
+    moto = await startMoto();
+    const iam = new IAMClient(motoClientConfig(moto));
+    const role = await iam.send(
+      new CreateRoleCommand({ RoleName: "app", AssumeRolePolicyDocument: TRUST_POLICY }),
+    );
+    roleArn = String(role.Role?.Arn);
+    fake = await startFakeSts(() => queryError(503, "ServiceUnavailable", "IAM is having a bad day"));
+  }, 60_000);
+  afterAll(async () => {
+    await fake?.close();
+    await moto?.stop();
+  });
+
+  it("keeps the lease marked, retries it on later sweeps with backoff, and revokes it once IAM recovers", async () => {
+    const subject = await openSubject({ sts_endpoint: moto.endpoint, iam_endpoint: fake.endpoint }, roleArn);
+    const { call, broker, clock, logs } = subject;
+    const creds = await call("GET", "aws/creds/app");
+    expect(creds.status).toBe(200);
+    const leaseId = creds.body.lease_id as string;
+
+    const revoke = await call("PUT", `sys/leases/revoke/${leaseId}`, {});
+    expect(revoke.status).toBe(503);
+    expect(revoke.body.errors[0]).toMatch(
+      new RegExp(
+        `^failed to revoke 1 of 1 leases; they remain marked for revocation and the revoker retries them: ${leaseId}: `,
+      ),
+    );
+    const failedOnce = logs.filter(
+      (event) => event.msg === "lease revocation failed" && event.lease_id === leaseId,
+    );
+    expect(failedOnce).toHaveLength(1);
+    expect(failedOnce[0]).toMatchObject({ level: "warn", attempts: 1 });
+    // Still there, still live (the credentials are), and no longer renewable.
+    expect((await call("PUT", "sys/leases/lookup", { lease_id: leaseId })).status).toBe(200);
+
+    // The first retry waits RETRY_BASE_MS; it fails again and the next waits twice as long.
+    expect((await broker.leases.sweep({ budgetMs: 10_000 })).due).toBe(0);
+    clock.advance(RETRY_BASE_MS);
+    expect(await broker.leases.sweep({ budgetMs: 10_000 })).toMatchObject({ due: 1, failed: 1 });
+    expect((await broker.leases.lookup(leaseId))?.attempts).toBe(2);
+    clock.advance(RETRY_BASE_MS);
+    expect((await broker.leases.sweep({ budgetMs: 10_000 })).due).toBe(0);
+
+    // IAM is back (here: the endpoint now points at one that works).
+    expect(
+      (
+        await call("POST", "aws/config/root", {
+          region: "us-east-1",
+          sts_endpoint: moto.endpoint,
+          iam_endpoint: moto.endpoint,
+          access_key: MOTO_ACCESS_KEY,
+          secret_key: MOTO_SECRET_KEY,
+        })
+      ).status,
+    ).toBe(204);
+    clock.advance(RETRY_BASE_MS);
+    expect(await broker.leases.sweep({ budgetMs: 10_000 })).toMatchObject({
+      due: 1,
+      revoked_early: 1,
+      failed: 0,
+    });
+    expect(await broker.leases.lookup(leaseId)).toBeUndefined();
+    expect(logs.filter((event) => event.msg === "lease revocation failed")).toHaveLength(2);
+    await broker.store.close();
+  });
+});

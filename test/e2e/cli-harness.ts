@@ -1,0 +1,113 @@
+/**
+ * Runs the `coffer` command as a user would: a separate process from cli/bin.mjs, with an
+ * environment of its own (a fresh HOME, and only the COFFER_/VAULT_ variables a test
+ * sets), and standard input when a test gives one.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+
+const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  /** Standard output as bytes, for binary output. */
+  stdoutBytes: Buffer;
+  stderr: string;
+}
+
+export function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(COFFER|VAULT)_/.test(name)) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+export function runCli(
+  args: readonly string[],
+  options: { env: Record<string, string | undefined>; stdin?: string | Buffer; timeoutMs?: number },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: cliEnv(options.env),
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout.push(chunk);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`coffer ${args.join(" ")} did not finish: ${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      const bytes = Buffer.concat(stdout);
+      resolve({ code, stdout: bytes.toString("utf8"), stdoutBytes: bytes, stderr });
+    });
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+  });
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** A long-running command (the agent), for tests that act while it runs. */
+export function startCli(args: readonly string[], env: Record<string, string | undefined>): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: cliEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout?.resume();
+  const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+  return { child, stderr: () => stderr, exited };
+}
+
+/** Polls until `check` returns something, or fails naming what it waited for. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** One request to the server's API with a token, as the tests' own setup steps. */
+export async function api(
+  address: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown> | undefined> {
+  const response = await fetch(`${address}/v1/${path}`, {
+    method,
+    headers: { "X-Vault-Token": token, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+}

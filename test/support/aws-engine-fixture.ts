@@ -1,0 +1,138 @@
+/**
+ * The aws engine end to end against moto: a broker on DynamoDB with KMS (both moto), the
+ * HTTP app around it, an IAM role to assume, an `aws/` mount configured with moto's STS
+ * and IAM endpoints, and helpers to read what IAM holds.
+ */
+import { Agent } from "node:http";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateRoleCommand, GetRolePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import type { Hono } from "hono";
+import { createApp } from "../../shared/app.ts";
+import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
+import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
+import { initialize } from "../../shared/sys/init.ts";
+import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
+import type { Moto } from "./moto.ts";
+
+/** Any well-formed access key: moto accepts every credential. */
+export const MOTO_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
+export const MOTO_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+export const TRUST_POLICY = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+});
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked field by field in the tests.
+  body: any;
+}
+
+export interface AwsFixture extends LeaseBroker {
+  app: Hono;
+  rootToken: string;
+  iam: IAMClient;
+  /** ARN and RoleId of the IAM role "app" (and "app-two"). */
+  roles: Record<string, { arn: string; id: string }>;
+  call(method: string, path: string, body?: unknown, token?: string): Promise<Reply>;
+  /** The deny policy the mount keeps on an IAM role, parsed, or undefined when there is none. */
+  denyPolicy(
+    role: string,
+  ): Promise<
+    { Statement: { Sid: string; Condition: Record<string, Record<string, unknown>> }[] } | undefined
+  >;
+  mountAccessor: string;
+  tableName: string;
+  kmsKeyId: string;
+}
+
+export function motoClientConfig(moto: Moto) {
+  return { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
+}
+
+/** A fresh moto state, table, key, roles and broker with `aws/` mounted and configured. */
+export async function openAwsFixture(moto: Moto, config: Record<string, unknown> = {}): Promise<AwsFixture> {
+  await moto.reset();
+  const dynamodb = new DynamoDBClient({
+    ...motoClientConfig(moto),
+    // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+  });
+  await createTable(dynamodb, "coffer");
+  const kms = new KMSClient(motoClientConfig(moto));
+  const key = await kms.send(new CreateKeyCommand({}));
+  const subject = await openLeaseBroker({
+    store: createDynamoDbStore({ client: dynamodb, tableName: "coffer" }),
+    storage: "dynamodb",
+    rootKey: randomRootKey(),
+    keyProvider: createKmsKeyProvider({ client: kms, keyId: String(key.KeyMetadata?.KeyId) }),
+  });
+  const { rootToken } = await initialize(subject.broker);
+  const app = createApp(subject.broker, { logError: () => {} });
+  const iam = new IAMClient(motoClientConfig(moto));
+  const roles: AwsFixture["roles"] = {};
+  for (const name of ["app", "app-two"]) {
+    const created = await iam.send(
+      new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST_POLICY }),
+    );
+    roles[name] = { arn: String(created.Role?.Arn), id: String(created.Role?.RoleId) };
+  }
+
+  async function call(method: string, path: string, body?: unknown, token = rootToken): Promise<Reply> {
+    const response = await app.request(`/v1/${path}`, {
+      method,
+      headers: { "X-Vault-Token": token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  const mounted = await call("POST", "sys/mounts/aws", { type: "aws" });
+  if (mounted.status !== 204) throw new Error(`mounting aws failed: ${JSON.stringify(mounted.body)}`);
+  const configured = await call("POST", "aws/config/root", {
+    region: moto.region,
+    sts_endpoint: moto.endpoint,
+    iam_endpoint: moto.endpoint,
+    access_key: MOTO_ACCESS_KEY,
+    secret_key: MOTO_SECRET_KEY,
+    ...config,
+  });
+  if (configured.status !== 204)
+    throw new Error(`configuring aws failed: ${JSON.stringify(configured.body)}`);
+  const mountAccessor = (await call("GET", "sys/mounts/aws")).body.data.accessor as string;
+
+  return {
+    ...subject,
+    app,
+    rootToken,
+    iam,
+    roles,
+    call,
+    mountAccessor,
+    tableName: "coffer",
+    kmsKeyId: String(key.KeyMetadata?.KeyId),
+    async denyPolicy(role) {
+      try {
+        const policy = await iam.send(
+          new GetRolePolicyCommand({
+            RoleName: role,
+            PolicyName: `coffer-revoked-sessions-${mountAccessor}`,
+          }),
+        );
+        return JSON.parse(decodeURIComponent(String(policy.PolicyDocument)));
+      } catch (error) {
+        if (
+          (error as { name?: string }).name === "NoSuchEntity" ||
+          (error as { name?: string }).name === "NoSuchEntityException"
+        ) {
+          return undefined;
+        }
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * A secrets engine for exercising the lease manager without any cloud: mounted like any
+ * other (type "leasing"), it issues leases at `creds/<name>` and records every call to
+ * its lease type's revoke and renew, so tests count exactly how often an engine was asked
+ * to revoke. Tests decide how revocations behave (fail, ask for a clean-up call later, be
+ * slow) through `behaviour`. It plugs into the broker's engine registry, the extension
+ * point every engine uses; nothing of the product is replaced.
+ */
+import type { EngineLoader } from "../../shared/broker.ts";
+import type { Engine, EngineFactory } from "../../shared/engines/engine.ts";
+import { optionalDuration } from "../../shared/http/fields.ts";
+import type { LeaseIssuingEngine, LeaseView, RevokeOutcome } from "../../shared/leases/lease-type.ts";
+
+export const TEST_LEASE_TYPE = "test-credential";
+
+export interface RevokeCall {
+  id: string;
+  /** Non-null for the clean-up call after an early revocation. */
+  revokedAt: number | null;
+  data: Record<string, unknown>;
+}
+
+export interface LeaseTestEngine {
+  loader: EngineLoader;
+  revokeCalls: RevokeCall[];
+  renewCalls: { id: string; increment: number }[];
+  /** How many times revoke was called per lease id. */
+  revokeCount(id: string): number;
+  behaviour: {
+    /** Throws to fail the revocation; returns an outcome to shape it. */
+    revoke?: (
+      lease: LeaseView,
+      now: number,
+    ) => Promise<RevokeOutcome | undefined> | RevokeOutcome | undefined;
+    renew?: (lease: LeaseView, increment: number) => void;
+  };
+}
+
+export function createLeaseTestEngine(): LeaseTestEngine {
+  const engine: LeaseTestEngine = {
+    revokeCalls: [],
+    renewCalls: [],
+    behaviour: {},
+    revokeCount: (id) => engine.revokeCalls.filter((call) => call.id === id).length,
+    loader: async () => factory,
+  };
+
+  const factory: EngineFactory = (mount, broker): LeaseIssuingEngine & Engine => ({
+    routes: [
+      {
+        pattern: /^creds\/(?<name>[^/]+)$/,
+        operations: {
+          read: async (request) => {
+            const ttl = optionalDuration(request.data, "ttl") ?? 60;
+            const lease = await broker.leases.issue({
+              path: `${mount.path}${request.path}`,
+              type: TEST_LEASE_TYPE,
+              mount,
+              token: request.token,
+              expiresAt: broker.now() + ttl * 1000,
+              maxExpiresAt: broker.now() + 10 * ttl * 1000,
+              renewable: true,
+              data: { name: request.params.name ?? "" },
+            });
+            return {
+              data: { username: request.params.name },
+              leaseId: lease.id,
+              leaseDuration: ttl,
+              renewable: true,
+            };
+          },
+        },
+      },
+    ],
+    leaseTypes: {
+      [TEST_LEASE_TYPE]: {
+        name: TEST_LEASE_TYPE,
+        async revoke(lease, now) {
+          engine.revokeCalls.push({ id: lease.id, revokedAt: lease.revokedAt, data: lease.data });
+          return (await engine.behaviour.revoke?.(lease, now)) ?? undefined;
+        },
+        async renew(lease, increment) {
+          engine.renewCalls.push({ id: lease.id, increment });
+          engine.behaviour.renew?.(lease, increment);
+        },
+      },
+    },
+  });
+
+  return engine;
+}

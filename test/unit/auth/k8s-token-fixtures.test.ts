@@ -1,0 +1,123 @@
+/**
+ * Every real-cluster token fixture verifies, or fails, exactly as its `expectValid` says,
+ * with the clock pinned to the token's iat, through the same verification logins use.
+ */
+import { describe, expect, it } from "vitest";
+import type { KeySource } from "../../../shared/auth/kubernetes/key-set.ts";
+import { serviceAccountOf } from "../../../shared/auth/kubernetes/service-account.ts";
+import { parseStaticKeys, staticKeySource } from "../../../shared/auth/kubernetes/static-keys.ts";
+import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verify-token.ts";
+import { fixture, fixturesAvailable, loadFixtures, pinnedNow, type TokenFixture } from "./k8s-fixtures.ts";
+
+async function keysOf(f: TokenFixture): Promise<KeySource> {
+  return staticKeySource(await parseStaticKeys(f.pem ? [f.pem] : [], f.jwks));
+}
+
+function verify(
+  f: TokenFixture,
+  keys: KeySource,
+  overrides: { allowMissingExpiry?: boolean; now?: number } = {},
+) {
+  return verifyServiceAccountToken(f.token, {
+    keys,
+    now: overrides.now ?? pinnedNow(f),
+    issuer: () => f.claims.iss,
+    allowMissingExpiry: overrides.allowMissingExpiry ?? true,
+  });
+}
+
+describe.skipIf(!fixturesAvailable())("Kubernetes token fixtures", () => {
+  const fixtures = fixturesAvailable() ? loadFixtures() : [];
+
+  it("finds the fixtures", () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(13);
+  });
+
+  for (const f of fixtures) {
+    it(`${f.file}: ${f.expectValid ? "verifies" : "is refused"}`, async () => {
+      const result = verify(f, await keysOf(f));
+      if (f.expectValid) {
+        const claims = await result;
+        expect(claims.iss).toBe(f.claims.iss);
+        const account = serviceAccountOf(claims);
+        expect(account.namespace).not.toBe("");
+        expect(account.name).not.toBe("");
+      } else {
+        const reason = f.file.includes("vs-eks-jwks")
+          ? "permission denied: no configured key matches the token's key id"
+          : "permission denied: the token's signature is invalid";
+        await expect(result).rejects.toMatchObject({ code: "ERR_PERMISSION_DENIED", message: reason });
+      }
+    });
+  }
+
+  it("reads the service account from projected and legacy claim layouts", async () => {
+    const eks = fixture("eks-projected-rs256.json");
+    expect(serviceAccountOf(await verify(eks, await keysOf(eks)))).toMatchObject({
+      namespace: "hakawai",
+      name: "hakawai-litellm-proxy",
+      secretName: "",
+    });
+    const legacy = fixture("minikube-legacy-secret-rs256.json");
+    expect(serviceAccountOf(await verify(legacy, await keysOf(legacy)))).toMatchObject({
+      namespace: "default",
+      name: "vault-auth",
+      secretName: "vault-auth-token-t5pcn",
+    });
+  });
+
+  it("refuses legacy tokens (no exp) by default and accepts them when the mount opts in", async () => {
+    for (const name of ["minikube-legacy-secret-rs256.json", "minikube-v1.20-legacy-secret-rs256-kid.json"]) {
+      const f = fixture(name);
+      const keys = await keysOf(f);
+      await expect(verify(f, keys, { allowMissingExpiry: false })).rejects.toMatchObject({
+        code: "ERR_PERMISSION_DENIED",
+        message: expect.stringContaining("no expiry"),
+      });
+      await expect(verify(f, keys, { allowMissingExpiry: true })).resolves.toMatchObject({
+        iss: "kubernetes/serviceaccount",
+      });
+    }
+  });
+
+  it("takes the key out of the X.509 certificate that wraps the legacy minikube key", async () => {
+    const f = fixture("minikube-legacy-secret-rs256-b.json");
+    expect(f.pem).toContain("BEGIN CERTIFICATE");
+    const keys = await parseStaticKeys([f.pem as string], undefined);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.jwk.kty).toBe("RSA");
+    await expect(verify(f, staticKeySource(keys))).resolves.toMatchObject({
+      sub: "system:serviceaccount:default:vault-invalid",
+    });
+  });
+
+  it("refuses the expired fixture at today's date, and every token one second before its nbf/iat window", async () => {
+    const expired = fixture("minikube-v1.18-projected-rs256-expired.json");
+    await expect(verify(expired, await keysOf(expired), { now: Date.now() })).rejects.toMatchObject({
+      message: "permission denied: the token has expired",
+    });
+    const kind = fixture("kind-v1.34-projected-rs256.json");
+    const beforeIssue = ((kind.claims.iat as number) - 120) * 1000;
+    await expect(verify(kind, await keysOf(kind), { now: beforeIssue })).rejects.toMatchObject({
+      code: "ERR_PERMISSION_DENIED",
+    });
+  });
+
+  it("refuses a genuine token checked against another cluster's keys, naming the key id mismatch", async () => {
+    const f = fixture("neg-kind-token-vs-eks-jwks.json");
+    await expect(verify(f, await keysOf(f))).rejects.toMatchObject({
+      message: "permission denied: no configured key matches the token's key id",
+    });
+  });
+
+  it("verifies the ES256 fixture through its JWKS of RSA and EC keys, and the ES384 one through a PEM key", async () => {
+    const es256 = fixture("k8s-testkeys-es256-derived.json");
+    const es384 = fixture("vault-es384-hand-made.json");
+    await expect(verify(es256, await keysOf(es256))).resolves.toMatchObject({
+      iss: "https://issuer.example.com",
+    });
+    await expect(verify(es384, await keysOf(es384))).resolves.toMatchObject({
+      iss: "kubernetes/serviceaccount",
+    });
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Keys fetched from a real issuer over HTTP (a node:http server counting requests): cached,
+ * refetched on rotation at most once per interval, kept serving while the issuer is down,
+ * and never turned into a flood of requests by a flood of unknown key ids.
+ */
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  KEY_MAX_AGE_MS,
+  KEY_MAX_STALE_MS,
+  KEY_REFRESH_INTERVAL_MS,
+  MAX_DOCUMENT_BYTES,
+  remoteKeySource,
+  urlProblem,
+} from "../../../shared/auth/kubernetes/remote-keys.ts";
+import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verify-token.ts";
+import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "./cluster-keys.ts";
+import { type IssuerServer, startIssuerServer } from "./issuer-server.ts";
+
+describe("remote keys", () => {
+  let key: ClusterKey;
+  let rotated: ClusterKey;
+  let issuer: IssuerServer;
+  let clock: number;
+  const now = () => clock;
+
+  beforeAll(async () => {
+    key = await clusterKey("RS256");
+    rotated = await clusterKey("ES256");
+  });
+  beforeEach(async () => {
+    clock = Date.now();
+    issuer = await startIssuerServer(jwksOf(key));
+  });
+  afterEach(async () => {
+    await issuer.stop();
+  });
+
+  const token = (signer = key, kid?: string) =>
+    mintProjected(kid ? { ...signer, kid } : signer, { issuer: issuer.url, iat: Math.floor(clock / 1000) });
+  const verify = async (source: ReturnType<typeof remoteKeySource>, jwt: string) =>
+    verifyServiceAccountToken(jwt, { keys: source, now: clock, issuer: () => issuer.url });
+
+  it("finds the JWKS through OIDC discovery once, then serves logins from the cache", async () => {
+    const source = remoteKeySource({ discoveryUrl: issuer.url }, { now });
+    for (let i = 0; i < 20; i++) await verify(source, await token());
+    expect(issuer.requests.get("/.well-known/openid-configuration")).toBe(1);
+    expect(issuer.requests.get("/openid/v1/jwks")).toBe(1);
+    expect(source.discoveredIssuer()).toBe(issuer.url);
+  });
+
+  it("reads a JWKS URL directly", async () => {
+    const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+    await verify(source, await token());
+    expect(issuer.total()).toBe(1);
+  });
+
+  it("picks up a rotated key on its first token, refetching once", async () => {
+    const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+    await verify(source, await token());
+    issuer.setJwks(jwksOf(key, rotated));
+    clock += KEY_REFRESH_INTERVAL_MS;
+    await expect(verify(source, await token(rotated))).resolves.toBeDefined();
+    expect(issuer.total()).toBe(2);
+  });
+
+  it("does not flood the issuer when flooded with unknown key ids", async () => {
+    const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+    await verify(source, await token());
+    const forged = await Promise.all(Array.from({ length: 200 }, (_, i) => token(rotated, `unknown-${i}`)));
+    const results = await Promise.allSettled(forged.map((jwt) => verify(source, jwt)));
+    expect(results.every((result) => result.status === "rejected")).toBe(true);
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+      message: "permission denied: no configured key matches the token's key id",
+    });
+    // The first fetch, plus at most one refetch in this interval.
+    expect(issuer.total()).toBeLessThanOrEqual(2);
+
+    clock += KEY_REFRESH_INTERVAL_MS - 1;
+    await Promise.allSettled(forged.slice(0, 50).map((jwt) => verify(source, jwt)));
+    expect(issuer.total()).toBeLessThanOrEqual(2);
+    clock += 1;
+    await Promise.allSettled(forged.slice(0, 50).map((jwt) => verify(source, jwt)));
+    expect(issuer.total()).toBeLessThanOrEqual(3);
+  });
+
+  it("keeps serving logins from cached keys while the issuer is down, then fails closed", async () => {
+    const source = remoteKeySource({ discoveryUrl: issuer.url }, { now });
+    await verify(source, await token());
+    await issuer.stop();
+
+    clock += KEY_MAX_AGE_MS + 1;
+    await expect(verify(source, await token())).resolves.toBeDefined();
+    clock += KEY_REFRESH_INTERVAL_MS;
+    await expect(verify(source, await token())).resolves.toBeDefined();
+
+    clock += KEY_MAX_STALE_MS;
+    await expect(verify(source, await token())).rejects.toMatchObject({
+      code: "ERR_UPSTREAM_UNAVAILABLE",
+      message: "the cluster's signing keys are unavailable: the issuer could not be reached",
+    });
+  });
+
+  it("refreshes stale keys in the background without delaying the login", async () => {
+    const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+    await verify(source, await token());
+    clock += KEY_MAX_AGE_MS + 1;
+    await verify(source, await token());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(issuer.total()).toBe(2);
+  });
+
+  it("answers 503 when the issuer has never been reached, and asks again only after the interval", async () => {
+    issuer.failWith(500);
+    const source = remoteKeySource({ discoveryUrl: issuer.url }, { now });
+    for (let i = 0; i < 10; i++) {
+      await expect(verify(source, await token())).rejects.toMatchObject({ code: "ERR_UPSTREAM_UNAVAILABLE" });
+    }
+    expect(issuer.total()).toBe(1);
+    issuer.failWith(undefined);
+    clock += KEY_REFRESH_INTERVAL_MS;
+    await expect(verify(source, await token())).resolves.toBeDefined();
+  });
+
+  it("treats documents that are not JWKS, not JSON or too large as a failed fetch", async () => {
+    for (const body of [{ nokeys: true }, "x".repeat(MAX_DOCUMENT_BYTES + 10)]) {
+      issuer.setJwks(body as unknown as { keys: unknown[] });
+      const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+      await expect(verify(source, await token())).rejects.toMatchObject({ code: "ERR_UPSTREAM_UNAVAILABLE" });
+    }
+  });
+
+  it("accepts https URLs, and http only on loopback", () => {
+    expect(urlProblem("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC")).toBeNull();
+    expect(urlProblem("http://127.0.0.1:8200/dev-issuer")).toBeNull();
+    expect(urlProblem("http://localhost:1234")).toBeNull();
+    expect(urlProblem("http://10.0.0.1/jwks")).toMatch(/https/);
+    expect(urlProblem("ftp://example.com")).toMatch(/https/);
+    expect(urlProblem("https://user:pw@example.com")).toMatch(/credentials/);
+    expect(urlProblem("not a url")).toBe("not a valid URL");
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * GET sys/internal/ui/mounts/<path>: the preflight the vault CLI makes to learn a mount's
+ * path and KV version, under Vault's permission rules.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import { type KvHarness, kvHarness } from "./harness.ts";
+
+let kv: KvHarness;
+
+beforeEach(async () => {
+  kv = await kvHarness();
+  await kv.call("POST", "sys/mounts/legacy", { body: { type: "kv", options: { version: "1" } } });
+});
+
+const refusal = (path: string) => ({
+  status: 403,
+  body: {
+    errors: [
+      `preflight capability check returned 403, please ensure client's policies grant access to path "${path}"`,
+    ],
+  },
+});
+
+describe("sys/internal/ui/mounts", () => {
+  it("answers with the mount's path, type and options.version", async () => {
+    const reply = await kv.call("GET", "sys/internal/ui/mounts/secret/app/db");
+    expect(reply.status).toBe(200);
+    expect(reply.body.data).toMatchObject({
+      path: "secret/",
+      type: "kv",
+      options: { version: "2" },
+      accessor: expect.any(String),
+      uuid: expect.any(String),
+    });
+    const legacy = await kv.call("GET", "sys/internal/ui/mounts/legacy");
+    expect(legacy.body.data).toMatchObject({ path: "legacy/", type: "kv", options: { version: "1" } });
+  });
+
+  it("refuses callers without a valid token", async () => {
+    for (const token of [null, "not-a-token"]) {
+      expect(await kv.call("GET", "sys/internal/ui/mounts/secret/app", { token })).toEqual({
+        status: 403,
+        body: { errors: ["permission denied"] },
+      });
+    }
+  });
+
+  it("gives an unknown mount the same refusal as a forbidden one", async () => {
+    expect(await kv.call("GET", "sys/internal/ui/mounts/nosuch/x")).toEqual(refusal("nosuch/x/"));
+    const token = await kv.tokenWith({ other: 'path "legacy/*" { capabilities = ["read"] }' });
+    expect(await kv.call("GET", "sys/internal/ui/mounts/secret/x", { token })).toEqual(refusal("secret/x/"));
+  });
+
+  it("answers a token whose policies grant something in the mount, needing no policy on sys/", async () => {
+    const token = await kv.tokenWith({ reader: 'path "secret/*" { capabilities = ["read"] }' });
+    const reply = await kv.call("GET", "sys/internal/ui/mounts/secret/app", { token });
+    expect(reply.status).toBe(200);
+    expect(reply.body.data.options).toEqual({ version: "2" });
+  });
+
+  it("refuses a token whose policy denies the mount", async () => {
+    const token = await kv.tokenWith({ denied: 'path "secret/*" { capabilities = ["deny"] }' });
+    expect(await kv.call("GET", "sys/internal/ui/mounts/secret/app", { token })).toEqual(
+      refusal("secret/app/"),
+    );
+  });
+});

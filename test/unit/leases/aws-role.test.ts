@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { awsFailure } from "../../../shared/engines/aws/aws-errors.ts";
+import { roleNameOf } from "../../../shared/engines/aws/deny-list.ts";
+import { type AwsRole, mergeRole, stsDuration } from "../../../shared/engines/aws/role.ts";
+
+const ARN = "arn:aws:iam::123456789012:role/app";
+
+describe("aws roles", () => {
+  const role: AwsRole = mergeRole(undefined, { role_arns: ARN }).role;
+
+  it("clamps durations to STS's 900..3600 s after the role's and the mount's caps", () => {
+    expect(stsDuration(role, undefined, 0)).toBe(3600);
+    expect(stsDuration(role, 60, 0)).toBe(900);
+    expect(stsDuration(role, 7200, 0)).toBe(3600);
+    expect(stsDuration(role, 3000, 1800)).toBe(1800);
+    expect(stsDuration({ ...role, defaultStsTtl: 1200 }, undefined, 0)).toBe(1200);
+    expect(stsDuration({ ...role, maxStsTtl: 1000 }, 3000, 1800)).toBe(1000);
+  });
+
+  it("merges a write into the existing role", () => {
+    const merged = mergeRole(role, {
+      default_sts_ttl: "20m",
+      policy_arns: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    }).role;
+    expect(merged).toMatchObject({
+      roleArns: [ARN],
+      defaultStsTtl: 1200,
+      policyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+    });
+  });
+
+  it("takes the role name from its ARN, paths included", () => {
+    expect(roleNameOf(ARN)).toBe("app");
+    expect(roleNameOf("arn:aws:iam::123456789012:role/teams/payments/app-runner")).toBe("app-runner");
+    expect(() => roleNameOf("arn:aws:iam::123456789012:user/bob")).toThrow(/not an IAM role ARN/);
+  });
+
+  it("maps AWS errors to 503 for throttling and faults, 400 for refusals", () => {
+    const sdkError = (name: string, status: number, fault: string) =>
+      Object.assign(new Error("message"), { name, $fault: fault, $metadata: { httpStatusCode: status } });
+    expect(awsFailure("x", sdkError("Throttling", 400, "client")).code).toBe("ERR_UPSTREAM_UNAVAILABLE");
+    expect(awsFailure("x", sdkError("ServiceUnavailable", 503, "server")).code).toBe(
+      "ERR_UPSTREAM_UNAVAILABLE",
+    );
+    expect(awsFailure("x", sdkError("AccessDenied", 403, "client")).code).toBe("ERR_INVALID_REQUEST");
+    expect(awsFailure("x", new Error("Region is missing")).code).toBe("ERR_INVALID_REQUEST");
+    expect(
+      awsFailure("x", Object.assign(new Error("none"), { name: "CredentialsProviderError" })).message,
+    ).toMatch(/no AWS credentials/);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { sweepEvery } from "../../../shared/leases/sweep-schedule.ts";
+import type { Mount } from "../../../shared/mounts/mount-table.ts";
+import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
+import {
+  initializeWithLeasing,
+  type LogEvent,
+  openLeaseBroker,
+  randomRootKey,
+} from "../../support/lease-broker.ts";
+
+describe("sweeping on an interval", () => {
+  it("revokes what falls due without being asked, logs it, and stops cleanly", async () => {
+    const { broker, engine } = await openLeaseBroker({
+      store: openSqliteStore({ path: ":memory:" }),
+      rootKey: randomRootKey(),
+    });
+    await initializeWithLeasing(broker, "t");
+    const mount = (await broker.mounts.resolve("t/creds/x"))?.mount as Mount;
+    const lease = await broker.leases.issue({
+      path: "t/creds/a",
+      type: "test-credential",
+      mount,
+      token: undefined,
+      expiresAt: Date.now() + 50,
+      renewable: false,
+      data: {},
+    });
+    const logs: LogEvent[] = [];
+    const schedule = sweepEvery(broker.leases, 20, (level, msg, fields) =>
+      logs.push({ level, msg, ...fields }),
+    );
+    const deadline = Date.now() + 5_000;
+    while (engine.revokeCalls.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    await schedule.stop();
+    expect(engine.revokeCalls.map((call) => call.id)).toEqual([lease.id]);
+    expect(logs).toContainEqual(expect.objectContaining({ level: "info", msg: "lease sweep", revoked: 1 }));
+    await broker.store.close();
+  });
+});
