@@ -15,7 +15,7 @@ import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { build, type Metafile } from "esbuild";
+import { type BuildOptions, build, type Metafile } from "esbuild";
 
 export interface FunctionEntry {
   name: string;
@@ -84,6 +84,20 @@ export function bundleProblems(metafile: Metafile): string[] {
   return [...new Set(problems)];
 }
 
+/** How every function is bundled; the cold start benchmark builds its baseline the same way. */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  minify: true,
+  // Prefer each package's ES module build: it tree-shakes and needs no require shim.
+  mainFields: ["module", "main"],
+  banner: { js: REQUIRE_SHIM },
+  legalComments: "none",
+  logLevel: "warning",
+} as const satisfies BuildOptions;
+
 export class BundleError extends Error {
   override readonly name = "BundleError";
 }
@@ -95,23 +109,14 @@ export async function buildFunction(
   const outdir = join(options.outRoot, fn.name);
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
+    ...BUNDLE_OPTIONS,
     absWorkingDir: options.root,
     entryPoints: { [fn.name]: fn.entry },
     outdir,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    minify: true,
     splitting: true,
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
-    // Prefer each package's ES module build: it tree-shakes and needs no require shim.
-    mainFields: ["module", "main"],
-    banner: { js: REQUIRE_SHIM },
-    legalComments: "none",
     metafile: true,
-    logLevel: "warning",
   });
 
   const problems = bundleProblems(result.metafile);

@@ -6,37 +6,36 @@
  * an empty Node process is the baseline. Overhead = bundle run - empty run, median of N.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { BUNDLE_OPTIONS, buildFunction } from "../build.ts";
 import { round } from "./measure.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/** The same options for both bundles, so the comparison is only about what they load. */
-const BUNDLE_OPTIONS = {
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node22",
-  minify: true,
-  logLevel: "silent",
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
-} as const;
-
-const NAIVE_ENTRY = `
-import * as jose from "jose";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { KMSClient } from "@aws-sdk/client-kms";
-import { STSClient } from "@aws-sdk/client-sts";
-import { IAMClient } from "@aws-sdk/client-iam";
-import * as engines from "./shared/engines/eager.bench.ts";
-globalThis.__naive = { jose, engines, clients: [new DynamoDBClient({}), new KMSClient({}), new STSClient({}), new IAMClient({})] };
-export { handler } from "./functions/api.ts";
-`;
+/**
+ * The naive baseline imports every engine the registry would load lazily (read from the
+ * registry itself, so it stays complete) and creates every AWS client at module load.
+ */
+async function naiveEntry(): Promise<string> {
+  const registry = await readFile(join(root, "shared/engines/registry.ts"), "utf8");
+  const engines = [...registry.matchAll(/import\("(\.[^"]+)"\)/g)].map((match) =>
+    join("./shared/engines", match[1] as string),
+  );
+  return [
+    'import * as jose from "jose";',
+    'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
+    'import { KMSClient } from "@aws-sdk/client-kms";',
+    'import { STSClient } from "@aws-sdk/client-sts";',
+    'import { IAMClient } from "@aws-sdk/client-iam";',
+    ...engines.map((path, i) => `import * as engine${i} from "./${path}";`),
+    `globalThis.__naive = { jose, engines: [${engines.map((_, i) => `engine${i}`).join(", ")}],`,
+    "  clients: [new DynamoDBClient({}), new KMSClient({}), new STSClient({}), new IAMClient({})] };",
+    'export { handler } from "./functions/api.ts";',
+  ].join("\n");
+}
 
 async function bundleSize(dir: string): Promise<number> {
   let total = 0;
@@ -81,29 +80,18 @@ export async function benchColdStart(
 ): Promise<ColdStartResult> {
   const dir = await mkdtemp(join(tmpdir(), "coffer-coldstart-"));
   try {
-    const oursDir = join(dir, "ours");
+    const ours = await buildFunction(
+      { name: "api", entry: "functions/api.ts", handlerExport: "handler" },
+      { root, outRoot: join(dir, "ours") },
+    );
+    const oursEntry = join(ours.outdir, "api.mjs");
     const naiveDir = join(dir, "naive");
     await build({
       ...BUNDLE_OPTIONS,
-      entryPoints: { index: join(root, "functions/api.ts") },
-      splitting: true,
-      outdir: oursDir,
-      outExtension: { ".js": ".mjs" },
+      logLevel: "silent",
+      stdin: { contents: await naiveEntry(), resolveDir: root, loader: "ts", sourcefile: "naive-api.ts" },
+      outfile: join(naiveDir, "index.mjs"),
     });
-    const eagerEngines = join(root, "shared/engines/eager.bench.ts");
-    await writeFile(
-      eagerEngines,
-      'export * from "./registry.ts";\nexport * as kv from "./kv/index.ts";\nexport * as sys from "../sys/sys-engine.ts";\n',
-    );
-    try {
-      await build({
-        ...BUNDLE_OPTIONS,
-        stdin: { contents: NAIVE_ENTRY, resolveDir: root, loader: "ts", sourcefile: "naive-api.ts" },
-        outfile: join(naiveDir, "index.mjs"),
-      });
-    } finally {
-      await rm(eagerEngines, { force: true });
-    }
 
     const event = {
       version: "2.0",
@@ -140,7 +128,7 @@ export async function benchColdStart(
     // Interleaved, so drift in machine load hits all three alike.
     for (let i = 0; i < runs; i++) {
       emptyRuns.push(runChild("console.log(performance.now());", childEnv));
-      oursRuns.push(runChild(serveOnce(join(oursDir, "index.mjs")), childEnv));
+      oursRuns.push(runChild(serveOnce(oursEntry), childEnv));
       naiveRuns.push(runChild(serveOnce(join(naiveDir, "index.mjs")), childEnv));
     }
     const emptyNodeMs = median(emptyRuns);
@@ -150,12 +138,12 @@ export async function benchColdStart(
       medianRunMs: round(median(runsMs), 1),
       overheadMs: round(median(runsMs) - emptyNodeMs, 1),
     });
-    const ours = await row("api (as shipped)", oursRuns, oursDir);
+    const shipped = await row("api (as shipped)", oursRuns, ours.outdir);
     const naive = await row("naive eager baseline", naiveRuns, naiveDir);
     return {
-      rows: [ours, naive],
+      rows: [shipped, naive],
       emptyNodeMs: round(emptyNodeMs, 1),
-      overheadRatio: round(ours.overheadMs / naive.overheadMs),
+      overheadRatio: round(shipped.overheadMs / naive.overheadMs),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -152,13 +152,28 @@ describeAws("KV v2 concurrency on DynamoDB (moto)", () => {
     await moto?.stop();
   });
 
-  const client = () =>
-    new DynamoDBClient({
+  // moto applies a transaction without a lock and, when one fails, puts back a copy of the
+  // table taken when it began, undoing what concurrent requests wrote meanwhile. DynamoDB
+  // isolates transactions (serializably); sending moto one request at a time gives it that
+  // isolation, so the test holds Coffer to the guarantee DynamoDB makes, not to moto's races.
+  let wire: Promise<unknown> = Promise.resolve();
+  const client = () => {
+    const dynamo = new DynamoDBClient({
       endpoint: moto.endpoint,
       region: moto.region,
       credentials: moto.credentials,
       maxAttempts: 3,
     });
+    dynamo.middlewareStack.add(
+      (next) => (args) => {
+        const turn = wire.then(() => next(args));
+        wire = turn.catch(() => {});
+        return turn;
+      },
+      { step: "deserialize", name: "motoOneRequestAtATime" },
+    );
+    return dynamo;
+  };
 
   concurrencyContract(async () => {
     const tableName = `coffer-kv-${crypto.randomUUID()}`;

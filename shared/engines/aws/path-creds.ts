@@ -21,13 +21,6 @@ import { sessionIdentityOf } from "./session-identity.ts";
 import { configKey, roleKey } from "./storage.ts";
 import { STS_LEASE_TYPE, type StsLeaseData } from "./sts-lease.ts";
 
-type Credentials = Required<
-  Pick<
-    NonNullable<AssumeRoleCommandOutput["Credentials"]>,
-    "AccessKeyId" | "SecretAccessKey" | "SessionToken" | "Expiration"
-  >
->;
-
 function chooseRoleArn(request: EngineRequest, role: AwsRole, name: string): string {
   const requested = optionalString(request.data, "role_arn");
   if (requested === undefined || requested === "") {
@@ -79,7 +72,7 @@ export function credsRoute(
     } catch (error) {
       throw awsFailure(`assume role ${roleArn}`, error);
     }
-    const credentials = output.Credentials as Partial<Credentials> | undefined;
+    const credentials = output.Credentials;
     const userId = output.AssumedRoleUser?.AssumedRoleId;
     const arn = output.AssumedRoleUser?.Arn;
     if (

@@ -108,7 +108,7 @@ function compactPolicy(text: string): string {
 function policyDocumentOf(data: JsonObject): string | undefined {
   const value = data.policy_document;
   if (value === undefined || value === null) return undefined;
-  // Vault takes a string; a JSON object is accepted too, as the vault CLI's @file sends it parsed by some tools.
+  // Vault takes a string; tools that build the body from HCL or YAML often send the document as an object.
   if (typeof value === "object" && !Array.isArray(value)) return compactPolicy(JSON.stringify(value));
   return compactPolicy(optionalString(data, "policy_document") ?? "");
 }
