@@ -2,10 +2,8 @@
  * The `coffer` command.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { awsConfigFromEnv, createAwsBroker } from "../functions/aws-broker.ts";
 import type { Broker } from "../shared/broker.ts";
 import { isCofferError } from "../shared/errors.ts";
-import { initialize } from "../shared/sys/init.ts";
 import { VERSION } from "../shared/version.ts";
 import { registerAgentCommand } from "./commands/agent.ts";
 import { registerAwsCommands } from "./commands/aws.ts";
@@ -16,12 +14,26 @@ import { registerPolicyCommands } from "./commands/policy.ts";
 import { registerTokenCommands } from "./commands/token.ts";
 import { registerTransitCommands } from "./commands/transit.ts";
 import { acceptVaultStyleFlags } from "./commands/vault-flags.ts";
-import { banner, startDevServer } from "./dev.ts";
 import { devServerAddress, requestDevToken } from "./dev-token.ts";
-import { createLocalBroker } from "./local-broker.ts";
 
 /** A sweep from the command line stops starting revocations after this long. */
 const CLI_SWEEP_BUDGET_MS = 5 * 60_000;
+
+/**
+ * The broker an operator command acts on, its code loaded only when such a command runs:
+ * the client commands and the agent start without the AWS SDK or SQLite.
+ */
+async function openOperatorBroker(options: { store: string; dataDir: string }): Promise<Broker> {
+  if (options.store === "sqlite") {
+    const { createLocalBroker } = await import("./local-broker.ts");
+    return createLocalBroker({ dataDir: options.dataDir });
+  }
+  if (options.store === "dynamodb") {
+    const { awsConfigFromEnv, createAwsBroker } = await import("../functions/aws-broker.ts");
+    return createAwsBroker(awsConfigFromEnv());
+  }
+  throw new InvalidArgumentError(`unknown store "${options.store}": use sqlite or dynamodb`);
+}
 
 function port(value: string): number {
   const number = Number(value);
@@ -48,6 +60,7 @@ const dev = program
   .option("--root-token <token>", "use this value as the root token")
   .option("--audit-log <file>", "audit log file (default: <data-dir>/audit.log)")
   .action(async (options) => {
+    const { banner, startDevServer } = await import("./dev.ts");
     const devOptions = { ...options, inMemory: Boolean(options.inMemory) };
     const server = await startDevServer(devOptions);
     process.stdout.write(banner(server, devOptions));
@@ -86,11 +99,9 @@ operator
   )
   .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
   .action(async (options: { store: string; dataDir: string }) => {
-    let broker: Broker;
-    if (options.store === "sqlite") broker = await createLocalBroker({ dataDir: options.dataDir });
-    else if (options.store === "dynamodb") broker = await createAwsBroker(awsConfigFromEnv());
-    else throw new InvalidArgumentError(`unknown store "${options.store}": use sqlite or dynamodb`);
+    const broker = await openOperatorBroker(options);
     try {
+      const { initialize } = await import("../shared/sys/init.ts");
       const { rootToken, accessor } = await initialize(broker);
       process.stdout.write(
         [
@@ -117,10 +128,7 @@ operator
   )
   .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
   .action(async (options: { store: string; dataDir: string }) => {
-    let broker: Broker;
-    if (options.store === "sqlite") broker = await createLocalBroker({ dataDir: options.dataDir });
-    else if (options.store === "dynamodb") broker = await createAwsBroker(awsConfigFromEnv());
-    else throw new InvalidArgumentError(`unknown store "${options.store}": use sqlite or dynamodb`);
+    const broker = await openOperatorBroker(options);
     try {
       const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

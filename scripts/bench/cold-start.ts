@@ -48,6 +48,10 @@ export interface ColdStartRow {
   bundle: string;
   sizeKiB: number;
   medianRunMs: number;
+  /** Of the run: importing the bundle (module load and broker construction). */
+  medianImportMs: number;
+  /** Of the run: the first request (lazy chunks, first connections, keyring unwrap, reads). */
+  medianFirstRequestMs: number;
   overheadMs: number;
 }
 
@@ -58,15 +62,22 @@ export interface ColdStartResult {
   overheadRatio: number;
 }
 
-function runChild(script: string, env: Record<string, string>): number {
+interface ChildRun {
+  /** Milliseconds since the process started, when it was done. */
+  totalMs: number;
+  importMs: number;
+  firstRequestMs: number;
+}
+
+function runChild(script: string, env: Record<string, string>): ChildRun {
   const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     env: { ...process.env, ...env, NODE_NO_WARNINGS: "1" },
     encoding: "utf8",
   });
   if (result.status !== 0) throw new Error(`cold start run failed: ${result.stderr}`);
-  const ms = Number(result.stdout.trim().split("\n").pop());
-  if (!Number.isFinite(ms)) throw new Error(`cold start run printed no time: ${result.stdout}`);
-  return ms;
+  const run = JSON.parse(result.stdout.trim().split("\n").pop() ?? "") as ChildRun;
+  if (!Number.isFinite(run.totalMs)) throw new Error(`cold start run printed no time: ${result.stdout}`);
+  return run;
 }
 
 const median = (values: number[]) =>
@@ -116,28 +127,41 @@ export async function benchColdStart(
       isBase64Encoded: false,
     };
     const serveOnce = (file: string) => `
+      const started = performance.now();
       const { handler } = await import(${JSON.stringify(file)});
+      const imported = performance.now();
       const response = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 30000 });
       if (response.statusCode !== 200) { console.error("status " + response.statusCode + " " + response.body); process.exit(3); }
-      console.log(performance.now());`;
+      const done = performance.now();
+      console.log(JSON.stringify({ totalMs: done, importMs: imported - started, firstRequestMs: done - imported }));`;
     const childEnv = env;
 
-    const emptyRuns: number[] = [];
-    const oursRuns: number[] = [];
-    const naiveRuns: number[] = [];
+    const emptyRuns: ChildRun[] = [];
+    const oursRuns: ChildRun[] = [];
+    const naiveRuns: ChildRun[] = [];
     // Interleaved, so drift in machine load hits all three alike.
     for (let i = 0; i < runs; i++) {
-      emptyRuns.push(runChild("console.log(performance.now());", childEnv));
+      emptyRuns.push(
+        runChild(
+          "console.log(JSON.stringify({ totalMs: performance.now(), importMs: 0, firstRequestMs: 0 }));",
+          childEnv,
+        ),
+      );
       oursRuns.push(runChild(serveOnce(oursEntry), childEnv));
       naiveRuns.push(runChild(serveOnce(join(naiveDir, "index.mjs")), childEnv));
     }
-    const emptyNodeMs = median(emptyRuns);
-    const row = async (bundle: string, runsMs: number[], outDir: string): Promise<ColdStartRow> => ({
-      bundle,
-      sizeKiB: round((await bundleSize(outDir)) / 1024, 1),
-      medianRunMs: round(median(runsMs), 1),
-      overheadMs: round(median(runsMs) - emptyNodeMs, 1),
-    });
+    const emptyNodeMs = median(emptyRuns.map((run) => run.totalMs));
+    const row = async (bundle: string, runs: ChildRun[], outDir: string): Promise<ColdStartRow> => {
+      const total = median(runs.map((run) => run.totalMs));
+      return {
+        bundle,
+        sizeKiB: round((await bundleSize(outDir)) / 1024, 1),
+        medianRunMs: round(total, 1),
+        medianImportMs: round(median(runs.map((run) => run.importMs)), 1),
+        medianFirstRequestMs: round(median(runs.map((run) => run.firstRequestMs)), 1),
+        overheadMs: round(total - emptyNodeMs, 1),
+      };
+    };
     const shipped = await row("api (as shipped)", oursRuns, ours.outdir);
     const naive = await row("naive eager baseline", naiveRuns, naiveDir);
     return {

@@ -122,3 +122,35 @@ export function optionalIntegerList(
     return number;
   });
 }
+
+/**
+ * A string list in which one string is one item (Vault's TypeStringSlice): unlike
+ * optionalStringList it never splits on commas, which SQL statements contain.
+ */
+export function optionalStringSlice(data: JsonObject, name: string): string[] | undefined {
+  const value = data[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value === "" ? [] : [value];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
+    throw fieldError(name, "a string or a list of strings");
+  }
+  return value as string[];
+}
+
+/** Fields of Vault features an engine does not implement: accepted when empty (tools send every field). */
+export function rejectNonEmptyFields(data: JsonObject, names: readonly string[], engine: string): void {
+  for (const name of names) {
+    const value = data[name];
+    const empty =
+      value === undefined ||
+      value === null ||
+      value === "" ||
+      value === 0 ||
+      value === false ||
+      value === "0" ||
+      value === "false" ||
+      (Array.isArray(value) && value.length === 0) ||
+      (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0);
+    if (!empty) throw invalidRequest(`"${name}" is not supported by Coffer's ${engine} engine`);
+  }
+}

@@ -12,7 +12,7 @@ export const MAX_PATH_BYTES = 768;
 
 const API_PREFIX = "/v1/";
 /** C0 controls, DEL and C1 controls: never meaningful in a path, often an injection attempt. */
-function hasControlCharacters(text: string): boolean {
+export function hasControlCharacters(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;

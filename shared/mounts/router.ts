@@ -76,8 +76,11 @@ export function createRouter(broker: Broker): Router {
     return engine;
   }
 
-  async function authenticate(request: LogicalRequest, trace: RouteTrace): Promise<TokenRecord> {
-    const token = request.clientToken ? await broker.tokens.lookup(request.clientToken) : undefined;
+  async function authenticate(
+    lookup: Promise<TokenRecord | undefined>,
+    trace: RouteTrace,
+  ): Promise<TokenRecord> {
+    const token = await lookup;
     if (!token) throw permissionDenied();
     trace.token = token;
     return token;
@@ -100,11 +103,17 @@ export function createRouter(broker: Broker): Router {
 
   return {
     async handle(request, trace) {
+      // The token lookup and the mount table are independent store reads: overlap them.
+      const lookup = request.clientToken
+        ? broker.tokens.lookup(request.clientToken)
+        : Promise.resolve(undefined);
+      // An unauthenticated route never awaits the lookup; its failure must not go unhandled.
+      lookup.catch(() => {});
       const resolved = await broker.mounts.resolve(request.path);
       if (resolved) trace.mount = resolved.mount;
       const found = resolved && findRoute(await engineFor(resolved.mount), resolved.rest);
       // Callers without a valid token learn nothing about which mounts or paths exist.
-      const token = found?.route.unauthenticated ? undefined : await authenticate(request, trace);
+      const token = found?.route.unauthenticated ? undefined : await authenticate(lookup, trace);
       if (!resolved) {
         throw new CofferError(
           "ERR_NOT_FOUND",

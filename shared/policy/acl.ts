@@ -38,6 +38,11 @@ export interface Acl {
   capabilities(path: string, query?: CapabilityQuery): ReadonlySet<Capability>;
   /** True for the root policy's ACL, which grants everything everywhere. */
   readonly root?: boolean;
+  /**
+   * Whether any rule grants something (other than deny) at or below `prefix`: the check
+   * Vault makes before telling a token which mount serves a path (sys/internal/ui/mounts).
+   */
+  grantsAnyUnder(prefix: string): boolean;
 }
 
 /** Identity facts that templated policy paths may refer to. */
@@ -71,7 +76,11 @@ export interface AclRule {
 const DENY_ONLY: ReadonlySet<Capability> = new Set<Capability>(["deny"]);
 const NOTHING: ReadonlySet<Capability> = new Set<Capability>();
 
-export const ROOT_ACL: Acl = { capabilities: () => new Set(ALL_CAPABILITIES), root: true };
+export const ROOT_ACL: Acl = {
+  capabilities: () => new Set(ALL_CAPABILITIES),
+  root: true,
+  grantsAnyUnder: () => true,
+};
 
 /** How a wildcard rule ranks against another; compared field by field, as listed. */
 interface Specificity {
@@ -187,6 +196,22 @@ export function buildAcl(rules: Iterable<AclRule>): Acl {
         exact.get(path) ?? (query.list ? exact.get(path.slice(0, -1)) : undefined) ?? winner(path)?.granted;
       if (!granted) return NOTHING;
       return granted.has("deny") ? DENY_ONLY : granted;
+    },
+
+    grantsAnyUnder(prefix) {
+      const usable = (granted: ReadonlySet<Capability>) => granted.size > 0 && !granted.has("deny");
+      for (const [path, granted] of exact) if (usable(granted) && path.startsWith(prefix)) return true;
+      for (const rule of prefixes) {
+        if (usable(rule.granted) && (rule.pattern.startsWith(prefix) || prefix.startsWith(rule.pattern)))
+          return true;
+      }
+      // A `+` rule may reach below the prefix when its literal part before the first
+      // wildcard and the prefix agree as far as both go.
+      for (const rule of segmentRules) {
+        const literal = rule.pattern.slice(0, rule.firstWildcard);
+        if (usable(rule.granted) && (literal.startsWith(prefix) || prefix.startsWith(literal))) return true;
+      }
+      return false;
     },
   };
 }

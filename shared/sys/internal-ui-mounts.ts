@@ -8,26 +8,12 @@
  * including a mount that does not exist, is the same 403, so the endpoint cannot be used
  * to discover mounts.
  */
+
+import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
 import type { EngineRequest, EngineResponse, Route } from "../engines/engine.ts";
 import { CofferError, permissionDenied } from "../errors.ts";
-import type { Acl } from "../policy/acl.ts";
 import { describeMount } from "./sys-engine.ts";
-
-/**
- * An ACL that can tell whether any of its rules grants something at or below a prefix,
- * as Vault's mount access check walks its rules. ACLs without it are asked about the
- * mount path itself only, which under-grants (fails closed) for policies that name
- * deeper paths.
- */
-type PrefixAwareAcl = Acl & { root?: boolean; grantsAnyUnder?: (prefix: string) => boolean };
-
-function mayUseMount(acl: PrefixAwareAcl, mountPath: string): boolean {
-  if (acl.root) return true;
-  if (acl.grantsAnyUnder) return acl.grantsAnyUnder(mountPath);
-  const granted = acl.capabilities(mountPath);
-  return !granted.has("deny") && granted.size > 0;
-}
 
 export function internalUiMountRoutes(broker: Broker): Route[] {
   async function read(request: EngineRequest): Promise<EngineResponse> {
@@ -40,10 +26,8 @@ export function internalUiMountRoutes(broker: Broker): Route[] {
     );
     const resolved = await broker.mounts.resolve(path);
     if (!resolved) throw refused;
-    const acl = await broker.policies.acl(token.policies, {
-      aliases: token.entityId ? { [token.meta.mount_accessor ?? ""]: token.meta } : {},
-    });
-    if (!mayUseMount(acl, resolved.mount.path)) throw refused;
+    const acl = await broker.policies.acl(token.policies, policyIdentityOf(token));
+    if (!acl.grantsAnyUnder(resolved.mount.path)) throw refused;
     return { data: { ...describeMount(resolved.mount, broker.info.version), path: resolved.mount.path } };
   }
 

@@ -7,21 +7,13 @@ import type { Broker } from "../broker.ts";
 import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engines/engine.ts";
 import { CofferError, invalidRequest } from "../errors.ts";
 import { optionalBoolean, optionalDuration, optionalString, rejectUnknownFields } from "../http/fields.ts";
+import { hasControlCharacters } from "../http/request.ts";
 import type { Lease } from "../leases/lease.ts";
 import type { RevokeOptions, RevokeSummary } from "../leases/lease-manager.ts";
 
 /** Longest lease id or prefix accepted: DynamoDB sort keys stop at 1024 bytes. */
 export const MAX_LEASE_ID_BYTES = 512;
 const encoder = new TextEncoder();
-
-/** C0, DEL and C1 controls: never part of a lease id or an entity id. */
-function hasControlCharacters(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
-  }
-  return false;
-}
 
 function checkLeasePath(value: string, name: string): string {
   if (value === "") throw invalidRequest(`missing required field "${name}"`);

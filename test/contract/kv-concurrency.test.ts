@@ -90,7 +90,7 @@ function concurrencyContract(database: Database, storage: string) {
       const read = await first.call("GET", `secret/data/${PATH}?version=${result.version}`);
       expect(read.body.data.data).toEqual({ writer: id });
     }
-  }, 240_000);
+  }, 480_000);
 
   it("destroys and deletes more versions than one atomic write holds, leaving no ciphertext", async () => {
     const kv = await kvHarness({ store: await (await database())(), storage });

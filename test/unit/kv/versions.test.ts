@@ -41,11 +41,16 @@ describe("delete and undelete", () => {
     expect((await read(2)).body.data.data).toEqual({ i: 2 });
   });
 
-  it("takes versions as the vault CLI sends them: a comma-separated string", async () => {
+  it("takes versions as the vault CLI sends them: strings, alone or comma-separated", async () => {
     expect((await kv.call("POST", "secret/delete/app", { body: { versions: "1,3" } })).status).toBe(204);
     expect((await read(1)).status).toBe(404);
     expect((await read(3)).status).toBe(404);
     expect((await read(2)).status).toBe(200);
+    expect((await kv.call("POST", "secret/undelete/app", { body: { versions: ["1", "3"] } })).status).toBe(
+      204,
+    );
+    expect((await read(1)).status).toBe(200);
+    expect((await read(3)).status).toBe(200);
   });
 });
 
