@@ -123,7 +123,7 @@ export function banner(server: DevServer, options: DevOptions): string {
     `Kubernetes auth: auth/${DEV_AUTH_MOUNT} trusts the development issuer ${server.issuer}. Log in as a pod would:`,
     "",
     `  curl -s -H "X-Vault-Token: $VAULT_TOKEN" -X POST -d '{"bound_service_account_names":"app","bound_service_account_namespaces":"default","audience":"coffer","token_policies":"default"}' $VAULT_ADDR/v1/auth/${DEV_AUTH_MOUNT}/role/app`,
-    "  JWT=$(coffer dev token --namespace default --service-account app --audience coffer)",
+    "  JWT=$(npx coffer dev token --namespace default --service-account app --audience coffer)",
     `  curl -s -X POST -d "{\\"role\\":\\"app\\",\\"jwt\\":\\"$JWT\\"}" $VAULT_ADDR/v1/auth/${DEV_AUTH_MOUNT}/login`,
     "",
     "Press Ctrl-C to stop.",
