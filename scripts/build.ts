@@ -60,6 +60,15 @@ export interface BundleReport {
   gzipBytes: number;
 }
 
+/**
+ * Packages a bundled dependency may name without them being present, because the code
+ * that loads them never runs in Coffer. Each entry says why.
+ */
+const OPTIONAL_ABSENT_PACKAGES: Readonly<Record<string, string>> = {
+  // pg loads its native binding only when `pg.native` is read; Coffer uses the JS client.
+  "pg-native": "pg's optional native binding",
+};
+
 /** Why each input or import of the metafile must not be in a Lambda bundle; empty when none. */
 export function bundleProblems(metafile: Metafile): string[] {
   const problems: string[] = [];
@@ -78,6 +87,7 @@ export function bundleProblems(metafile: Metafile): string[] {
       const name = imported.path.replace(/^node:/, "");
       if (imported.path.startsWith("node:") || builtins.has(name) || builtins.has(name.split("/")[0]!))
         continue;
+      if (OPTIONAL_ABSENT_PACKAGES[imported.path]) continue;
       problems.push(`${output}: imports "${imported.path}", which would be missing at run time`);
     }
   }

@@ -12,13 +12,16 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { createLocalBroker } from "../../cli/local-broker.ts";
 import { createAwsBroker } from "../../functions/aws-broker.ts";
-import { createTable } from "../../shared/store/dynamodb.ts";
+import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { motoAvailable, startMoto } from "../../test/support/moto.ts";
 import { benchColdStart } from "./cold-start.ts";
 import { benchHttpConcurrency } from "./http-concurrency.ts";
 import { benchKmsCalls, countCommands } from "./kms-calls.ts";
 import { benchKvRead, type KvReadResult } from "./kv-read.ts";
+import { benchLogin } from "./login.ts";
 import { round } from "./measure.ts";
+import { benchRevoker, type RevokerResult } from "./revoker.ts";
 
 const quick = process.argv.includes("--quick");
 const results: Record<string, unknown> = {
@@ -51,11 +54,18 @@ function printKvRead(rows: KvReadResult[]) {
 
 async function main() {
   const kvRows: KvReadResult[] = [];
+  const revokerRows: RevokerResult[] = [];
   const dataDir = await mkdtemp(join(tmpdir(), "coffer-bench-"));
   try {
     const sqlite = await createLocalBroker({ dataDir, auditLog: join(dataDir, "audit.log") });
     kvRows.push(await benchKvRead(sqlite, "sqlite", quick ? 300 : 5000));
     await sqlite.store.close();
+    const loginBroker = await createLocalBroker({ dataDir: join(dataDir, "login") });
+    results.login = await benchLogin(loginBroker, quick ? 100 : 2000);
+    await loginBroker.store.close();
+    const revokerStore = openSqliteStore({ path: join(dataDir, "revoker.db") });
+    revokerRows.push(await benchRevoker(revokerStore, "sqlite", quick ? 200 : 2000));
+    await revokerStore.close();
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -81,6 +91,15 @@ async function main() {
         });
         return { broker, counts, kms, keyId };
       };
+      const revokerTable = "coffer-bench-revoker";
+      await createTable(new DynamoDBClient(clientConfig), revokerTable);
+      revokerRows.push(
+        await benchRevoker(
+          createDynamoDbStore({ client: new DynamoDBClient(clientConfig), tableName: revokerTable }),
+          "dynamodb (moto)",
+          quick ? 50 : 300,
+        ),
+      );
       const first = await makeBroker();
       const kv = await benchKvRead(first.broker, "dynamodb (moto)", quick ? 100 : 1000);
       kvRows.push(kv);
@@ -109,6 +128,8 @@ async function main() {
 
   console.log("\n2. KMS calls (counted at the KMS client)");
   console.table(results.kmsCalls);
+  console.log("\n3. Kubernetes login: verify the token (keys cached), read the role, issue a broker token");
+  console.table(results.login);
   if (results.coldStart) {
     const coldStart = results.coldStart as Awaited<ReturnType<typeof benchColdStart>>;
     console.log(
@@ -117,6 +138,10 @@ async function main() {
     console.table(coldStart.rows);
     console.log(`   overhead ratio, ours / naive: ${coldStart.overheadRatio} (target <= 0.5)`);
   }
+
+  results.revoker = revokerRows;
+  console.log("\n5. Revoker: N leases expiring at once, swept back to back");
+  console.table(revokerRows);
 
   const concurrency = await benchHttpConcurrency([1, 8, 64], quick ? 200 : 3000);
   results.httpConcurrency = concurrency;
@@ -131,13 +156,12 @@ async function main() {
 
 /** The root token the KV benchmark created: a fresh one, since init prints it only once. */
 async function rootTokenOf(broker: Awaited<ReturnType<typeof createAwsBroker>>): Promise<string> {
-  const { record, token } = await broker.tokens.create({
+  const { token } = await broker.tokens.create({
     policies: ["root"],
     displayName: "bench",
     path: "auth/token/create",
     ttl: 3600,
   });
-  void record;
   return token;
 }
 
