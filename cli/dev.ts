@@ -10,6 +10,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
 import { mountDevTransit } from "../shared/engines/transit/dev-mount.ts";
+import { runHousekeeping } from "../shared/housekeeping.ts";
 import { consoleLeaseLog } from "../shared/leases/lease-log.ts";
 import { sweepEvery } from "../shared/leases/sweep-schedule.ts";
 import { initialize, isInitialized } from "../shared/sys/init.ts";
@@ -88,7 +89,13 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${options.host}:${port}`;
   await devIssuer.start(url, app, rootToken);
-  const sweeps = sweepEvery(broker.leases, options.sweepIntervalMs ?? DEV_SWEEP_INTERVAL_MS, consoleLeaseLog);
+  const sweepIntervalMs = options.sweepIntervalMs ?? DEV_SWEEP_INTERVAL_MS;
+  const sweeps = sweepEvery(broker.leases, sweepIntervalMs, consoleLeaseLog, async () => {
+    const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + sweepIntervalMs });
+    if (housekeeping.transit_rotated + housekeeping.kv_cleaned > 0 || housekeeping.errors.length > 0) {
+      consoleLeaseLog(housekeeping.complete ? "info" : "warn", "housekeeping", { ...housekeeping });
+    }
+  });
   return {
     url,
     issuer: devIssuer.url,

@@ -131,9 +131,13 @@ operator
     const broker = await openOperatorBroker(options);
     try {
       const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      const { runHousekeeping } = await import("../shared/housekeeping.ts");
+      const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + CLI_SWEEP_BUDGET_MS });
+      process.stdout.write(`${JSON.stringify({ ...report, housekeeping }, null, 2)}\n`);
       // Failures stay queued for the next sweep; the exit code lets scripts notice them.
-      if (report.failed > 0 || !report.complete) process.exitCode = 1;
+      const housekeepingFailed =
+        !housekeeping.complete || housekeeping.transit_failed + housekeeping.kv_failed > 0;
+      if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = 1;
     } finally {
       await broker.store.close();
     }

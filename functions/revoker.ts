@@ -3,9 +3,12 @@
  * (shared/leases/sweep.ts) within the time the invocation has left, minus a margin for
  * revocations in flight and the report. What it does not finish, the next tick continues;
  * two overlapping invocations never revoke a lease twice. The report (counts and
- * revocation lag) is one structured log line for CloudWatch Logs Insights.
+ * revocation lag) is one structured log line for CloudWatch Logs Insights. Then, with the
+ * time left, housekeeping (shared/housekeeping.ts): due transit key rotations and
+ * unfinished KV removals.
  */
 import type { Broker } from "../shared/broker.ts";
+import { runHousekeeping } from "../shared/housekeeping.ts";
 import type { LeaseLog } from "../shared/leases/lease-log.ts";
 import type { SweepReport } from "../shared/leases/sweep.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
@@ -37,6 +40,15 @@ export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog) {
     const report = await broker.leases.sweep({ budgetMs });
     const healthy = report.complete && report.failed === 0;
     log(healthy ? "info" : "warn", "lease sweep", { ...report, budget_ms: budgetMs });
+    // Leases first: housekeeping gets whatever time the sweep left.
+    const deadline = broker.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
+    if (deadline > broker.now()) {
+      const housekeeping = await runHousekeeping(broker, { deadline });
+      const clean = housekeeping.complete && housekeeping.transit_failed + housekeeping.kv_failed === 0;
+      if (!clean || housekeeping.transit_rotated + housekeeping.kv_cleaned > 0) {
+        log(clean ? "info" : "warn", "housekeeping", { ...housekeeping });
+      }
+    }
     return report;
   };
 }

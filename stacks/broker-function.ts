@@ -8,6 +8,7 @@
 import type { Statement } from "./function-permissions.ts";
 import { LAMBDA_TRUST_POLICY } from "./lambda-trust.ts";
 import type { StageSettings } from "./stage-settings.ts";
+import { vpcStatements } from "./vpc.ts";
 
 export const RUNTIME = "nodejs22.x";
 export const ARCHITECTURE = "arm64";
@@ -27,8 +28,17 @@ export interface BrokerFunctionArgs {
   url?: boolean;
 }
 
+/** arn:<partition>:ec2:<region>:<account>:*\/*, the EC2 resources a VPC function's role may touch. */
+function ec2InAccount(): $util.Output<string> {
+  const partition = aws.getPartitionOutput().partition;
+  const region = aws.getRegionOutput().name;
+  const account = aws.getCallerIdentityOutput({}).accountId;
+  return $interpolate`arn:${partition}:ec2:${region}:${account}:*/*`;
+}
+
 export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
   const functionName = `${$app.name}-${args.settings.stage}-${args.name}`;
+  const vpc = args.settings.vpc;
   const logGroup = new aws.cloudwatch.LogGroup(
     `${id}Logs`,
     { name: `/aws/lambda/${functionName}`, retentionInDays: args.settings.logRetentionDays },
@@ -46,7 +56,11 @@ export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
     memory: args.memory,
     timeout: args.timeout,
     environment: args.environment,
-    permissions: args.statements($interpolate`${logGroup.arn}:*`),
+    permissions: [
+      ...args.statements($interpolate`${logGroup.arn}:*`),
+      ...(vpc ? vpcStatements<$util.Input<string>>(ec2InAccount()) : []),
+    ],
+    ...(vpc && { vpc: { privateSubnets: vpc.subnets, securityGroups: vpc.securityGroups } }),
     logging: { logGroup: logGroup.name },
     // Vault clients are not browsers: no CORS headers, so no page can call the broker.
     ...(args.url && { url: { cors: false } }),

@@ -5,6 +5,7 @@
  * a half-understood configuration must stop the deploy, not deploy something else.
  */
 import { parseTargetRoles, type TargetRole } from "./target-roles.ts";
+import { readVpcSettings, type VpcSettings } from "./vpc.ts";
 
 export interface StageSettings {
   stage: string;
@@ -25,6 +26,8 @@ export interface StageSettings {
   clusterName?: string;
   alarmEmail?: string;
   logRetentionDays: number;
+  /** Private subnets and security groups for both functions (a database in a VPC); none by default. */
+  vpc?: VpcSettings;
 }
 
 export class StageSettingsError extends Error {
@@ -137,6 +140,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
   }
 
   const logRetentionDays = readRetention(value("COFFER_LOG_RETENTION_DAYS"), production, problems);
+  const vpc = readVpcSettings(value("COFFER_VPC_SUBNETS"), value("COFFER_VPC_SECURITY_GROUPS"), problems);
 
   if (problems.length > 0) throw new StageSettingsError(problems);
   return {
@@ -149,6 +153,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     ...(clusterName !== undefined && { clusterName }),
     ...(alarmEmail !== undefined && { alarmEmail }),
     logRetentionDays,
+    ...(vpc !== undefined && { vpc }),
   };
 }
 

@@ -11,4 +11,5 @@ export const ENGINES: Readonly<Record<string, EngineLoader>> = {
   aws: async () => (await import("./aws/index.ts")).createAwsEngine,
   kubernetes: async () => (await import("../auth/kubernetes/kubernetes-engine.ts")).createKubernetesEngine,
   transit: async () => (await import("./transit/index.ts")).createTransitEngine,
+  database: async () => (await import("./database/index.ts")).createDatabaseEngine,
 };

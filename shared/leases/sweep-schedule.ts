@@ -13,14 +13,21 @@ export interface SweepSchedule {
   stop(): Promise<void>;
 }
 
-export function sweepEvery(leases: LeaseManager, intervalMs: number, log: LeaseLog): SweepSchedule {
+export function sweepEvery(
+  leases: LeaseManager,
+  intervalMs: number,
+  log: LeaseLog,
+  /** Runs after each sweep, within the same tick (the revoker's housekeeping). */
+  afterSweep?: () => Promise<void>,
+): SweepSchedule {
   let running: Promise<void> | undefined;
   const tick = () => {
     if (running) return;
     running = leases
       .sweep({ budgetMs: intervalMs })
-      .then((report) => {
+      .then(async (report) => {
         if (report.due > 0) log(report.complete ? "info" : "warn", "lease sweep", { ...report });
+        await afterSweep?.();
       })
       .catch((error) => log("error", "lease sweep failed", { error: describeError(error) }))
       .finally(() => {

@@ -62,10 +62,16 @@ describe("sys/internal/ui/mounts", () => {
     const exact = await kv.tokenWith({ app: 'path "secret/data/app/db" { capabilities = ["read"] }' });
     expect((await kv.call("GET", "sys/internal/ui/mounts/secret/app/db", { token: exact })).status).toBe(200);
     const glob = await kv.tokenWith({ team: 'path "secret/data/team-a/*" { capabilities = ["read"] }' });
-    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/team-a/x", { token: glob })).status).toBe(200);
+    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/team-a/x", { token: glob })).status).toBe(
+      200,
+    );
     const segment = await kv.tokenWith({ any: 'path "secret/data/+/config" { capabilities = ["read"] }' });
-    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/x/config", { token: segment })).status).toBe(200);
-    expect(await kv.call("GET", "sys/internal/ui/mounts/legacy/x", { token: glob })).toEqual(refusal("legacy/x/"));
+    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/x/config", { token: segment })).status).toBe(
+      200,
+    );
+    expect(await kv.call("GET", "sys/internal/ui/mounts/legacy/x", { token: glob })).toEqual(
+      refusal("legacy/x/"),
+    );
   });
 
   it("refuses a token whose policy denies the mount", async () => {

@@ -1,0 +1,50 @@
+/**
+ * The database secrets engine, PostgreSQL plugin: a database user created on demand for
+ * each caller and dropped when its lease ends, with Vault's paths and shapes, each path
+ * family in its own file. Every credential is a lease of type "database-user"
+ * (user-lease.ts). The engine keeps its configuration in the item store (connections
+ * sealed), its leases in the lease manager, and its database connections in small
+ * per-process pools (connection-pools.ts); it knows nothing of how any of them is stored.
+ */
+import type { LeaseIssuingEngine } from "../../leases/lease-type.ts";
+import type { EngineFactory } from "../engine.ts";
+import { createConnections } from "./connections.ts";
+import { configRoutes } from "./path-config.ts";
+import { credsRoute } from "./path-creds.ts";
+import { resetRoute } from "./path-reset.ts";
+import { roleRoutes } from "./path-roles.ts";
+import { rotateRootRoute } from "./path-rotate-root.ts";
+import { databasePartition } from "./storage.ts";
+import { userLeaseType } from "./user-lease.ts";
+
+export const createDatabaseEngine: EngineFactory = (mount, broker): LeaseIssuingEngine => {
+  const connections = createConnections(broker, mount);
+  const userLease = userLeaseType(broker, mount, connections);
+  const leaseTypes = { [userLease.name]: userLease };
+
+  return {
+    routes: [
+      ...configRoutes(broker, mount, connections),
+      ...roleRoutes(broker, mount),
+      credsRoute(broker, mount, connections, leaseTypes),
+      rotateRootRoute(connections),
+      resetRoute(connections),
+    ],
+    leaseTypes,
+    /**
+     * On disable, as in Vault, every lease of the mount is revoked (forcibly: the mount is
+     * going away whatever the database says), then its connections and roles go.
+     */
+    async purge() {
+      await broker.leases.revokePrefix(mount.path, { force: true, types: leaseTypes });
+      for (;;) {
+        const page = await broker.store.query({ pk: databasePartition(mount.uuid), limit: 25 });
+        if (page.items.length === 0) break;
+        await broker.store.write(
+          page.items.map((item) => ({ op: "delete" as const, key: { pk: item.pk, sk: item.sk } })),
+        );
+      }
+      await connections.closeAll();
+    },
+  };
+};

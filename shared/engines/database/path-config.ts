@@ -1,0 +1,63 @@
+/**
+ * database/config and database/config/<name>: list, read, write (merging, as Vault does)
+ * and delete connections. A write is verified by connecting (verify_connection, default
+ * true) before it is stored; reads never show a password.
+ */
+import type { Broker } from "../../broker.ts";
+import { invalidRequest } from "../../errors.ts";
+import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineRequest, Route } from "../engine.ts";
+import { describeConfig, mergeConfig } from "./connection-config.ts";
+import { probe } from "./connection-pools.ts";
+import { type Connections, poolSettings } from "./connections.ts";
+import { databaseFailure } from "./database-errors.ts";
+import { checkName } from "./names.ts";
+import { CONFIG_PREFIX, configKey, listNames } from "./storage.ts";
+
+export function configRoutes(broker: Broker, mount: Mount, connections: Connections): Route[] {
+  const nameOf = (request: EngineRequest) => checkName("connection", request.params.name ?? "");
+  return [
+    {
+      pattern: /^config\/?$/,
+      operations: {
+        list: async () => {
+          const keys = await listNames(broker.store, mount.uuid, CONFIG_PREFIX);
+          return keys.length === 0 ? { status: 404, raw: { errors: [] } } : { data: { keys } };
+        },
+      },
+    },
+    {
+      pattern: /^config\/(?<name>[^/]+)$/,
+      exists: async (request) =>
+        (await broker.store.get(configKey(mount.uuid, nameOf(request)))) !== undefined,
+      operations: {
+        read: async (request) => {
+          const connection = await connections.find(nameOf(request));
+          if (!connection) return { status: 404, raw: { errors: [] } };
+          return { data: describeConfig(connection.config) };
+        },
+        update: async (request) => {
+          const name = nameOf(request);
+          const existing = await connections.find(name);
+          const { config, verify, warnings } = mergeConfig(existing?.config, request.data);
+          if (verify) {
+            try {
+              await probe(poolSettings(config, config.password).target);
+            } catch (error) {
+              const failure = databaseFailure(`connect to "${name}"`, error, [config.password]);
+              throw invalidRequest(`error verifying the connection: ${failure.message}`);
+            }
+          }
+          await connections.save(name, config, existing?.version ?? null);
+          return warnings.length > 0 ? { warnings } : {};
+        },
+        delete: async (request) => {
+          const name = nameOf(request);
+          await broker.store.write([{ op: "delete", key: configKey(mount.uuid, name) }]);
+          await connections.close(name);
+          return {};
+        },
+      },
+    },
+  ];
+}

@@ -1,0 +1,64 @@
+/**
+ * database/roles and database/roles/<name>: list, read, write (merging into the existing
+ * role, as Vault does) and delete roles. Deleting a role leaves the users it created to
+ * their leases.
+ */
+import type { Broker } from "../../broker.ts";
+import { CofferError, isCofferError } from "../../errors.ts";
+import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineRequest, Route } from "../engine.ts";
+import { checkName } from "./names.ts";
+import { describeRole, mergeRole, roleFromItem, roleToItem } from "./role.ts";
+import { listNames, ROLE_PREFIX, roleKey } from "./storage.ts";
+
+export function roleRoutes(broker: Broker, mount: Mount): Route[] {
+  const store = broker.store;
+  const keyOf = (request: EngineRequest) => roleKey(mount.uuid, checkName("role", request.params.name ?? ""));
+  return [
+    {
+      pattern: /^roles\/?$/,
+      operations: {
+        list: async () => {
+          const keys = await listNames(store, mount.uuid, ROLE_PREFIX);
+          return keys.length === 0 ? { status: 404, raw: { errors: [] } } : { data: { keys } };
+        },
+      },
+    },
+    {
+      pattern: /^roles\/(?<name>[^/]+)$/,
+      exists: async (request) => (await store.get(keyOf(request))) !== undefined,
+      operations: {
+        read: async (request) => {
+          const item = await store.get(keyOf(request));
+          if (!item) return { status: 404, raw: { errors: [] } };
+          return { data: describeRole(roleFromItem(item)) };
+        },
+        update: async (request) => {
+          const key = keyOf(request);
+          const existing = await store.get(key);
+          const role = mergeRole(existing && roleFromItem(existing), request.data);
+          try {
+            await store.write([
+              {
+                op: "put",
+                item: roleToItem(key, role, new Date(broker.now()).toISOString()),
+                // A concurrent write to the same role must not be merged over silently.
+                condition: existing
+                  ? { attribute: "updated_at", equals: String(existing.updated_at) }
+                  : { exists: false },
+              },
+            ]);
+          } catch (error) {
+            if (!isCofferError(error, "ERR_CONDITION_FAILED")) throw error;
+            throw new CofferError("ERR_CONFLICT", "the role changed while it was being written; try again");
+          }
+          return {};
+        },
+        delete: async (request) => {
+          await store.write([{ op: "delete", key: keyOf(request) }]);
+          return {};
+        },
+      },
+    },
+  ];
+}

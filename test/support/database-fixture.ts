@@ -1,0 +1,142 @@
+/**
+ * The database engine end to end: a broker on SQLite (a file, so a test can reach into it
+ * the way a failing disk would), the HTTP app around it, a `database/` mount whose
+ * connection "pg" points at a real PostgreSQL server, a table the generated users may read,
+ * and helpers to see what the server and the store hold.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import pg from "pg";
+import { createApp } from "../../shared/app.ts";
+import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
+import type { Item, ItemStore } from "../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { initialize } from "../../shared/sys/init.ts";
+import type { Reply } from "./aws-engine-fixture.ts";
+import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
+import type { Postgres } from "./postgres.ts";
+
+export type { Reply };
+
+/** Creates the user and lets it read one table, as a read-only application role would. */
+export const READ_ONLY_CREATION = [
+  `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+  `GRANT SELECT ON app_data TO "{{name}}";`,
+];
+
+export interface DatabaseFixture extends LeaseBroker {
+  app: Hono;
+  rootToken: string;
+  /** The SQLite file behind the store. */
+  storePath: string;
+  call(method: string, path: string, body?: unknown, token?: string): Promise<Reply>;
+  /** The generated users (names starting "v-") the server knows. */
+  generatedUsers(): Promise<string[]>;
+  /** Lease items and expiry index entries in the store. */
+  leaseItems(): Promise<number>;
+  /** Every item of the mount's own partition. */
+  mountItems(): Promise<Item[]>;
+  mountUuid: string;
+  /** Logs in as a generated user; the caller ends the client. */
+  login(username: string, password: string): Promise<pg.Client>;
+  close(): Promise<void>;
+}
+
+export async function openDatabaseFixture(
+  postgres: Postgres,
+  config: Record<string, unknown> = {},
+): Promise<DatabaseFixture> {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-db-store-"));
+  const storePath = join(dir, "coffer.db");
+  const store: ItemStore = openSqliteStore({ path: storePath });
+  const subject = await openLeaseBroker({ store, rootKey: randomRootKey() });
+  const { rootToken } = await initialize(subject.broker);
+  const app = createApp(subject.broker, { logError: () => {} });
+
+  async function call(method: string, path: string, body?: unknown, token = rootToken): Promise<Reply> {
+    const response = await app.request(`/v1/${path}`, {
+      method,
+      headers: { "X-Vault-Token": token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  await postgres.query("DROP TABLE IF EXISTS app_data");
+  await postgres.query("CREATE TABLE app_data (id int PRIMARY KEY, secret text)");
+  await postgres.query("INSERT INTO app_data VALUES (1, 'visible to readers')");
+  // Leftovers of an earlier test on the same server would confuse the counts.
+  for (const { rolname } of await postgres.query<{ rolname: string }>(
+    "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%'",
+  )) {
+    await postgres.query(`DROP OWNED BY "${rolname}"; DROP ROLE "${rolname}"`);
+  }
+
+  const mounted = await call("POST", "sys/mounts/database", { type: "database" });
+  if (mounted.status !== 204) throw new Error(`mounting database failed: ${JSON.stringify(mounted.body)}`);
+  const configured = await call("POST", "database/config/pg", {
+    plugin_name: "postgresql-database-plugin",
+    connection_url: `postgresql://{{username}}:{{password}}@${postgres.host}:${postgres.port}/${postgres.database}`,
+    username: postgres.user,
+    password: postgres.password,
+    allowed_roles: "*",
+    ...config,
+  });
+  if (configured.status !== 204 && configured.status !== 200)
+    throw new Error(`configuring the connection failed: ${JSON.stringify(configured.body)}`);
+  const mountUuid = (await subject.broker.mounts.list()).find((m) => m.path === "database/")!.uuid;
+
+  return {
+    ...subject,
+    app,
+    rootToken,
+    storePath,
+    call,
+    mountUuid,
+    async generatedUsers() {
+      const rows = await postgres.query<{ rolname: string }>(
+        "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' ORDER BY rolname",
+      );
+      return rows.map((row) => row.rolname);
+    },
+    async leaseItems() {
+      const partitions = [
+        "lease/database",
+        ...Array.from({ length: EXPIRY_SHARDS }, (_, shard) => expiryPartition(shard)),
+      ];
+      let count = 0;
+      for (const pk of partitions) {
+        let cursor: string | undefined;
+        do {
+          const page = await store.query({ pk, cursor });
+          count += page.items.length;
+          cursor = page.cursor;
+        } while (cursor);
+      }
+      return count;
+    },
+    async mountItems() {
+      return (await store.query({ pk: `database/${mountUuid}` })).items;
+    },
+    async login(username, password) {
+      const client = new pg.Client({
+        host: postgres.host,
+        port: postgres.port,
+        database: postgres.database,
+        user: username,
+        password,
+      });
+      client.on("error", () => undefined);
+      await client.connect();
+      return client;
+    },
+    async close() {
+      await call("DELETE", "sys/mounts/database");
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
