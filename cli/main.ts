@@ -89,16 +89,20 @@ dev
 
 const operator = program.command("operator").description("operator commands that act on the store directly");
 
-operator
-  .command("init")
-  .description("create the first root token, once; it is printed here and never again")
-  .option(
-    "--store <kind>",
-    "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
-    "sqlite",
-  )
-  .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
-  .action(async (options: { store: string; dataDir: string }) => {
+/** An operator subcommand with the options that pick the store it acts on. */
+const operatorCommand = (name: string, description: string) =>
+  operator
+    .command(name)
+    .description(description)
+    .option(
+      "--store <kind>",
+      "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
+      "sqlite",
+    )
+    .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer");
+
+operatorCommand("init", "create the first root token, once; it is printed here and never again").action(
+  async (options: { store: string; dataDir: string }) => {
     const broker = await openOperatorBroker(options);
     try {
       const { initialize } = await import("../shared/sys/init.ts");
@@ -116,32 +120,27 @@ operator
     } finally {
       await broker.store.close();
     }
-  });
+  },
+);
 
-operator
-  .command("sweep")
-  .description("revoke the leases that are due, once, as the revoker function does every minute")
-  .option(
-    "--store <kind>",
-    "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
-    "sqlite",
-  )
-  .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
-  .action(async (options: { store: string; dataDir: string }) => {
-    const broker = await openOperatorBroker(options);
-    try {
-      const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
-      const { runHousekeeping } = await import("../shared/housekeeping.ts");
-      const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + CLI_SWEEP_BUDGET_MS });
-      process.stdout.write(`${JSON.stringify({ ...report, housekeeping }, null, 2)}\n`);
-      // Failures stay queued for the next sweep; the exit code lets scripts notice them.
-      const housekeepingFailed =
-        !housekeeping.complete || housekeeping.transit_failed + housekeeping.kv_failed > 0;
-      if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = 1;
-    } finally {
-      await broker.store.close();
-    }
-  });
+operatorCommand(
+  "sweep",
+  "revoke the leases that are due, once, as the revoker function does every minute",
+).action(async (options: { store: string; dataDir: string }) => {
+  const broker = await openOperatorBroker(options);
+  try {
+    const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
+    const { runHousekeeping } = await import("../shared/housekeeping.ts");
+    const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + CLI_SWEEP_BUDGET_MS });
+    process.stdout.write(`${JSON.stringify({ ...report, housekeeping }, null, 2)}\n`);
+    // Failures stay queued for the next sweep; the exit code lets scripts notice them.
+    const housekeepingFailed =
+      !housekeeping.complete || housekeeping.transit_failed + housekeeping.kv_failed > 0;
+    if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = 1;
+  } finally {
+    await broker.store.close();
+  }
+});
 
 registerLoginCommands(program);
 registerKvCommands(program);

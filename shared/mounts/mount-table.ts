@@ -57,6 +57,17 @@ const BUILTIN_MOUNTS: readonly Mount[] = [
 /** Prefixes no mount may take or sit inside, besides the built-in mounts themselves. */
 const RESERVED_PREFIXES = ["sys/", "auth/token/", "identity/", "cubbyhole/"];
 
+/** What enabling a mount takes, secrets engine or auth method alike, as in Vault. */
+export const MOUNT_FIELDS = [
+  "type",
+  "description",
+  "config",
+  "options",
+  "local",
+  "seal_wrap",
+  "plugin_version",
+] as const;
+
 export interface EnableMountInput {
   path: string;
   type: string;

@@ -14,7 +14,7 @@ import {
   rejectUnknownFields,
   requiredString,
 } from "../http/fields.ts";
-import type { Mount } from "../mounts/mount-table.ts";
+import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
 export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
@@ -120,15 +120,7 @@ export function authMountRoutes(broker: Broker): Route[] {
         },
         update: async (request) => {
           const data = request.data;
-          rejectUnknownFields(data, [
-            "type",
-            "description",
-            "config",
-            "options",
-            "local",
-            "seal_wrap",
-            "plugin_version",
-          ]);
+          rejectUnknownFields(data, MOUNT_FIELDS);
           const type = requiredString(data, "type");
           if (!AUTH_TYPES.has(type) || !broker.engines[type]) {
             throw invalidRequest(`plugin not found in the catalog: ${type}`);

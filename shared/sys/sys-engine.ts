@@ -13,7 +13,7 @@ import {
   rejectUnknownFields,
   requiredString,
 } from "../http/fields.ts";
-import type { Mount } from "../mounts/mount-table.ts";
+import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
 import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
@@ -177,15 +177,7 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
           },
           update: async (request) => {
             const data = request.data;
-            rejectUnknownFields(data, [
-              "type",
-              "description",
-              "config",
-              "options",
-              "local",
-              "seal_wrap",
-              "plugin_version",
-            ]);
+            rejectUnknownFields(data, MOUNT_FIELDS);
             const path = request.params.path ?? "";
             if (path.replace(/^\/+/, "").startsWith("auth/")) {
               throw invalidRequest("auth methods are enabled through sys/auth");
