@@ -15,6 +15,7 @@ import {
   requiredString,
 } from "../http/fields.ts";
 import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
+import { describeMount, mountOptions } from "./mount-shape.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
 export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
@@ -22,35 +23,7 @@ export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
 const AUTH_PREFIX = "auth/";
 
 function describeAuthMount(mount: Mount, version: string): JsonObject {
-  return {
-    type: mount.type,
-    description: mount.description,
-    accessor: mount.accessor,
-    uuid: mount.uuid,
-    config: {
-      default_lease_ttl: mount.config.default_lease_ttl,
-      max_lease_ttl: mount.config.max_lease_ttl,
-      force_no_cache: false,
-      token_type: "default-service",
-    },
-    options: Object.keys(mount.options).length > 0 ? mount.options : null,
-    local: false,
-    seal_wrap: false,
-    external_entropy_access: false,
-    plugin_version: "",
-    running_plugin_version: `v${version}+builtin.coffer`,
-    running_sha256: "",
-  };
-}
-
-function stringMap(value: JsonObject | undefined, name: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, inner] of Object.entries(value ?? {})) {
-    if (typeof inner !== "string")
-      throw invalidRequest(`invalid value for "${name}.${key}": expected a string`);
-    result[key] = inner;
-  }
-  return result;
+  return describeMount(mount, version, { token_type: "default-service" });
 }
 
 /** "kubernetes", "/k8s-prod/" -> "auth/kubernetes/", "auth/k8s-prod/". */
@@ -130,7 +103,7 @@ export function authMountRoutes(broker: Broker): Route[] {
             path: authPath(request),
             type,
             description: optionalString(data, "description"),
-            options: stringMap(optionalObject(data, "options"), "options"),
+            options: mountOptions(optionalObject(data, "options")),
             config: {
               default_lease_ttl: optionalDuration(config, "default_lease_ttl"),
               max_lease_ttl: optionalDuration(config, "max_lease_ttl"),

@@ -13,7 +13,7 @@ import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
 import type { EngineRequest, EngineResponse, Route } from "../engines/engine.ts";
 import { CofferError, permissionDenied } from "../errors.ts";
-import { describeMount } from "./sys-engine.ts";
+import { describeMount } from "./mount-shape.ts";
 
 export function internalUiMountRoutes(broker: Broker): Route[] {
   async function read(request: EngineRequest): Promise<EngineResponse> {

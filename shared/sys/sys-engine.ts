@@ -18,31 +18,11 @@ import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
 import { leaseRoutes } from "./leases.ts";
+import { describeMount, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
 
 /** Mount types that are built in and cannot be enabled through sys/mounts. */
 const BUILTIN_TYPES = new Set(["system", "token"]);
-
-export function describeMount(mount: Mount, version: string): JsonObject {
-  return {
-    type: mount.type,
-    description: mount.description,
-    accessor: mount.accessor,
-    uuid: mount.uuid,
-    config: {
-      default_lease_ttl: mount.config.default_lease_ttl,
-      max_lease_ttl: mount.config.max_lease_ttl,
-      force_no_cache: false,
-    },
-    options: Object.keys(mount.options).length > 0 ? mount.options : null,
-    local: false,
-    seal_wrap: false,
-    external_entropy_access: false,
-    plugin_version: "",
-    running_plugin_version: `v${version}+builtin.coffer`,
-    running_sha256: "",
-  };
-}
 
 /** Vault's "kv-v2" is "kv" with options.version "2". */
 function normalizeType(
@@ -52,17 +32,6 @@ function normalizeType(
   if (type === "kv-v2") return { type: "kv", options: { ...options, version: "2" } };
   if (type === "kv") return { type, options: { ...options, version: options.version ?? "1" } };
   return { type, options };
-}
-
-function stringMap(value: JsonObject | undefined, name: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, inner] of Object.entries(value ?? {})) {
-    if (typeof inner !== "string" && typeof inner !== "number") {
-      throw invalidRequest(`invalid value for "${name}.${key}": expected a string`);
-    }
-    result[key] = String(inner);
-  }
-  return result;
 }
 
 async function purgeMount(broker: Broker, mount: Mount): Promise<void> {
@@ -184,7 +153,7 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             }
             const requested = normalizeType(
               requiredString(data, "type"),
-              stringMap(optionalObject(data, "options"), "options"),
+              mountOptions(optionalObject(data, "options")),
             );
             if (
               BUILTIN_TYPES.has(requested.type) ||
