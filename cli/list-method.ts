@@ -7,7 +7,8 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 
-type Fetch = (request: Request) => Response | Promise<Response>;
+/** The app's fetch; `env` is what @hono/node-server would pass (the raw request path). */
+type Fetch = (request: Request, env: { incoming: { url: string } }) => Response | Promise<Response>;
 
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
@@ -41,7 +42,10 @@ export function acceptListMethod(server: Server, fetch: Fetch, host: string): vo
       return;
     }
     void (async () => {
-      const response = await fetch(request);
+      // The raw path, as the node server hands it over, so "." and ".." segments are refused
+      // here too rather than resolved away by the URL parser.
+      const rawPath = raw?.split(" ", 3)[1] ?? "";
+      const response = await fetch(request, { incoming: { url: rawPath } });
       const body = Buffer.from(await response.arrayBuffer());
       const lines = [`HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ""}`];
       for (const [name, value] of response.headers) lines.push(`${name}: ${value}`);

@@ -126,6 +126,9 @@ describe("coffer dev over HTTP", () => {
     const viaList = await raw(server.url, "LIST", "/v1/secret/metadata/", { token: ROOT });
     expect(viaList.status).toBe(200);
     expect(JSON.parse(viaList.body).data.keys).toEqual(["app/"]);
+    const dotted = await raw(server.url, "LIST", "/v1/secret/metadata/app/../../sys/", { token: ROOT });
+    expect(dotted.status).toBe(400);
+    expect(JSON.parse(dotted.body).errors[0]).toMatch(/"\.\."/);
     const viaGet = await api("secret/metadata/app/?list=true", { token: ROOT });
     expect((await viaGet.json()).data.keys).toEqual(["db"]);
   });
