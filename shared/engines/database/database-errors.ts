@@ -40,11 +40,46 @@ const TRANSIENT_CLASSES = new Set(["08", "53", "57", "58"]);
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 const MAX_MESSAGE_CHARS = 300;
 
-/** Replaces every secret in play by a marker; short strings are left, they would match anywhere. */
+/**
+ * A fragment this long of a secret is never shown inside a quoted value. PostgreSQL quotes
+ * the values it fails to parse in double quotes, and may quote only part of one (a
+ * password read as a timestamp can come back as an unknown "time zone" made of its last
+ * characters), so scrubbing whole secrets is not enough. Fragments are looked for only
+ * inside quotes: an operator's password that contains "password" must not turn PostgreSQL's
+ * own "password authentication failed" into a riddle. Shorter fragments are left: five
+ * characters of a generated 32-character password leave more than 150 bits unknown.
+ */
+export const MIN_REDACTED_FRAGMENT = 6;
+
+/**
+ * Replaces every secret in play (of four characters or more; shorter ones would match
+ * anywhere) and every quoted run that shares a fragment with one by a marker.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
+  const covered = new Uint8Array(text.length);
+  const fragments = new Set<string>();
   for (const secret of secrets) {
-    if (secret.length >= 4) result = result.split(secret).join("[redacted]");
+    if (secret.length < 4) continue;
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) {
+      covered.fill(1, at, at + secret.length);
+    }
+    for (let start = 0; start + MIN_REDACTED_FRAGMENT <= secret.length; start++) {
+      fragments.add(secret.slice(start, start + MIN_REDACTED_FRAGMENT));
+    }
+  }
+  for (const quoted of text.matchAll(/"[^"]*"/g)) {
+    const end = quoted.index + quoted[0].length - 1;
+    for (let start = quoted.index + 1; start + MIN_REDACTED_FRAGMENT <= end; start++) {
+      if (fragments.has(text.slice(start, start + MIN_REDACTED_FRAGMENT))) {
+        covered.fill(1, start, start + MIN_REDACTED_FRAGMENT);
+      }
+    }
+  }
+  // Each marked run becomes one marker, so the length of what was hidden does not show.
+  let result = "";
+  for (let index = 0; index < text.length; index++) {
+    if (covered[index] === 0) result += text[index];
+    else if (index === 0 || covered[index - 1] === 0) result += "[redacted]";
   }
   return result;
 }
