@@ -26,6 +26,7 @@ import type { Item, ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
 import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { waitFor } from "../support/wait.ts";
 
 const LEASES = 40;
 const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
@@ -39,14 +40,6 @@ async function all(store: ItemStore, pk: string): Promise<Item[]> {
     cursor = page.cursor;
   } while (cursor);
   return items;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for the revoker");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const linesOf = (file: string) =>
@@ -95,7 +88,13 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
         stdio: ["ignore", "ignore", "inherit"],
       });
       const exited = new Promise((resolve) => child?.once("exit", resolve));
-      await waitFor(() => linesOf(revokeLog).length >= 10, 60_000);
+      // Polled often: the child must be killed while it is still sweeping.
+      await waitFor(
+        "the first revocations",
+        () => (linesOf(revokeLog).length >= 10 ? true : undefined),
+        60_000,
+        20,
+      );
       child.kill("SIGKILL");
       await exited;
       const byChild = linesOf(revokeLog);

@@ -24,7 +24,8 @@ import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
 import type { LeaseTestEngine } from "../support/lease-test-engine.ts";
 import { freePort } from "../support/moto.ts";
-import { api, runCli, startCli, waitFor } from "./cli-harness.ts";
+import { waitFor } from "../support/wait.ts";
+import { api, runCli, startCli } from "./cli-harness.ts";
 
 const ROOT = "agent-e2e-root";
 const PASSWORD = 'pa$$ "word" 7f3c';
@@ -234,10 +235,11 @@ on_change:
       await waitFor("the on_change hook", () => fileText(join(dir, "hook.log")));
       expect(agent.stderr()).toContain("on_change command succeeded");
 
-      // The kubelet rotates the token file; from now on only the new token is accepted.
-      const rotatedAt = agent.stderr().length;
+      // The kubelet rotates the token file; from now on only the new token is accepted. A
+      // login between the two steps may meet the old audience, so the count starts after both.
       await writeFile(join(dir, "token"), await jwt("coffer-rotated"));
       await role("sidecar", { audience: "coffer-rotated" });
+      const rotatedAt = agent.stderr().length;
       await waitFor(
         "two logins with the rotated token",
         () => (agent.stderr().slice(rotatedAt).split('"msg":"logged in"').length > 2 ? true : undefined),

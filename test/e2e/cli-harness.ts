@@ -79,21 +79,6 @@ export function startCli(args: readonly string[], env: Record<string, string | u
   return { child, stderr: () => stderr, exited };
 }
 
-/** Polls until `check` returns something, or fails naming what it waited for. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** One request to the server's API with a token, as the tests' own setup steps. */
 export async function api(
   address: string,

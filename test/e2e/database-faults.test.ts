@@ -14,6 +14,7 @@ import {
 } from "../support/database-fixture.ts";
 import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
 import { startPostgresProxy } from "../support/postgres-proxy.ts";
+import { waitFor } from "../support/wait.ts";
 
 describe.skipIf(!postgresAvailable())("the database engine when things fail", () => {
   let postgres: Postgres;
@@ -88,6 +89,7 @@ describe.skipIf(!postgresAvailable())("the database engine when things fail", ()
 
     it("is refused when the connection is written and verified, and nothing is stored", async () => {
       const before = (await db.mountItems()).find((item) => item.sk === "config/pg");
+      expect(before).toBeDefined();
       const reply = await db.call("POST", "database/config/pg", wrong);
       expect(reply.status).toBe(400);
       expect(reply.body.errors).toEqual([
@@ -225,12 +227,16 @@ describe.skipIf(!postgresAvailable())("the database engine when things fail", ()
   it("drops the user again when its lease is revoked while the user is being created", async () => {
     await db.call("POST", "database/roles/slow", {
       db_name: "pg",
-      creation_statements: [...READ_ONLY_CREATION, "SELECT pg_sleep(1);"],
+      creation_statements: [...READ_ONLY_CREATION, "SELECT pg_sleep(3);"],
     });
     const issuing = db.call("GET", "database/creds/slow");
-    for (let waited = 0; (await db.leaseItems()) === 0 && waited < 50; waited++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    // The lease is written before the user; revoke it while the statements still sleep.
+    await waitFor(
+      "the lease of the user being created",
+      async () => ((await db.leaseItems()) > 0 ? true : undefined),
+      2_000,
+      20,
+    );
     expect((await db.call("PUT", "sys/leases/revoke-prefix/database/creds/slow")).status).toBe(204);
     const reply = await issuing;
     expect(reply.status).toBe(400);
