@@ -129,8 +129,7 @@ export const createTokenEngine: EngineFactory = (_mount, broker): Engine => {
         operations: {
           update: async (request) => {
             const record = caller(request);
-            const increment = optionalDuration(request.data, "increment") ?? record.creationTtl;
-            const renewed = await broker.tokens.renew(record, increment);
+            const renewed = await broker.tokens.renew(record, optionalDuration(request.data, "increment"));
             return { auth: authBlock(renewed, request.clientToken ?? "", broker.now()) };
           },
         },

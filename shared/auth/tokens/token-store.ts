@@ -89,8 +89,11 @@ export interface TokenStore {
   revoke(record: TokenRecord): Promise<void>;
   /** Revokes every token issued by the auth mount with this accessor; returns how many. */
   revokeByAuthMount(mountAccessor: string): Promise<number>;
-  /** Sets expiry to now + increment (seconds), capped by maxExpiresAt. */
-  renew(record: TokenRecord, incrementSeconds: number): Promise<TokenRecord>;
+  /**
+   * Sets expiry to now + increment (seconds), capped by maxExpiresAt. An increment of 0 or
+   * none means the token's own TTL, as in Vault: its clients send `"increment": 0` by default.
+   */
+  renew(record: TokenRecord, incrementSeconds?: number): Promise<TokenRecord>;
 }
 
 export interface TokenStoreOptions {
@@ -296,7 +299,7 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
       if (!record.renewable || record.expiresAt === null) {
         throw new CofferError("ERR_INVALID_REQUEST", "token is not renewable");
       }
-      let expiresAt = now() + incrementSeconds * 1000;
+      let expiresAt = now() + (incrementSeconds || record.creationTtl) * 1000;
       if (record.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, record.maxExpiresAt);
       const renewed = { ...record, expiresAt };
       try {

@@ -169,6 +169,18 @@ describe("token store", () => {
     }
   });
 
+  it("renews for the token's own TTL when the increment is 0 or absent, as Vault's clients ask", async () => {
+    const { client_token: token } = (await create({ policies: ["app"], ttl: "10m" })).body.auth;
+    for (const body of [{ increment: 0 }, { increment: "0s" }, {}]) {
+      deployment.clock.now += 5 * 60_000;
+      const renewed = await api.call("POST", "auth/token/renew-self", { token, body });
+      expect(renewed.status).toBe(200);
+      expect(renewed.body.auth.lease_duration).toBe(10 * 60);
+    }
+    deployment.clock.now += 9 * 60_000;
+    expect((await api.call("GET", "auth/token/lookup-self", { token })).status).toBe(200);
+  });
+
   it("bounds revocation delay in other processes by TOKEN_CACHE_MS, and applies it at once in its own", async () => {
     const other = await deployment.process();
     const { client_token: token } = (await create({ policies: ["app"] })).body.auth;
