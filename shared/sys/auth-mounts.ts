@@ -15,6 +15,7 @@ import {
   requiredString,
 } from "../http/fields.ts";
 import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
+import { disableMount } from "./disable-mount.ts";
 import { describeMount, mountOptions } from "./mount-shape.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
@@ -119,11 +120,8 @@ export function authMountRoutes(broker: Broker): Route[] {
           // for tokens issued while it was being disabled. The mount table may be a few
           // seconds stale here; disable() reads the store, so its answer is the truth.
           if (known) await broker.tokens.revokeByAuthMount(known.accessor);
-          const removed = await broker.mounts.disable(path);
-          if (!removed) return {};
-          await broker.tokens.revokeByAuthMount(removed.accessor);
-          const load = broker.engines[removed.type];
-          if (load) await (await load())(removed, broker).purge?.();
+          const removed = await disableMount(broker, path);
+          if (removed) await broker.tokens.revokeByAuthMount(removed.accessor);
           return {};
         },
       },

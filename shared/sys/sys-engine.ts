@@ -15,6 +15,7 @@ import {
 } from "../http/fields.ts";
 import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
 import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
+import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
 import { leaseRoutes } from "./leases.ts";
@@ -32,13 +33,6 @@ function normalizeType(
   if (type === "kv-v2") return { type: "kv", options: { ...options, version: "2" } };
   if (type === "kv") return { type, options: { ...options, version: options.version ?? "1" } };
   return { type, options };
-}
-
-async function purgeMount(broker: Broker, mount: Mount): Promise<void> {
-  const load = broker.engines[mount.type];
-  if (!load) return;
-  const engine = (await load())(mount, broker);
-  await engine.purge?.();
 }
 
 export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
@@ -187,8 +181,7 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             if (path.replace(/^\/+/, "").startsWith("auth/")) {
               throw invalidRequest("auth methods are disabled through sys/auth");
             }
-            const mount = await broker.mounts.disable(path);
-            if (mount) await purgeMount(broker, mount);
+            await disableMount(broker, path);
             return {};
           },
         },

@@ -237,4 +237,25 @@ describe("sys/leases over HTTP", () => {
       expect((await call("PUT", "sys/leases/revoke-prefix/t/creds", { colour: "red" })).status).toBe(400);
     });
   });
+
+  describe("disabling the mount", () => {
+    const mounted = async () => Object.keys((await call("GET", "sys/mounts")).body.data).includes("t/");
+
+    it("revokes its leases, and keeps the mount for a retry when the purge fails", async () => {
+      const first = await lease();
+      subject.engine.behaviour.purge = () => {
+        throw new Error("the engine's data could not be deleted");
+      };
+      expect((await call("DELETE", "sys/mounts/t")).status).toBe(500);
+      expect(await mounted()).toBe(true);
+      expect(subject.engine.revokeCount(first)).toBe(1);
+
+      subject.engine.behaviour.purge = undefined;
+      const second = await lease();
+      expect((await call("DELETE", "sys/mounts/t")).status).toBe(204);
+      expect(await mounted()).toBe(false);
+      expect(subject.engine.revokeCount(second)).toBe(1);
+      expect((await call("PUT", "sys/leases/lookup", { lease_id: second })).status).toBe(400);
+    });
+  });
 });

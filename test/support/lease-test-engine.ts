@@ -33,6 +33,8 @@ export interface LeaseTestEngine {
       now: number,
     ) => Promise<RevokeOutcome | undefined> | RevokeOutcome | undefined;
     renew?: (lease: LeaseView, increment: number) => void;
+    /** Runs at the end of the engine's purge, after its leases are revoked; throws to fail it. */
+    purge?: () => Promise<void> | void;
   };
 }
 
@@ -72,6 +74,10 @@ export function createLeaseTestEngine(): LeaseTestEngine {
         },
       },
     ],
+    async purge() {
+      await broker.leases.revokePrefix(mount.path, { force: true });
+      await engine.behaviour.purge?.();
+    },
     leaseTypes: {
       [TEST_LEASE_TYPE]: {
         name: TEST_LEASE_TYPE,
