@@ -25,6 +25,18 @@ export interface InitResult {
 export async function initialize(broker: Broker, options: { rootToken?: string } = {}): Promise<InitResult> {
   if (await isInitialized(broker))
     throw new CofferError("ERR_INVALID_REQUEST", "Coffer is already initialized");
+  // Everything else first: once the root token is written, init cannot be run again, so a
+  // failure after it would leave a store whose root token nobody ever saw.
+  const mounts = await broker.mounts.list();
+  if (!mounts.some((mount) => mount.path === "secret/")) {
+    await broker.mounts.enable({
+      path: "secret/",
+      type: "kv",
+      description: "key/value secret storage",
+      options: { version: "2" },
+    });
+  }
+  await broker.policies.ensureDefault();
   let created: Awaited<ReturnType<Broker["tokens"]["create"]>>;
   try {
     created = await broker.tokens.create(
@@ -43,15 +55,5 @@ export async function initialize(broker: Broker, options: { rootToken?: string }
     }
     throw error;
   }
-  const mounts = await broker.mounts.list();
-  if (!mounts.some((mount) => mount.path === "secret/")) {
-    await broker.mounts.enable({
-      path: "secret/",
-      type: "kv",
-      description: "key/value secret storage",
-      options: { version: "2" },
-    });
-  }
-  await broker.policies.ensureDefault();
   return { rootToken: created.token, accessor: created.record.accessor };
 }
