@@ -156,6 +156,11 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
           throw invalidRequest(`cannot mount at "${path}": "${reserved}" is reserved`);
         }
       }
+      const defaultTtl = input.config?.default_lease_ttl ?? 0;
+      const maxTtl = input.config?.max_lease_ttl ?? 0;
+      if (defaultTtl > 0 && maxTtl > 0 && defaultTtl > maxTtl) {
+        throw invalidRequest("given default lease TTL greater than given max lease TTL");
+      }
       cache = undefined;
       for (const existing of await load()) {
         if (path.startsWith(existing.path) || existing.path.startsWith(path)) {
@@ -172,10 +177,7 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
         accessor,
         uuid,
         options: input.options ?? {},
-        config: {
-          default_lease_ttl: input.config?.default_lease_ttl ?? 0,
-          max_lease_ttl: input.config?.max_lease_ttl ?? 0,
-        },
+        config: { default_lease_ttl: defaultTtl, max_lease_ttl: maxTtl },
         builtin: false,
       };
       try {

@@ -293,6 +293,16 @@ describe("coffer dev over HTTP", () => {
       body: JSON.stringify({ type: "nope" }),
     });
     expect(unknownType.status).toBe(400);
+    const ttls = await api("sys/mounts/other", {
+      method: "POST",
+      token: ROOT,
+      body: JSON.stringify({ type: "kv-v2", config: { default_lease_ttl: "2h", max_lease_ttl: "1h" } }),
+    });
+    expect(ttls.status).toBe(400);
+    expect((await ttls.json()).errors).toEqual(["given default lease TTL greater than given max lease TTL"]);
+    expect(Object.keys((await (await api("sys/mounts", { token: ROOT })).json()).data)).not.toContain(
+      "other/",
+    );
 
     await api("team-kv/data/x", { method: "POST", token: ROOT, body: JSON.stringify({ data: { a: "1" } }) });
     const mounts = await (await api("sys/mounts", { token: ROOT })).json();
