@@ -3,8 +3,9 @@
  * its own fields or a `batch_input` list. Items fail one by one: a failed item has an
  * `error` in its place in `batch_results` and the others still succeed. As in Vault, any
  * failed item makes the status 400 (or `partial_failure_response_code` when some
- * succeeded); a single-item request that fails is a plain 400. None of these operations
- * writes state, so a failed item leaves nothing behind.
+ * succeeded); a single-item request that fails is a plain 400. A failed item leaves
+ * nothing behind: the only write is encrypt creating a missing key before any item runs,
+ * which stays even if every item then fails, as in Vault.
  */
 import { invalidRequest, isCofferError, payloadTooLarge } from "../../errors.ts";
 import { optionalInteger } from "../../http/fields.ts";

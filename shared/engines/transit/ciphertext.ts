@@ -59,11 +59,18 @@ export async function encryptBytes(
   nonce: Uint8Array = crypto.getRandomValues(new Uint8Array(NONCE_BYTES)),
 ): Promise<Uint8Array<ArrayBuffer>> {
   const iv = new Uint8Array(nonce);
-  const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: new Uint8Array(associatedData) },
-    key,
-    new Uint8Array(plaintext),
-  );
+  // Callers wipe their plaintext after use; the copy Web Crypto needs is wiped here.
+  const input = new Uint8Array(plaintext);
+  let sealed: ArrayBuffer;
+  try {
+    sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: new Uint8Array(associatedData) },
+      key,
+      input,
+    );
+  } finally {
+    input.fill(0);
+  }
   const out = new Uint8Array(NONCE_BYTES + sealed.byteLength);
   out.set(iv);
   out.set(new Uint8Array(sealed), NONCE_BYTES);

@@ -110,12 +110,14 @@ export function createKeyMaterial(broker: Broker, mount: Mount, storage: KeyStor
   };
 }
 
-/** Non-extractable; the raw bytes are wiped once Web Crypto holds its own copy. */
+/** Non-extractable; the raw bytes, and the copy handed over, are wiped once Web Crypto holds its own. */
 async function importVersion(raw: Uint8Array): Promise<CryptoKey> {
+  const copy = new Uint8Array(raw);
   try {
-    return await crypto.subtle.importKey("raw", new Uint8Array(raw), "HKDF", false, ["deriveKey"]);
+    return await crypto.subtle.importKey("raw", copy, "HKDF", false, ["deriveKey"]);
   } finally {
     raw.fill(0);
+    copy.fill(0);
   }
 }
 
