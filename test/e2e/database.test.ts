@@ -394,6 +394,28 @@ describe.skipIf(!postgresAvailable())("the database engine against PostgreSQL", 
       expect((await db.call("POST", "database/rotate-root/pg")).status).toBe(400);
     });
 
+    it("masks all of a literal password that holds or follows an @", async () => {
+      for (const [userInfo, shown] of [
+        ["ad@min:Sup3rSecret", "ad@min:*****"],
+        ["admin:s3cr@tP4ss", "admin:*****"],
+      ]) {
+        const url = `postgresql://${userInfo}@${postgres.host}:${postgres.port}/postgres`;
+        const written = await db.call("POST", "database/config/pg", {
+          connection_url: url,
+          verify_connection: false,
+        });
+        expect(written.status).toBe(200);
+        const read = await db.call("GET", "database/config/pg");
+        expect(read.body.data.connection_details.connection_url).toBe(
+          `postgresql://${shown}@${postgres.host}:${postgres.port}/postgres`,
+        );
+        for (const fragment of ["Sup3rSecret", "s3cr", "tP4ss"]) {
+          expect(JSON.stringify(read.body)).not.toContain(fragment);
+        }
+        expect((await db.call("POST", "database/rotate-root/pg")).status).toBe(400);
+      }
+    });
+
     it("rotates the root password: changed in the database, unknown to anyone, still working", async () => {
       expect((await db.call("POST", "database/rotate-root/pg")).status).toBe(204);
       const oldLogin = await db.login(postgres.user, postgres.password).catch((e: unknown) => e);

@@ -151,7 +151,8 @@ export function mergeConfig(
       maxOpen === undefined
         ? (existing?.maxOpenConnections ?? DEFAULT_MAX_OPEN_CONNECTIONS)
         : maxOpen || DEFAULT_MAX_OPEN_CONNECTIONS,
-    maxIdleConnections: optionalInteger(data, "max_idle_connections") ?? existing?.maxIdleConnections ?? 0,
+    maxIdleConnections:
+      optionalInteger(data, "max_idle_connections", { min: 0 }) ?? existing?.maxIdleConnections ?? 0,
     maxConnectionLifetime:
       optionalDuration(data, "max_connection_lifetime") ?? existing?.maxConnectionLifetime ?? 0,
     rootRotationStatements:

@@ -27,7 +27,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const MAX_CONNECT_TIMEOUT_S = 30;
 const KNOWN_PARAMETERS = ["sslmode", "connect_timeout", "application_name"];
 const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
-const PASSWORD_IN_URL = /^(postgres(?:ql)?:\/\/[^:@/?#]*:)([^@/?#]*)(@)/i;
+const PASSWORD_PLACEHOLDER = "{{password}}";
 
 const urlError = (why: string) => invalidRequest(`invalid value for "connection_url": ${why}`);
 
@@ -112,13 +112,56 @@ export function connectionTarget(
   };
 }
 
-/** A password written into the URL itself rather than templated: it cannot be rotated. */
-export function hasLiteralPassword(template: string): boolean {
-  const match = PASSWORD_IN_URL.exec(template);
-  return match !== null && match[2] !== "" && match[2] !== "{{password}}";
+/** The parser drops tabs and line breaks anywhere, and C0 controls and spaces at either end. */
+function stripLikeTheParser(input: string): string {
+  const text = input.replace(/[\t\n\r]/g, "");
+  const isControlOrSpace = (index: number) => text.charCodeAt(index) <= 0x20;
+  let start = 0;
+  let end = text.length;
+  while (start < end && isControlOrSpace(start)) start++;
+  while (end > start && isControlOrSpace(end - 1)) end--;
+  return text.slice(start, end);
 }
 
-/** The URL as a read shows it: a password written into it is masked. */
+/**
+ * The URL as the WHATWG parser (`new URL`, above) reads it, and where its password lies in
+ * that text. Found exactly as the parser finds it, so that what a read masks and what the
+ * driver is given can never differ: the authority runs from "//" to the first "/", "?" or
+ * "#"; its user info ends at the authority's LAST "@" (earlier ones belong to the user info),
+ * and the password follows the user info's first ":". Positions are in the stripped text.
+ */
+function locatePassword(template: string): { text: string; start: number; end: number } | undefined {
+  const text = stripLikeTheParser(template);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
+  if (!scheme) return undefined;
+  const authorityStart = scheme[0].length;
+  const authorityEnd = text.slice(authorityStart).search(/[/?#]/);
+  const authority = text.slice(
+    authorityStart,
+    authorityEnd === -1 ? text.length : authorityStart + authorityEnd,
+  );
+  const at = authority.lastIndexOf("@");
+  if (at === -1) return undefined;
+  const colon = authority.slice(0, at).indexOf(":");
+  if (colon === -1) return undefined;
+  return { text, start: authorityStart + colon + 1, end: authorityStart + at };
+}
+
+/** Where a password written into the URL itself, rather than templated, lies. */
+function literalPassword(template: string): { text: string; start: number; end: number } | undefined {
+  const found = locatePassword(template);
+  if (!found) return undefined;
+  const password = found.text.slice(found.start, found.end);
+  return password === "" || password === PASSWORD_PLACEHOLDER ? undefined : found;
+}
+
+/** A password written into the URL itself rather than templated: it cannot be rotated. */
+export function hasLiteralPassword(template: string): boolean {
+  return literalPassword(template) !== undefined;
+}
+
+/** The URL as a read shows it: a password written into it is masked, all of it. */
 export function describeConnectionUrl(template: string): string {
-  return hasLiteralPassword(template) ? template.replace(PASSWORD_IN_URL, "$1*****$3") : template;
+  const found = literalPassword(template);
+  return found ? `${found.text.slice(0, found.start)}*****${found.text.slice(found.end)}` : template;
 }

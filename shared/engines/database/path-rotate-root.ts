@@ -68,8 +68,8 @@ export function rotateRootRoute(connections: Connections): Route {
             ),
           [password, passwordInStatements],
         );
+        // Saving retires this process's pool of the pending version too.
         await connections.save(name, { ...config, password, pendingPassword: "" }, pending.version);
-        await connections.close(name);
         return {};
       },
     },

@@ -78,6 +78,7 @@ describe("connections", () => {
     [{ ...CONNECTION, connection_url: "postgresql://h/d?sslcert=/x" }, /unsupported parameters: sslcert/],
     [{ ...CONNECTION, max_open_connections: 500 }, /"max_open_connections": expected an integer <= 50/],
     [{ ...CONNECTION, max_open_connections: -1 }, /expected an integer >= 0/],
+    [{ ...CONNECTION, max_idle_connections: -1 }, /"max_idle_connections": expected an integer >= 0/],
     [{ ...CONNECTION, password_authentication: "md5" }, /use "password" or "scram-sha-256"/],
     [
       { ...CONNECTION, password_policy: "strong" },
@@ -98,6 +99,26 @@ describe("connections", () => {
     else expect(reply.body.errors[0]).toMatch(message);
     expect(await mountItems()).toEqual([]);
   });
+
+  it.each([
+    ["postgresql://ad@min:Sup3rSecret@127.0.0.1:1/app", "postgresql://ad@min:*****@127.0.0.1:1/app"],
+    ["postgresql://admin:s3cr@tP4ss@127.0.0.1:1/app", "postgresql://admin:*****@127.0.0.1:1/app"],
+  ])(
+    "masks a literal password holding or following an @ (%s) and refuses to rotate it",
+    async (url, shown) => {
+      const written = await call("POST", "database/config/pg", { ...CONNECTION, connection_url: url });
+      expect(written.status).toBe(200);
+      expect(written.body.warnings).toHaveLength(1);
+      const read = await call("GET", "database/config/pg");
+      expect(read.body.data.connection_details.connection_url).toBe(shown);
+      for (const fragment of ["Sup3rSecret", "s3cr", "tP4ss"]) {
+        expect(JSON.stringify(read.body)).not.toContain(fragment);
+      }
+      const rotate = await call("POST", "database/rotate-root/pg");
+      expect(rotate.status).toBe(400);
+      expect(rotate.body.errors[0]).toMatch(/connection_url holds the password itself/);
+    },
+  );
 
   it("accepts Vault's fields of unimplemented features when they are empty", async () => {
     const reply = await call("POST", "database/config/pg", {

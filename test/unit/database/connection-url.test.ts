@@ -86,4 +86,71 @@ describe("connection_url", () => {
       "postgresql://{{username}}:{{password}}@h/d",
     );
   });
+
+  // The parser splits the user info from the host at the authority's LAST "@", and the user
+  // from the password at the user info's first ":"; the masking must agree with it exactly.
+  it.each([
+    ["postgresql://admin:s3cr@tP4ss@db/app", "postgresql://admin:*****@db/app"],
+    ["postgresql://ad@min:Sup3rSecret@db/app", "postgresql://ad@min:*****@db/app"],
+    ["postgresql://admin:p%40ss%3Aword@db:5432/app", "postgresql://admin:*****@db:5432/app"],
+    ["postgresql://admin:a:b@c@db/app?sslmode=require", "postgresql://admin:*****@db/app?sslmode=require"],
+    ["postgresql://admin:{{password}}@x@db/app", "postgresql://admin:*****@db/app"],
+    ["postgresql://{{username}}:x{{password}}@db/app", "postgresql://{{username}}:*****@db/app"],
+    ["POSTGRES://admin:secret@db", "POSTGRES://admin:*****@db"],
+    ["postgresql://admin:sec\tret@db/app", "postgresql://admin:*****@db/app"],
+  ])("masks all of a literal password as the URL parser reads it: %s", (url, shown) => {
+    const parsed = new URL(url);
+    expect(parsed.password).not.toBe("");
+    expect(hasLiteralPassword(url)).toBe(true);
+    const described = describeConnectionUrl(url);
+    expect(described).toBe(shown);
+    const reparsed = new URL(described);
+    expect(reparsed.password).toBe("*****");
+    for (const part of ["username", "host", "pathname", "search"] as const) {
+      expect(reparsed[part]).toBe(parsed[part]);
+    }
+    for (const fragment of decodeURIComponent(parsed.password).split(/[@:{}]+/)) {
+      if (fragment.length >= 3) expect(described).not.toContain(fragment);
+    }
+  });
+
+  it("agrees with the URL parser on the password the driver is given", () => {
+    expect(connectionTarget("postgresql://admin:s3cr@tP4ss@db/app", credentials)).toMatchObject({
+      host: "db",
+      user: "admin",
+      password: "s3cr@tP4ss",
+    });
+    expect(connectionTarget("postgresql://ad@min:Sup3rSecret@db/app", credentials)).toMatchObject({
+      host: "db",
+      user: "ad@min",
+      password: "Sup3rSecret",
+    });
+    expect(connectionTarget("postgresql://admin:p%40ss@db/app", credentials).password).toBe("p@ss");
+  });
+
+  it.each([
+    "postgresql://{{username}}:{{password}}@db/app",
+    "postgresql://{{username}}:{{password}}@db/app?application_name=a@b",
+    "postgresql://ad@min:{{password}}@db/app",
+    "postgresql://admin@db/app",
+    "postgresql://ad@min@db/app",
+    "postgresql://admin:@db/app",
+    "postgresql://db/app?application_name=x:y@z",
+    "postgresql://db/x:y@z",
+  ])("finds no literal password in %s", (url) => {
+    expect(hasLiteralPassword(url)).toBe(false);
+    expect(describeConnectionUrl(url)).toBe(url);
+  });
+
+  it("fills a templated password holding @ and : without reading it as URL structure", () => {
+    const url = "postgresql://{{username}}:{{password}}@db/app";
+    const target = connectionTarget(url, { username: "ad@min", password: "s3cr@t:P4ss@x/y" });
+    expect(target).toMatchObject({
+      host: "db",
+      user: "ad@min",
+      password: "s3cr@t:P4ss@x/y",
+      database: "app",
+    });
+    expect(hasLiteralPassword(url)).toBe(false);
+  });
 });
