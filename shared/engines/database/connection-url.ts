@@ -155,6 +155,18 @@ function literalPassword(template: string): { text: string; start: number; end: 
   return password === "" || password === PASSWORD_PLACEHOLDER ? undefined : found;
 }
 
+/** A password written into the URL, as written and as decoded: both must be scrubbed from errors. */
+export function literalPasswordsIn(template: string): string[] {
+  const found = literalPassword(template);
+  if (!found) return [];
+  const written = found.text.slice(found.start, found.end);
+  try {
+    return [written, decodeURIComponent(written)];
+  } catch {
+    return [written];
+  }
+}
+
 /** A password written into the URL itself rather than templated: it cannot be rotated. */
 export function hasLiteralPassword(template: string): boolean {
   return literalPassword(template) !== undefined;

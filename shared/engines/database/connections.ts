@@ -19,7 +19,7 @@ import {
   type StoredConnection,
 } from "./connection-config.ts";
 import { closePool, closePools, type PoolSettings, poolFor } from "./connection-pools.ts";
-import { connectionTarget } from "./connection-url.ts";
+import { connectionTarget, literalPasswordsIn } from "./connection-url.ts";
 import { databaseFailure, isPasswordRefused } from "./database-errors.ts";
 import { configKey } from "./storage.ts";
 
@@ -117,7 +117,12 @@ export function createConnections(broker: Broker, mount: Mount): Connections {
     },
     save,
     async run(connection, what, work, secrets = []) {
-      const scrub = [connection.config.password, connection.config.pendingPassword, ...secrets];
+      const scrub = [
+        connection.config.password,
+        connection.config.pendingPassword,
+        ...literalPasswordsIn(connection.config.connectionUrl),
+        ...secrets,
+      ];
       let client: PoolClient;
       try {
         client = await connect(connection);

@@ -9,6 +9,7 @@ import type { Mount } from "../../mounts/mount-table.ts";
 import type { EngineRequest, Route } from "../engine.ts";
 import { describeConfig, mergeConfig } from "./connection-config.ts";
 import { probe } from "./connection-pools.ts";
+import { literalPasswordsIn } from "./connection-url.ts";
 import { type Connections, poolSettings } from "./connections.ts";
 import { databaseFailure } from "./database-errors.ts";
 import { checkName } from "./names.ts";
@@ -44,7 +45,10 @@ export function configRoutes(broker: Broker, mount: Mount, connections: Connecti
             try {
               await probe(poolSettings(config, config.password).target);
             } catch (error) {
-              const failure = databaseFailure(`connect to "${name}"`, error, [config.password]);
+              const failure = databaseFailure(`connect to "${name}"`, error, [
+                config.password,
+                ...literalPasswordsIn(config.connectionUrl),
+              ]);
               throw invalidRequest(`error verifying the connection: ${failure.message}`);
             }
           }

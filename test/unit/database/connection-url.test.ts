@@ -9,6 +9,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   describeConnectionUrl,
   hasLiteralPassword,
+  literalPasswordsIn,
 } from "../../../shared/engines/database/connection-url.ts";
 
 const credentials = { username: "vault admin", password: "p@ss:w/rd%" };
@@ -152,5 +153,12 @@ describe("connection_url", () => {
       database: "app",
     });
     expect(hasLiteralPassword(url)).toBe(false);
+  });
+
+  it("names a literal password as written and decoded, for scrubbing from errors", () => {
+    expect(literalPasswordsIn("postgresql://admin:s3cr%40t@db/app")).toEqual(["s3cr%40t", "s3cr@t"]);
+    expect(literalPasswordsIn("postgresql://admin:bad%zz@db/app")).toEqual(["bad%zz"]);
+    expect(literalPasswordsIn("postgresql://{{username}}:{{password}}@db/app")).toEqual([]);
+    expect(literalPasswordsIn("postgresql://db/app")).toEqual([]);
   });
 });
