@@ -8,7 +8,7 @@ export type ErrorCode =
   | "ERR_PERMISSION_DENIED" // 403: no token, a bad token, or a policy says no
   | "ERR_NOT_FOUND" // 404: nothing at that path
   | "ERR_UNSUPPORTED_OPERATION" // 405: the path exists but not with that operation
-  | "ERR_CONFLICT" // 400 in Vault's KV (check-and-set), 409 elsewhere
+  | "ERR_CONFLICT" // 400, as Vault answers a check-and-set mismatch: a concurrent change; retry
   | "ERR_PAYLOAD_TOO_LARGE" // 413: over a documented limit
   | "ERR_UNSUPPORTED_MEDIA_TYPE" // 415: a body in a format the endpoint does not take
   | "ERR_CONDITION_FAILED" // a store write whose condition did not hold (raced)

@@ -4,7 +4,7 @@
  * be well-formed.
  */
 import type { JsonObject, Operation } from "../engines/engine.ts";
-import { CofferError, invalidRequest, payloadTooLarge } from "../errors.ts";
+import { CofferError, invalidRequest, notFound, payloadTooLarge } from "../errors.ts";
 import type { LogicalRequest } from "../mounts/router.ts";
 
 /** Longest request path accepted, in UTF-8 bytes (DynamoDB keys stop at 1024/2048). */
@@ -50,7 +50,7 @@ export function rejectDotSegments(rawPath: string): void {
 
 /** The path below /v1/, decoded and checked; throws for anything a path must never contain. */
 export function parsePath(pathname: string): string {
-  if (!pathname.startsWith(API_PREFIX)) throw new CofferError("ERR_NOT_FOUND", "not found");
+  if (!pathname.startsWith(API_PREFIX)) throw notFound();
   let path: string;
   try {
     path = decodeURIComponent(pathname.slice(API_PREFIX.length));
@@ -70,7 +70,7 @@ export function parsePath(pathname: string): string {
   if (segments.slice(0, -1).some((segment) => segment === "")) {
     throw invalidRequest("path must not contain empty segments");
   }
-  if (path === "") throw new CofferError("ERR_NOT_FOUND", "not found");
+  if (path === "") throw notFound();
   return path;
 }
 

@@ -14,7 +14,7 @@ import type {
   Operation,
   Route,
 } from "../engines/engine.ts";
-import { CofferError, permissionDenied } from "../errors.ts";
+import { CofferError, notFound, permissionDenied } from "../errors.ts";
 import type { Capability } from "../policy/acl.ts";
 import type { Mount } from "./mount-table.ts";
 
@@ -120,7 +120,7 @@ export function createRouter(broker: Broker): Router {
           `no handler for route "${request.path}". route entry not found.`,
         );
       }
-      if (!found) throw new CofferError("ERR_NOT_FOUND", "unsupported path");
+      if (!found) throw notFound("unsupported path");
       const { route, params } = found;
       if (!handlerFor(route, request.operation)) {
         throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");

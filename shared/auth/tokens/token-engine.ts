@@ -12,7 +12,7 @@ import type {
   EngineResponse,
   JsonObject,
 } from "../../engines/engine.ts";
-import { CofferError, invalidRequest } from "../../errors.ts";
+import { CofferError, invalidRequest, permissionDenied } from "../../errors.ts";
 import { optionalDuration, rejectUnknownFields, requiredString } from "../../http/fields.ts";
 import { createToken } from "./token-create.ts";
 import type { TokenRecord } from "./token-store.ts";
@@ -61,7 +61,7 @@ export function authBlock(
 }
 
 function caller(request: EngineRequest): TokenRecord {
-  if (!request.token) throw new CofferError("ERR_PERMISSION_DENIED", "permission denied");
+  if (!request.token) throw permissionDenied();
   return request.token;
 }
 

@@ -10,7 +10,7 @@
  * under that mount, so disabling the mount revokes every token it issued.
  */
 import { toBase64Url } from "../../crypto/encoding.ts";
-import { CofferError } from "../../errors.ts";
+import { CofferError, permissionDenied } from "../../errors.ts";
 import type { PolicyIdentity } from "../../policy/acl.ts";
 import type { Item, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { TTL_ATTRIBUTE } from "../../store/ttl.ts";
@@ -321,7 +321,7 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
         ]);
       } catch (error) {
         if (error instanceof CofferError && error.code === "ERR_CONDITION_FAILED") {
-          throw new CofferError("ERR_PERMISSION_DENIED", "permission denied");
+          throw permissionDenied();
         }
         throw error;
       }
