@@ -1,6 +1,6 @@
 /**
- * Named ACL policies: stored as written (HCL or JSON) under pk "policy/acl", parsed once
- * per process and cached.
+ * Named ACL policies: stored as written (HCL or JSON) under pk "policy/acl", parsed each
+ * time they are read from the store and cached parsed.
  *
  * Each process trusts a policy it read for at most ACL_POLICY_CACHE_MS: a change made
  * through another process (another Lambda instance) applies here within that bound, and
