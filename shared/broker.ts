@@ -7,12 +7,13 @@ import { createTokenStore, type TokenStore } from "./auth/tokens/token-store.ts"
 import { deriveHmacKey, type HmacKey, hmacHex } from "./crypto/hmac.ts";
 import type { KeyProvider } from "./crypto/key-provider.ts";
 import { type Keyring, openKeyring } from "./crypto/keyring.ts";
-import type { EngineFactory } from "./engines/engine.ts";
+import type { Engine, EngineFactory } from "./engines/engine.ts";
+import { CofferError } from "./errors.ts";
 import { consoleLeaseLog, type LeaseLog } from "./leases/lease-log.ts";
 import { createLeaseManager, type LeaseManager } from "./leases/lease-manager.ts";
 import { engineLeaseTypes } from "./leases/lease-type.ts";
 import { revokingLeasesWithToken } from "./leases/token-leases.ts";
-import { createMountTable, type MountTable } from "./mounts/mount-table.ts";
+import { createMountTable, type Mount, type MountTable } from "./mounts/mount-table.ts";
 import type { PolicyStore } from "./policy/acl.ts";
 import { createPolicyStore } from "./policy/policy-store.ts";
 import type { ItemStore } from "./store/item-store.ts";
@@ -39,6 +40,11 @@ export interface Broker {
   audit: AuditLog;
   leases: LeaseManager;
   engines: Readonly<Record<string, EngineLoader>>;
+  /**
+   * The one engine instance of a mount in this process, for serving its requests, revoking
+   * its leases and purging it: state an engine keeps (clients, pools) is kept once.
+   */
+  engineFor(mount: Mount): Promise<Engine>;
   now: () => number;
   info: BrokerInfo;
 }
@@ -82,6 +88,22 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     resolveType: engineLeaseTypes(() => broker),
     log: options.leaseLog ?? consoleLeaseLog,
   });
+  const engineInstances = new Map<string, Promise<Engine>>();
+  function engineFor(mount: Mount): Promise<Engine> {
+    let engine = engineInstances.get(mount.uuid);
+    if (!engine) {
+      const load = options.engines[mount.type];
+      if (!load) {
+        return Promise.reject(new CofferError("ERR_INTERNAL", `no engine for mount type ${mount.type}`));
+      }
+      engine = load().then((factory) => factory(mount, broker));
+      // A failed load is not remembered: the next request tries again.
+      engine.catch(() => engineInstances.delete(mount.uuid));
+      engineInstances.set(mount.uuid, engine);
+    }
+    return engine;
+  }
+
   const broker: Broker = {
     store: options.store,
     keyring,
@@ -95,6 +117,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     audit,
     leases,
     engines: options.engines,
+    engineFor,
     now,
     info: {
       version: VERSION,

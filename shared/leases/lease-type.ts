@@ -7,7 +7,6 @@
 import type { Broker } from "../broker.ts";
 import type { Engine, JsonObject } from "../engines/engine.ts";
 import { CofferError } from "../errors.ts";
-import type { Mount } from "../mounts/mount-table.ts";
 import type { Lease } from "./lease.ts";
 
 /** What a lease type sees of a lease. */
@@ -68,20 +67,6 @@ export type LeaseTypeResolver = (lease: Lease) => Promise<LeaseType>;
  * revocation fails and is retried, visibly, until an operator forces it.
  */
 export function engineLeaseTypes(broker: () => Broker): LeaseTypeResolver {
-  const engines = new Map<string, Promise<Engine>>();
-
-  async function engineOf(mount: Mount): Promise<Engine> {
-    let engine = engines.get(mount.uuid);
-    if (!engine) {
-      const load = broker().engines[mount.type];
-      if (!load) throw new CofferError("ERR_INTERNAL", `no engine for mount type ${mount.type}`);
-      engine = load().then((factory) => factory(mount, broker()));
-      engine.catch(() => engines.delete(mount.uuid));
-      engines.set(mount.uuid, engine);
-    }
-    return engine;
-  }
-
   return async (lease) => {
     const mounts = await broker().mounts.list();
     const mount = mounts.find((candidate) => candidate.uuid === lease.mount.uuid);
@@ -91,7 +76,7 @@ export function engineLeaseTypes(broker: () => Broker): LeaseTypeResolver {
         `the mount that issued the lease (${lease.mount.path}) no longer exists`,
       );
     }
-    const engine = await engineOf(mount);
+    const engine = await broker().engineFor(mount);
     const type = issuesLeases(engine) ? engine.leaseTypes[lease.type] : undefined;
     if (!type)
       throw new CofferError("ERR_INTERNAL", `the ${mount.type} engine has no lease type "${lease.type}"`);

@@ -61,21 +61,6 @@ function handlerFor(route: Route, operation: Operation): Handler | undefined {
 }
 
 export function createRouter(broker: Broker): Router {
-  const engines = new Map<string, Promise<Engine>>();
-
-  function engineFor(mount: Mount): Promise<Engine> {
-    let engine = engines.get(mount.uuid);
-    if (!engine) {
-      const load = broker.engines[mount.type];
-      if (!load)
-        return Promise.reject(new CofferError("ERR_INTERNAL", `no engine for mount type ${mount.type}`));
-      engine = load().then((factory) => factory(mount, broker));
-      engine.catch(() => engines.delete(mount.uuid));
-      engines.set(mount.uuid, engine);
-    }
-    return engine;
-  }
-
   async function authenticate(
     lookup: Promise<TokenRecord | undefined>,
     trace: RouteTrace,
@@ -111,7 +96,7 @@ export function createRouter(broker: Broker): Router {
       lookup.catch(() => {});
       const resolved = await broker.mounts.resolve(request.path);
       if (resolved) trace.mount = resolved.mount;
-      const found = resolved && findRoute(await engineFor(resolved.mount), resolved.rest);
+      const found = resolved && findRoute(await broker.engineFor(resolved.mount), resolved.rest);
       // Callers without a valid token learn nothing about which mounts or paths exist.
       const token = found?.route.unauthenticated ? undefined : await authenticate(lookup, trace);
       if (!resolved) {

@@ -11,10 +11,8 @@ import type { Broker } from "../broker.ts";
 import { type Mount, normalizeMountPath } from "../mounts/mount-table.ts";
 
 async function purgeMount(broker: Broker, mount: Mount): Promise<void> {
-  const load = broker.engines[mount.type];
-  if (!load) return;
-  const engine = (await load())(mount, broker);
-  await engine.purge?.();
+  if (!broker.engines[mount.type]) return;
+  await (await broker.engineFor(mount)).purge?.();
 }
 
 /** Purges and removes the mount at `path`; returns the entry removed, if there was one. */

@@ -1,8 +1,3 @@
-/**
- * The built-in system backend at sys/: health and seal status in Vault's shapes (clients
- * and `vault status` probe them), and the mount table.
- */
-import type { Broker } from "../broker.ts";
 import type { Engine, EngineFactory, JsonObject } from "../engines/engine.ts";
 import { invalidRequest } from "../errors.ts";
 import {
@@ -13,7 +8,7 @@ import {
   rejectUnknownFields,
   requiredString,
 } from "../http/fields.ts";
-import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
+import { MOUNT_FIELDS } from "../mounts/mount-table.ts";
 import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
 import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
