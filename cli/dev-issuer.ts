@@ -9,12 +9,13 @@
  * Tokens are minted for requests from the same machine (loopback) or carrying a root
  * token: a dev server listening on a network address must not hand out identities.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Hono } from "hono";
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import type { Broker } from "../shared/broker.ts";
 import { toBase64Url } from "../shared/crypto/encoding.ts";
 import { parseDuration } from "../shared/http/fields.ts";
+import { writeFileAtomic } from "./agent/atomic-write.ts";
 
 export const DEV_ISSUER_PATH = "/dev-issuer";
 export const DEV_AUTH_MOUNT = "kubernetes";
@@ -49,16 +50,40 @@ interface SigningKey {
   kid: string;
 }
 
+/** The key file of an earlier run; a file that is not an RSA private JWK is an error, never replaced silently. */
+async function readKeyFile(keyFile: string): Promise<{ privateJwk: JWK; privateKey: CryptoKey }> {
+  const unusable = (reason: string) =>
+    new Error(
+      `cannot use the development issuer's key in ${keyFile} (${reason}): delete the file and start ` +
+        "`coffer dev` again to make a new key (service account tokens signed with the old one stop working)",
+    );
+  let privateJwk: JWK;
+  try {
+    privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
+  } catch (error) {
+    // The parser's message quotes the text, which would put key material in the output.
+    throw unusable(error instanceof SyntaxError ? "not valid JSON" : String((error as Error).message));
+  }
+  if (privateJwk?.kty !== "RSA" || typeof privateJwk.d !== "string") throw unusable("not an RSA private key");
+  try {
+    return { privateJwk, privateKey: (await importJWK(privateJwk, "RS256")) as CryptoKey };
+  } catch {
+    throw unusable("not a usable RSA private key");
+  }
+}
+
 async function loadOrCreateKey(keyFile: string | undefined): Promise<SigningKey> {
   let privateJwk: JWK;
+  let privateKey: CryptoKey;
   if (keyFile && existsSync(keyFile)) {
-    privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
+    ({ privateJwk, privateKey } = await readKeyFile(keyFile));
   } else {
     const pair = await generateKeyPair("RS256", { modulusLength: 2048, extractable: true });
     privateJwk = await exportJWK(pair.privateKey);
-    if (keyFile) writeFileSync(keyFile, JSON.stringify(privateJwk), { mode: 0o600 });
+    privateKey = (await importJWK(privateJwk, "RS256")) as CryptoKey;
+    // Atomic: a crash mid-write must not leave a truncated key that the next start cannot read.
+    if (keyFile) await writeFileAtomic(keyFile, JSON.stringify(privateJwk));
   }
-  const privateKey = (await importJWK(privateJwk, "RS256")) as CryptoKey;
   const publicJwk: JWK = { kty: "RSA", n: privateJwk.n, e: privateJwk.e };
   const spki = await crypto.subtle.exportKey(
     "spki",

@@ -1,11 +1,11 @@
 /**
  * `coffer dev token`: asks the running dev server's issuer for a token in the exact shape
  * of a projected service account token, to log in through auth/kubernetes as a pod would.
- * The server's address comes from COFFER_ADDR or VAULT_ADDR (default http://127.0.0.1:8200).
+ * The server's address comes from COFFER_ADDR or VAULT_ADDR (default http://127.0.0.1:8200),
+ * resolved as the client commands resolve it.
  */
+import { resolveAddress } from "./commands/connection.ts";
 import { DEV_ISSUER_PATH } from "./dev-issuer.ts";
-
-export const DEFAULT_ADDR = "http://127.0.0.1:8200";
 
 export interface DevTokenOptions {
   namespace: string;
@@ -14,8 +14,9 @@ export interface DevTokenOptions {
   ttl?: string;
 }
 
+/** The same address, checks and plain-http warning as every client command. */
 export function devServerAddress(env: Record<string, string | undefined> = process.env): string {
-  return (env.COFFER_ADDR || env.VAULT_ADDR || DEFAULT_ADDR).replace(/\/+$/, "");
+  return resolveAddress(undefined, env).address;
 }
 
 export async function requestDevToken(

@@ -3,7 +3,7 @@
  * ready to use. Not for production: the root token is kept in the data directory so a
  * restart can print it again.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
@@ -14,6 +14,7 @@ import { runHousekeeping } from "../shared/housekeeping.ts";
 import { consoleLeaseLog } from "../shared/leases/lease-log.ts";
 import { sweepEvery } from "../shared/leases/sweep-schedule.ts";
 import { initialize, isInitialized } from "../shared/sys/init.ts";
+import { writeFileAtomic } from "./agent/atomic-write.ts";
 import { createDevIssuer, DEV_AUTH_MOUNT } from "./dev-issuer.ts";
 import { acceptListMethod } from "./list-method.ts";
 import { createLocalBroker } from "./local-broker.ts";
@@ -45,7 +46,8 @@ async function ensureRootToken(broker: Broker, options: DevOptions): Promise<str
   const tokenFile = join(options.dataDir, "root-token");
   if (!(await isInitialized(broker))) {
     const { rootToken } = await initialize(broker, { rootToken: options.rootToken });
-    if (!options.inMemory) writeFileSync(tokenFile, rootToken, { mode: 0o600 });
+    // Atomic, mode 0600: a crash mid-write must not leave a truncated token to print later.
+    if (!options.inMemory) await writeFileAtomic(tokenFile, rootToken);
     return rootToken;
   }
   if (options.rootToken) {
@@ -66,8 +68,7 @@ async function ensureRootToken(broker: Broker, options: DevOptions): Promise<str
   );
 }
 
-export async function startDevServer(options: DevOptions): Promise<DevServer> {
-  const broker = await createLocalBroker(options);
+async function listen(broker: Broker, options: DevOptions) {
   const rootToken = await ensureRootToken(broker, options);
   await mountDevTransit(broker);
   const app = createApp(broker, {
@@ -84,6 +85,20 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     );
     started.once("error", reject);
   });
+  return { rootToken, app, devIssuer, server };
+}
+
+export async function startDevServer(options: DevOptions): Promise<DevServer> {
+  const broker = await createLocalBroker(options);
+  let started: Awaited<ReturnType<typeof listen>>;
+  try {
+    started = await listen(broker, options);
+  } catch (error) {
+    // A start that fails (port in use, unreadable issuer key) leaves no database open.
+    await broker.store.close();
+    throw error;
+  }
+  const { rootToken, app, devIssuer, server } = started;
   acceptListMethod(server as Server, app.fetch, `${options.host}:${options.port}`);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;

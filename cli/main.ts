@@ -1,12 +1,12 @@
 /**
  * The `coffer` command.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { Broker } from "../shared/broker.ts";
-import { isCofferError } from "../shared/errors.ts";
 import { VERSION } from "../shared/version.ts";
 import { registerAgentCommand } from "./commands/agent.ts";
 import { registerAwsCommands } from "./commands/aws.ts";
+import { EXIT_USAGE, exitWithUsageCode, reportError, UsageError } from "./commands/exit-codes.ts";
 import { registerKvCommands } from "./commands/kv.ts";
 import { registerLeaseCommands } from "./commands/lease.ts";
 import { registerLoginCommands } from "./commands/login.ts";
@@ -32,7 +32,7 @@ async function openOperatorBroker(options: { store: string; dataDir: string }): 
     const { awsConfigFromEnv, createAwsBroker } = await import("../functions/aws-broker.ts");
     return createAwsBroker(awsConfigFromEnv());
   }
-  throw new InvalidArgumentError(`unknown store "${options.store}": use sqlite or dynamodb`);
+  throw new UsageError(`unknown store "${options.store}": use sqlite or dynamodb`);
 }
 
 function port(value: string): number {
@@ -43,7 +43,8 @@ function port(value: string): number {
   return number;
 }
 
-const program = new Command()
+// Set before any command is added: every command inherits it, so a usage error exits 2.
+const program = exitWithUsageCode(new Command())
   .name("coffer")
   .description("Coffer: a serverless secrets broker that speaks the Vault HTTP API")
   .version(VERSION)
@@ -63,14 +64,20 @@ const dev = program
     const { banner, startDevServer } = await import("./dev.ts");
     const devOptions = { ...options, inMemory: Boolean(options.inMemory) };
     const server = await startDevServer(devOptions);
-    process.stdout.write(banner(server, devOptions));
+    // Listening for good (not once): with no listener left, a signal that comes while the
+    // server closes would kill the process with the default action, mid-close.
+    let stopping = false;
     const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       process.stdout.write(`\n${signal}: stopping\n`);
       await server.close();
       process.exit(0);
     };
-    process.once("SIGINT", () => void stop("SIGINT"));
-    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    // Only now: whoever reads the banner may signal at once, and must find the handlers.
+    process.stdout.write(banner(server, devOptions));
   });
 
 dev
@@ -129,9 +136,11 @@ operatorCommand(
 ).action(async (options: { store: string; dataDir: string }) => {
   const broker = await openOperatorBroker(options);
   try {
+    // One budget for both: housekeeping gets what the sweep left of it.
+    const deadline = broker.now() + CLI_SWEEP_BUDGET_MS;
     const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
     const { runHousekeeping } = await import("../shared/housekeeping.ts");
-    const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + CLI_SWEEP_BUDGET_MS });
+    const housekeeping = await runHousekeeping(broker, { deadline });
     process.stdout.write(`${JSON.stringify({ ...report, housekeeping }, null, 2)}\n`);
     // Failures stay queued for the next sweep; the exit code lets scripts notice them.
     const housekeepingFailed =
@@ -154,7 +163,12 @@ registerAgentCommand(program);
 try {
   await program.parseAsync(acceptVaultStyleFlags(process.argv));
 } catch (error) {
-  const message = isCofferError(error) || error instanceof Error ? error.message : String(error);
-  process.stderr.write(`Error: ${message}\n`);
-  process.exitCode = 2;
+  // Commander's own usage errors exit through exitWithUsageCode; what reaches here is an
+  // action's failure: a usage error found while running (2), or a runtime failure (1).
+  if (error instanceof CommanderError) {
+    process.stderr.write(`Error: ${error.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else {
+    process.exitCode = reportError(error);
+  }
 }

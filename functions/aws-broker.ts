@@ -34,7 +34,7 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
   return {
     tableName: env.COFFER_TABLE as string,
     kmsKeyId: env.COFFER_KMS_KEY_ID as string,
-    region: env.COFFER_REGION ?? env.AWS_REGION,
+    region: env.COFFER_REGION || env.AWS_REGION || undefined,
     endpoint: env.COFFER_AWS_ENDPOINT || undefined,
     clusterName: env.COFFER_CLUSTER_NAME || undefined,
   };

@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { ApiError, type CofferClient, ConnectionError, createClient } from "../client.ts";
+import { isLoopback } from "../commands/connection.ts";
 import { fileHolds, writeFileAtomic } from "./atomic-write.ts";
 import { createBackoff } from "./backoff.ts";
 import type { AgentConfig, SecretEntry } from "./config.ts";
@@ -89,6 +90,8 @@ export async function runAgent(config: AgentConfig, options: AgentRunOptions): P
   let session: Session | undefined;
   let freshLogin = false;
   let ready = false;
+  /** A file changed since on_change last ran (or since the first render). */
+  let changePending = false;
 
   async function ensureSession(): Promise<Session> {
     if (session && (session.refreshAt === undefined || now() < session.refreshAt)) return session;
@@ -135,26 +138,32 @@ export async function runAgent(config: AgentConfig, options: AgentRunOptions): P
     );
   }
 
-  async function render(): Promise<string[]> {
-    const changed: string[] = [];
-    for (const entry of config.secrets) {
-      const content = renderSecret(entry, (path) => {
+  /**
+   * Renders every file before writing any: a secret that cannot be rendered (a missing
+   * field) leaves the whole set as it was, rather than some files new and some old.
+   */
+  async function render(): Promise<void> {
+    const rendered = config.secrets.map((entry) => ({
+      entry,
+      content: renderSecret(entry, (path) => {
         const secret = secrets.get((path ?? entry.path) as string);
         if (!secret) throw new Error(`the secret ${path ?? entry.path} was not read`);
         return secret.values;
-      });
+      }),
+    }));
+    for (const { entry, content } of rendered) {
       const hash = digest(content);
       if (written.get(entry.destination) === hash) continue;
       const unchangedOnDisk =
         !written.has(entry.destination) && (await fileHolds(entry.destination, content));
       if (!unchangedOnDisk) {
         await writeFileAtomic(entry.destination, content);
-        changed.push(entry.destination);
+        // Recorded per write: if a later write fails, the retry still owes the hook this change.
+        changePending = true;
         log("info", "rendered", { destination: entry.destination, format: entry.format });
       }
       written.set(entry.destination, hash);
     }
-    return changed;
   }
 
   function nextWake(): number {
@@ -169,21 +178,22 @@ export async function runAgent(config: AgentConfig, options: AgentRunOptions): P
     secrets: paths.length,
   });
   const { protocol, hostname } = new URL(config.address);
-  if (protocol === "http:" && !/^(localhost|127\.[\d.]+|\[::1\])$/.test(hostname)) {
+  if (protocol === "http:" && !isLoopback(hostname)) {
     log("warn", "the address is plain http: tokens and secrets cross the network unencrypted");
   }
   while (!signal.aborted) {
     try {
       const current = await ensureSession();
       await refreshSecrets(client.withToken(current.token));
-      const changed = await render();
+      await render();
       if (!ready) {
         if (config.readyFile) await writeFileAtomic(config.readyFile, `${new Date(now()).toISOString()}\n`);
         ready = true;
         log("info", "first render complete", { files: config.secrets.length });
-      } else if (changed.length > 0 && config.onChange) {
+      } else if (changePending && config.onChange) {
         await runHook(config.onChange.command, config.onChange.timeoutMs, log);
       }
+      changePending = false;
       backoff.reset();
       freshLogin = false;
       if (once) {

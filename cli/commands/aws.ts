@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
 import { connect } from "./connection.ts";
 import { runAction } from "./exit-codes.ts";
-import { leaseRows } from "./lease-output.ts";
+import { leaseFields, leaseRows } from "./lease-output.ts";
 import { outputFormat, printField, printJson, printTable, rowsOf } from "./output.ts";
 
 interface CredsOptions extends ClientOptions {
@@ -31,12 +31,7 @@ export function registerAwsCommands(program: Command): void {
         const query = options.ttl === undefined ? undefined : { ttl: options.ttl };
         const response = await connection.request("GET", `${mount}/creds/${role}`, { query });
         if (!response) throw new Error("the server answered without credentials");
-        const lease = {
-          lease_id: response.lease_id,
-          lease_duration: response.lease_duration,
-          renewable: response.renewable,
-        };
-        if (options.field) return printField({ ...lease, ...response.data }, options.field);
+        if (options.field) return printField({ ...leaseFields(response), ...response.data }, options.field);
         if (outputFormat(options) === "json") return printJson(response);
         printTable([...leaseRows(response), ...rowsOf(response.data)]);
       }),

@@ -1,8 +1,9 @@
 /**
  * Which server a command talks to and with which token. The address comes from
  * --address, then COFFER_ADDR, then VAULT_ADDR, then Vault's default; the token from
- * COFFER_TOKEN, then VAULT_TOKEN, then the file `coffer login` wrote. There is no token
- * flag: a command line is visible to every user of the machine.
+ * COFFER_TOKEN, then VAULT_TOKEN, then the file `coffer login` wrote. There is no option
+ * for the token a command authenticates with: a command line is visible to every user of
+ * the machine.
  */
 import {
   ApiError,
@@ -30,19 +31,24 @@ export interface Connection {
   withToken(token: string, source: string): Connection;
 }
 
-function fromEnv(name: string): string | undefined {
-  const value = process.env[name]?.trim();
+type Env = Record<string, string | undefined>;
+
+function fromEnv(name: string, env: Env = process.env): string | undefined {
+  const value = env[name]?.trim();
   return value ? value : undefined;
 }
 
-export function resolveAddress(flag: string | undefined): { address: string; source: string } {
+export function resolveAddress(
+  flag: string | undefined,
+  env: Env = process.env,
+): { address: string; source: string } {
   const [address, source] =
     flag !== undefined
       ? [flag, "--address"]
-      : fromEnv("COFFER_ADDR") !== undefined
-        ? [fromEnv("COFFER_ADDR") as string, "COFFER_ADDR"]
-        : fromEnv("VAULT_ADDR") !== undefined
-          ? [fromEnv("VAULT_ADDR") as string, "VAULT_ADDR"]
+      : fromEnv("COFFER_ADDR", env) !== undefined
+        ? [fromEnv("COFFER_ADDR", env) as string, "COFFER_ADDR"]
+        : fromEnv("VAULT_ADDR", env) !== undefined
+          ? [fromEnv("VAULT_ADDR", env) as string, "VAULT_ADDR"]
           : [DEFAULT_ADDRESS, "the default address"];
   let url: URL;
   try {
@@ -63,8 +69,15 @@ export function resolveAddress(flag: string | undefined): { address: string; sou
   return { address: url.origin + url.pathname.replace(/\/+$/, ""), source };
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
+/**
+ * Whether a URL's hostname is this machine: localhost, 127.0.0.0/8 or [::1]. The URL
+ * parser has already normalized IP literals (`127.1` is `127.0.0.1`, IPv6 in brackets), so
+ * a name that merely starts with "127." is a remote host, not a loopback address.
+ */
+export function isLoopback(hostname: string): boolean {
+  return (
+    hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
 }
 
 async function findToken(): Promise<{ token?: string; source: string }> {

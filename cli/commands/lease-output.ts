@@ -12,3 +12,12 @@ export function leaseRows(response: VaultResponse): Rows {
     ["lease_renewable", response.renewable],
   ];
 }
+
+/** The lease as fields, for `-field=lease_id` and the like. */
+export function leaseFields(response: VaultResponse) {
+  return {
+    lease_id: response.lease_id,
+    lease_duration: response.lease_duration,
+    renewable: response.renewable,
+  };
+}

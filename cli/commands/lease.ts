@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
 import { connect } from "./connection.ts";
 import { runAction } from "./exit-codes.ts";
-import { leaseRows } from "./lease-output.ts";
+import { leaseFields, leaseRows } from "./lease-output.ts";
 import { outputFormat, printField, printJson, printSuccess, printTable, rowsOf } from "./output.ts";
 
 export function registerLeaseCommands(program: Command): void {
@@ -32,7 +32,7 @@ export function registerLeaseCommands(program: Command): void {
         };
         const response = await connection.request("PUT", "sys/leases/renew", { body });
         if (!response) throw new Error("the server answered the renewal without a lease");
-        if (options.field) return printField({ ...leaseFields(response) }, options.field);
+        if (options.field) return printField(leaseFields(response), options.field);
         if (outputFormat(options) === "json") return printJson(response);
         printTable(leaseRows(response));
       }),
@@ -59,12 +59,4 @@ export function registerLeaseCommands(program: Command): void {
         printSuccess(options, `Revoked every lease with the prefix: ${prefix}`);
       }),
     );
-}
-
-function leaseFields(response: { lease_id: string; lease_duration: number; renewable: boolean }) {
-  return {
-    lease_id: response.lease_id,
-    lease_duration: response.lease_duration,
-    renewable: response.renewable,
-  };
 }

@@ -2,11 +2,13 @@
  * `coffer dev` as a process, the way the README starts it: banner, serving, clean stop.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/moto.ts";
+import { runCli } from "./cli-harness.ts";
 
 const bin = new URL("../../cli/bin.mjs", import.meta.url).pathname;
 
@@ -69,5 +71,66 @@ describe("coffer dev (the command)", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/port/);
+  });
+
+  it("exits 2 for usage errors anywhere: an unknown command, a bad port, a missing option", async () => {
+    const [unknown, port, devToken, store] = await Promise.all([
+      runCli(["nosuch"], { env: {} }),
+      runCli(["dev", "--port", "abc"], { env: {} }),
+      runCli(["dev", "token", "--namespace", "default"], { env: {} }),
+      runCli(["operator", "sweep", "--store", "nope"], { env: {} }),
+    ]);
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'nosuch'");
+    expect(port.code, port.stderr).toBe(2);
+    expect(port.stderr).toContain("expected a port number");
+    expect(devToken.code, devToken.stderr).toBe(2);
+    expect(devToken.stderr).toContain("--service-account");
+    expect(store.code, store.stderr).toBe(2);
+    expect(store.stderr).toContain('unknown store "nope"');
+  });
+
+  it("exits 1 when the dev server cannot start: the port is taken", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const result = await runCli(["dev", "--in-memory", "--port", String(port)], { env: {} });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain("EADDRINUSE");
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it("dev token checks the address as the client commands do", async () => {
+    const result = await runCli(["dev", "token", "--namespace", "a", "--service-account", "b"], {
+      env: { COFFER_ADDR: "not a url" },
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('invalid address "not a url" (from COFFER_ADDR)');
+  });
+
+  it("keeps the root token and issuer key with mode 0600, and names an unreadable key file", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "coffer-cli-"));
+    dirs.push(dataDir);
+    const child = spawn(process.execPath, [bin, "dev", "--port", "0", "--data-dir", dataDir], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    await waitForOutput(child, /Press Ctrl-C/);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    for (const name of ["root-token", "dev-issuer.jwk"]) {
+      expect((await stat(join(dataDir, name))).mode & 0o777, name).toBe(0o600);
+    }
+
+    const keyFile = join(dataDir, "dev-issuer.jwk");
+    await writeFile(keyFile, '{"kty":"RSA","d":"private-part');
+    const result = await runCli(["dev", "--port", "0", "--data-dir", dataDir], { env: {} });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`cannot use the development issuer's key in ${keyFile}`);
+    expect(result.stderr).toContain("delete the file");
+    expect(result.stderr).not.toContain("private-part");
   });
 });
