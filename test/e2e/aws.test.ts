@@ -9,7 +9,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRevoker } from "../../functions/revoker.ts";
 import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import { type AwsFixture, openAwsFixture } from "../support/aws-engine-fixture.ts";
+import {
+  type AwsFixture,
+  MOTO_ACCESS_KEY,
+  MOTO_SECRET_KEY,
+  openAwsFixture,
+  type Reply,
+} from "../support/aws-engine-fixture.ts";
 import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
 
 /** Every lease item and expiry index entry in the store: what "nothing written" is checked against. */
@@ -110,8 +116,9 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
     it("answers POST and the sts/ path alike, with the duration clamped to STS's range", async () => {
       const durations = async (path: string, ttl: string | number) =>
         (await aws.call("POST", path, { ttl })).body.lease_duration as number;
-      expect(await durations("aws/creds/app", 60)).toBeGreaterThan(890);
-      expect(await durations("aws/creds/app", 60)).toBeLessThanOrEqual(900);
+      // Below STS's 900 s a ttl is refused (next test), no longer raised to 900 s.
+      expect(await durations("aws/creds/app", 900)).toBeGreaterThan(890);
+      expect(await durations("aws/creds/app", "15m")).toBeLessThanOrEqual(900);
       expect(await durations("aws/sts/app", "2h")).toBeLessThanOrEqual(3600);
       expect(await durations("aws/sts/app", "2h")).toBeGreaterThan(3590);
       const sts = await aws.call("POST", "aws/sts/app", { ttl: "20m" });
@@ -122,6 +129,35 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
       expect(await durations("aws/creds/app", 3000)).toBeLessThanOrEqual(1200);
       const get = await aws.call("GET", "aws/creds/app?ttl=950");
       expect(get.body.lease_duration).toBeLessThanOrEqual(950);
+    });
+
+    it("takes ttl 0 as the role's default and refuses a ttl below STS's 900 s, writing nothing", async () => {
+      const duration = async (ttl: string | number) => {
+        const reply = await aws.call("POST", "aws/creds/app", { ttl });
+        expect(reply.status, String(ttl)).toBe(200);
+        return reply.body.lease_duration as number;
+      };
+      expect(await duration(0)).toBeGreaterThan(3590);
+      expect(await duration("0")).toBeGreaterThan(3590);
+      expect((await aws.call("POST", "aws/roles/app", { default_sts_ttl: "20m" })).status).toBe(204);
+      expect(await duration(0)).toBeGreaterThan(1190);
+      expect(await duration(0)).toBeLessThanOrEqual(1200);
+      expect((await aws.call("GET", "aws/creds/app")).body.lease_duration).toBeLessThanOrEqual(1200);
+
+      const before = await leaseItems(aws.broker.store);
+      for (const ttl of [1, 300, "5m", 899]) {
+        const reply = await aws.call("POST", "aws/creds/app", { ttl });
+        expect(reply.status, String(ttl)).toBe(400);
+        expect(reply.body.errors).toEqual([
+          expect.stringMatching(
+            /^invalid value for "ttl": \d+s is below 900s \(15m\), the shortest AWS STS allows/,
+          ),
+        ]);
+      }
+      const query = await aws.call("GET", "aws/sts/app?ttl=300");
+      expect(query.status).toBe(400);
+      expect(query.body.errors[0]).toContain("300s is below 900s");
+      expect(await leaseItems(aws.broker.store)).toBe(before);
     });
 
     it("refuses bad requests with Vault's status and leaves no lease behind", async () => {
@@ -270,6 +306,51 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
         (await aws.denyPolicy("app"))?.Statement[0]?.Condition.StringEquals?.["aws:userid"],
       ).toHaveLength(1);
       expect(await mountItems(aws.broker.store, uuid)).toEqual([]);
+    });
+  });
+
+  describe("disabled mounts", () => {
+    it("leaves one deny policy per role across enable and disable cycles, which a later mount prunes", async () => {
+      const remount = async () => {
+        expect((await aws.call("POST", "sys/mounts/aws", { type: "aws" })).status).toBe(204);
+        const configured = await aws.call("POST", "aws/config/root", {
+          region: moto.region,
+          sts_endpoint: moto.endpoint,
+          iam_endpoint: moto.endpoint,
+          access_key: MOTO_ACCESS_KEY,
+          secret_key: MOTO_SECRET_KEY,
+        });
+        expect(configured.status).toBe(204);
+        expect((await aws.call("POST", "aws/roles/app", { role_arns: aws.roles.app!.arn })).status).toBe(204);
+      };
+      const userIdOf = (creds: Reply) => `${aws.roles.app!.id}:${creds.body.data.arn.split("/").pop()}`;
+      const denied = async () =>
+        (await aws.denyPolicy("app"))?.Statement[0]?.Condition.StringEquals?.["aws:userid"];
+
+      const first = await aws.call("GET", "aws/creds/app");
+      expect((await aws.call("DELETE", "sys/mounts/aws")).status).toBe(204);
+      // Still valid, so still denied: the policy outlives the mount.
+      expect(await denied()).toEqual([userIdOf(first)]);
+      const policies = await aws.rolePolicies("app");
+      expect(policies).toHaveLength(1);
+      expect(policies[0]).toMatch(/^coffer-revoked-sessions-[0-9a-f]{16}$/);
+
+      await remount();
+      const second = await aws.call("GET", "aws/creds/app");
+      expect((await aws.call("DELETE", "sys/mounts/aws")).status).toBe(204);
+      await remount();
+      const third = await aws.call("GET", "aws/creds/app");
+      expect((await aws.call("PUT", "sys/leases/revoke", { lease_id: third.body.lease_id })).status).toBe(
+        204,
+      );
+      expect(await aws.rolePolicies("app")).toEqual(policies);
+      expect(await denied()).toEqual([userIdOf(first), userIdOf(second), userIdOf(third)].sort());
+
+      // The live mount's clean-up after the last expiry drops what the disabled ones left too.
+      aws.clock.advance(3_600_000 + 61_000);
+      expect(await aws.broker.leases.sweep({ budgetMs: 10_000 })).toMatchObject({ due: 1, failed: 0 });
+      expect(await aws.rolePolicies("app")).toEqual([]);
+      expect(await leaseItems(aws.broker.store)).toBe(0);
     });
   });
 

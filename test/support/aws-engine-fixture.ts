@@ -5,11 +5,17 @@
  */
 import { Agent } from "node:http";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { CreateRoleCommand, GetRolePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Hono } from "hono";
 import { createApp } from "../../shared/app.ts";
 import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
+import { denyPolicyNameKey } from "../../shared/engines/aws/storage.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
@@ -38,12 +44,14 @@ export interface AwsFixture extends LeaseBroker {
   /** ARN and RoleId of the IAM role "app" (and "app-two"). */
   roles: Record<string, { arn: string; id: string }>;
   call(method: string, path: string, body?: unknown, token?: string): Promise<Reply>;
-  /** The deny policy the mount keeps on an IAM role, parsed, or undefined when there is none. */
+  /** The deny policy Coffer keeps on an IAM role, parsed, or undefined when there is none. */
   denyPolicy(
     role: string,
   ): Promise<
     { Statement: { Sid: string; Condition: Record<string, Record<string, unknown>> }[] } | undefined
   >;
+  /** The names of every inline policy of an IAM role. */
+  rolePolicies(role: string): Promise<string[]>;
   mountAccessor: string;
   tableName: string;
   kmsKeyId: string;
@@ -115,13 +123,16 @@ export async function openAwsFixture(moto: Moto, config: Record<string, unknown>
     mountAccessor,
     tableName: "coffer",
     kmsKeyId: String(key.KeyMetadata?.KeyId),
+    async rolePolicies(role) {
+      return (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
+    },
     async denyPolicy(role) {
+      // Chosen at the first revocation; none yet means no policy was ever written.
+      const named = await subject.broker.store.get(denyPolicyNameKey);
+      if (!named) return undefined;
       try {
         const policy = await iam.send(
-          new GetRolePolicyCommand({
-            RoleName: role,
-            PolicyName: `coffer-revoked-sessions-${mountAccessor}`,
-          }),
+          new GetRolePolicyCommand({ RoleName: role, PolicyName: String(named.name) }),
         );
         return JSON.parse(decodeURIComponent(String(policy.PolicyDocument)));
       } catch (error) {

@@ -6,7 +6,8 @@
  */
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
-import type { RootConfig } from "./root-config.ts";
+import type { Item } from "../../store/item-store.ts";
+import { DEFAULT_ROOT_CONFIG, type RootConfig } from "./root-config.ts";
 
 export interface AwsClients {
   sts: STSClient;
@@ -34,12 +35,22 @@ function build(config: RootConfig): AwsClients {
   };
 }
 
-/** One cache per mount: the clients of the newest configuration version seen. */
-export function awsClientCache(): (config: RootConfig) => AwsClients {
+/**
+ * One cache per mount: the clients of the last configuration version seen, keyed on the
+ * stored item's version so that `load` (which unseals the secret key) runs only when the
+ * configuration changed, not on every request.
+ */
+export function awsClientCache(
+  load: (item: Item) => Promise<RootConfig>,
+): (item: Item | undefined) => Promise<AwsClients> {
   let cached: { version: string; clients: AwsClients } | undefined;
-  return (config) => {
+  return async (item) => {
+    const version = item ? String(item.version) : DEFAULT_ROOT_CONFIG.version;
+    if (cached?.version === version) return cached.clients;
+    const config = item ? await load(item) : DEFAULT_ROOT_CONFIG;
     // Old clients are not destroyed: a request may still be using them.
-    if (cached?.version !== config.version) cached = { version: config.version, clients: build(config) };
-    return cached.clients;
+    const clients = build(config);
+    cached = { version, clients };
+    return clients;
   };
 }

@@ -13,12 +13,18 @@
  *
  * Within one process, concurrent revocations on the same role are batched into one store
  * write and one IAM call, so revoking a thousand sessions is not a thousand policy writes.
+ *
+ * The list belongs to the role, not to a mount: every aws mount of the deployment shares it
+ * and its one policy. Disabling a mount leaves the entries of sessions it revoked that have
+ * not expired yet (removing them would let those sessions act again), and whichever mount
+ * next revokes on the role, or prunes after a revocation, drops them once expired; so
+ * enabling and disabling mounts never adds policies to a role. Two deployments sharing a
+ * role must not overwrite each other's policy: the name carries an id of the deployment.
  */
 import { DeleteRolePolicyCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import type { Broker } from "../../broker.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
-import type { Item, ItemKey, WriteOp } from "../../store/item-store.ts";
+import type { Item, ItemKey, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { awsErrorCode, awsFailure } from "./aws-errors.ts";
 import type { AwsClients } from "./clients.ts";
 import {
@@ -31,7 +37,7 @@ import {
   sameState,
   withDenied,
 } from "./deny-policy.ts";
-import { denyKey } from "./storage.ts";
+import { denyKey, denyPolicyNameKey } from "./storage.ts";
 
 const CONFLICT_ATTEMPTS = 8;
 const CONVERGE_ATTEMPTS = 3;
@@ -74,22 +80,48 @@ function stateFromItem(item: Item | undefined): DenyState {
   };
 }
 
-export function createDenyList(options: {
-  broker: Broker;
-  mount: Mount;
-  clients: () => Promise<AwsClients>;
-}): DenyList {
-  const { broker, mount } = options;
+export const DENY_POLICY_PREFIX = "coffer-revoked-sessions-";
+
+/** The deployment's deny policy name, chosen once by whichever process needs it first. */
+export async function denyPolicyName(store: ItemStore, now: number): Promise<string> {
+  const existing = await store.get(denyPolicyNameKey);
+  if (existing) return String(existing.name);
+  const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0"));
+  const name = `${DENY_POLICY_PREFIX}${id.join("")}`;
+  try {
+    await store.write([
+      {
+        op: "put",
+        item: { ...denyPolicyNameKey, name, created_at: new Date(now).toISOString() },
+        condition: { exists: false },
+      },
+    ]);
+    return name;
+  } catch (error) {
+    if (!isCofferError(error, "ERR_CONDITION_FAILED")) throw error;
+    const chosen = await store.get(denyPolicyNameKey);
+    if (!chosen) throw error;
+    return String(chosen.name);
+  }
+}
+
+export function createDenyList(options: { broker: Broker; clients: () => Promise<AwsClients> }): DenyList {
+  const { broker } = options;
   const store = broker.store;
-  const policyName = `coffer-revoked-sessions-${mount.accessor}`;
+  let policyName: Promise<string> | undefined;
 
   async function writePolicy(roleArn: string, state: DenyState): Promise<void> {
     const { iam } = await options.clients();
+    policyName ??= denyPolicyName(store, broker.now()).catch((error) => {
+      policyName = undefined;
+      throw error;
+    });
+    const PolicyName = await policyName;
     const RoleName = roleNameOf(roleArn);
     const document = renderDenyPolicy(state);
     if (document === null) {
       try {
-        await iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: policyName }));
+        await iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
       } catch (error) {
         if (awsErrorCode(error) !== "NoSuchEntity" && awsErrorCode(error) !== "NoSuchEntityException") {
           throw awsFailure(`remove the deny policy of ${roleArn}`, error);
@@ -97,7 +129,7 @@ export function createDenyList(options: {
       }
       return;
     }
-    await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: policyName, PolicyDocument: document }));
+    await iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: document }));
   }
 
   /**
@@ -147,7 +179,7 @@ export function createDenyList(options: {
     roleArn: string,
     additions: Readonly<Record<string, DeniedSession>>,
   ): Promise<DenyResult> {
-    const key = denyKey(mount.uuid, roleArn);
+    const key = denyKey(roleArn);
     let forceCollapse = false;
     for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
       const item = await store.get(key);

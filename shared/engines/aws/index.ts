@@ -17,12 +17,10 @@ import { awsPartition, configKey } from "./storage.ts";
 import { stsLeaseType } from "./sts-lease.ts";
 
 export const createAwsEngine: EngineFactory = (mount, broker): LeaseIssuingEngine => {
-  const clientsFor = awsClientCache();
+  const clientsFor = awsClientCache((item) => rootConfigFromItem(broker, mount, item));
   const denyList = createDenyList({
     broker,
-    mount,
-    clients: async () =>
-      clientsFor(await rootConfigFromItem(broker, mount, await broker.store.get(configKey(mount.uuid)))),
+    clients: async () => clientsFor(await broker.store.get(configKey(mount.uuid))),
   });
   const stsLease = stsLeaseType(denyList);
   const leaseTypes = { [stsLease.name]: stsLease };
@@ -36,7 +34,9 @@ export const createAwsEngine: EngineFactory = (mount, broker): LeaseIssuingEngin
     leaseTypes,
     /**
      * On disable, as in Vault, every lease of the mount is revoked (forcibly: the mount is
-     * going away whatever AWS says), then its configuration, roles and deny lists go.
+     * going away whatever AWS says), then its configuration and roles go. The deny lists
+     * stay: they belong to the IAM roles, and hold sessions still valid until they expire
+     * (deny-list.ts).
      */
     async purge() {
       await broker.leases.revokePrefix(mount.path, { force: true, types: leaseTypes });

@@ -9,14 +9,14 @@
 import { AssumeRoleCommand, type AssumeRoleCommandOutput } from "@aws-sdk/client-sts";
 import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { optionalDuration, optionalString, rejectUnknownFields } from "../../http/fields.ts";
+import { optionalString, rejectUnknownFields } from "../../http/fields.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
+import type { Item } from "../../store/item-store.ts";
 import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
 import { awsFailure } from "./aws-errors.ts";
 import type { AwsClients } from "./clients.ts";
 import { roleName } from "./path-roles.ts";
-import { type AwsRole, roleFromItem, stsDuration } from "./role.ts";
-import { type RootConfig, rootConfigFromItem } from "./root-config.ts";
+import { type AwsRole, requestedStsTtl, roleFromItem, stsDuration } from "./role.ts";
 import { sessionIdentityOf } from "./session-identity.ts";
 import { configKey, roleKey } from "./storage.ts";
 import { STS_LEASE_TYPE, type StsLeaseData } from "./sts-lease.ts";
@@ -38,12 +38,12 @@ function chooseRoleArn(request: EngineRequest, role: AwsRole, name: string): str
 export function credsRoute(
   broker: Broker,
   mount: Mount,
-  clientsFor: (config: RootConfig) => AwsClients,
+  clientsFor: (configItem: Item | undefined) => Promise<AwsClients>,
 ): Route {
   async function issue(request: EngineRequest): Promise<EngineResponse> {
     rejectUnknownFields(request.data, ["ttl", "role_arn"]);
     const name = roleName(request);
-    const requestedTtl = optionalDuration(request.data, "ttl");
+    const requestedTtl = requestedStsTtl(request.data);
     // The role and the configuration in one round trip.
     const [configItem, roleItem] = await broker.store.batchGet([
       configKey(mount.uuid),
@@ -54,7 +54,7 @@ export function credsRoute(
     const roleArn = chooseRoleArn(request, role, name);
     const duration = stsDuration(role, requestedTtl, mount.config.max_lease_ttl);
     const { sessionName, tags } = sessionIdentityOf(request.token);
-    const { sts } = clientsFor(await rootConfigFromItem(broker, mount, configItem));
+    const { sts } = await clientsFor(configItem);
 
     let output: AssumeRoleCommandOutput;
     try {

@@ -8,11 +8,11 @@ import {
   optionalDuration,
   optionalString,
   optionalStringList,
+  rejectNonEmptyFields,
   rejectUnknownFields,
 } from "../../http/fields.ts";
 import type { Item } from "../../store/item-store.ts";
 import type { JsonObject } from "../engine.ts";
-import { rejectUnsupportedFields } from "./root-config.ts";
 
 export const ASSUMED_ROLE = "assumed_role";
 /** STS's own bounds on DurationSeconds when Coffer assumes a role from a role session (role chaining). */
@@ -119,9 +119,10 @@ export function mergeRole(
   data: JsonObject,
 ): { role: AwsRole; warnings: string[] } {
   rejectUnknownFields(data, KNOWN_FIELDS);
-  rejectUnsupportedFields(
+  rejectNonEmptyFields(
     { ...data, user_path: data.user_path === "/" ? "" : data.user_path },
     UNSUPPORTED_FIELDS,
+    "aws",
   );
   const credentialType = optionalString(data, "credential_type");
   if (credentialType !== undefined && credentialType !== ASSUMED_ROLE) {
@@ -194,9 +195,29 @@ export function describeRole(role: AwsRole): JsonObject {
   };
 }
 
-/** The STS duration for a request: requested or default, capped by the max, clamped to STS's range. */
+/**
+ * The `ttl` of a creds request: undefined (the role's default) when absent or 0, as for
+ * Vault's TTLs. Below STS's minimum it is refused rather than raised, so a caller asking
+ * for short-lived credentials never gets longer-lived ones without knowing.
+ */
+export function requestedStsTtl(data: JsonObject): number | undefined {
+  const ttl = optionalDuration(data, "ttl");
+  if (ttl === undefined || ttl === 0) return undefined;
+  if (ttl < MIN_STS_DURATION_S) {
+    throw invalidRequest(
+      `invalid value for "ttl": ${ttl}s is below ${MIN_STS_DURATION_S}s (15m), the shortest AWS STS allows; ` +
+        "omit it or give 0 for the role's default",
+    );
+  }
+  return ttl;
+}
+
+/**
+ * The STS duration for a request: requested (0 = not given) or default, capped by the max
+ * as Vault caps it, clamped to STS's range.
+ */
 export function stsDuration(role: AwsRole, requested: number | undefined, mountMaxTtl: number): number {
   const max = role.maxStsTtl || mountMaxTtl || MAX_STS_DURATION_S;
-  const ttl = Math.min(requested ?? (role.defaultStsTtl || MAX_STS_DURATION_S), max);
+  const ttl = Math.min(requested || role.defaultStsTtl || MAX_STS_DURATION_S, max);
   return Math.min(MAX_STS_DURATION_S, Math.max(MIN_STS_DURATION_S, ttl));
 }

@@ -7,7 +7,12 @@
 import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { invalidRequest } from "../../errors.ts";
-import { optionalInteger, optionalString, rejectUnknownFields } from "../../http/fields.ts";
+import {
+  optionalInteger,
+  optionalString,
+  rejectNonEmptyFields,
+  rejectUnknownFields,
+} from "../../http/fields.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
 import type { JsonObject } from "../engine.ts";
@@ -91,24 +96,10 @@ function region(data: JsonObject, name: string): string {
   return value;
 }
 
-export function rejectUnsupportedFields(data: JsonObject, names: readonly string[]): void {
-  for (const name of names) {
-    const value = data[name];
-    const empty =
-      value === undefined ||
-      value === null ||
-      value === "" ||
-      value === 0 ||
-      (Array.isArray(value) && value.length === 0) ||
-      (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0);
-    if (!empty) throw invalidRequest(`"${name}" is not supported by Coffer's aws engine`);
-  }
-}
-
 /** Validates a config/root write and returns the item to store. */
 export async function rootConfigItem(broker: Broker, mount: Mount, data: JsonObject): Promise<Item> {
   rejectUnknownFields(data, KNOWN_FIELDS);
-  rejectUnsupportedFields(data, UNSUPPORTED_FIELDS);
+  rejectNonEmptyFields(data, UNSUPPORTED_FIELDS, "aws");
   const accessKey = optionalString(data, "access_key")?.trim() ?? "";
   const secretKey = optionalString(data, "secret_key") ?? "";
   if ((accessKey === "") !== (secretKey === "")) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { awsFailure } from "../../../shared/engines/aws/aws-errors.ts";
 import { roleNameOf } from "../../../shared/engines/aws/deny-list.ts";
-import { type AwsRole, mergeRole, stsDuration } from "../../../shared/engines/aws/role.ts";
+import { type AwsRole, mergeRole, requestedStsTtl, stsDuration } from "../../../shared/engines/aws/role.ts";
 
 const ARN = "arn:aws:iam::123456789012:role/app";
 
@@ -15,6 +15,23 @@ describe("aws roles", () => {
     expect(stsDuration(role, 3000, 1800)).toBe(1800);
     expect(stsDuration({ ...role, defaultStsTtl: 1200 }, undefined, 0)).toBe(1200);
     expect(stsDuration({ ...role, maxStsTtl: 1000 }, 3000, 1800)).toBe(1000);
+    // 0 is "not given": the role's default, not STS's minimum.
+    expect(stsDuration(role, 0, 0)).toBe(3600);
+    expect(stsDuration({ ...role, defaultStsTtl: 1200 }, 0, 0)).toBe(1200);
+  });
+
+  it("reads a creds ttl: absent or 0 for the default, refused below 900 s", () => {
+    expect(requestedStsTtl({})).toBeUndefined();
+    expect(requestedStsTtl({ ttl: 0 })).toBeUndefined();
+    expect(requestedStsTtl({ ttl: "0s" })).toBeUndefined();
+    expect(requestedStsTtl({ ttl: "15m" })).toBe(900);
+    expect(requestedStsTtl({ ttl: 7200 })).toBe(7200);
+    for (const ttl of [1, "300", "14m59s"]) {
+      expect(() => requestedStsTtl({ ttl }), String(ttl)).toThrow(
+        /^invalid value for "ttl": \d+s is below 900s \(15m\), the shortest AWS STS allows; omit it or give 0/,
+      );
+    }
+    expect(() => requestedStsTtl({ ttl: "soon" })).toThrow(/invalid value for "ttl"/);
   });
 
   it("merges a write into the existing role", () => {
