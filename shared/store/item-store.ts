@@ -77,3 +77,24 @@ export interface ItemStore {
   write(ops: readonly WriteOp[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Deletes every item of a partition, a page (one atomic write) at a time. */
+export async function deletePartition(store: ItemStore, pk: string): Promise<void> {
+  for (;;) {
+    const page = await store.query({ pk, limit: MAX_WRITE_OPS });
+    if (page.items.length === 0) return;
+    await store.write(page.items.map((item): WriteOp => ({ op: "delete", key: { pk, sk: item.sk } })));
+  }
+}
+
+/** The sort keys under `prefix` in a partition, without the prefix, sorted: a LIST's names. */
+export async function listSortKeys(store: ItemStore, pk: string, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.query({ pk, prefix, cursor });
+    names.push(...page.items.map((item) => item.sk.slice(prefix.length)));
+    cursor = page.cursor;
+  } while (cursor);
+  return names.sort();
+}

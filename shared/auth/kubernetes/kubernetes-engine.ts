@@ -4,6 +4,7 @@
  * without a token.
  */
 import type { Engine, EngineFactory, EngineRequest } from "../../engines/engine.ts";
+import { deletePartition, listSortKeys } from "../../store/item-store.ts";
 import { configFromItem, configFromRequest, configToItem, describeConfig } from "./config.ts";
 import { login } from "./login.ts";
 import { forgetMountKeys } from "./mount-keys.ts";
@@ -19,16 +20,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
     return item ? roleFromItem(item) : undefined;
   }
 
-  async function listRoles(): Promise<string[]> {
-    const names: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.query({ pk: mountPartition(mount.uuid), prefix: ROLE_PREFIX, cursor });
-      names.push(...page.items.map((item) => item.sk.slice(ROLE_PREFIX.length)));
-      cursor = page.cursor;
-    } while (cursor);
-    return names;
-  }
+  const listRoles = () => listSortKeys(store, mountPartition(mount.uuid), ROLE_PREFIX);
 
   return {
     routes: [
@@ -89,13 +81,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
 
     async purge() {
       forgetMountKeys(broker, mount.uuid);
-      for (;;) {
-        const page = await store.query({ pk: mountPartition(mount.uuid), limit: 25 });
-        if (page.items.length === 0) return;
-        await store.write(
-          page.items.map((item) => ({ op: "delete" as const, key: { pk: item.pk, sk: item.sk } })),
-        );
-      }
+      await deletePartition(store, mountPartition(mount.uuid));
     },
   };
 };

@@ -6,6 +6,7 @@
  * knows nothing of how either is stored.
  */
 import type { LeaseIssuingEngine } from "../../leases/lease-type.ts";
+import { deletePartition } from "../../store/item-store.ts";
 import type { EngineFactory } from "../engine.ts";
 import { awsClientCache } from "./clients.ts";
 import { createDenyList } from "./deny-list.ts";
@@ -40,13 +41,7 @@ export const createAwsEngine: EngineFactory = (mount, broker): LeaseIssuingEngin
      */
     async purge() {
       await broker.leases.revokePrefix(mount.path, { force: true, types: leaseTypes });
-      for (;;) {
-        const page = await broker.store.query({ pk: awsPartition(mount.uuid), limit: 25 });
-        if (page.items.length === 0) return;
-        await broker.store.write(
-          page.items.map((item) => ({ op: "delete" as const, key: { pk: item.pk, sk: item.sk } })),
-        );
-      }
+      await deletePartition(broker.store, awsPartition(mount.uuid));
     },
   };
 };

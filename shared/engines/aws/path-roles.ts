@@ -5,6 +5,7 @@
 import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
+import { listSortKeys } from "../../store/item-store.ts";
 import type { EngineRequest, Route } from "../engine.ts";
 import { describeRole, mergeRole, ROLE_NAME, roleFromItem, roleToItem } from "./role.ts";
 import { awsPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
@@ -26,15 +27,9 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
       pattern: /^roles\/?$/,
       operations: {
         list: async () => {
-          const keys: string[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await store.query({ pk: awsPartition(mount.uuid), prefix: ROLE_PREFIX, cursor });
-            keys.push(...page.items.map((item) => item.sk.slice(ROLE_PREFIX.length)));
-            cursor = page.cursor;
-          } while (cursor);
+          const keys = await listSortKeys(store, awsPartition(mount.uuid), ROLE_PREFIX);
           if (keys.length === 0) return { status: 404, raw: { errors: [] } };
-          return { data: { keys: keys.sort() } };
+          return { data: { keys } };
         },
       },
     },

@@ -7,6 +7,7 @@
  * per-process pools (connection-pools.ts); it knows nothing of how any of them is stored.
  */
 import type { LeaseIssuingEngine } from "../../leases/lease-type.ts";
+import { deletePartition } from "../../store/item-store.ts";
 import type { EngineFactory } from "../engine.ts";
 import { createConnections } from "./connections.ts";
 import { configRoutes } from "./path-config.ts";
@@ -37,13 +38,7 @@ export const createDatabaseEngine: EngineFactory = (mount, broker): LeaseIssuing
      */
     async purge() {
       await broker.leases.revokePrefix(mount.path, { force: true, types: leaseTypes });
-      for (;;) {
-        const page = await broker.store.query({ pk: databasePartition(mount.uuid), limit: 25 });
-        if (page.items.length === 0) break;
-        await broker.store.write(
-          page.items.map((item) => ({ op: "delete" as const, key: { pk: item.pk, sk: item.sk } })),
-        );
-      }
+      await deletePartition(broker.store, databasePartition(mount.uuid));
       await connections.closeAll();
     },
   };

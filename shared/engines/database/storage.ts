@@ -4,7 +4,7 @@
  *   pk "database/<mount uuid>"   sk "config/<name>"   a connection (everything but its version sealed)
  *                                sk "role/<name>"     one item per role
  */
-import type { ItemKey, ItemStore } from "../../store/item-store.ts";
+import { type ItemKey, type ItemStore, listSortKeys } from "../../store/item-store.ts";
 
 export const databasePartition = (mountUuid: string) => `database/${mountUuid}`;
 export const CONFIG_PREFIX = "config/";
@@ -21,13 +21,5 @@ export const roleKey = (mountUuid: string, name: string): ItemKey => ({
 });
 
 /** The names of a mount's connections or roles, sorted. */
-export async function listNames(store: ItemStore, mountUuid: string, prefix: string): Promise<string[]> {
-  const names: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.query({ pk: databasePartition(mountUuid), prefix, cursor });
-    names.push(...page.items.map((item) => item.sk.slice(prefix.length)));
-    cursor = page.cursor;
-  } while (cursor);
-  return names.sort();
-}
+export const listNames = (store: ItemStore, mountUuid: string, prefix: string): Promise<string[]> =>
+  listSortKeys(store, databasePartition(mountUuid), prefix);

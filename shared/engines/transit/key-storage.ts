@@ -18,7 +18,7 @@
 import type { Broker } from "../../broker.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
 import type { Item, ItemKey, WriteOp } from "../../store/item-store.ts";
-import { MAX_WRITE_OPS } from "../../store/item-store.ts";
+import { deletePartition, MAX_WRITE_OPS } from "../../store/item-store.ts";
 import { KEY_TYPE, type KeyPolicy } from "./key-policy.ts";
 import { mountCache } from "./mount-cache.ts";
 
@@ -239,11 +239,7 @@ export function createKeyStorage(broker: Broker, mountUuid: string): KeyStorage 
     },
 
     async purge() {
-      for (;;) {
-        const page = await store.query({ pk, limit: MAX_WRITE_OPS });
-        if (page.items.length === 0) break;
-        await store.write(page.items.map(({ pk, sk }) => ({ op: "delete" as const, key: { pk, sk } })));
-      }
+      await deletePartition(store, pk);
       cache.policies.clear();
       cache.versions.clear();
     },
