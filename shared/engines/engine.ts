@@ -85,3 +85,9 @@ export interface Engine {
 }
 
 export type EngineFactory = (mount: Mount, broker: Broker) => Engine;
+
+/** Vault's 404: no body but an errors list, with a reason when there is one worth giving. */
+export const notFoundResponse = (reason?: string): EngineResponse => ({
+  status: 404,
+  raw: { errors: reason ? [reason] : [] },
+});

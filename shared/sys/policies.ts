@@ -7,7 +7,13 @@
 
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engines/engine.ts";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
+  notFoundResponse,
+  type Route,
+} from "../engines/engine.ts";
 import { invalidRequest, permissionDenied } from "../errors.ts";
 import { toEnvelope } from "../http/envelope.ts";
 import { optionalString, optionalStringList, rejectUnknownFields } from "../http/fields.ts";
@@ -15,7 +21,6 @@ import type { Acl } from "../policy/acl.ts";
 
 /** Most paths one capabilities request may ask about. */
 const MAX_CAPABILITY_PATHS = 100;
-const NOT_FOUND: EngineResponse = { status: 404, raw: { errors: [] } };
 
 /** Vault accepts the policy text base64-encoded too, to spare clients the escaping. */
 function policyText(value: string): string {
@@ -55,7 +60,7 @@ export function policyRoutes(broker: Broker): Route[] {
       operations: {
         read: async (request) => {
           const text = await policies.read(name(request));
-          if (text === undefined) return NOT_FOUND;
+          if (text === undefined) return notFoundResponse();
           return { data: { name: name(request).toLowerCase(), policy: text } };
         },
         update: async (request) => {
@@ -90,7 +95,7 @@ export function policyRoutes(broker: Broker): Route[] {
       operations: {
         read: async (request) => {
           const text = await policies.read(name(request));
-          if (text === undefined) return NOT_FOUND;
+          if (text === undefined) return notFoundResponse();
           return legacy(request, { name: name(request).toLowerCase(), rules: text });
         },
         update: async (request) => {

@@ -3,7 +3,12 @@
  * ...): its configuration, its roles, and login. Login is the only route reachable
  * without a token.
  */
-import type { Engine, EngineFactory, EngineRequest } from "../../engines/engine.ts";
+import {
+  type Engine,
+  type EngineFactory,
+  type EngineRequest,
+  notFoundResponse,
+} from "../../engines/engine.ts";
 import { deletePartition, listSortKeys } from "../../store/item-store.ts";
 import { configFromItem, configFromRequest, configToItem, describeConfig } from "./config.ts";
 import { login } from "./login.ts";
@@ -35,7 +40,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
         operations: {
           read: async () => {
             const item = await store.get(configKey(mount.uuid));
-            if (!item) return { status: 404, raw: { errors: [] } };
+            if (!item) return notFoundResponse();
             return { data: describeConfig(configFromItem(item)) };
           },
           update: async (request) => {
@@ -51,7 +56,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
         operations: {
           list: async () => {
             const names = await listRoles();
-            if (names.length === 0) return { status: 404, raw: { errors: [] } };
+            if (names.length === 0) return notFoundResponse();
             return { data: { keys: names } };
           },
         },
@@ -62,7 +67,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
         operations: {
           read: async (request) => {
             const role = await readRole(nameOf(request));
-            if (!role) return { status: 404, raw: { errors: [] } };
+            if (!role) return notFoundResponse();
             return { data: describeRole(role) };
           },
           update: async (request) => {

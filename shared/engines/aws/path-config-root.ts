@@ -3,7 +3,7 @@
  */
 import type { Broker } from "../../broker.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
-import type { Route } from "../engine.ts";
+import { notFoundResponse, type Route } from "../engine.ts";
 import { describeRootConfig, rootConfigItem } from "./root-config.ts";
 import { configKey } from "./storage.ts";
 
@@ -13,7 +13,7 @@ export function configRootRoute(broker: Broker, mount: Mount): Route {
     operations: {
       read: async () => {
         const item = await broker.store.get(configKey(mount.uuid));
-        if (!item) return { status: 404, raw: { errors: [] } };
+        if (!item) return notFoundResponse();
         return { data: describeRootConfig(item) };
       },
       update: async (request) => {

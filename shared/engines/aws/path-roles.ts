@@ -6,7 +6,7 @@ import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
 import { listSortKeys } from "../../store/item-store.ts";
-import type { EngineRequest, Route } from "../engine.ts";
+import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
 import { describeRole, mergeRole, ROLE_NAME, roleFromItem, roleToItem } from "./role.ts";
 import { awsPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
 
@@ -28,7 +28,7 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
       operations: {
         list: async () => {
           const keys = await listSortKeys(store, awsPartition(mount.uuid), ROLE_PREFIX);
-          if (keys.length === 0) return { status: 404, raw: { errors: [] } };
+          if (keys.length === 0) return notFoundResponse();
           return { data: { keys } };
         },
       },
@@ -39,7 +39,7 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
       operations: {
         read: async (request) => {
           const item = await store.get(roleKey(mount.uuid, roleName(request)));
-          if (!item) return { status: 404, raw: { errors: [] } };
+          if (!item) return notFoundResponse();
           return { data: describeRole(roleFromItem(item)) };
         },
         update: async (request) => {

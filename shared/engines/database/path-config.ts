@@ -6,7 +6,7 @@
 import type { Broker } from "../../broker.ts";
 import { invalidRequest } from "../../errors.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
-import type { EngineRequest, Route } from "../engine.ts";
+import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
 import { describeConfig, mergeConfig } from "./connection-config.ts";
 import { probe } from "./connection-pools.ts";
 import { literalPasswordsIn } from "./connection-url.ts";
@@ -23,7 +23,7 @@ export function configRoutes(broker: Broker, mount: Mount, connections: Connecti
       operations: {
         list: async () => {
           const keys = await listNames(broker.store, mount.uuid, CONFIG_PREFIX);
-          return keys.length === 0 ? { status: 404, raw: { errors: [] } } : { data: { keys } };
+          return keys.length === 0 ? notFoundResponse() : { data: { keys } };
         },
       },
     },
@@ -34,7 +34,7 @@ export function configRoutes(broker: Broker, mount: Mount, connections: Connecti
       operations: {
         read: async (request) => {
           const connection = await connections.find(nameOf(request));
-          if (!connection) return { status: 404, raw: { errors: [] } };
+          if (!connection) return notFoundResponse();
           return { data: describeConfig(connection.config) };
         },
         update: async (request) => {

@@ -6,7 +6,7 @@
 import type { Broker } from "../../broker.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
-import type { EngineRequest, Route } from "../engine.ts";
+import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
 import { checkName } from "./names.ts";
 import { describeRole, mergeRole, roleFromItem, roleToItem } from "./role.ts";
 import { listNames, ROLE_PREFIX, roleKey } from "./storage.ts";
@@ -20,7 +20,7 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
       operations: {
         list: async () => {
           const keys = await listNames(store, mount.uuid, ROLE_PREFIX);
-          return keys.length === 0 ? { status: 404, raw: { errors: [] } } : { data: { keys } };
+          return keys.length === 0 ? notFoundResponse() : { data: { keys } };
         },
       },
     },
@@ -30,7 +30,7 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
       operations: {
         read: async (request) => {
           const item = await store.get(keyOf(request));
-          if (!item) return { status: 404, raw: { errors: [] } };
+          if (!item) return notFoundResponse();
           return { data: describeRole(roleFromItem(item)) };
         },
         update: async (request) => {

@@ -3,16 +3,15 @@
  * current one with a JSON merge patch, and soft-delete the latest.
  */
 import { ignoredFieldsWarning, optionalInteger } from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
-import { versionMetadata } from "./describe.ts";
 import {
-  casOf,
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
   notFoundResponse,
-  requireMergePatch,
-  secretDataOf,
-  secretPathOf,
-  withWarnings,
-} from "./kv-request.ts";
+  type Route,
+} from "../engine.ts";
+import { versionMetadata } from "./describe.ts";
+import { casOf, requireMergePatch, secretDataOf, secretPathOf, withWarnings } from "./kv-request.ts";
 import type { KvV2Context } from "./kv-v2.ts";
 import { checkShape } from "./limits.ts";
 import { mergePatch } from "./merge-patch.ts";

@@ -43,12 +43,6 @@ export function secretDataOf(data: JsonObject): JsonObject {
   return optionalObject(data, "data")!;
 }
 
-/** Vault's 404: no body but an errors list, with a reason when there is one worth giving. */
-export const notFoundResponse = (reason?: string): EngineResponse => ({
-  status: 404,
-  raw: { errors: reason ? [reason] : [] },
-});
-
 /** Adds warnings to a response; an empty response with warnings becomes a 200. */
 export function withWarnings(
   response: EngineResponse,

@@ -12,8 +12,9 @@ import {
   optionalObject,
 } from "../../http/fields.ts";
 import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
+import { notFoundResponse } from "../engine.ts";
 import { describeMetadata } from "./describe.ts";
-import { notFoundResponse, requireMergePatch, secretPathOf, withWarnings } from "./kv-request.ts";
+import { requireMergePatch, secretPathOf, withWarnings } from "./kv-request.ts";
 import type { KvV2Context } from "./kv-v2.ts";
 import { checkCustomMetadata, MAX_VERSIONS_LIMIT } from "./limits.ts";
 import { listFolder } from "./listing.ts";

@@ -10,7 +10,13 @@ import {
   optionalString,
   rejectUnknownFields,
 } from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
+  notFoundResponse,
+  type Route,
+} from "../engine.ts";
 import { createKey, deleteKey } from "./key-lifecycle.ts";
 import {
   checkKeyName,
@@ -137,7 +143,7 @@ export function keysRoutes(transit: TransitMount): Route[] {
   async function read(request: EngineRequest): Promise<EngineResponse> {
     const name = checkKeyName(request.params.name ?? "");
     const policy = await transit.storage.policy(name, { fresh: true });
-    if (!policy) return { status: 404, raw: { errors: [] } };
+    if (!policy) return notFoundResponse();
     return keyResponse(transit, policy);
   }
 
@@ -148,7 +154,7 @@ export function keysRoutes(transit: TransitMount): Route[] {
 
   async function list(): Promise<EngineResponse> {
     const names = await transit.storage.names();
-    if (names.length === 0) return { status: 404, raw: { errors: [] } };
+    if (names.length === 0) return notFoundResponse();
     return { data: { keys: names } };
   }
 
