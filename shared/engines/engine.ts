@@ -69,6 +69,11 @@ export interface Route {
   operations: Partial<Record<Operation, Handler>>;
   /** Reachable without a token (health probes, login). */
   unauthenticated?: boolean;
+  /**
+   * Needs a valid token, but no policy on the route's own path: the handler decides what
+   * the token may see (Vault's sys/internal/ui/mounts).
+   */
+  authorizedByHandler?: boolean;
   /** Needs the sudo capability on top of the operation's own. */
   sudo?: boolean;
   /**

@@ -122,7 +122,9 @@ export function createRouter(broker: Broker): Router {
         token,
         clientToken: request.clientToken,
       };
-      if (token) engineRequest.operation = await authorize(route, engineRequest, request.path, token);
+      if (token && !route.authorizedByHandler) {
+        engineRequest.operation = await authorize(route, engineRequest, request.path, token);
+      }
       trace.operation = engineRequest.operation;
       const handler = handlerFor(route, engineRequest.operation);
       if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");

@@ -17,7 +17,7 @@ import { describeMount } from "./mount-shape.ts";
 
 export function internalUiMountRoutes(broker: Broker): Route[] {
   async function read(request: EngineRequest): Promise<EngineResponse> {
-    const token = request.clientToken ? await broker.tokens.lookup(request.clientToken) : undefined;
+    const token = request.token;
     if (!token) throw permissionDenied();
     const path = `${(request.params.path ?? "").replace(/^\/+/, "").replace(/\/+$/, "")}/`;
     const refused = new CofferError(
@@ -31,5 +31,7 @@ export function internalUiMountRoutes(broker: Broker): Route[] {
     return { data: { ...describeMount(resolved.mount, broker.info.version), path: resolved.mount.path } };
   }
 
-  return [{ pattern: /^internal\/ui\/mounts\/(?<path>.+)$/, unauthenticated: true, operations: { read } }];
+  return [
+    { pattern: /^internal\/ui\/mounts\/(?<path>.+)$/, authorizedByHandler: true, operations: { read } },
+  ];
 }

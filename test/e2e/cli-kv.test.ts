@@ -244,7 +244,9 @@ describe("coffer kv", () => {
       .slice(auditedBefore)
       .split("\n")
       .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { request: { path: string } }).request.path);
-    expect(sent).toEqual(["sys/internal/ui/mounts/secret"]);
+      .map((line) => JSON.parse(line) as { request: { path: string }; auth?: { accessor?: string } });
+    expect(sent.map((record) => record.request.path)).toEqual(["sys/internal/ui/mounts/secret"]);
+    // The lookup is audited with the token that made it, like any other request.
+    expect(sent[0]?.auth?.accessor).toMatch(/^hmac-sha256:/);
   });
 });
