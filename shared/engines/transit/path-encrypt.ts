@@ -41,13 +41,10 @@ const FIELDS = [
 ];
 
 export function encryptRoute(transit: TransitMount): Route {
-  // Requests whose key the router looked up to tell create from update: for those, the
-  // router's answer stands. Others were authorized for both, so may create.
-  const existenceChecked = new WeakSet<EngineRequest>();
-
   async function upsert(request: EngineRequest, name: string, derived: boolean, warnings: string[]) {
-    const mayCreate = request.operation === "create" || !existenceChecked.has(request);
-    if (!mayCreate || (await transit.storage.settings()).disableUpsert) {
+    // The router checked the key's existence: only a request authorized as "create" may
+    // create it (one that found the key, deleted since, was authorized as "update" only).
+    if (request.operation !== "create" || (await transit.storage.settings()).disableUpsert) {
       throw invalidRequest("encryption key not found");
     }
     checkKeyType(optionalString(request.data, "type") ?? KEY_TYPE);
@@ -103,7 +100,6 @@ export function encryptRoute(transit: TransitMount): Route {
   return {
     pattern: /^encrypt\/(?<name>[^/]+)$/,
     exists: async (request) => {
-      existenceChecked.add(request);
       const name = request.params.name ?? "";
       // An invalid name names no key; the handler answers it with a 400.
       if (!isKeyName(name)) return false;
