@@ -3,7 +3,7 @@
  * revokes one lease, every lease under a prefix, of an identity or of a token, and sweeps
  * what is due. It knows nothing of any engine: revocation goes through lease types.
  */
-import type { TokenRecord } from "../auth/tokens/token-store.ts";
+import { type TokenRecord, tokenMetadata } from "../auth/tokens/token-store.ts";
 import { toBase64Url } from "../crypto/encoding.ts";
 import { seal } from "../crypto/envelope.ts";
 import type { JsonObject } from "../engines/engine.ts";
@@ -107,7 +107,7 @@ function identityOf(token: TokenRecord | undefined): LeaseIdentity {
     entityId: token.entityId,
     displayName: token.displayName,
     // A login records the identity it proved apart from the token's own metadata: keep both.
-    meta: { ...token.meta, ...token.identity?.metadata },
+    meta: tokenMetadata(token),
   };
 }
 

@@ -111,6 +111,11 @@ const mountIndexKey = (mountAccessor: string, hmac: string) => ({
 });
 
 /** What templated policies may know about the token's holder. */
+/** The token's metadata and its login identity's, the latter winning: what engines name users after. */
+export function tokenMetadata(record: TokenRecord | undefined): Record<string, string> {
+  return { ...record?.meta, ...record?.identity?.metadata };
+}
+
 export function policyIdentityOf(record: TokenRecord): PolicyIdentity {
   if (!record.identity) return { aliases: {}, entityId: record.entityId || undefined };
   const { mountAccessor, aliasName, metadata } = record.identity;
@@ -229,9 +234,10 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
         entityId: input.entityId ?? "",
         ...(input.identity ? { identity: input.identity } : {}),
       };
-      const retainUntil = toItem(record)[TTL_ATTRIBUTE];
+      const item = toItem(record);
+      const retainUntil = item[TTL_ATTRIBUTE];
       await store.write([
-        { op: "put", item: toItem(record), condition: { exists: false } },
+        { op: "put", item, condition: { exists: false } },
         {
           op: "put",
           item: { ...accessorKey(record.accessor), token_hmac: record.hmac },

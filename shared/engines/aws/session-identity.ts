@@ -6,7 +6,7 @@
  * carry the full namespace and service account under the names EKS Pod Identity uses, so
  * policies written for it (aws:PrincipalTag/kubernetes-namespace) work unchanged.
  */
-import type { TokenRecord } from "../../auth/tokens/token-store.ts";
+import { type TokenRecord, tokenMetadata } from "../../auth/tokens/token-store.ts";
 
 export const MAX_SESSION_NAME = 64;
 const SUFFIX_LENGTH = 10;
@@ -27,12 +27,8 @@ function randomSuffix(): string {
 /** STS allows [\w+=,.@-] in session names; anything else becomes "-". */
 const sanitize = (text: string) => text.replace(/[^\w+=,.@-]/g, "-");
 
-function metadataOf(token: TokenRecord | undefined): Record<string, string> {
-  return { ...token?.meta, ...token?.identity?.metadata };
-}
-
 export function sessionIdentityOf(token: TokenRecord | undefined): SessionIdentity {
-  const metadata = metadataOf(token);
+  const metadata = tokenMetadata(token);
   const namespace = metadata.service_account_namespace ?? "";
   const serviceAccount = metadata.service_account_name ?? "";
   const who = namespace && serviceAccount ? `${serviceAccount}@${namespace}` : token?.displayName || "coffer";

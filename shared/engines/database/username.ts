@@ -6,7 +6,7 @@
  * is cut to fit; the random suffix never is, so names stay unique, and an operator reading
  * pg_stat_activity still sees who a session belongs to.
  */
-import type { TokenRecord } from "../../auth/tokens/token-store.ts";
+import { type TokenRecord, tokenMetadata } from "../../auth/tokens/token-store.ts";
 import { randomString } from "./password.ts";
 
 /** PostgreSQL's NAMEDATALEN - 1. */
@@ -22,7 +22,7 @@ const clean = (text: string) =>
     .replace(/^-+|-+$/g, "");
 
 function identityParts(token: TokenRecord | undefined): string[] {
-  const metadata = { ...token?.meta, ...token?.identity?.metadata };
+  const metadata = tokenMetadata(token);
   const namespace = clean(metadata.service_account_namespace ?? "");
   const serviceAccount = clean(metadata.service_account_name ?? "");
   if (namespace && serviceAccount) return [namespace, serviceAccount];
