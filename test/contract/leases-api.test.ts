@@ -4,12 +4,11 @@
  * and Vault's statuses for every bad input. The leases come from the lease test engine
  * mounted at t/, on SQLite.
  */
-import type { Hono } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../shared/app.ts";
 import { RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import type { Reply } from "../support/aws-engine-fixture.ts";
+import { type ApiCall, apiCaller } from "../support/http.ts";
 import {
   initializeWithLeasing,
   type LeaseBroker,
@@ -19,30 +18,19 @@ import {
 
 describe("sys/leases over HTTP", () => {
   let subject: LeaseBroker;
-  let app: Hono;
-  let rootToken: string;
+  let call: ApiCall;
 
   beforeEach(async () => {
     subject = await openLeaseBroker({
       store: openSqliteStore({ path: ":memory:" }),
       rootKey: randomRootKey(),
     });
-    rootToken = await initializeWithLeasing(subject.broker, "t");
-    app = createApp(subject.broker, { logError: () => {} });
+    const rootToken = await initializeWithLeasing(subject.broker, "t");
+    call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
   });
   afterEach(async () => {
     await subject.broker.store.close();
   });
-
-  async function call(method: string, path: string, body?: unknown, token = rootToken): Promise<Reply> {
-    const response = await app.request(`/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": token },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  }
 
   const lease = async (path = "t/creds/app", ttl = 60) =>
     (await call("GET", `${path}?ttl=${ttl}`)).body.lease_id as string;

@@ -22,25 +22,15 @@ import {
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
 import type { Mount } from "../../shared/mounts/mount-table.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
-import type { Item, ItemStore } from "../../shared/store/item-store.ts";
+import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { allItems } from "../support/store-items.ts";
 import { waitFor } from "../support/wait.ts";
 
 const LEASES = 40;
 const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
-
-async function all(store: ItemStore, pk: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.query({ pk, cursor });
-    items.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return items;
-}
 
 const linesOf = (file: string) =>
   existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
@@ -101,10 +91,10 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
       expect(byChild.length).toBeLessThan(LEASES);
 
       // Nothing half-revoked: each remaining lease has its expiry entry, each entry its lease.
-      const leases = (await all(store, "lease/t")).map(leaseFromItem);
+      const leases = (await allItems(store, "lease/t")).map(leaseFromItem);
       const entries = (
         await Promise.all(
-          Array.from({ length: EXPIRY_SHARDS }, (_, shard) => all(store, expiryPartition(shard))),
+          Array.from({ length: EXPIRY_SHARDS }, (_, shard) => allItems(store, expiryPartition(shard))),
         )
       ).flat();
       expect(leases.length).toBeGreaterThan(0);
@@ -125,7 +115,7 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
       clock.advance(CLAIM_MS + 15_000);
       const second = await subject.broker.leases.sweep({ budgetMs: 120_000, concurrency: 1 });
       expect(second).toMatchObject({ complete: true, revoked: claimedByDead.length, failed: 0 });
-      expect(await all(store, "lease/t")).toEqual([]);
+      expect(await allItems(store, "lease/t")).toEqual([]);
 
       // Every lease was revoked; only those the dead revoker was in the middle of, twice.
       const byUs = subject.engine.revokeCalls.map((call) => call.id);
@@ -161,9 +151,7 @@ describe.skipIf(!motoAvailable())("a revoker killed mid-sweep, on DynamoDB (moto
   });
   crashContract(async () => {
     const client = new DynamoDBClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
+      ...motoClientConfig(moto),
       // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
       requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
     });

@@ -29,23 +29,12 @@ import {
   openLeaseBroker,
   randomRootKey,
 } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
-
-/** Every item of a partition. */
-async function partition(store: ItemStore, pk: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.query({ pk, cursor });
-    items.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return items;
-}
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { allItems } from "../support/store-items.ts";
 
 async function expiryIndex(store: ItemStore): Promise<Item[]> {
   const shards = await Promise.all(
-    Array.from({ length: EXPIRY_SHARDS }, (_, shard) => partition(store, expiryPartition(shard))),
+    Array.from({ length: EXPIRY_SHARDS }, (_, shard) => allItems(store, expiryPartition(shard))),
   );
   return shards.flat();
 }
@@ -157,7 +146,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
         ),
       ).rejects.toMatchObject({ code: "ERR_CONDITION_FAILED" });
       expect(await expiryIndex(store)).toEqual(before);
-      expect(await partition(store, "lease/t")).toEqual([]);
+      expect(await allItems(store, "lease/t")).toEqual([]);
     });
   });
 
@@ -231,8 +220,8 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       ]);
       expect(await store.get(leaseKey(lease.id))).toBeUndefined();
       expect(await expiryIndex(store)).toEqual([]);
-      expect(await partition(store, identityPartition("entity-r"))).toEqual([]);
-      expect(await partition(store, tokenPartition(token.accessor))).toEqual([]);
+      expect(await allItems(store, identityPartition("entity-r"))).toEqual([]);
+      expect(await allItems(store, tokenPartition(token.accessor))).toEqual([]);
       // Revoking again is a no-op, as in Vault.
       expect(await broker.leases.revoke(lease.id)).toEqual({ matched: 0, revoked: 0, queued: 0, failed: [] });
       expect(subject.engine.revokeCalls).toHaveLength(1);
@@ -437,7 +426,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
         expect(new Set(subject.engine.revokeCalls.map((call) => call.id)).size).toBe(count);
         for (const lease of leases.slice(0, 50)) expect(subject.engine.revokeCount(lease.id)).toBe(1);
         expect(await expiryIndex(store)).toEqual([]);
-        expect(await partition(store, "lease/t")).toEqual([]);
+        expect(await allItems(store, "lease/t")).toEqual([]);
         expect(elapsed).toBeLessThan(SWEEP_BOUND_MS);
         console.info(`${storage}: ${count} leases swept by two racing sweeps in ${elapsed} ms`);
       },
@@ -459,7 +448,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       // Whatever was not revoked is whole: every remaining lease still has its index items.
       const left = 40 - first.revoked;
       expect(await expiryIndex(store)).toHaveLength(left);
-      expect(await partition(store, "lease/t")).toHaveLength(left);
+      expect(await allItems(store, "lease/t")).toHaveLength(left);
       const second = await broker.leases.sweep({ budgetMs: 3_600_000, concurrency: scale.concurrency });
       expect(second).toMatchObject({ complete: true, revoked: left });
       for (const lease of leases) expect(subject.engine.revokeCount(lease.id)).toBe(1);
@@ -525,9 +514,7 @@ describe.skipIf(!motoAvailable())("leases on DynamoDB (moto)", () => {
   beforeAll(async () => {
     moto = await startMoto();
     client = new DynamoDBClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
+      ...motoClientConfig(moto),
       requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
     });
   }, 60_000);

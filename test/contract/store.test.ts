@@ -19,7 +19,7 @@ import {
   type WriteOp,
 } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 
 const rejectsWith = (promise: Promise<unknown>, code: ErrorCode) =>
   expect(promise).rejects.toMatchObject({ name: "CofferError", code });
@@ -583,11 +583,7 @@ describeAws("DynamoDB store, on moto", () => {
   let tables = 0;
   beforeAll(async () => {
     moto = await startMoto();
-    client = new DynamoDBClient({
-      endpoint: moto.endpoint,
-      region: moto.region,
-      credentials: moto.credentials,
-    });
+    client = new DynamoDBClient(motoClientConfig(moto));
   }, 60_000);
   afterAll(async () => {
     client?.destroy();

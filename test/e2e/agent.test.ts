@@ -11,16 +11,14 @@
  *   test engine, since the product's only leases, STS credentials, are not renewable).
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
 import { createApp } from "../../shared/app.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
 import type { LeaseTestEngine } from "../support/lease-test-engine.ts";
 import { freePort } from "../support/moto.ts";
@@ -278,7 +276,7 @@ on_change:
 });
 
 describe("coffer agent with a leased secret", () => {
-  let http: Server;
+  let served: LoopbackServer | undefined;
   let address: string;
   let rootToken: string;
   let engine: LeaseTestEngine;
@@ -293,16 +291,12 @@ describe("coffer agent with a leased secret", () => {
     engine = opened.engine;
     rootToken = await initializeWithLeasing(opened.broker, "t");
     const app = createApp(opened.broker, { logError: () => {} });
-    http = await new Promise<Server>((resolve) => {
-      const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
-        resolve(started as Server),
-      );
-    });
-    address = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    served = await serveOnLoopback(app);
+    address = served.address;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => http?.close(resolve));
+    await served?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

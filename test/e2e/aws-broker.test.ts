@@ -10,7 +10,7 @@ import { createApp } from "../../shared/app.ts";
 import type { Broker } from "../../shared/broker.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 
 const SECRET = "moto-plaintext-must-not-appear-7c1d";
 
@@ -24,7 +24,7 @@ describe.skipIf(!motoAvailable())("the AWS composition on moto", () => {
     moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
-    const clientConfig = { region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials };
+    const clientConfig = motoClientConfig(moto);
     await createTable(new DynamoDBClient(clientConfig), tableName);
     const key = await new KMSClient(clientConfig).send(new CreateKeyCommand({}));
     broker = await createAwsBroker(
@@ -58,11 +58,9 @@ describe.skipIf(!motoAvailable())("the AWS composition on moto", () => {
     const read = await app.request("/v1/secret/data/app/db", { headers });
     expect((await read.json()).data.data.password).toBe(SECRET);
 
-    const scan = await new DynamoDBClient({
-      region: moto.region,
-      endpoint: moto.endpoint,
-      credentials: moto.credentials,
-    }).send(new ScanCommand({ TableName: tableName }));
+    const scan = await new DynamoDBClient(motoClientConfig(moto)).send(
+      new ScanCommand({ TableName: tableName }),
+    );
     expect(scan.Items?.length).toBeGreaterThan(3);
     const dump = JSON.stringify(scan.Items, (_key, value) =>
       value instanceof Uint8Array ? Buffer.from(value).toString("latin1") : value,

@@ -14,16 +14,12 @@ import { RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initialize } from "../../shared/sys/init.ts";
-import {
-  MOTO_ACCESS_KEY,
-  MOTO_SECRET_KEY,
-  motoClientConfig,
-  type Reply,
-  TRUST_POLICY,
-} from "../support/aws-engine-fixture.ts";
+import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
 import { type FakeSts, type QueryResponse, queryError, startFakeSts } from "../support/fake-sts.ts";
+import { apiCaller, type Reply } from "../support/http.ts";
 import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import { freePort, type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { freePort, type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { allItems } from "../support/store-items.ts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/app";
 
@@ -32,8 +28,8 @@ async function leaseItems(store: ItemStore): Promise<number> {
     "lease/aws",
     ...Array.from({ length: EXPIRY_SHARDS }, (_, shard) => expiryPartition(shard)),
   ];
-  const pages = await Promise.all(partitions.map((pk) => store.query({ pk })));
-  return pages.reduce((total, page) => total + page.items.length, 0);
+  const pages = await Promise.all(partitions.map((pk) => allItems(store, pk)));
+  return pages.reduce((total, items) => total + items.length, 0);
 }
 
 interface Subject extends LeaseBroker {
@@ -49,15 +45,7 @@ async function openSubject(config: Record<string, unknown>, roleArn = ROLE_ARN):
   });
   const { rootToken } = await initialize(subject.broker);
   const app = createApp(subject.broker, { logError: () => {} });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(`/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": rootToken },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = apiCaller(app, rootToken);
   expect((await call("POST", "sys/mounts/aws", { type: "aws" })).status).toBe(204);
   const configured = await call("POST", "aws/config/root", {
     region: "us-east-1",

@@ -14,9 +14,10 @@ import {
   MOTO_ACCESS_KEY,
   MOTO_SECRET_KEY,
   openAwsFixture,
-  type Reply,
 } from "../support/aws-engine-fixture.ts";
+import type { Reply } from "../support/http.ts";
 import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { allItems } from "../support/store-items.ts";
 
 /** Every lease item and expiry index entry in the store: what "nothing written" is checked against. */
 async function leaseItems(store: ItemStore): Promise<number> {
@@ -25,12 +26,7 @@ async function leaseItems(store: ItemStore): Promise<number> {
     "lease/aws",
     ...Array.from({ length: EXPIRY_SHARDS }, (_, shard) => expiryPartition(shard)),
   ]) {
-    let cursor: string | undefined;
-    do {
-      const page = await store.query({ pk, cursor });
-      count += page.items.length;
-      cursor = page.cursor;
-    } while (cursor);
+    count += (await allItems(store, pk)).length;
   }
   return count;
 }

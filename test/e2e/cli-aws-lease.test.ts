@@ -6,24 +6,17 @@
  */
 
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { createApp } from "../../shared/app.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import {
-  MOTO_ACCESS_KEY,
-  MOTO_SECRET_KEY,
-  motoClientConfig,
-  TRUST_POLICY,
-} from "../support/aws-engine-fixture.ts";
+import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
+import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-aws-root";
@@ -137,7 +130,7 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
 });
 
 describe("coffer lease renew, on a renewable lease", () => {
-  let http: Server;
+  let served: LoopbackServer | undefined;
   let address: string;
   let rootToken: string;
   let home: string;
@@ -150,16 +143,12 @@ describe("coffer lease renew, on a renewable lease", () => {
     });
     rootToken = await initializeWithLeasing(broker, "t");
     const app = createApp(broker, { logError: () => {} });
-    http = await new Promise<Server>((resolve) => {
-      const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
-        resolve(started as Server),
-      );
-    });
-    address = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    served = await serveOnLoopback(app);
+    address = served.address;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => http?.close(resolve));
+    await served?.close();
     await rm(home, { recursive: true, force: true });
   });
 

@@ -12,7 +12,7 @@ import type { Broker } from "../../shared/broker.ts";
 import { rotateDueTransitKeys } from "../../shared/engines/transit/index.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 
 const SECRET = "transit-on-dynamodb-3b8e";
 const b64 = (text: string) => Buffer.from(text).toString("base64");
@@ -38,7 +38,7 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
-    const clientConfig = { region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials };
+    const clientConfig = motoClientConfig(moto);
     await createTable(new DynamoDBClient(clientConfig), tableName);
     const key = await new KMSClient(clientConfig).send(new CreateKeyCommand({}));
     broker = await createAwsBroker(
@@ -76,11 +76,9 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     expect(Object.keys(trimmed.body.data.keys)).toEqual(["2"]);
     expect((await call("transit/decrypt/app", { ciphertext: v1 })).status).toBe(400);
 
-    const scan = await new DynamoDBClient({
-      region: moto.region,
-      endpoint: moto.endpoint,
-      credentials: moto.credentials,
-    }).send(new ScanCommand({ TableName: tableName }));
+    const scan = await new DynamoDBClient(motoClientConfig(moto)).send(
+      new ScanCommand({ TableName: tableName }),
+    );
     const dump = JSON.stringify(scan.Items, (_key, value) =>
       value instanceof Uint8Array ? Buffer.from(value).toString("latin1") : value,
     );

@@ -18,8 +18,9 @@ import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
 import { denyPolicyNameKey } from "../../shared/engines/aws/storage.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
+import { type ApiCall, apiCaller } from "./http.ts";
 import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
-import type { Moto } from "./moto.ts";
+import { type Moto, motoClientConfig } from "./moto.ts";
 
 /** Any well-formed access key: moto accepts every credential. */
 export const MOTO_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
@@ -30,20 +31,13 @@ export const TRUST_POLICY = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
 });
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked field by field in the tests.
-  body: any;
-}
-
 export interface AwsFixture extends LeaseBroker {
   app: Hono;
   rootToken: string;
   iam: IAMClient;
   /** ARN and RoleId of the IAM role "app" (and "app-two"). */
   roles: Record<string, { arn: string; id: string }>;
-  call(method: string, path: string, body?: unknown, token?: string): Promise<Reply>;
+  call: ApiCall;
   /** The deny policy Coffer keeps on an IAM role, parsed, or undefined when there is none. */
   denyPolicy(
     role: string,
@@ -55,10 +49,6 @@ export interface AwsFixture extends LeaseBroker {
   mountAccessor: string;
   tableName: string;
   kmsKeyId: string;
-}
-
-export function motoClientConfig(moto: Moto) {
-  return { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
 }
 
 /** A fresh moto state, table, key, roles and broker with `aws/` mounted and configured. */
@@ -89,15 +79,7 @@ export async function openAwsFixture(moto: Moto, config: Record<string, unknown>
     roles[name] = { arn: String(created.Role?.Arn), id: String(created.Role?.RoleId) };
   }
 
-  async function call(method: string, path: string, body?: unknown, token = rootToken): Promise<Reply> {
-    const response = await app.request(`/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = apiCaller(app, rootToken);
 
   const mounted = await call("POST", "sys/mounts/aws", { type: "aws" });
   if (mounted.status !== 204) throw new Error(`mounting aws failed: ${JSON.stringify(mounted.body)}`);

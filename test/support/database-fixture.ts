@@ -14,11 +14,10 @@ import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.t
 import type { Item, ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initialize } from "../../shared/sys/init.ts";
-import type { Reply } from "./aws-engine-fixture.ts";
+import { type ApiCall, apiCaller } from "./http.ts";
 import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
 import type { Postgres } from "./postgres.ts";
-
-export type { Reply };
+import { allItems } from "./store-items.ts";
 
 /** Creates the user and lets it read one table, as a read-only application role would. */
 export const READ_ONLY_CREATION = [
@@ -31,7 +30,7 @@ export interface DatabaseFixture extends LeaseBroker {
   rootToken: string;
   /** The SQLite file behind the store. */
   storePath: string;
-  call(method: string, path: string, body?: unknown, token?: string): Promise<Reply>;
+  call: ApiCall;
   /** The generated users (names starting "v-") the server knows. */
   generatedUsers(): Promise<string[]>;
   /** Lease items and expiry index entries in the store. */
@@ -55,15 +54,7 @@ export async function openDatabaseFixture(
   const { rootToken } = await initialize(subject.broker);
   const app = createApp(subject.broker, { logError: () => {} });
 
-  async function call(method: string, path: string, body?: unknown, token = rootToken): Promise<Reply> {
-    const response = await app.request(`/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = apiCaller(app, rootToken);
 
   await postgres.query("DROP TABLE IF EXISTS app_data");
   await postgres.query("CREATE TABLE app_data (id int PRIMARY KEY, secret text)");
@@ -108,18 +99,11 @@ export async function openDatabaseFixture(
         ...Array.from({ length: EXPIRY_SHARDS }, (_, shard) => expiryPartition(shard)),
       ];
       let count = 0;
-      for (const pk of partitions) {
-        let cursor: string | undefined;
-        do {
-          const page = await store.query({ pk, cursor });
-          count += page.items.length;
-          cursor = page.cursor;
-        } while (cursor);
-      }
+      for (const pk of partitions) count += (await allItems(store, pk)).length;
       return count;
     },
     async mountItems() {
-      return (await store.query({ pk: `database/${mountUuid}` })).items;
+      return allItems(store, `database/${mountUuid}`);
     },
     async login(username, password) {
       const client = new pg.Client({

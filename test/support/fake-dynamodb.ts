@@ -6,6 +6,7 @@
  * on demand, hence this.
  */
 import { createServer } from "node:http";
+import { listenOnLoopback } from "./loopback.ts";
 
 export interface FakeRequest {
   /** The operation from X-Amz-Target, e.g. "PutItem". */
@@ -42,21 +43,7 @@ export async function startFakeDynamoDb(
       outgoing.end(body === undefined ? "" : JSON.stringify(body));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the fake DynamoDB has no port");
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenOnLoopback(server, "fake DynamoDB")), requests };
 }
 
 /** An error answer as DynamoDB sends it: the type in `__type`, HTTP 400 unless said otherwise. */

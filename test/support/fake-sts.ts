@@ -5,6 +5,7 @@
  * wire format and pass through the SDK's retries. moto cannot be made to fail on demand.
  */
 import { createServer } from "node:http";
+import { listenOnLoopback } from "./loopback.ts";
 
 export interface QueryRequest {
   /** The Action parameter: "AssumeRole", "PutRolePolicy", ... */
@@ -50,19 +51,5 @@ export async function startFakeSts(
       outgoing.end(body);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the fake STS has no port");
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listenOnLoopback(server, "fake STS")), requests };
 }

@@ -21,6 +21,11 @@ export interface Moto {
 
 const MOTO_BIN = process.env.MOTO_SERVER ?? "moto_server";
 
+/** What an AWS SDK client needs to talk to this moto instead of AWS. */
+export function motoClientConfig(moto: Moto) {
+  return { endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials };
+}
+
 export function motoAvailable(): boolean {
   const probe = spawnSync(MOTO_BIN, ["--help"], { stdio: "ignore" });
   const available = probe.status === 0;

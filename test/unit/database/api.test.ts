@@ -3,12 +3,11 @@
  * Vault's paths, shapes and status codes, every bad input refused with a message naming
  * it, nothing half-written, and the create/update distinction policies rely on.
  */
-import type { Hono } from "hono";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../shared/app.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
-import type { Reply } from "../../support/aws-engine-fixture.ts";
+import { type ApiCall, apiCaller } from "../../support/http.ts";
 import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../../support/lease-broker.ts";
 
 const CONNECTION = {
@@ -21,18 +20,7 @@ const CONNECTION = {
 const CREATION = `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 
 let subject: LeaseBroker;
-let app: Hono;
-let rootToken: string;
-
-async function call(method: string, path: string, body?: unknown, token = rootToken): Promise<Reply> {
-  const response = await app.request(`/v1/${path}`, {
-    method,
-    headers: { "X-Vault-Token": token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
+let call: ApiCall;
 
 async function mountItems() {
   const uuid = (await subject.broker.mounts.list()).find((mount) => mount.path === "database/")!.uuid;
@@ -41,8 +29,8 @@ async function mountItems() {
 
 beforeEach(async () => {
   subject = await openLeaseBroker({ store: openSqliteStore({ path: ":memory:" }), rootKey: randomRootKey() });
-  rootToken = (await initialize(subject.broker)).rootToken;
-  app = createApp(subject.broker, { logError: () => {} });
+  const { rootToken } = await initialize(subject.broker);
+  call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
   expect((await call("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
 });
 

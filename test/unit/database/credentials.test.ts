@@ -3,27 +3,13 @@
  * escaping, and telling an operator who a user belongs to.
  */
 import { describe, expect, it } from "vitest";
-import type { TokenRecord } from "../../../shared/auth/tokens/token-store.ts";
 import { generatePassword, randomString } from "../../../shared/engines/database/password.ts";
 import { scramVerifier } from "../../../shared/engines/database/scram-verifier.ts";
 import { generateUsername, MAX_USERNAME_BYTES } from "../../../shared/engines/database/username.ts";
+import { tokenRecord } from "../../support/token-record.ts";
 
-function token(meta: Record<string, string>, displayName = "kubernetes-x"): TokenRecord {
-  return {
-    hmac: "h",
-    accessor: "a",
-    policies: [],
-    displayName,
-    meta,
-    path: "auth/kubernetes/login",
-    issuedAt: 0,
-    expiresAt: null,
-    maxExpiresAt: null,
-    creationTtl: 0,
-    renewable: false,
-    entityId: "",
-  };
-}
+const token = (meta: Record<string, string>, displayName = "kubernetes-x") =>
+  tokenRecord({ meta, displayName });
 
 describe("usernames", () => {
   it("name the namespace, service account and role, then a random suffix", () => {

@@ -10,6 +10,7 @@ import { createPolicyStore } from "../../../shared/policy/policy-store.ts";
 import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize, isInitialized } from "../../../shared/sys/init.ts";
+import { allItems } from "../../support/store-items.ts";
 
 export const ROOT_TOKEN = "kv-test-root";
 export const MERGE_PATCH = { "Content-Type": "application/merge-patch+json" };
@@ -84,16 +85,7 @@ export async function kvHarness(
       if (!mount) throw new Error(`no mount at ${path}`);
       return mount.uuid;
     },
-    async items(pk) {
-      const items: Item[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await store.query({ pk, cursor });
-        items.push(...page.items);
-        cursor = page.cursor;
-      } while (cursor);
-      return items;
-    },
+    items: (pk) => allItems(store, pk),
     async tokenWith(policies) {
       for (const [name, text] of Object.entries(policies)) await broker.policies.write(name, text);
       const created = await broker.tokens.create({

@@ -1,30 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { TokenRecord } from "../../../shared/auth/tokens/token-store.ts";
 import { MAX_SESSION_NAME, sessionIdentityOf } from "../../../shared/engines/aws/session-identity.ts";
-
-function token(overrides: Partial<TokenRecord>): TokenRecord {
-  return {
-    hmac: "h",
-    accessor: "a",
-    policies: [],
-    displayName: "",
-    meta: {},
-    path: "auth/kubernetes/login",
-    issuedAt: 0,
-    expiresAt: null,
-    maxExpiresAt: null,
-    creationTtl: 0,
-    renewable: false,
-    entityId: "",
-    ...overrides,
-  };
-}
+import { tokenRecord } from "../../support/token-record.ts";
 
 describe("STS session identity", () => {
   it("names the session for the service account, with a random suffix, and tags it", () => {
     const meta = { service_account_namespace: "payments", service_account_name: "api" };
-    const first = sessionIdentityOf(token({ meta }));
-    const second = sessionIdentityOf(token({ meta }));
+    const first = sessionIdentityOf(tokenRecord({ meta }));
+    const second = sessionIdentityOf(tokenRecord({ meta }));
     expect(first.sessionName).toMatch(/^api@payments_[a-z0-9]{10}$/);
     expect(second.sessionName).not.toBe(first.sessionName);
     expect(first.tags).toEqual([
@@ -35,7 +17,7 @@ describe("STS session identity", () => {
 
   it("reads the identity a login recorded on the token", () => {
     const identity = sessionIdentityOf(
-      token({
+      tokenRecord({
         identity: {
           mountAccessor: "auth_kubernetes_1",
           aliasName: "uid",
@@ -48,11 +30,13 @@ describe("STS session identity", () => {
 
   it("stays within STS's 64 characters and its alphabet whatever the names", () => {
     const long = sessionIdentityOf(
-      token({ meta: { service_account_namespace: "n".repeat(63), service_account_name: "s".repeat(253) } }),
+      tokenRecord({
+        meta: { service_account_namespace: "n".repeat(63), service_account_name: "s".repeat(253) },
+      }),
     );
     expect(long.sessionName.length).toBe(MAX_SESSION_NAME);
     expect(long.tags[1]?.Value).toBe("s".repeat(253));
-    const odd = sessionIdentityOf(token({ displayName: "root token (ünïcode) /x" }));
+    const odd = sessionIdentityOf(tokenRecord({ displayName: "root token (ünïcode) /x" }));
     expect(odd.sessionName).toMatch(/^[\w+=,.@-]+$/);
     expect(odd.tags).toEqual([]);
   });

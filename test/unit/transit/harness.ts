@@ -12,6 +12,7 @@ import { ENGINES } from "../../../shared/engines/registry.ts";
 import type { Item, ItemKey, ItemStore, QueryInput, WriteOp } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
+import { allItems } from "../../support/store-items.ts";
 
 export interface Counters {
   unwrap: number;
@@ -145,12 +146,7 @@ export async function startHarness(): Promise<Harness> {
     async dump() {
       const items: Item[] = [];
       for (const mount of await main.broker.mounts.list()) {
-        let cursor: string | undefined;
-        do {
-          const page = await store.query({ pk: `transit/${mount.uuid}`, cursor });
-          items.push(...page.items);
-          cursor = page.cursor;
-        } while (cursor);
+        items.push(...(await allItems(store, `transit/${mount.uuid}`)));
       }
       return items;
     },
