@@ -49,12 +49,17 @@ export async function userExists(client: PoolClient, username: string): Promise<
   return (await roleOid(client, username)) !== undefined;
 }
 
-async function terminateSessions(client: PoolClient, oid: number): Promise<number> {
-  const result = await client.query<{ ended: string }>(
-    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS ended FROM pg_stat_activity WHERE usesysid = $1 AND pid <> pg_backend_pid()",
+/**
+ * Signals every session of the user to end; returns the backends signalled. The signal is
+ * sent from an aggregate's FILTER, which sees only the rows WHERE kept: in a WHERE clause,
+ * PostgreSQL may evaluate the conditions in any order and end other users' sessions.
+ */
+async function terminateSessions(client: PoolClient, oid: number): Promise<number[]> {
+  const result = await client.query<{ pids: number[] | null }>(
+    "SELECT array_agg(pid) FILTER (WHERE pg_terminate_backend(pid)) AS pids FROM pg_stat_activity WHERE usesysid = $1 AND pid <> pg_backend_pid()",
     [oid],
   );
-  return Number(result.rows[0]?.ended ?? 0);
+  return result.rows[0]?.pids ?? [];
 }
 
 export async function createUser(
@@ -102,10 +107,11 @@ export async function revokeUser(
   const rendered = statements.map((statement) => renderStatement(statement, values));
   try {
     await runInTransaction(client, [renderStatement(`ALTER ROLE "{{name}}" NOLOGIN;`, values)]);
-    let sessions = await terminateSessions(client, oid);
+    // A backend signalled once may still be listed at the second pass: count each one once.
+    const ended = new Set(await terminateSessions(client, oid));
     await runInTransaction(client, rendered);
-    sessions += await terminateSessions(client, oid);
-    return { existed: true, sessions };
+    for (const pid of await terminateSessions(client, oid)) ended.add(pid);
+    return { existed: true, sessions: ended.size };
   } catch (error) {
     // Dropped by someone else meanwhile (another revoker, an operator): revoked all the same.
     if ((await roleOid(client, name).catch(() => oid)) === undefined) return { existed: true, sessions: 0 };
