@@ -4,6 +4,7 @@
  * alias metadata templated policies use).
  */
 import { authBlock } from "../../auth/tokens/token-engine.ts";
+import { loginPolicies } from "../../auth/tokens/token-policies.ts";
 import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, type TokenIdentity } from "../../auth/tokens/token-store.ts";
 import type { Broker } from "../../broker.ts";
 import { toHex } from "../../crypto/encoding.ts";
@@ -11,8 +12,6 @@ import type { EngineRequest, EngineResponse } from "../../engines/engine.ts";
 import { invalidRequest } from "../../errors.ts";
 import { optionalString, rejectUnknownFields } from "../../http/fields.ts";
 import type { Mount } from "../../mounts/mount-table.ts";
-import { DEFAULT_POLICY_NAME } from "../../policy/default-policy.ts";
-import { ROOT_POLICY_NAME } from "../../policy/policy-store.ts";
 import { configFromItem } from "./config.ts";
 import { keySourceFor } from "./mount-keys.ts";
 import { checkBinding, type KubernetesRole, roleFromItem, roleName } from "./role.ts";
@@ -36,12 +35,6 @@ async function entityIdOf(mount: Mount, aliasName: string): Promise<string> {
   );
   const hex = toHex(digest.subarray(0, 16));
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-function policiesOf(role: KubernetesRole): string[] {
-  if (role.tokenPolicies.includes(ROOT_POLICY_NAME)) return [ROOT_POLICY_NAME];
-  const policies = role.tokenPolicies.filter((name) => name !== DEFAULT_POLICY_NAME);
-  return role.tokenNoDefaultPolicy ? policies : [...policies, DEFAULT_POLICY_NAME];
 }
 
 /** TTL and max TTL in seconds: the role's, else the mount's, else the system's, never past the system max. */
@@ -92,6 +85,9 @@ export async function login(broker: Broker, request: EngineRequest): Promise<Eng
   });
   const account = serviceAccountOf(claims);
   checkBinding(role, account);
+  // Checked again at login, after the proof: a role stored before roles were checked for
+  // root must not mint it either, and no caller without a valid token learns of it.
+  const policies = loginPolicies(role.tokenPolicies, role.tokenNoDefaultPolicy);
 
   const metadata = metadataOf(account, name);
   const aliasMetadata = Object.fromEntries(Object.entries(metadata).filter(([key]) => key !== "role"));
@@ -103,7 +99,7 @@ export async function login(broker: Broker, request: EngineRequest): Promise<Eng
     .replace(/\/$/, "")
     .replace(/\//g, "-");
   const { token, record } = await broker.tokens.create({
-    policies: policiesOf(role),
+    policies,
     displayName: `${mountName}-${account.namespace}-${account.name}`,
     path: `${mount.path}login`,
     meta: metadata,

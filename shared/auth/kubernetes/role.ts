@@ -6,7 +6,9 @@
  * no_default_policy), with the older unprefixed names (`policies`, `ttl`, `max_ttl`)
  * accepted as in Vault.
  *
- * Writing a role that exists changes only the fields given, as in Vault.
+ * Writing a role that exists changes only the fields given, as in Vault. A role naming the
+ * `root` policy is refused when written: no auth method may issue a root token (Vault
+ * refuses only at login, where Coffer refuses again).
  */
 import type { JsonObject } from "../../engines/engine.ts";
 import { invalidRequest } from "../../errors.ts";
@@ -20,6 +22,7 @@ import {
 } from "../../http/fields.ts";
 import { policyName } from "../../policy/policy-store.ts";
 import type { Item, ItemKey } from "../../store/item-store.ts";
+import { namesRoot } from "../tokens/token-policies.ts";
 import { loginDenied } from "./login-errors.ts";
 import type { ServiceAccount } from "./service-account.ts";
 
@@ -149,6 +152,11 @@ export function roleFromRequest(
     throw invalidRequest('"alias_name_source" must be "serviceaccount_uid" or "serviceaccount_name"');
   }
   const policies = either("token_policies", "policies", (name) => optionalStringList(data, name));
+  if (policies && namesRoot(policies)) {
+    throw invalidRequest(
+      'auth methods cannot create root tokens: remove "root" from the role\'s token_policies',
+    );
+  }
   const role: KubernetesRole = {
     boundServiceAccountNames: boundList(
       data,

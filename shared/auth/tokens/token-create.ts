@@ -1,7 +1,9 @@
 /**
  * auth/token/create: a token made by another token, for operators and automation that
  * cannot log in through an auth method. As in Vault, a caller may only hand out policies
- * it holds itself, unless it has sudo on auth/token/create (root does).
+ * it holds itself, unless it has sudo on auth/token/create (root does); only a root token
+ * makes a root token, and only a root token that never expires makes one that never
+ * expires. Orphans (`no_parent`) need sudo.
  */
 import type { Broker } from "../../broker.ts";
 import type { EngineRequest, EngineResponse } from "../../engines/engine.ts";
@@ -15,9 +17,9 @@ import {
   optionalStringList,
   rejectUnknownFields,
 } from "../../http/fields.ts";
-import { DEFAULT_POLICY_NAME } from "../../policy/default-policy.ts";
 import { policyName, ROOT_POLICY_NAME } from "../../policy/policy-store.ts";
 import { authBlock } from "./token-engine.ts";
+import { childPolicies } from "./token-policies.ts";
 import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, policyIdentityOf } from "./token-store.ts";
 
 const FIELDS = [
@@ -76,27 +78,31 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
     throw invalidRequest('"type" must be "service": only service tokens are supported');
   }
 
-  const requested = optionalStringList(data, "policies")?.map(policyName);
-  let policies = requested ?? caller.policies;
-  const callerIsRoot = caller.policies.includes(ROOT_POLICY_NAME);
-  if (!callerIsRoot) {
-    const acl = await broker.policies.acl(caller.policies, policyIdentityOf(caller));
-    const held = new Set(caller.policies.filter((name) => name !== DEFAULT_POLICY_NAME));
-    const sudo = acl.capabilities(`${request.mount.path}create`).has("sudo");
-    if (!sudo && policies.some((name) => name !== DEFAULT_POLICY_NAME && !held.has(name))) {
-      throw invalidRequest("child policies must be subset of parent");
-    }
-  }
-  const isRoot = policies.includes(ROOT_POLICY_NAME);
-  if (isRoot) policies = [ROOT_POLICY_NAME];
-  else if (optionalBoolean(data, "no_default_policy") !== true) policies = [...policies, DEFAULT_POLICY_NAME];
-  else policies = policies.filter((name) => name !== DEFAULT_POLICY_NAME);
+  const sudo =
+    caller.policies.includes(ROOT_POLICY_NAME) ||
+    (await broker.policies.acl(caller.policies, policyIdentityOf(caller)))
+      .capabilities(`${request.mount.path}create`)
+      .has("sudo");
+  const orphan = optionalBoolean(data, "no_parent") === true;
+  if (orphan && !sudo) throw invalidRequest("root or sudo privileges required to create orphan token");
+  const policies = childPolicies({
+    parent: caller.policies,
+    requested: optionalStringList(data, "policies")?.map(policyName),
+    sudo,
+    noDefaultPolicy: optionalBoolean(data, "no_default_policy") === true,
+  });
   if (policies.length === 0) throw invalidRequest("a token needs at least one policy");
 
+  // As in Vault: a root token without ttl or explicit_max_ttl never expires, and only a
+  // parent that never expires may make one; every other token is bound by the system max.
   const explicitMax = optionalDuration(data, "explicit_max_ttl") ?? 0;
-  const maxTtl = isRoot ? explicitMax : Math.min(explicitMax || MAX_TOKEN_TTL_S, MAX_TOKEN_TTL_S);
-  let ttl = optionalDuration(data, "ttl") ?? (isRoot ? 0 : DEFAULT_TOKEN_TTL_S);
-  if (maxTtl > 0) ttl = Math.min(ttl || maxTtl, maxTtl);
+  const requestedTtl = optionalDuration(data, "ttl") ?? 0;
+  const neverExpires = policies.includes(ROOT_POLICY_NAME) && requestedTtl === 0 && explicitMax === 0;
+  if (neverExpires && caller.expiresAt !== null) {
+    throw invalidRequest("expiring root tokens cannot create non-expiring root tokens");
+  }
+  const maxTtl = neverExpires ? 0 : Math.min(explicitMax || MAX_TOKEN_TTL_S, MAX_TOKEN_TTL_S);
+  const ttl = neverExpires ? 0 : Math.min(requestedTtl || DEFAULT_TOKEN_TTL_S, maxTtl);
 
   const { token, record } = await broker.tokens.create({
     policies,
@@ -105,7 +111,7 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
     meta: metaOf(request),
     ttl,
     maxTtl,
-    renewable: optionalBoolean(data, "renewable") ?? ttl > 0,
+    renewable: !neverExpires && (optionalBoolean(data, "renewable") ?? true),
   });
   return { auth: authBlock(record, token, broker.now()) };
 }
