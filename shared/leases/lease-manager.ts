@@ -3,7 +3,7 @@
  * revokes one lease, every lease under a prefix, of an identity or of a token, and sweeps
  * what is due. It knows nothing of any engine: revocation goes through lease types.
  */
-import { type TokenRecord, tokenMetadata } from "../auth/tokens/token-store.ts";
+import type { TokenRecord } from "../auth/tokens/token-store.ts";
 import { toBase64Url } from "../crypto/encoding.ts";
 import { seal } from "../crypto/envelope.ts";
 import type { JsonObject } from "../engines/engine.ts";
@@ -101,13 +101,13 @@ export interface LeaseManagerOptions extends LeaseContext {
 const encoder = new TextEncoder();
 
 function identityOf(token: TokenRecord | undefined): LeaseIdentity {
-  if (!token) return { accessor: "", entityId: "", displayName: "", meta: {} };
+  if (!token) return { accessor: "", entityId: "", displayName: "", metadata: {} };
   return {
     accessor: token.accessor,
-    entityId: token.entityId,
+    // The proven identity only: revoke-identity must find exactly what the entity obtained.
+    entityId: token.identity?.entityId ?? "",
     displayName: token.displayName,
-    // A login records the identity it proved apart from the token's own metadata: keep both.
-    meta: tokenMetadata(token),
+    metadata: { ...token.identity?.metadata },
   };
 }
 

@@ -14,15 +14,15 @@ import { leaseKey } from "./lease-keys.ts";
  */
 export type LeaseState = "active" | "revoked";
 
-/** Who obtained the lease: taken from the caller's token record, kept generic. */
+/** Who obtained the lease: the caller's token and its proven identity, kept generic. */
 export interface LeaseIdentity {
   /** The token's accessor: revoking the token revokes its leases. */
   accessor: string;
-  /** Empty for tokens tied to no identity (root). */
+  /** The proven identity's entity; empty for tokens tied to no identity (root). */
   entityId: string;
   displayName: string;
-  /** Identity metadata of the token (service_account_namespace, mount_accessor, ...). */
-  meta: Record<string, string>;
+  /** The proven identity's alias metadata (service_account_namespace, ...); never the token's `meta`. */
+  metadata: Record<string, string>;
 }
 
 export interface LeaseMount {
@@ -71,7 +71,7 @@ export function leaseToItem(lease: Lease): Item {
     ...leaseKey(lease.id),
     type: lease.type,
     mount: { ...lease.mount },
-    identity: { ...lease.identity, meta: { ...lease.identity.meta } },
+    identity: { ...lease.identity, metadata: { ...lease.identity.metadata } },
     issued_at: lease.issuedAt,
     expires_at_ms: lease.expiresAt,
     last_renewed_at: lease.lastRenewedAt,
@@ -104,7 +104,8 @@ export function leaseFromItem(item: Item): Lease {
       accessor: String(identity.accessor ?? ""),
       entityId: String(identity.entityId ?? ""),
       displayName: String(identity.displayName ?? ""),
-      meta: (identity.meta ?? {}) as Record<string, string>,
+      // Leases written before carry `meta`, which mixed in the token's own: not read.
+      metadata: (identity.metadata ?? {}) as Record<string, string>,
     },
     issuedAt: Number(item.issued_at),
     expiresAt: Number(item.expires_at_ms),

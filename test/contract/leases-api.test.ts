@@ -15,6 +15,7 @@ import {
   openLeaseBroker,
   randomRootKey,
 } from "../support/lease-broker.ts";
+import { provenIdentity } from "../support/token-record.ts";
 
 describe("sys/leases over HTTP", () => {
   let subject: LeaseBroker;
@@ -204,7 +205,7 @@ describe("sys/leases over HTTP", () => {
             displayName: entityId,
             path: "auth/kubernetes/login",
             ttl: 600,
-            entityId,
+            identity: provenIdentity("ns", entityId, entityId),
           })
         ).token;
       const alice = await make("alice");

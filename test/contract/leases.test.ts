@@ -31,6 +31,7 @@ import {
 } from "../support/lease-broker.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
+import { provenIdentity } from "../support/token-record.ts";
 
 async function expiryIndex(store: ItemStore): Promise<Item[]> {
   const shards = await Promise.all(
@@ -98,8 +99,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       displayName: `sa-${entityId}`,
       path: "auth/kubernetes/login",
       ttl: 3600,
-      entityId,
-      meta: { service_account_namespace: "ns", service_account_name: entityId },
+      identity: provenIdentity("ns", entityId, entityId),
     });
     return record;
   }

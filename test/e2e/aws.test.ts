@@ -18,6 +18,7 @@ import {
 import type { Reply } from "../support/http.ts";
 import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
+import { provenIdentity } from "../support/token-record.ts";
 
 /** Every lease item and expiry index entry in the store: what "nothing written" is checked against. */
 async function leaseItems(store: ItemStore): Promise<number> {
@@ -55,15 +56,14 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
     expect(role.status).toBe(204);
   }, 60_000);
 
-  /** A token like a Kubernetes login's: an entity and the service account in its metadata. */
+  /** A token like a Kubernetes login's: the service account and its entity, proven. */
   async function serviceAccountToken(namespace: string, name: string, entityId = `${namespace}/${name}`) {
     return aws.broker.tokens.create({
       policies: ["root"],
       displayName: `kubernetes-${namespace}-${name}`,
       path: "auth/kubernetes/login",
       ttl: 3600,
-      entityId,
-      meta: { service_account_namespace: namespace, service_account_name: name },
+      identity: provenIdentity(namespace, name, entityId),
     });
   }
 

@@ -13,6 +13,7 @@ import {
   READ_ONLY_CREATION,
 } from "../support/database-fixture.ts";
 import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { provenIdentity } from "../support/token-record.ts";
 
 const HOSTILE_NAME = `evil"; DROP TABLE app_data; --`;
 const HOSTILE_PASSWORD = `p'; DROP TABLE app_data; --`;
@@ -131,7 +132,7 @@ describe.skipIf(!postgresAvailable())("SQL injection", () => {
       displayName: `x"; DROP TABLE app_data; --`,
       path: "auth/kubernetes/login",
       ttl: 600,
-      meta: { service_account_namespace: `ns"; DROP TABLE app_data; --`, service_account_name: "sa'$$--\\" },
+      identity: provenIdentity(`ns"; DROP TABLE app_data; --`, "sa'$$--\\"),
     });
     const reply = await db.call("GET", "database/creds/reader", undefined, token);
     expect(reply.status).toBe(200);

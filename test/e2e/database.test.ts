@@ -12,7 +12,10 @@ import {
   openDatabaseFixture,
   READ_ONLY_CREATION,
 } from "../support/database-fixture.ts";
+import { identityCases, TOKEN_MAKER_POLICY } from "../support/identity-cases.ts";
+import { trustCluster } from "../support/kubernetes-cluster.ts";
 import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { provenIdentity } from "../support/token-record.ts";
 import { waitFor } from "../support/wait.ts";
 
 describe.skipIf(!postgresAvailable())("the database engine against PostgreSQL", () => {
@@ -39,15 +42,14 @@ describe.skipIf(!postgresAvailable())("the database engine against PostgreSQL", 
     await db?.close();
   });
 
-  /** A token like a Kubernetes login's: an entity and the service account in its metadata. */
+  /** A token like a Kubernetes login's: the service account and its entity, proven. */
   async function serviceAccountToken(namespace: string, name: string, entityId = `${namespace}/${name}`) {
     return db.broker.tokens.create({
       policies: ["root"],
       displayName: `kubernetes-${namespace}-${name}`,
       path: "auth/kubernetes/login",
       ttl: 3600,
-      entityId,
-      meta: { service_account_namespace: namespace, service_account_name: name },
+      identity: provenIdentity(namespace, name, entityId),
     });
   }
 
@@ -142,6 +144,45 @@ describe.skipIf(!postgresAvailable())("the database engine against PostgreSQL", 
       expect(await db.generatedUsers()).toEqual([reply.body.data.username]);
       const root = await db.call("GET", "database/creds/reader");
       expect(root.body.data.username).toMatch(/^v-root-reader-[a-z0-9]{12}$/);
+    });
+  });
+
+  describe("usernames from proof", () => {
+    const policies = ["database-creds", TOKEN_MAKER_POLICY];
+
+    /** The callers of test/support/identity-cases.ts, logged in through a cluster this broker trusts. */
+    async function callers() {
+      const policy = 'path "database/creds/*" { capabilities = ["read"] }';
+      expect((await db.call("POST", "sys/policies/acl/database-creds", { policy })).status).toBe(204);
+      const cluster = await trustCluster(db.call, { policies, now: db.clock.now });
+      return identityCases(db.call, cluster, policies);
+    }
+
+    it("name each user after what its caller's login proved, never after meta", async () => {
+      for (const { token, proven, name } of await callers()) {
+        const reply = await db.call("GET", "database/creds/reader", undefined, token);
+        expect(reply.status, name).toBe(200);
+        const { username } = reply.body.data;
+        const expected = proven
+          ? `v-${proven.namespace}-${proven.serviceAccount}-reader-`
+          : "v-token-reader-";
+        expect(username, name).toMatch(new RegExp(`^${expected}[a-z0-9]{12}$`));
+        expect(await db.generatedUsers(), name).toContain(username);
+      }
+    });
+
+    it("are dropped by revoke-identity exactly for the proven entity and the tokens it made", async () => {
+      const cases = await callers();
+      const users: string[] = [];
+      for (const { token } of cases) {
+        users.push((await db.call("GET", "database/creds/reader", undefined, token)).body.data.username);
+      }
+      const entity = cases[0]!.entityId;
+      expect((await db.call("PUT", "sys/leases/revoke-identity", { entity_id: entity })).status).toBe(204);
+      const left = await db.generatedUsers();
+      expect(users.map((user) => left.includes(user))).toEqual(
+        cases.map(({ entityId }) => entityId !== entity),
+      );
     });
   });
 

@@ -1,3 +1,4 @@
+import type { ProvenIdentity } from "../../shared/auth/tokens/proven-identity.ts";
 import type { TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 
 /** A token from a Kubernetes login with nothing else set, for code that only reads a record. */
@@ -14,7 +15,20 @@ export function tokenRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
     maxExpiresAt: null,
     creationTtl: 0,
     renewable: false,
-    entityId: "",
     ...overrides,
+  };
+}
+
+/** The identity a Kubernetes login proves for a service account, as the login records it. */
+export function provenIdentity(
+  namespace: string,
+  name: string,
+  entityId = `${namespace}/${name}`,
+): ProvenIdentity {
+  return {
+    entityId,
+    mountAccessor: "auth_kubernetes_0a1b2c3d",
+    aliasName: `${namespace}/${name}`,
+    metadata: { service_account_namespace: namespace, service_account_name: name },
   };
 }

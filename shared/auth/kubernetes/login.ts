@@ -3,9 +3,10 @@
  * token and receives a broker token carrying the role's policies and its identity (the
  * alias metadata templated policies use).
  */
+import type { ProvenIdentity } from "../../auth/tokens/proven-identity.ts";
 import { authBlock } from "../../auth/tokens/token-engine.ts";
 import { loginPolicies } from "../../auth/tokens/token-policies.ts";
-import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, type TokenIdentity } from "../../auth/tokens/token-store.ts";
+import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S } from "../../auth/tokens/token-store.ts";
 import type { Broker } from "../../broker.ts";
 import { toHex } from "../../crypto/encoding.ts";
 import type { EngineRequest, EngineResponse } from "../../engines/engine.ts";
@@ -93,7 +94,12 @@ export async function login(broker: Broker, request: EngineRequest): Promise<Eng
   const aliasMetadata = Object.fromEntries(Object.entries(metadata).filter(([key]) => key !== "role"));
   const aliasName =
     role.aliasNameSource === "serviceaccount_name" ? `${account.namespace}/${account.name}` : account.uid;
-  const identity: TokenIdentity = { mountAccessor: mount.accessor, aliasName, metadata: aliasMetadata };
+  const identity: ProvenIdentity = {
+    entityId: await entityIdOf(mount, aliasName),
+    mountAccessor: mount.accessor,
+    aliasName,
+    metadata: aliasMetadata,
+  };
   const mountName = mount.path
     .replace(/^auth\//, "")
     .replace(/\/$/, "")
@@ -105,7 +111,6 @@ export async function login(broker: Broker, request: EngineRequest): Promise<Eng
     meta: metadata,
     ...lifetimeOf(role, mount),
     renewable: true,
-    entityId: await entityIdOf(mount, aliasName),
     identity,
   });
   return { auth: authBlock(record, token, broker.now()) };

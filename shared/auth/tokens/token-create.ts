@@ -3,7 +3,8 @@
  * cannot log in through an auth method. As in Vault, a caller may only hand out policies
  * it holds itself, unless it has sudo on auth/token/create (root does); only a root token
  * makes a root token, and only a root token that never expires makes one that never
- * expires. Orphans (`no_parent`) need sudo.
+ * expires. The new token inherits its maker's proven identity, unless it is an orphan
+ * (`no_parent`, which needs sudo): `meta` is free-form data and never becomes one.
  */
 import type { Broker } from "../../broker.ts";
 import type { EngineRequest, EngineResponse } from "../../engines/engine.ts";
@@ -112,6 +113,7 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
     ttl,
     maxTtl,
     renewable: !neverExpires && (optionalBoolean(data, "renewable") ?? true),
+    ...(orphan || !caller.identity ? {} : { identity: caller.identity }),
   });
   return { auth: authBlock(record, token, broker.now()) };
 }

@@ -24,7 +24,7 @@ export function describeToken(record: TokenRecord, token: string | undefined, no
     creation_time: Math.floor(record.issuedAt / 1000),
     creation_ttl: record.creationTtl,
     display_name: record.displayName,
-    entity_id: record.entityId,
+    entity_id: record.identity?.entityId ?? "",
     expire_time: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
     explicit_max_ttl:
       record.maxExpiresAt === null ? 0 : Math.floor((record.maxExpiresAt - record.issuedAt) / 1000),
@@ -54,7 +54,7 @@ export function authBlock(
     metadata: Object.keys(record.meta).length > 0 ? record.meta : null,
     lease_duration: record.expiresAt === null ? 0 : Math.max(0, Math.floor((record.expiresAt - now) / 1000)),
     renewable: record.renewable,
-    entity_id: record.entityId,
+    entity_id: record.identity?.entityId ?? "",
     token_type: "service",
     orphan: true,
   };

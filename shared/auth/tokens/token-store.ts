@@ -6,14 +6,16 @@
  * one Lambda instance is refused by every other within that bound (and at once by the
  * instance that revoked it). Expiry is checked on every use, cached or not.
  *
- * A token issued by an auth mount (a login) carries the identity it proved and is indexed
- * under that mount, so disabling the mount revokes every token it issued.
+ * A token issued by an auth mount (a login) carries the identity it proved (its proven
+ * identity, which its children inherit) and is indexed under that mount, so disabling the
+ * mount revokes every token it issued.
  */
 import { toBase64Url } from "../../crypto/encoding.ts";
 import { CofferError, permissionDenied } from "../../errors.ts";
 import type { PolicyIdentity } from "../../policy/acl.ts";
 import type { Item, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { TTL_ATTRIBUTE } from "../../store/ttl.ts";
+import type { ProvenIdentity } from "./proven-identity.ts";
 
 export const TOKEN_CACHE_MS = 5_000;
 const TOKEN_CACHE_MAX_ENTRIES = 10_000;
@@ -25,16 +27,6 @@ export const MAX_TOKEN_TTL_S = 768 * 3600;
 /** Records stay findable this long after expiry (clear errors), then TTL housekeeping takes them. */
 const RETENTION_AFTER_EXPIRY_S = 86_400;
 
-/** Who logged in, as the auth mount that issued the token established it. */
-export interface TokenIdentity {
-  /** The accessor of the auth mount ("auth_kubernetes_1a2b3c4d"). */
-  mountAccessor: string;
-  /** The alias name: the service account's uid, or "<namespace>/<name>". */
-  aliasName: string;
-  /** Alias metadata: service_account_name, service_account_namespace, ... */
-  metadata: Record<string, string>;
-}
-
 export interface TokenRecord {
   /** The HMAC of the token: its storage key, never shown to anyone. */
   hmac: string;
@@ -42,6 +34,7 @@ export interface TokenRecord {
   accessor: string;
   policies: string[];
   displayName: string;
+  /** Free-form data of the token's maker, shown by lookup and in the audit log; grants nothing. */
   meta: Record<string, string>;
   /** Where the token came from: "auth/token/root", "auth/kubernetes/login", ... */
   path: string;
@@ -54,10 +47,8 @@ export interface TokenRecord {
   /** The TTL the token was created with, in seconds (0 when it never expires). */
   creationTtl: number;
   renewable: boolean;
-  /** The identity behind the token (empty for tokens not tied to one). */
-  entityId: string;
-  /** Present on tokens issued by a login. */
-  identity?: TokenIdentity;
+  /** Set by a login, inherited by children; absent on tokens tied to no identity (root). */
+  identity?: ProvenIdentity;
 }
 
 export interface CreateTokenInput {
@@ -70,8 +61,7 @@ export interface CreateTokenInput {
   /** Seconds; 0 = no cap beyond ttl renewals. */
   maxTtl?: number;
   renewable?: boolean;
-  entityId?: string;
-  identity?: TokenIdentity;
+  identity?: ProvenIdentity;
   /** A caller-chosen token value, for `coffer dev --root-token` only. */
   token?: string;
 }
@@ -110,19 +100,14 @@ const mountIndexKey = (mountAccessor: string, hmac: string) => ({
   sk: hmac,
 });
 
-/** What templated policies may know about the token's holder. */
-/** The token's metadata and its login identity's, the latter winning: what engines name users after. */
-export function tokenMetadata(record: TokenRecord | undefined): Record<string, string> {
-  return { ...record?.meta, ...record?.identity?.metadata };
-}
-
+/** What templated policies may know about the token's holder: its proven identity only. */
 export function policyIdentityOf(record: TokenRecord): PolicyIdentity {
-  if (!record.identity) return { aliases: {}, entityId: record.entityId || undefined };
-  const { mountAccessor, aliasName, metadata } = record.identity;
+  if (!record.identity) return { aliases: {} };
+  const { mountAccessor, aliasName, metadata, entityId } = record.identity;
   return {
     aliases: { [mountAccessor]: metadata },
     aliasNames: { [mountAccessor]: aliasName },
-    entityId: record.entityId || undefined,
+    entityId: entityId || undefined,
   };
 }
 
@@ -145,7 +130,7 @@ function toItem(record: TokenRecord): Item {
     max_expires_at_ms: record.maxExpiresAt,
     creation_ttl: record.creationTtl,
     renewable: record.renewable,
-    entity_id: record.entityId,
+    entity_id: record.identity?.entityId ?? "",
     ...(record.identity
       ? {
           identity: {
@@ -159,10 +144,11 @@ function toItem(record: TokenRecord): Item {
   };
 }
 
-function identityFromItem(value: unknown): TokenIdentity | undefined {
+function identityFromItem(value: unknown, entityId: unknown): ProvenIdentity | undefined {
   if (value === null || typeof value !== "object") return undefined;
   const identity = value as Record<string, unknown>;
   return {
+    entityId: String(entityId ?? ""),
     mountAccessor: String(identity.mount_accessor),
     aliasName: String(identity.alias_name),
     metadata: (identity.metadata as Record<string, string>) ?? {},
@@ -170,7 +156,7 @@ function identityFromItem(value: unknown): TokenIdentity | undefined {
 }
 
 function fromItem(item: Item): TokenRecord {
-  const identity = identityFromItem(item.identity);
+  const identity = identityFromItem(item.identity, item.entity_id);
   return {
     hmac: item.pk.slice("token/".length),
     accessor: String(item.accessor),
@@ -183,7 +169,6 @@ function fromItem(item: Item): TokenRecord {
     maxExpiresAt: item.max_expires_at_ms === null ? null : Number(item.max_expires_at_ms),
     creationTtl: Number(item.creation_ttl ?? 0),
     renewable: item.renewable === true,
-    entityId: String(item.entity_id ?? ""),
     ...(identity ? { identity } : {}),
   };
 }
@@ -231,7 +216,6 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
         maxExpiresAt: input.maxTtl ? issuedAt + input.maxTtl * 1000 : null,
         creationTtl: input.ttl,
         renewable: input.renewable ?? input.ttl > 0,
-        entityId: input.entityId ?? "",
         ...(input.identity ? { identity: input.identity } : {}),
       };
       const item = toItem(record);

@@ -5,8 +5,13 @@
  * session distinct, so denying one revoked session leaves the others alone. Session tags
  * carry the full namespace and service account under the names EKS Pod Identity uses, so
  * policies written for it (aws:PrincipalTag/kubernetes-namespace) work unchanged.
+ *
+ * Both come from the caller's proven identity alone (what a login verified, inherited by
+ * its children): IAM policies grant on these tags, so a field the caller can write (the
+ * token's `meta`) must never reach them.
  */
-import { type TokenRecord, tokenMetadata } from "../../auth/tokens/token-store.ts";
+import { workloadOf } from "../../auth/tokens/proven-identity.ts";
+import type { TokenRecord } from "../../auth/tokens/token-store.ts";
 
 export const MAX_SESSION_NAME = 64;
 const SUFFIX_LENGTH = 10;
@@ -27,16 +32,19 @@ function randomSuffix(): string {
 /** STS allows [\w+=,.@-] in session names; anything else becomes "-". */
 const sanitize = (text: string) => text.replace(/[^\w+=,.@-]/g, "-");
 
-export function sessionIdentityOf(token: TokenRecord | undefined): SessionIdentity {
-  const metadata = tokenMetadata(token);
-  const namespace = metadata.service_account_namespace ?? "";
-  const serviceAccount = metadata.service_account_name ?? "";
-  const who = namespace && serviceAccount ? `${serviceAccount}@${namespace}` : token?.displayName || "coffer";
+/** The session for a caller: only its proven identity and display name are read. */
+export function sessionIdentityOf(
+  caller: Pick<TokenRecord, "identity" | "displayName"> | undefined,
+): SessionIdentity {
+  const workload = workloadOf(caller?.identity);
+  const who = workload ? `${workload.serviceAccount}@${workload.namespace}` : caller?.displayName || "coffer";
   const room = MAX_SESSION_NAME - SUFFIX_LENGTH - 1;
   const sessionName = `${sanitize(who).slice(0, room)}_${randomSuffix()}`;
-  const tags: SessionIdentity["tags"] = [];
-  if (namespace) tags.push({ Key: "kubernetes-namespace", Value: namespace.slice(0, MAX_TAG_VALUE) });
-  if (serviceAccount)
-    tags.push({ Key: "kubernetes-service-account", Value: serviceAccount.slice(0, MAX_TAG_VALUE) });
+  const tags: SessionIdentity["tags"] = workload
+    ? [
+        { Key: "kubernetes-namespace", Value: workload.namespace.slice(0, MAX_TAG_VALUE) },
+        { Key: "kubernetes-service-account", Value: workload.serviceAccount.slice(0, MAX_TAG_VALUE) },
+      ]
+    : [];
   return { sessionName, tags };
 }

@@ -4,9 +4,11 @@
  * lower-case letters, digits, "_" and "-", at most 63 bytes (PostgreSQL's identifier
  * limit, beyond which it would silently truncate and two users could collide). Every part
  * is cut to fit; the random suffix never is, so names stay unique, and an operator reading
- * pg_stat_activity still sees who a session belongs to.
+ * pg_stat_activity still sees who a session belongs to. The namespace and service account
+ * come from the caller's proven identity only, never from the token's `meta`.
  */
-import { type TokenRecord, tokenMetadata } from "../../auth/tokens/token-store.ts";
+import { workloadOf } from "../../auth/tokens/proven-identity.ts";
+import type { TokenRecord } from "../../auth/tokens/token-store.ts";
 import { randomString } from "./password.ts";
 
 /** PostgreSQL's NAMEDATALEN - 1. */
@@ -21,16 +23,18 @@ const clean = (text: string) =>
     .replace(/[^a-z0-9_]+/g, "-")
     .replace(/^-+|-+$/g, "");
 
-function identityParts(token: TokenRecord | undefined): string[] {
-  const metadata = tokenMetadata(token);
-  const namespace = clean(metadata.service_account_namespace ?? "");
-  const serviceAccount = clean(metadata.service_account_name ?? "");
+type Caller = Pick<TokenRecord, "identity" | "displayName">;
+
+function identityParts(caller: Caller | undefined): string[] {
+  const workload = workloadOf(caller?.identity);
+  const namespace = clean(workload?.namespace ?? "");
+  const serviceAccount = clean(workload?.serviceAccount ?? "");
   if (namespace && serviceAccount) return [namespace, serviceAccount];
-  return [clean(token?.displayName ?? "") || "coffer"];
+  return [clean(caller?.displayName ?? "") || "coffer"];
 }
 
-export function generateUsername(token: TokenRecord | undefined, role: string): string {
-  const parts = [...identityParts(token), clean(role) || "role"];
+export function generateUsername(caller: Caller | undefined, role: string): string {
+  const parts = [...identityParts(caller), clean(role) || "role"];
   // "v-", the parts and their "-", and the suffix must fit: short parts keep their length, long ones share the rest.
   let room = MAX_USERNAME_BYTES - 2 - SUFFIX_LENGTH - parts.length;
   const budget = parts.map(() => 0);

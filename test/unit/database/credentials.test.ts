@@ -6,22 +6,22 @@ import { describe, expect, it } from "vitest";
 import { generatePassword, randomString } from "../../../shared/engines/database/password.ts";
 import { scramVerifier } from "../../../shared/engines/database/scram-verifier.ts";
 import { generateUsername, MAX_USERNAME_BYTES } from "../../../shared/engines/database/username.ts";
-import { tokenRecord } from "../../support/token-record.ts";
+import { provenIdentity, tokenRecord } from "../../support/token-record.ts";
 
-const token = (meta: Record<string, string>, displayName = "kubernetes-x") =>
-  tokenRecord({ meta, displayName });
+const token = (workload: { namespace: string; name: string } | undefined, displayName = "kubernetes-x") =>
+  tokenRecord({
+    displayName,
+    ...(workload ? { identity: provenIdentity(workload.namespace, workload.name) } : {}),
+  });
 
 describe("usernames", () => {
   it("name the namespace, service account and role, then a random suffix", () => {
-    const name = generateUsername(
-      token({ service_account_namespace: "payments", service_account_name: "api" }),
-      "readonly",
-    );
+    const name = generateUsername(token({ namespace: "payments", name: "api" }), "readonly");
     expect(name).toMatch(/^v-payments-api-readonly-[a-z0-9]{12}$/);
   });
 
   it("fall back to the token's display name, and to 'coffer' without a token", () => {
-    expect(generateUsername(token({}, "root"), "ro")).toMatch(/^v-root-ro-[a-z0-9]{12}$/);
+    expect(generateUsername(token(undefined, "root"), "ro")).toMatch(/^v-root-ro-[a-z0-9]{12}$/);
     expect(generateUsername(undefined, "ro")).toMatch(/^v-coffer-ro-[a-z0-9]{12}$/);
   });
 
@@ -31,26 +31,17 @@ describe("usernames", () => {
       ["short", "s".repeat(253), "ro"],
       ["a", "b", "c".repeat(128)],
     ] as const) {
-      const name = generateUsername(
-        token({ service_account_namespace: namespace, service_account_name: account }),
-        role,
-      );
+      const name = generateUsername(token({ namespace: namespace, name: account }), role);
       expect(new TextEncoder().encode(name).length).toBeLessThanOrEqual(MAX_USERNAME_BYTES);
       expect(name).toMatch(/^v-[a-z0-9_-]+-[a-z0-9]{12}$/);
     }
-    const shortKept = generateUsername(
-      token({ service_account_namespace: "short", service_account_name: "s".repeat(253) }),
-      "ro",
-    );
+    const shortKept = generateUsername(token({ namespace: "short", name: "s".repeat(253) }), "ro");
     expect(shortKept).toMatch(/^v-short-s+-ro-/);
     expect(shortKept).toHaveLength(MAX_USERNAME_BYTES);
   });
 
   it("keep only lower-case letters, digits, '_' and single '-' from any input", () => {
-    const name = generateUsername(
-      token({ service_account_namespace: `NS"; DROP--x`, service_account_name: "sa.with.dots-" }),
-      "Ro.le",
-    );
+    const name = generateUsername(token({ namespace: `NS"; DROP--x`, name: "sa.with.dots-" }), "Ro.le");
     expect(name).toMatch(/^v-ns-drop-x-sa-with-dots-ro-le-[a-z0-9]{12}$/);
     expect(name).not.toContain("--");
   });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { MAX_SESSION_NAME, sessionIdentityOf } from "../../../shared/engines/aws/session-identity.ts";
-import { tokenRecord } from "../../support/token-record.ts";
+import { provenIdentity, tokenRecord } from "../../support/token-record.ts";
 
 describe("STS session identity", () => {
-  it("names the session for the service account, with a random suffix, and tags it", () => {
-    const meta = { service_account_namespace: "payments", service_account_name: "api" };
-    const first = sessionIdentityOf(tokenRecord({ meta }));
-    const second = sessionIdentityOf(tokenRecord({ meta }));
+  it("names the session for the proven service account, with a random suffix, and tags it", () => {
+    const identity = provenIdentity("payments", "api");
+    const first = sessionIdentityOf(tokenRecord({ identity }));
+    const second = sessionIdentityOf(tokenRecord({ identity }));
     expect(first.sessionName).toMatch(/^api@payments_[a-z0-9]{10}$/);
     expect(second.sessionName).not.toBe(first.sessionName);
     expect(first.tags).toEqual([
@@ -15,24 +15,18 @@ describe("STS session identity", () => {
     ]);
   });
 
-  it("reads the identity a login recorded on the token", () => {
-    const identity = sessionIdentityOf(
-      tokenRecord({
-        identity: {
-          mountAccessor: "auth_kubernetes_1",
-          aliasName: "uid",
-          metadata: { service_account_namespace: "shop", service_account_name: "web" },
-        },
-      }),
-    );
-    expect(identity.sessionName).toMatch(/^web@shop_/);
+  it("never reads the token's meta", () => {
+    const meta = { service_account_namespace: "payments", service_account_name: "api" };
+    const forged = sessionIdentityOf(tokenRecord({ meta, displayName: "token-x" }));
+    expect(forged.sessionName).toMatch(/^token-x_/);
+    expect(forged.tags).toEqual([]);
+    const other = sessionIdentityOf(tokenRecord({ meta, identity: provenIdentity("shop", "web") }));
+    expect(other.sessionName).toMatch(/^web@shop_/);
   });
 
   it("stays within STS's 64 characters and its alphabet whatever the names", () => {
     const long = sessionIdentityOf(
-      tokenRecord({
-        meta: { service_account_namespace: "n".repeat(63), service_account_name: "s".repeat(253) },
-      }),
+      tokenRecord({ identity: provenIdentity("n".repeat(63), "s".repeat(253)) }),
     );
     expect(long.sessionName.length).toBe(MAX_SESSION_NAME);
     expect(long.tags[1]?.Value).toBe("s".repeat(253));
