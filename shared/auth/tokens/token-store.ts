@@ -289,8 +289,10 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
       if (!record.renewable || record.expiresAt === null) {
         throw new CofferError("ERR_INVALID_REQUEST", "token is not renewable");
       }
-      let expiresAt = now() + (incrementSeconds || record.creationTtl) * 1000;
-      if (record.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, record.maxExpiresAt);
+      // A token that expires was never meant to live past the system max (one stored without a
+      // maximum, as root tokens with a TTL once were, included).
+      const maxExpiresAt = record.maxExpiresAt ?? record.issuedAt + MAX_TOKEN_TTL_S * 1000;
+      const expiresAt = Math.min(now() + (incrementSeconds || record.creationTtl) * 1000, maxExpiresAt);
       const renewed = { ...record, expiresAt };
       try {
         const item = toItem(renewed);

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { roleFromRequest, roleToItem } from "../../../shared/auth/kubernetes/role.ts";
 import { roleKey } from "../../../shared/auth/kubernetes/storage.ts";
-import { MAX_TOKEN_TTL_S } from "../../../shared/auth/tokens/token-store.ts";
+import { type CreateTokenInput, MAX_TOKEN_TTL_S } from "../../../shared/auth/tokens/token-store.ts";
 import { type ApiCall, apiCaller, type Reply } from "../../support/http.ts";
 import { type KubernetesCluster, trustCluster } from "../../support/kubernetes-cluster.ts";
 import { initializedDeployment, type TestDeployment, type TestProcess } from "./test-broker.ts";
@@ -28,6 +28,8 @@ interface World {
   cluster: KubernetesCluster;
   /** A token made by root. */
   token(body: Record<string, unknown>): Promise<string>;
+  /** A token as the store holds it, bypassing the API (as earlier code created them). */
+  storedToken(input: CreateTokenInput): Promise<string>;
   /** A role stored as it could have been before roles were checked for root. */
   storeRole(name: string, policies: string[]): Promise<void>;
 }
@@ -164,6 +166,20 @@ const ROWS: Row[] = [
       return [child, renewed];
     },
   },
+  {
+    name: "a root token with a TTL and no maximum, as created before, renews itself beyond the system maximum",
+    setup: async (world) => ({
+      attacker: await world.storedToken({
+        policies: ["root"],
+        displayName: "token",
+        path: "auth/token/create",
+        ttl: 3600,
+      }),
+      given: { policies: ["root"], expiresBy: world.now + MAX_TOKEN_TTL_S * 1000 },
+    }),
+    attack: (world, attacker) =>
+      Promise.all([world.call("POST", "auth/token/renew-self", { increment: "87600h" }, attacker)]),
+  },
   ...(
     [
       ["token-policies-root", { token_policies: "root" }],
@@ -226,6 +242,9 @@ describe("escalation: no token with more than was given", () => {
         const reply = await call("POST", "auth/token/create", body);
         if (reply.status !== 200) throw new Error(`setup failed: ${JSON.stringify(reply.body)}`);
         return reply.body.auth.client_token;
+      },
+      async storedToken(input) {
+        return (await api.broker.tokens.create(input)).token;
       },
       async storeRole(name, tokenPolicies) {
         const { role } = roleFromRequest(
