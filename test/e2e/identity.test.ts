@@ -16,6 +16,8 @@ import {
   projectedPayload,
   tamperPayload,
   unsecured,
+  WEAK_RSA_CERTIFICATE,
+  weakRsaKey,
 } from "../unit/auth/cluster-keys.ts";
 import { type IssuerServer, startIssuerServer } from "../unit/auth/issuer-server.ts";
 import { fixture, fixturesAvailable } from "../unit/auth/k8s-fixtures.ts";
@@ -203,6 +205,8 @@ describe("identity and access", () => {
 
     it("refuses configurations that cannot work, storing nothing", async () => {
       await call("POST", "sys/auth/k8s-bad", { type: "kubernetes" });
+      const weak = await weakRsaKey();
+      const noKey = "no usable signing key, so no token could ever verify: ";
       const cases: [Record<string, unknown>, string][] = [
         [{}, "configure where the signing keys come from"],
         [{ jwks_url: issuer.jwksUrl, oidc_discovery_url: issuer.url }, "choose one key source"],
@@ -215,7 +219,23 @@ describe("identity and access", () => {
         [{ jwks: { keys: [{ ...key.publicJwk, d: "AAAA" }] }, issuer: "x" }, "private key material"],
         [{ jwks: "{nope", issuer: "x" }, "not valid JSON"],
         [{ jwks: { nokeys: [] }, issuer: "x" }, "not a JWKS document"],
-        [{ jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] }, issuer: "x" }, "not an RSA or EC"],
+        [
+          { jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] }, issuer: "x" },
+          `${noKey}jwks.keys[0]: not an RSA or EC (P-256, P-384) signature key`,
+        ],
+        [
+          { jwks: { keys: [weak.publicJwk] }, issuer: "x" },
+          `${noKey}jwks.keys[0]: an RSA key of 1024 bits (at least 2048 are needed)`,
+        ],
+        [
+          { pem_keys: [weak.pem, WEAK_RSA_CERTIFICATE], issuer: "x" },
+          `${noKey}pem_keys[0]: an RSA key of 1024 bits (at least 2048 are needed); pem_keys[1]: an RSA key of 1024 bits (at least 2048 are needed)`,
+        ],
+        [
+          { pem_keys: [key.pem], issuer: "x", jwt_supported_algs: ["ES256"] },
+          `${noKey}pem_keys[0]: an RSA key fits none of the accepted algorithms (ES256)`,
+        ],
+        [{ jwks: { keys: [] }, issuer: "x" }, `${noKey}the JWKS holds no keys`],
         [{ pem_keys: [key.pem], issuer: "x", jwt_supported_algs: ["HS256"] }, "HS256 not accepted"],
         [{ pem_keys: [key.pem], issuer: "x", clock_skew_leeway: "1h" }, "at most 300 seconds"],
         [
@@ -231,6 +251,28 @@ describe("identity and access", () => {
       }
       expect((await call("GET", "auth/k8s-bad/config")).status).toBe(404);
       await call("DELETE", "sys/auth/k8s-bad");
+    });
+    it("keeps the usable keys of a mixed set and warns about the others", async () => {
+      const weak = await weakRsaKey();
+      await call("POST", "sys/auth/k8s-mixed", { type: "kubernetes" });
+      const reply = await call("POST", "auth/k8s-mixed/config", {
+        issuer: issuer.url,
+        pem_keys: [WEAK_RSA_CERTIFICATE],
+        jwks: { keys: [weak.publicJwk, key.publicJwk] },
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.body.warnings).toEqual([
+        "pem_keys[0] is not used: an RSA key of 1024 bits (at least 2048 are needed)",
+        "jwks.keys[0] is not used: an RSA key of 1024 bits (at least 2048 are needed)",
+      ]);
+      await call("POST", "auth/k8s-mixed/role/app", {
+        bound_service_account_names: "app",
+        bound_service_account_namespaces: "default",
+        audience: "coffer",
+        token_policies: "app-read",
+      });
+      expect((await login(await mint(), "app", "k8s-mixed")).status).toBe(200);
+      await call("DELETE", "sys/auth/k8s-mixed");
     });
   });
 

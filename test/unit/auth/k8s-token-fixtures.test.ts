@@ -10,7 +10,7 @@ import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verif
 import { fixture, fixturesAvailable, loadFixtures, pinnedNow, type TokenFixture } from "./k8s-fixtures.ts";
 
 async function keysOf(f: TokenFixture): Promise<KeySource> {
-  return staticKeySource(await parseStaticKeys(f.pem ? [f.pem] : [], f.jwks));
+  return staticKeySource((await parseStaticKeys(f.pem ? [f.pem] : [], f.jwks)).keys);
 }
 
 function verify(
@@ -83,7 +83,7 @@ describe.skipIf(!fixturesAvailable())("Kubernetes token fixtures", () => {
   it("takes the key out of the X.509 certificate that wraps the legacy minikube key", async () => {
     const f = fixture("minikube-legacy-secret-rs256-b.json");
     expect(f.pem).toContain("BEGIN CERTIFICATE");
-    const keys = await parseStaticKeys([f.pem as string], undefined);
+    const { keys } = await parseStaticKeys([f.pem as string], undefined);
     expect(keys).toHaveLength(1);
     expect(keys[0]?.jwk.kty).toBe("RSA");
     await expect(verify(f, staticKeySource(keys))).resolves.toMatchObject({

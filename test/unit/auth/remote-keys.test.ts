@@ -13,7 +13,7 @@ import {
   urlProblem,
 } from "../../../shared/auth/kubernetes/remote-keys.ts";
 import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verify-token.ts";
-import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "./cluster-keys.ts";
+import { type ClusterKey, clusterKey, jwksOf, mintProjected, weakRsaKey } from "./cluster-keys.ts";
 import { type IssuerServer, startIssuerServer } from "./issuer-server.ts";
 
 describe("remote keys", () => {
@@ -136,6 +136,13 @@ describe("remote keys", () => {
       const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
       await expect(verify(source, await token())).rejects.toMatchObject({ code: "ERR_UPSTREAM_UNAVAILABLE" });
     }
+  });
+
+  it("leaves out fetched keys that can never verify: RSA keys under 2048 bits", async () => {
+    const weak = await weakRsaKey();
+    issuer.setJwks({ keys: [weak.publicJwk, key.publicJwk] });
+    const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+    expect((await source.keys()).map((fetched) => fetched.kid)).toEqual([key.kid]);
   });
 
   it("stops reading a discovery document or JWKS as soon as it passes the limit, and hangs up", async () => {

@@ -24,6 +24,7 @@ import {
   signRs256Raw,
   tamperPayload,
   unsecured,
+  weakRsaKey,
 } from "./cluster-keys.ts";
 
 const ISSUER = "https://oidc.cluster.example";
@@ -58,7 +59,7 @@ describe("verifyServiceAccountToken", () => {
   beforeAll(async () => {
     key = await clusterKey("RS256");
     other = await clusterKey("RS256");
-    keys = staticKeySource(await parseStaticKeys([], jwksOf(key)));
+    keys = staticKeySource((await parseStaticKeys([], jwksOf(key))).keys);
   });
 
   it("accepts a genuine projected token and returns its claims", async () => {
@@ -69,7 +70,7 @@ describe("verifyServiceAccountToken", () => {
   it("accepts every allowed algorithm: RS256, RS384, RS512, PS256, ES256, ES384", async () => {
     for (const alg of ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"] as const) {
       const signer = await clusterKey(alg);
-      const source = staticKeySource(await parseStaticKeys([signer.pem], undefined));
+      const source = staticKeySource((await parseStaticKeys([signer.pem], undefined)).keys);
       await expect(verify(await projected({}, signer), { keys: source }), alg).resolves.toMatchObject({
         iss: ISSUER,
       });
@@ -97,7 +98,7 @@ describe("verifyServiceAccountToken", () => {
 
   it('refuses alg "none" and HS256 keyed with the public key, whatever the keys', async () => {
     const payload = projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT });
-    const pemKeys = staticKeySource(await parseStaticKeys([key.pem], undefined));
+    const pemKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
     for (const token of [unsecured(payload), await hs256WithPublicKey(key, payload)]) {
       for (const source of [keys, pemKeys]) {
         await expect(verify(token, { keys: source })).rejects.toMatchObject(
@@ -152,7 +153,7 @@ describe("verifyServiceAccountToken", () => {
   });
 
   it("refuses tokens without exp unless legacy tokens are allowed", async () => {
-    const legacyKeys = staticKeySource(await parseStaticKeys([key.pem], undefined));
+    const legacyKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
     const legacy = await mintLegacy(key);
     await expect(
       verify(legacy, { keys: legacyKeys, issuer: () => "kubernetes/serviceaccount", audience: undefined }),
@@ -218,7 +219,7 @@ describe("verifyServiceAccountToken", () => {
 
   it("tries every key without a kid for a token without one, and only fitting ones", async () => {
     const ec = await clusterKey("ES256");
-    const source = staticKeySource(await parseStaticKeys([other.pem, ec.pem, key.pem], undefined));
+    const source = staticKeySource((await parseStaticKeys([other.pem, ec.pem, key.pem], undefined)).keys);
     const noKid = await new SignJWT(projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }))
       .setProtectedHeader({ alg: "RS256" })
       .sign(key.privateKey);
@@ -227,28 +228,21 @@ describe("verifyServiceAccountToken", () => {
     await expect(verify(await projected(), { keys: source })).resolves.toBeDefined();
   });
 
-  it("refuses RSA keys under 2048 bits", async () => {
-    const weak = (await crypto.subtle.generateKey(
-      {
-        name: "RSASSA-PKCS1-v1_5",
-        modulusLength: 1024,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: "SHA-256",
-      },
-      true,
-      ["sign", "verify"],
-    )) as CryptoKeyPair;
-    const jwk = { ...(await crypto.subtle.exportKey("jwk", weak.publicKey)), kid: "weak" };
-    delete jwk.alg;
-    delete jwk.key_ops;
-    delete jwk.ext;
-    const source = staticKeySource(await parseStaticKeys([], { keys: [jwk] }));
+  it("never verifies with an RSA key under 2048 bits, even one that reached the key set", async () => {
+    const weak = await weakRsaKey();
     const token = await signRs256Raw(
       weak.privateKey,
       { alg: "RS256", kid: "weak" },
       projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }),
     );
-    await expect(verify(token, { keys: source })).rejects.toMatchObject(
+    // Configured keys leave it out...
+    const configured = staticKeySource((await parseStaticKeys([], { keys: [weak.publicJwk] })).keys);
+    await expect(verify(token, { keys: configured })).rejects.toMatchObject(
+      denied("no configured key matches the token's key id"),
+    );
+    // ...and if it were in the set, the signature check would still refuse it.
+    const forced = staticKeySource([{ kid: "weak", jwk: weak.publicJwk }]);
+    await expect(verify(token, { keys: forced })).rejects.toMatchObject(
       denied("the token's signature is invalid"),
     );
   });
