@@ -247,9 +247,9 @@ function allowed(patterns: readonly string[], value: string): boolean {
 /** Throws a 403 unless the role binds this service account. */
 export function checkBinding(role: KubernetesRole, account: ServiceAccount): void {
   if (!allowed(role.boundServiceAccountNames, account.name)) {
-    throw loginDenied("service account name not authorized");
+    throw loginDenied("ERR_SERVICE_ACCOUNT_NOT_BOUND", "service account name not authorized");
   }
   if (!allowed(role.boundServiceAccountNamespaces, account.namespace)) {
-    throw loginDenied("namespace not authorized");
+    throw loginDenied("ERR_NAMESPACE_NOT_BOUND", "namespace not authorized");
   }
 }
