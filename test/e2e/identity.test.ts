@@ -290,6 +290,7 @@ describe("identity and access", () => {
         token_max_ttl: 14400,
         token_no_default_policy: false,
         token_type: "default",
+        max_age: 86400,
       });
       await call("POST", "auth/kubernetes/role/Temp", {
         bound_service_account_names: "*",
@@ -298,12 +299,13 @@ describe("identity and access", () => {
         ttl: 60,
       });
       expect((await call("LIST", "auth/kubernetes/role")).body.data.keys).toEqual(["app", "temp"]);
-      const update = await call("POST", "auth/kubernetes/role/temp", { token_ttl: 120 });
+      const update = await call("POST", "auth/kubernetes/role/temp", { token_ttl: 120, max_age: "2h" });
       expect(update.body.warnings?.[0]).toContain("does not specify an audience");
       expect((await call("GET", "auth/kubernetes/role/temp")).body.data).toMatchObject({
         bound_service_account_names: ["*"],
         token_ttl: 120,
         token_policies: ["app-read"],
+        max_age: 7200,
       });
       expect((await call("DELETE", "auth/kubernetes/role/temp")).status).toBe(204);
       expect((await call("GET", "auth/kubernetes/role/temp")).status).toBe(404);
@@ -364,6 +366,11 @@ describe("identity and access", () => {
           "r1",
           { bound_service_account_names: "a", bound_service_account_namespaces: "a", token_type: "batch" },
           "only service tokens",
+        ],
+        [
+          "r1",
+          { bound_service_account_names: "a", bound_service_account_namespaces: "a", max_age: 0 },
+          '"max_age" must be a positive duration (default 24h)',
         ],
         [
           "bad/name",
@@ -506,6 +513,18 @@ describe("identity and access", () => {
       ],
       ["an expired token", () => mint({ iat: now() - 7200, lifetime: 3600 }), 403, "the token has expired"],
       ["a token not yet valid", () => mint({ nbf: now() + 600 }), 403, "the token is not yet valid"],
+      [
+        "a token issued to live longer than the role's max_age",
+        () => mint({ lifetime: 2 * 86_400 }),
+        403,
+        "the token was issued to live 172800 s, longer than the role's max_age (86400 s)",
+      ],
+      [
+        "a year-long kubelet token older than the role's max_age",
+        () => mint({ iat: now() - 2 * 86_400, lifetime: 365 * 86_400, warnAfter: now() - 2 * 86_400 + 3607 }),
+        403,
+        "the token was issued 172800 s ago, longer ago than the role's max_age (86400 s)",
+      ],
       [
         'alg "none"',
         async () => unsecured(projectedPayload({ issuer: issuer.url, audience: ["coffer"], iat: now() })),
@@ -700,6 +719,11 @@ describe("identity and access", () => {
         expect((await login(fixture("neg-kind-payload-tampered.json").token, "default", "kind")).status).toBe(
           403,
         );
+        // Two days on, the token is still a year from its exp, but older than the role's max_age.
+        deployment.clock.now += 2 * 86_400_000;
+        const stale = await login(kind.token, "default", "kind");
+        expect(stale.status).toBe(403);
+        expect(stale.body.errors?.[0]).toContain("longer ago than the role's max_age (86400 s)");
       } finally {
         deployment.clock.now = saved;
         await call("DELETE", "sys/auth/kind");

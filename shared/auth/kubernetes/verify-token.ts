@@ -3,8 +3,9 @@
  * into the cluster, so private clusters work. Every check is named and runs in this
  * order: shape and size, algorithm allowlist, key selection (by `kid`, refetching keys
  * once per interval for an unknown one), signature, then the claims: `exp` (required
- * unless the mount accepts legacy tokens), `nbf`, `iat`, issuer and audience, each with
- * the mount's clock-skew leeway. `now` is a parameter so tests can pin the clock.
+ * unless the mount accepts legacy tokens), `nbf`, `iat`, the role's cap on the token's age
+ * (token-age.ts), issuer and audience, each with the mount's clock-skew leeway. `now` is a
+ * parameter so tests can pin the clock.
  */
 import { compactVerify, errors, type JWTPayload } from "jose";
 import { fromBase64Url } from "../../crypto/encoding.ts";
@@ -18,6 +19,7 @@ import {
   type KeySource,
 } from "./key-set.ts";
 import { loginDenied, malformedToken } from "./login-errors.ts";
+import { checkTokenAge } from "./token-age.ts";
 
 /** Largest token accepted, in bytes. Real service account tokens are 1 to 2 KB. */
 export const MAX_JWT_BYTES = 16 * 1024;
@@ -41,6 +43,8 @@ export interface VerifyOptions {
   issuer: () => string | null | undefined;
   /** An audience the token's `aud` must contain; undefined skips the check. */
   audience?: string;
+  /** Most seconds a token may be issued to live and may have lived; undefined skips both checks. */
+  maxAgeSeconds?: number;
 }
 
 const decoder = new TextDecoder();
@@ -86,6 +90,8 @@ function checkClaims(claims: JWTPayload, options: VerifyOptions): void {
   const iat = numericClaim(claims, "iat");
   if (iat !== undefined && iat > now + leeway)
     throw loginDenied("ERR_JWT_ISSUED_IN_FUTURE", "the token was issued in the future");
+  if (options.maxAgeSeconds !== undefined)
+    checkTokenAge(claims, { iat, exp, now, leeway }, options.maxAgeSeconds);
 
   const issuer = options.issuer();
   if (issuer !== null) {

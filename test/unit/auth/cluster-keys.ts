@@ -76,6 +76,8 @@ export interface ProjectedClaims {
   nbf?: number;
   pod?: boolean;
   uid?: string;
+  /** Epoch seconds: the API server's `warnafter`, set when it extended a kubelet's token. */
+  warnAfter?: number;
 }
 
 export function projectedPayload(claims: ProjectedClaims): Record<string, unknown> {
@@ -92,6 +94,7 @@ export function projectedPayload(claims: ProjectedClaims): Record<string, unknow
     "kubernetes.io": {
       namespace,
       node: { name: "node-1", uid: "6b1f3e2a-7f0e-4b8c-9a9e-0c1d2e3f4a5b" },
+      ...(claims.warnAfter === undefined ? {} : { warnafter: claims.warnAfter }),
       ...(claims.pod === false
         ? {}
         : { pod: { name: `${name}-7d4b9c`, uid: "0f7e6d5c-4b3a-4291-8877-665544332211" } }),

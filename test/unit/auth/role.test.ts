@@ -15,6 +15,7 @@ const role = (names: string[], namespaces: string[]): KubernetesRole => ({
   tokenMaxTtl: 0,
   tokenExplicitMaxTtl: 0,
   tokenNoDefaultPolicy: false,
+  maxAge: 86400,
 });
 const account = (namespace: string, name: string) => ({ namespace, name, uid: "u-1", secretName: "" });
 

@@ -147,6 +147,69 @@ describe("verifyServiceAccountToken", () => {
     await expect(verify(future)).rejects.toMatchObject(denied("ERR_JWT_ISSUED_IN_FUTURE"));
   });
 
+  describe("max_age", () => {
+    const DAY = 86_400;
+    const YEAR = 365 * DAY;
+
+    it("refuses a token issued to live longer than max_age, however fresh", async () => {
+      const token = await projected({ lifetime: 2 * DAY });
+      await expect(verify(token, { maxAgeSeconds: 2 * DAY })).resolves.toBeDefined();
+      await expect(verify(token, { maxAgeSeconds: 2 * DAY - 1 })).rejects.toMatchObject(
+        denied("ERR_JWT_LIFETIME_TOO_LONG"),
+      );
+    });
+
+    it("counts an extended kubelet token's lifetime to its warnafter, and refuses it once older than max_age", async () => {
+      // What the API server issues a kubelet for its own audience: a year, warned after an hour.
+      const extended = await projected({ lifetime: YEAR, warnAfter: IAT + 3607 });
+      const at = (seconds: number) => ({ now: (IAT + seconds) * 1000, maxAgeSeconds: DAY });
+      await expect(verify(extended, at(1))).resolves.toBeDefined();
+      // Within the clock-skew leeway (60 s) past max_age, then refused, a year before its exp.
+      await expect(verify(extended, at(DAY + 60))).resolves.toBeDefined();
+      await expect(verify(extended, at(DAY + 61))).rejects.toMatchObject(denied("ERR_JWT_TOO_OLD"));
+      await expect(verify(extended, at(200 * DAY))).rejects.toMatchObject(denied("ERR_JWT_TOO_OLD"));
+      // The same year-long token without warnafter was asked for as such.
+      const yearLong = await projected({ lifetime: YEAR });
+      await expect(verify(yearLong, at(1))).rejects.toMatchObject(denied("ERR_JWT_LIFETIME_TOO_LONG"));
+    });
+
+    it("caps the age of a token without exp (where the mount allows those) by its iat", async () => {
+      const noExp = await sign(key, {
+        ...projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }),
+        exp: undefined,
+      });
+      const options = { allowMissingExpiry: true, maxAgeSeconds: DAY };
+      await expect(verify(noExp, { ...options, now: (IAT + DAY) * 1000 })).resolves.toBeDefined();
+      await expect(verify(noExp, { ...options, now: (IAT + 2 * DAY) * 1000 })).rejects.toMatchObject(
+        denied("ERR_JWT_TOO_OLD"),
+      );
+    });
+
+    it("refuses a token with exp but no iat, whose age cannot be known", async () => {
+      const noIat = await sign(key, {
+        ...projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }),
+        iat: undefined,
+      });
+      await expect(verify(noIat)).resolves.toBeDefined();
+      await expect(verify(noIat, { maxAgeSeconds: DAY })).rejects.toMatchObject(
+        denied("ERR_JWT_ISSUED_AT_MISSING"),
+      );
+    });
+
+    it("lets legacy tokens (no iat, no exp) through only where the mount accepts them", async () => {
+      const legacyKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
+      const options = {
+        keys: legacyKeys,
+        issuer: () => "kubernetes/serviceaccount",
+        audience: undefined,
+        maxAgeSeconds: DAY,
+      };
+      const legacy = await mintLegacy(key);
+      await expect(verify(legacy, options)).rejects.toMatchObject(denied("ERR_JWT_EXPIRY_MISSING"));
+      await expect(verify(legacy, { ...options, allowMissingExpiry: true })).resolves.toBeDefined();
+    });
+  });
+
   it("refuses tokens without exp unless legacy tokens are allowed", async () => {
     const legacyKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
     const legacy = await mintLegacy(key);
