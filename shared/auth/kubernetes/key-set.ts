@@ -151,12 +151,12 @@ export const MAX_KEYS = 100;
  * The usable keys of a JWKS document, the others left out; throws a TypeError when it is
  * not a JWKS document.
  */
-export function keysOfJwks(document: unknown, algorithms: readonly Algorithm[] = ALLOWED_ALGORITHMS) {
+export function keysOfJwks(document: unknown): VerificationKey[] {
   const entries = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(entries)) throw new TypeError('not a JWKS document: no "keys" list');
   return entries
     .slice(0, MAX_KEYS)
     .map(readJwksEntry)
     .filter((key): key is VerificationKey => typeof key !== "string")
-    .filter((key) => unusableBecause(key, algorithms) === undefined);
+    .filter((key) => unusableBecause(key, ALLOWED_ALGORITHMS) === undefined);
 }
