@@ -6,6 +6,7 @@
 import type { JsonObject, Operation } from "../engines/engine.ts";
 import { CofferError, invalidRequest, notFound, payloadTooLarge } from "../errors.ts";
 import type { LogicalRequest } from "../mounts/router.ts";
+import { readAtMost } from "./read-at-most.ts";
 
 /** Longest request path accepted, in UTF-8 bytes (DynamoDB keys stop at 1024/2048). */
 export const MAX_PATH_BYTES = 768;
@@ -106,25 +107,7 @@ async function readBody(request: Request, maxBytes: number): Promise<string> {
   const tooLarge = () => payloadTooLarge(`request body exceeds the limit of ${maxBytes} bytes`);
   if (declared > maxBytes) throw tooLarge();
   if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const bytes = await readAtMost(request.body, maxBytes, tooLarge);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

@@ -16,6 +16,8 @@ import {
   projectedPayload,
   tamperPayload,
   unsecured,
+  WEAK_RSA_CERTIFICATE,
+  weakRsaKey,
 } from "../unit/auth/cluster-keys.ts";
 import { type IssuerServer, startIssuerServer } from "../unit/auth/issuer-server.ts";
 import { fixture, fixturesAvailable } from "../unit/auth/k8s-fixtures.ts";
@@ -203,6 +205,8 @@ describe("identity and access", () => {
 
     it("refuses configurations that cannot work, storing nothing", async () => {
       await call("POST", "sys/auth/k8s-bad", { type: "kubernetes" });
+      const weak = await weakRsaKey();
+      const noKey = "no usable signing key, so no token could ever verify: ";
       const cases: [Record<string, unknown>, string][] = [
         [{}, "configure where the signing keys come from"],
         [{ jwks_url: issuer.jwksUrl, oidc_discovery_url: issuer.url }, "choose one key source"],
@@ -215,7 +219,23 @@ describe("identity and access", () => {
         [{ jwks: { keys: [{ ...key.publicJwk, d: "AAAA" }] }, issuer: "x" }, "private key material"],
         [{ jwks: "{nope", issuer: "x" }, "not valid JSON"],
         [{ jwks: { nokeys: [] }, issuer: "x" }, "not a JWKS document"],
-        [{ jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] }, issuer: "x" }, "not an RSA or EC"],
+        [
+          { jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] }, issuer: "x" },
+          `${noKey}jwks.keys[0]: not an RSA or EC (P-256, P-384) signature key`,
+        ],
+        [
+          { jwks: { keys: [weak.publicJwk] }, issuer: "x" },
+          `${noKey}jwks.keys[0]: an RSA key of 1024 bits (at least 2048 are needed)`,
+        ],
+        [
+          { pem_keys: [weak.pem, WEAK_RSA_CERTIFICATE], issuer: "x" },
+          `${noKey}pem_keys[0]: an RSA key of 1024 bits (at least 2048 are needed); pem_keys[1]: an RSA key of 1024 bits (at least 2048 are needed)`,
+        ],
+        [
+          { pem_keys: [key.pem], issuer: "x", jwt_supported_algs: ["ES256"] },
+          `${noKey}pem_keys[0]: an RSA key fits none of the accepted algorithms (ES256)`,
+        ],
+        [{ jwks: { keys: [] }, issuer: "x" }, `${noKey}the JWKS holds no keys`],
         [{ pem_keys: [key.pem], issuer: "x", jwt_supported_algs: ["HS256"] }, "HS256 not accepted"],
         [{ pem_keys: [key.pem], issuer: "x", clock_skew_leeway: "1h" }, "at most 300 seconds"],
         [
@@ -231,6 +251,28 @@ describe("identity and access", () => {
       }
       expect((await call("GET", "auth/k8s-bad/config")).status).toBe(404);
       await call("DELETE", "sys/auth/k8s-bad");
+    });
+    it("keeps the usable keys of a mixed set and warns about the others", async () => {
+      const weak = await weakRsaKey();
+      await call("POST", "sys/auth/k8s-mixed", { type: "kubernetes" });
+      const reply = await call("POST", "auth/k8s-mixed/config", {
+        issuer: issuer.url,
+        pem_keys: [WEAK_RSA_CERTIFICATE],
+        jwks: { keys: [weak.publicJwk, key.publicJwk] },
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.body.warnings).toEqual([
+        "pem_keys[0] is not used: an RSA key of 1024 bits (at least 2048 are needed)",
+        "jwks.keys[0] is not used: an RSA key of 1024 bits (at least 2048 are needed)",
+      ]);
+      await call("POST", "auth/k8s-mixed/role/app", {
+        bound_service_account_names: "app",
+        bound_service_account_namespaces: "default",
+        audience: "coffer",
+        token_policies: "app-read",
+      });
+      expect((await login(await mint(), "app", "k8s-mixed")).status).toBe(200);
+      await call("DELETE", "sys/auth/k8s-mixed");
     });
   });
 
@@ -248,6 +290,7 @@ describe("identity and access", () => {
         token_max_ttl: 14400,
         token_no_default_policy: false,
         token_type: "default",
+        max_age: 86400,
       });
       await call("POST", "auth/kubernetes/role/Temp", {
         bound_service_account_names: "*",
@@ -256,12 +299,13 @@ describe("identity and access", () => {
         ttl: 60,
       });
       expect((await call("LIST", "auth/kubernetes/role")).body.data.keys).toEqual(["app", "temp"]);
-      const update = await call("POST", "auth/kubernetes/role/temp", { token_ttl: 120 });
+      const update = await call("POST", "auth/kubernetes/role/temp", { token_ttl: 120, max_age: "2h" });
       expect(update.body.warnings?.[0]).toContain("does not specify an audience");
       expect((await call("GET", "auth/kubernetes/role/temp")).body.data).toMatchObject({
         bound_service_account_names: ["*"],
         token_ttl: 120,
         token_policies: ["app-read"],
+        max_age: 7200,
       });
       expect((await call("DELETE", "auth/kubernetes/role/temp")).status).toBe(204);
       expect((await call("GET", "auth/kubernetes/role/temp")).status).toBe(404);
@@ -322,6 +366,11 @@ describe("identity and access", () => {
           "r1",
           { bound_service_account_names: "a", bound_service_account_namespaces: "a", token_type: "batch" },
           "only service tokens",
+        ],
+        [
+          "r1",
+          { bound_service_account_names: "a", bound_service_account_namespaces: "a", max_age: 0 },
+          '"max_age" must be a positive duration (default 24h)',
         ],
         [
           "bad/name",
@@ -464,6 +513,18 @@ describe("identity and access", () => {
       ],
       ["an expired token", () => mint({ iat: now() - 7200, lifetime: 3600 }), 403, "the token has expired"],
       ["a token not yet valid", () => mint({ nbf: now() + 600 }), 403, "the token is not yet valid"],
+      [
+        "a token issued to live longer than the role's max_age",
+        () => mint({ lifetime: 2 * 86_400 }),
+        403,
+        "the token was issued to live 172800 s, longer than the role's max_age (86400 s)",
+      ],
+      [
+        "a year-long kubelet token older than the role's max_age",
+        () => mint({ iat: now() - 2 * 86_400, lifetime: 365 * 86_400, warnAfter: now() - 2 * 86_400 + 3607 }),
+        403,
+        "the token was issued 172800 s ago, longer ago than the role's max_age (86400 s)",
+      ],
       [
         'alg "none"',
         async () => unsecured(projectedPayload({ issuer: issuer.url, audience: ["coffer"], iat: now() })),
@@ -658,6 +719,11 @@ describe("identity and access", () => {
         expect((await login(fixture("neg-kind-payload-tampered.json").token, "default", "kind")).status).toBe(
           403,
         );
+        // Two days on, the token is still a year from its exp, but older than the role's max_age.
+        deployment.clock.now += 2 * 86_400_000;
+        const stale = await login(kind.token, "default", "kind");
+        expect(stale.status).toBe(403);
+        expect(stale.body.errors?.[0]).toContain("longer ago than the role's max_age (86400 s)");
       } finally {
         deployment.clock.now = saved;
         await call("DELETE", "sys/auth/kind");

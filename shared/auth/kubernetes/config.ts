@@ -84,8 +84,13 @@ function url(data: JsonObject, name: string): string {
   return value;
 }
 
-/** A configuration from a write request, validated (static keys included) before anything is stored. */
-export async function configFromRequest(data: JsonObject): Promise<KubernetesConfig> {
+/**
+ * A configuration from a write request, validated (static keys included) before anything
+ * is stored, with a warning for each static key that can never verify a token.
+ */
+export async function configFromRequest(
+  data: JsonObject,
+): Promise<{ config: KubernetesConfig; warnings: string[] }> {
   rejectUnknownFields(data, FIELDS);
   if (optionalString(data, "token_reviewer_jwt")) {
     throw invalidRequest(
@@ -153,14 +158,19 @@ export async function configFromRequest(data: JsonObject): Promise<KubernetesCon
       '"issuer" is required: set it to the cluster\'s service account issuer (or set "disable_iss_validation")',
     );
   }
+  const warnings: string[] = [];
   if (sources === 1 && (config.pemKeys.length > 0 || config.jwks !== "")) {
-    const keys = await parseStaticKeys(
-      config.pemKeys,
-      config.jwks === "" ? undefined : JSON.parse(config.jwks),
-    );
-    if (keys.length === 0) throw invalidRequest("jwks: holds no usable key");
+    const jwks = config.jwks === "" ? undefined : JSON.parse(config.jwks);
+    const { keys, unusable } = await parseStaticKeys(config.pemKeys, jwks, config.jwtSupportedAlgs);
+    if (keys.length === 0) {
+      const problems = unusable.map(({ where, why }) => `${where}: ${why}`);
+      throw invalidRequest(
+        `no usable signing key, so no token could ever verify: ${problems.join("; ") || "the JWKS holds no keys"}`,
+      );
+    }
+    for (const { where, why } of unusable) warnings.push(`${where} is not used: ${why}`);
   }
-  return config;
+  return { config, warnings };
 }
 
 export function configToItem(key: ItemKey, config: KubernetesConfig): Item {

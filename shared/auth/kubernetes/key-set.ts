@@ -8,6 +8,7 @@
  * and id-less JWKS entries), as Vault does with its PEM keys.
  */
 import { importJWK, type JWK } from "jose";
+import { fromBase64Url } from "../../crypto/encoding.ts";
 
 export const ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"] as const;
 export type Algorithm = (typeof ALLOWED_ALGORITHMS)[number];
@@ -94,28 +95,68 @@ export function publicJwk(value: Record<string, unknown>): JWK | undefined {
   return undefined;
 }
 
-/** Reads one JWKS entry; undefined for entries that are not signature keys Coffer can use. */
-export function verificationKeyOf(entry: unknown): VerificationKey | undefined {
-  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) return undefined;
+/**
+ * Reads one JWKS entry: the key, or why it is not a signature key Coffer can use (another
+ * key type or curve, an encryption key, missing parameters).
+ */
+export function readJwksEntry(entry: unknown): VerificationKey | string {
+  if (entry === null || typeof entry !== "object" || Array.isArray(entry)) return "not a JSON object";
   const value = entry as Record<string, unknown>;
-  if (value.use !== undefined && value.use !== "sig") return undefined;
+  if (value.use !== undefined && value.use !== "sig") return 'not a signature key (its "use" is not "sig")';
   const jwk = publicJwk(value);
-  if (!jwk) return undefined;
+  if (!jwk) return "not an RSA or EC (P-256, P-384) signature key";
   const key: VerificationKey = { jwk };
   if (typeof value.kid === "string" && value.kid !== "") key.kid = value.kid;
   if (typeof value.alg === "string") key.alg = value.alg;
   return key;
 }
 
+/** Smallest RSA modulus that verifies anything: jose refuses smaller keys, as NIST does. */
+export const MIN_RSA_BITS = 2048;
+
+function rsaModulusBits(n: string): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64Url(n);
+  } catch {
+    return 0;
+  }
+  const first = bytes.findIndex((byte) => byte !== 0);
+  if (first === -1) return 0;
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first] as number));
+}
+
+/**
+ * Why a key can never verify a token under these algorithms (an RSA key under 2048 bits,
+ * or a key that fits none of them); undefined when it can.
+ */
+export function unusableBecause(key: VerificationKey, algorithms: readonly Algorithm[]): string | undefined {
+  const { kty, crv, n } = key.jwk;
+  if (kty === "RSA") {
+    const bits = rsaModulusBits(n ?? "");
+    if (bits < MIN_RSA_BITS) return `an RSA key of ${bits} bits (at least ${MIN_RSA_BITS} are needed)`;
+  }
+  if (!algorithms.some((alg) => fits(key, alg))) {
+    const what = kty === "RSA" ? "an RSA key" : `an EC ${crv} key`;
+    const named = key.alg === undefined ? "" : ` for "alg" ${key.alg}`;
+    return `${what}${named} fits none of the accepted algorithms (${algorithms.join(", ")})`;
+  }
+  return undefined;
+}
+
 /** Largest number of keys a mount trusts at once. */
 export const MAX_KEYS = 100;
 
-/** The usable keys of a JWKS document; throws a TypeError when it is not one. */
+/**
+ * The usable keys of a JWKS document, the others left out; throws a TypeError when it is
+ * not a JWKS document.
+ */
 export function keysOfJwks(document: unknown): VerificationKey[] {
   const entries = (document as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(entries)) throw new TypeError('not a JWKS document: no "keys" list');
   return entries
     .slice(0, MAX_KEYS)
-    .map(verificationKeyOf)
-    .filter((key): key is VerificationKey => key !== undefined);
+    .map(readJwksEntry)
+    .filter((key): key is VerificationKey => typeof key !== "string")
+    .filter((key) => unusableBecause(key, ALLOWED_ALGORITHMS) === undefined);
 }

@@ -44,10 +44,10 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
             return { data: describeConfig(configFromItem(item)) };
           },
           update: async (request) => {
-            const config = await configFromRequest(request.data);
+            const { config, warnings } = await configFromRequest(request.data);
             await store.write([{ op: "put", item: configToItem(configKey(mount.uuid), config) }]);
             forgetMountKeys(broker, mount.uuid);
-            return {};
+            return warnings.length > 0 ? { warnings } : {};
           },
         },
       },

@@ -83,6 +83,7 @@ export async function login(broker: Broker, request: EngineRequest): Promise<Eng
     allowMissingExpiry: config.allowLegacyTokens,
     issuer: () => (config.disableIssValidation ? null : config.issuer || keys.discoveredIssuer()),
     audience: role.audience === "" ? undefined : role.audience,
+    maxAgeSeconds: role.maxAge,
   });
   const account = serviceAccountOf(claims);
   checkBinding(role, account);

@@ -23,8 +23,9 @@ function build(broker: Broker, config: KubernetesConfig): Promise<KeySource> {
   }
   if (config.jwksUrl !== "")
     return Promise.resolve(remoteKeySource({ jwksUrl: config.jwksUrl }, { now: broker.now }));
-  return parseStaticKeys(config.pemKeys, config.jwks === "" ? undefined : JSON.parse(config.jwks)).then(
-    staticKeySource,
+  const jwks = config.jwks === "" ? undefined : JSON.parse(config.jwks);
+  return parseStaticKeys(config.pemKeys, jwks, config.jwtSupportedAlgs).then(({ keys }) =>
+    staticKeySource(keys),
   );
 }
 

@@ -10,9 +10,12 @@
  *   that is down is asked at most once per interval.
  * - While the issuer is down, cached keys keep serving logins for up to KEY_MAX_STALE_MS
  *   after the last successful fetch; after that, logins fail closed (503) until it is back.
- * - Each fetch times out after FETCH_TIMEOUT_MS and reads at most MAX_DOCUMENT_BYTES.
+ * - Each fetch (discovery document or JWKS) must complete, body included, within
+ *   FETCH_TIMEOUT_MS, and reads at most MAX_DOCUMENT_BYTES: reading stops as soon as a
+ *   body passes the limit, so a hostile issuer costs at most that much memory.
  */
 import { CofferError } from "../../errors.ts";
+import { readAtMost } from "../../http/read-at-most.ts";
 import { type KeySource, keysOfJwks, type VerificationKey } from "./key-set.ts";
 
 export const KEY_MAX_AGE_MS = 10 * 60_000;
@@ -47,34 +50,49 @@ export interface RemoteKeyOptions {
   now: () => number;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Defaults to FETCH_TIMEOUT_MS. */
+  fetchTimeoutMs?: number;
 }
 
 class FetchFailed extends Error {}
 
-async function fetchJson(fetcher: typeof fetch, url: string): Promise<unknown> {
+async function fetchJson(fetcher: typeof fetch, url: string, timeoutMs: number): Promise<unknown> {
   const problem = urlProblem(url);
   if (problem) throw new FetchFailed(`${url}: ${problem}`);
+  // One deadline for the whole exchange, body included: a server that answers its
+  // headers and then drips bytes is cut off like one that never answers.
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const failure = (error: unknown) =>
+    error instanceof FetchFailed
+      ? error
+      : new FetchFailed(
+          deadline.aborted
+            ? `${url}: no complete answer within ${timeoutMs} ms`
+            : `${url}: ${error instanceof Error ? error.message : String(error)}`,
+        );
   let response: Response;
   try {
-    response = await fetcher(url, {
-      headers: { accept: "application/json" },
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    });
+    response = await fetcher(url, { headers: { accept: "application/json" }, signal: deadline });
   } catch (error) {
-    throw new FetchFailed(`${url}: ${error instanceof Error ? error.message : String(error)}`);
+    throw failure(error);
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new FetchFailed(`${url}: HTTP ${response.status}`);
-  }
-  if (Number(response.headers.get("content-length") ?? 0) > MAX_DOCUMENT_BYTES) {
-    await response.body?.cancel();
-    throw new FetchFailed(`${url}: document too large`);
-  }
-  const text = await response.text();
-  if (text.length > MAX_DOCUMENT_BYTES) throw new FetchFailed(`${url}: document too large`);
+  const tooLarge = () => new FetchFailed(`${url}: the document exceeds ${MAX_DOCUMENT_BYTES} bytes`);
+  const refuse = (error: FetchFailed) => {
+    response.body?.cancel().catch(() => {});
+    return error;
+  };
+  if (!response.ok) throw refuse(new FetchFailed(`${url}: HTTP ${response.status}`));
+  if (Number(response.headers.get("content-length") ?? 0) > MAX_DOCUMENT_BYTES) throw refuse(tooLarge());
+  let bytes: Uint8Array;
   try {
-    return JSON.parse(text);
+    bytes = response.body
+      ? await readAtMost(response.body, MAX_DOCUMENT_BYTES, tooLarge, deadline)
+      : new Uint8Array();
+  } catch (error) {
+    throw failure(error);
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     throw new FetchFailed(`${url}: not JSON`);
   }
@@ -89,6 +107,7 @@ interface Fetched {
 export function remoteKeySource(location: RemoteKeyLocation, options: RemoteKeyOptions): KeySource {
   const { now } = options;
   const fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+  const timeoutMs = options.fetchTimeoutMs ?? FETCH_TIMEOUT_MS;
   let fetched: Fetched | undefined;
   let lastAttempt: number | undefined;
   let inflight: Promise<boolean> | undefined;
@@ -96,16 +115,16 @@ export function remoteKeySource(location: RemoteKeyLocation, options: RemoteKeyO
 
   async function download(): Promise<Fetched> {
     if ("jwksUrl" in location)
-      return { keys: keysOfJwks(await fetchJson(fetcher, location.jwksUrl)), at: now() };
+      return { keys: keysOfJwks(await fetchJson(fetcher, location.jwksUrl, timeoutMs)), at: now() };
     const base = location.discoveryUrl.replace(/\/+$/, "");
-    const discovery = (await fetchJson(fetcher, `${base}${DISCOVERY_PATH}`)) as Record<
+    const discovery = (await fetchJson(fetcher, `${base}${DISCOVERY_PATH}`, timeoutMs)) as Record<
       string,
       unknown
     > | null;
     const jwksUri = discovery?.jwks_uri;
     if (typeof jwksUri !== "string") throw new FetchFailed(`${base}${DISCOVERY_PATH}: no jwks_uri`);
     const issuer = typeof discovery?.issuer === "string" ? discovery.issuer : undefined;
-    return { keys: keysOfJwks(await fetchJson(fetcher, jwksUri)), issuer, at: now() };
+    return { keys: keysOfJwks(await fetchJson(fetcher, jwksUri, timeoutMs)), issuer, at: now() };
   }
 
   /** One fetch at a time; true when it brought keys. */

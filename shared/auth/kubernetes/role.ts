@@ -4,7 +4,8 @@
  * "*" for any, or globs where "*" matches any run of characters), audience,
  * alias_name_source, and the token_* settings (policies, ttl, max_ttl, explicit_max_ttl,
  * no_default_policy), with the older unprefixed names (`policies`, `ttl`, `max_ttl`)
- * accepted as in Vault.
+ * accepted as in Vault. Coffer adds `max_age`, the cap on the age of accepted tokens
+ * (token-age.ts), named after the JWT auth method's field for the age of a login.
  *
  * Writing a role that exists changes only the fields given, as in Vault. A role naming the
  * `root` policy is refused when written: no auth method may issue a root token (Vault
@@ -39,7 +40,12 @@ export interface KubernetesRole {
   tokenMaxTtl: number;
   tokenExplicitMaxTtl: number;
   tokenNoDefaultPolicy: boolean;
+  /** Seconds: the most a token may be issued to live, and may have lived (token-age.ts). */
+  maxAge: number;
 }
+
+/** The kubelet replaces a pod's token before it is this old. */
+export const DEFAULT_MAX_AGE_S = 24 * 3600;
 
 const ROLE_NAME = /^\w([\w.-]{0,126}\w)?$/;
 
@@ -72,6 +78,7 @@ const FIELDS = [
   "period",
   "token_bound_cidrs",
   "bound_cidrs",
+  "max_age",
 ];
 
 /** Vault's glob: "*" matches any run of characters (none included); nothing else is special. */
@@ -180,7 +187,13 @@ export function roleFromRequest(
       optionalDuration(data, "token_explicit_max_ttl") ?? existing?.tokenExplicitMaxTtl ?? 0,
     tokenNoDefaultPolicy:
       optionalBoolean(data, "token_no_default_policy") ?? existing?.tokenNoDefaultPolicy ?? false,
+    maxAge: optionalDuration(data, "max_age") ?? existing?.maxAge ?? DEFAULT_MAX_AGE_S,
   };
+  if (role.maxAge <= 0) {
+    throw invalidRequest(
+      `"max_age" must be a positive duration (default ${DEFAULT_MAX_AGE_S / 3600}h): the age of accepted tokens is always capped`,
+    );
+  }
   if (role.tokenMaxTtl > 0 && role.tokenTtl > role.tokenMaxTtl) {
     throw invalidRequest("token ttl should not be greater than token max ttl");
   }
@@ -209,6 +222,7 @@ export function roleToItem(key: ItemKey, role: KubernetesRole): Item {
     token_max_ttl: role.tokenMaxTtl,
     token_explicit_max_ttl: role.tokenExplicitMaxTtl,
     token_no_default_policy: role.tokenNoDefaultPolicy,
+    max_age: role.maxAge,
   };
 }
 
@@ -224,6 +238,9 @@ export function roleFromItem(item: Item): KubernetesRole {
     tokenMaxTtl: Number(item.token_max_ttl ?? 0),
     tokenExplicitMaxTtl: Number(item.token_explicit_max_ttl ?? 0),
     tokenNoDefaultPolicy: item.token_no_default_policy === true,
+    // Roles written before the cap existed get the default, and so does anything that is
+    // not a positive number: the cap never silently lifts.
+    maxAge: Number(item.max_age) > 0 ? Number(item.max_age) : DEFAULT_MAX_AGE_S,
   };
 }
 
@@ -245,6 +262,7 @@ export function describeRole(role: KubernetesRole): JsonObject {
     token_period: 0,
     token_bound_cidrs: [],
     token_type: "default",
+    max_age: role.maxAge,
   };
 }
 
@@ -255,9 +273,9 @@ function allowed(patterns: readonly string[], value: string): boolean {
 /** Throws a 403 unless the role binds this service account. */
 export function checkBinding(role: KubernetesRole, account: ServiceAccount): void {
   if (!allowed(role.boundServiceAccountNames, account.name)) {
-    throw loginDenied("service account name not authorized");
+    throw loginDenied("ERR_SERVICE_ACCOUNT_NOT_BOUND", "service account name not authorized");
   }
   if (!allowed(role.boundServiceAccountNamespaces, account.namespace)) {
-    throw loginDenied("namespace not authorized");
+    throw loginDenied("ERR_NAMESPACE_NOT_BOUND", "namespace not authorized");
   }
 }

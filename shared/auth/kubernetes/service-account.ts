@@ -64,12 +64,19 @@ export function serviceAccountOf(claims: JWTPayload): ServiceAccount {
     (account.secretName === "" || NAME.test(account.secretName)) &&
     (account.podName === undefined || NAME.test(account.podName)) &&
     (account.podUid === undefined || UID.test(account.podUid));
-  if (!valid) throw loginDenied("the token does not identify a Kubernetes service account");
+  if (!valid)
+    throw loginDenied(
+      "ERR_SERVICE_ACCOUNT_INVALID",
+      "the token does not identify a Kubernetes service account",
+    );
   if (
     claims.sub !== undefined &&
     claims.sub !== `system:serviceaccount:${account.namespace}:${account.name}`
   ) {
-    throw loginDenied("the token's subject does not match its service account");
+    throw loginDenied(
+      "ERR_SERVICE_ACCOUNT_SUBJECT_MISMATCH",
+      "the token's subject does not match its service account",
+    );
   }
   return account;
 }

@@ -3,8 +3,9 @@
  * into the cluster, so private clusters work. Every check is named and runs in this
  * order: shape and size, algorithm allowlist, key selection (by `kid`, refetching keys
  * once per interval for an unknown one), signature, then the claims: `exp` (required
- * unless the mount accepts legacy tokens), `nbf`, `iat`, issuer and audience, each with
- * the mount's clock-skew leeway. `now` is a parameter so tests can pin the clock.
+ * unless the mount accepts legacy tokens), `nbf`, `iat`, the role's cap on the token's age
+ * (token-age.ts), issuer and audience, each with the mount's clock-skew leeway. `now` is a
+ * parameter so tests can pin the clock.
  */
 import { compactVerify, errors, type JWTPayload } from "jose";
 import { fromBase64Url } from "../../crypto/encoding.ts";
@@ -18,6 +19,7 @@ import {
   type KeySource,
 } from "./key-set.ts";
 import { loginDenied, malformedToken } from "./login-errors.ts";
+import { checkTokenAge } from "./token-age.ts";
 
 /** Largest token accepted, in bytes. Real service account tokens are 1 to 2 KB. */
 export const MAX_JWT_BYTES = 16 * 1024;
@@ -41,6 +43,8 @@ export interface VerifyOptions {
   issuer: () => string | null | undefined;
   /** An audience the token's `aud` must contain; undefined skips the check. */
   audience?: string;
+  /** Most seconds a token may be issued to live and may have lived; undefined skips both checks. */
+  maxAgeSeconds?: number;
 }
 
 const decoder = new TextDecoder();
@@ -62,7 +66,7 @@ function numericClaim(claims: JWTPayload, name: "exp" | "nbf" | "iat"): number |
   const value = claims[name];
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value))
-    throw loginDenied(`the token's "${name}" claim is not a number`);
+    throw loginDenied("ERR_JWT_CLAIM_INVALID", `the token's "${name}" claim is not a number`);
   return value;
 }
 
@@ -73,27 +77,34 @@ function checkClaims(claims: JWTPayload, options: VerifyOptions): void {
   if (exp === undefined) {
     if (!options.allowMissingExpiry) {
       throw loginDenied(
+        "ERR_JWT_EXPIRY_MISSING",
         "the token has no expiry (a legacy Secret-based token); the mount accepts those only with allow_legacy_tokens",
       );
     }
   } else if (now - leeway >= exp) {
-    throw loginDenied("the token has expired");
+    throw loginDenied("ERR_JWT_EXPIRED", "the token has expired");
   }
   const nbf = numericClaim(claims, "nbf");
-  if (nbf !== undefined && nbf > now + leeway) throw loginDenied("the token is not yet valid");
+  if (nbf !== undefined && nbf > now + leeway)
+    throw loginDenied("ERR_JWT_NOT_YET_VALID", "the token is not yet valid");
   const iat = numericClaim(claims, "iat");
-  if (iat !== undefined && iat > now + leeway) throw loginDenied("the token was issued in the future");
+  if (iat !== undefined && iat > now + leeway)
+    throw loginDenied("ERR_JWT_ISSUED_IN_FUTURE", "the token was issued in the future");
+  if (options.maxAgeSeconds !== undefined)
+    checkTokenAge(claims, { iat, exp, now, leeway }, options.maxAgeSeconds);
 
   const issuer = options.issuer();
   if (issuer !== null) {
-    if (issuer === undefined) throw loginDenied("the mount's issuer is not known yet");
-    if (claims.iss !== issuer) throw loginDenied("the token's issuer does not match the mount's issuer");
+    if (issuer === undefined)
+      throw loginDenied("ERR_JWT_ISSUER_UNKNOWN", "the mount's issuer is not known yet");
+    if (claims.iss !== issuer)
+      throw loginDenied("ERR_JWT_ISSUER_MISMATCH", "the token's issuer does not match the mount's issuer");
   }
   if (options.audience !== undefined) {
     const aud = claims.aud;
     const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) ? aud : [];
     if (!audiences.includes(options.audience))
-      throw loginDenied("the token's audience does not match the role");
+      throw loginDenied("ERR_JWT_AUDIENCE_MISMATCH", "the token's audience does not match the role");
   }
 }
 
@@ -118,11 +129,17 @@ export async function verifyServiceAccountToken(
   const allowed = options.algorithms ?? ALLOWED_ALGORITHMS;
   const alg = header.alg;
   if (!isAllowedAlgorithm(alg) || !allowed.includes(alg)) {
-    throw loginDenied(`the token's signing algorithm is not accepted (accepted: ${allowed.join(", ")})`);
+    throw loginDenied(
+      "ERR_JOSE_ALG_NOT_ALLOWED",
+      `the token's signing algorithm is not accepted (accepted: ${allowed.join(", ")})`,
+    );
   }
   if (header.crit !== undefined)
-    throw loginDenied("the token has critical header parameters Coffer does not know");
-  if (signature === "") throw loginDenied("the token is not signed");
+    throw loginDenied(
+      "ERR_JOSE_NOT_SUPPORTED",
+      "the token has critical header parameters Coffer does not know",
+    );
+  if (signature === "") throw loginDenied("ERR_JWS_UNSIGNED", "the token is not signed");
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== "string" || kid.length > 256))
     throw malformedToken('the "kid" header is invalid');
@@ -134,6 +151,7 @@ export async function verifyServiceAccountToken(
   const candidates = candidateKeys(keys, { kid, alg }).slice(0, MAX_CANDIDATES);
   if (candidates.length === 0) {
     throw loginDenied(
+      "ERR_JWKS_NO_MATCHING_KEY",
       kid === undefined
         ? "no configured key fits the token's algorithm"
         : "no configured key matches the token's key id",
@@ -154,7 +172,7 @@ export async function verifyServiceAccountToken(
       throw error;
     }
   }
-  if (!claims) throw loginDenied("the token's signature is invalid");
+  if (!claims) throw loginDenied("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", "the token's signature is invalid");
   checkClaims(claims, options);
   return claims;
 }

@@ -30,6 +30,41 @@ export async function clusterKey(alg: ClusterKey["alg"] = "RS256", kid?: string)
 
 export const jwksOf = (...keys: ClusterKey[]) => ({ keys: keys.map((key) => key.publicJwk) });
 
+/** An RSA key too short to verify anything (jose and Coffer want 2048 bits at least). */
+export async function weakRsaKey(bits = 1024, kid = "weak") {
+  const pair = (await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: bits,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
+  const { kty, n, e } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+  return {
+    privateKey: pair.privateKey,
+    publicJwk: { kty, n, e, kid, use: "sig" } as JWK,
+    pem: await exportSPKI(pair.publicKey),
+  };
+}
+
+/** A self-signed X.509 certificate for a 1024-bit RSA key (made with openssl; public only). */
+export const WEAK_RSA_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIICCDCCAXGgAwIBAgIUM+RCFyVU0urrGKqqJOwRD7COQtMwDQYJKoZIhvcNAQEL
+BQAwFjEUMBIGA1UEAwwLd2Vhay1pc3N1ZXIwHhcNMjYxMjA3MDYwODUwWhcNMzYx
+MjA0MDYwODUwWjAWMRQwEgYDVQQDDAt3ZWFrLWlzc3VlcjCBnzANBgkqhkiG9w0B
+AQEFAAOBjQAwgYkCgYEAyMeO2qSJNFYLIBmXdoHJue4BueSFPVGVpl13opYyMOOR
+db8MWuO0Gbot1u6QoNeM7bTnUTsHtw8H1Y0yJm7Fs0UEABX6ezfxLfzxAWo5Sffn
+PThr8FTlrtOT+707tRz9WrVrUIK6oeiBJ/JQZnK9uQIOckxonEzybDXgR/UOpHsC
+AwEAAaNTMFEwHQYDVR0OBBYEFN/MUTsVg7XCoRYdTEMgGwAwNq/9MB8GA1UdIwQY
+MBaAFN/MUTsVg7XCoRYdTEMgGwAwNq/9MA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZI
+hvcNAQELBQADgYEAjFTtT4htwR3vDmInekjGh5edvPgCsF1/KD1eEP7NQ3lXLP6M
+kjJCARpIDx+aNEK1S7JDvK86mqB0FNbczoPSSpEp6KIzO22XtrZaYsBQsSC93TWK
+M9x3l4NcOGVDStFQk3J/kPpFgSWXnSRGr0dbI2k9cZC8WIXz7qMbSkZT1VQ=
+-----END CERTIFICATE-----`;
+
 export interface ProjectedClaims {
   issuer: string;
   namespace?: string;
@@ -41,6 +76,8 @@ export interface ProjectedClaims {
   nbf?: number;
   pod?: boolean;
   uid?: string;
+  /** Epoch seconds: the API server's `warnafter`, set when it extended a kubelet's token. */
+  warnAfter?: number;
 }
 
 export function projectedPayload(claims: ProjectedClaims): Record<string, unknown> {
@@ -57,6 +94,7 @@ export function projectedPayload(claims: ProjectedClaims): Record<string, unknow
     "kubernetes.io": {
       namespace,
       node: { name: "node-1", uid: "6b1f3e2a-7f0e-4b8c-9a9e-0c1d2e3f4a5b" },
+      ...(claims.warnAfter === undefined ? {} : { warnafter: claims.warnAfter }),
       ...(claims.pod === false
         ? {}
         : { pod: { name: `${name}-7d4b9c`, uid: "0f7e6d5c-4b3a-4291-8877-665544332211" } }),

@@ -13,7 +13,7 @@ import {
   urlProblem,
 } from "../../../shared/auth/kubernetes/remote-keys.ts";
 import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verify-token.ts";
-import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "./cluster-keys.ts";
+import { type ClusterKey, clusterKey, jwksOf, mintProjected, weakRsaKey } from "./cluster-keys.ts";
 import { type IssuerServer, startIssuerServer } from "./issuer-server.ts";
 
 describe("remote keys", () => {
@@ -39,6 +39,15 @@ describe("remote keys", () => {
     mintProjected(kid ? { ...signer, kid } : signer, { issuer: issuer.url, iat: Math.floor(clock / 1000) });
   const verify = async (source: ReturnType<typeof remoteKeySource>, jwt: string) =>
     verifyServiceAccountToken(jwt, { keys: source, now: clock, issuer: () => issuer.url });
+  /** The keys are unavailable (503): why the fetch failed, as the server log gets it. */
+  const whyUnavailable = async (source: ReturnType<typeof remoteKeySource>) => {
+    const error = await source.keys().then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
+    expect(error).toMatchObject({ code: "ERR_UPSTREAM_UNAVAILABLE" });
+    return (error?.cause as Error | undefined)?.message;
+  };
 
   it("finds the JWKS through OIDC discovery once, then serves logins from the cache", async () => {
     const source = remoteKeySource({ discoveryUrl: issuer.url }, { now });
@@ -69,9 +78,7 @@ describe("remote keys", () => {
     const forged = await Promise.all(Array.from({ length: 200 }, (_, i) => token(rotated, `unknown-${i}`)));
     const results = await Promise.allSettled(forged.map((jwt) => verify(source, jwt)));
     expect(results.every((result) => result.status === "rejected")).toBe(true);
-    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
-      message: "permission denied: no configured key matches the token's key id",
-    });
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ check: "ERR_JWKS_NO_MATCHING_KEY" });
     // The first fetch, plus at most one refetch in this interval.
     expect(issuer.total()).toBeLessThanOrEqual(2);
 
@@ -126,6 +133,36 @@ describe("remote keys", () => {
       issuer.setJwks(body as unknown as { keys: unknown[] });
       const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
       await expect(verify(source, await token())).rejects.toMatchObject({ code: "ERR_UPSTREAM_UNAVAILABLE" });
+    }
+  });
+
+  it("leaves out fetched keys that can never verify: RSA keys under 2048 bits", async () => {
+    const weak = await weakRsaKey();
+    issuer.setJwks({ keys: [weak.publicJwk, key.publicJwk] });
+    const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now });
+    expect((await source.keys()).map((fetched) => fetched.kid)).toEqual([key.kid]);
+  });
+
+  it("stops reading a discovery document or JWKS as soon as it passes the limit, and hangs up", async () => {
+    for (const path of ["/.well-known/openid-configuration", "/openid/v1/jwks"]) {
+      issuer.misbehave(path, "flood");
+      const source = remoteKeySource({ discoveryUrl: issuer.url }, { now });
+      expect(await whyUnavailable(source)).toBe(
+        `${issuer.url}${path}: the document exceeds ${MAX_DOCUMENT_BYTES} bytes`,
+      );
+      // The server offered 256 MiB; what it got to send is the limit plus socket buffers.
+      expect(await issuer.hungUp(), path).toBeLessThan(16 * 1024 * 1024);
+      issuer.misbehave(path, undefined);
+    }
+  });
+
+  it("gives up on an issuer that drips its answer or never answers, at the fetch timeout", async () => {
+    for (const behaviour of ["drip", "silent"] as const) {
+      issuer.misbehave("/openid/v1/jwks", behaviour);
+      const source = remoteKeySource({ jwksUrl: issuer.jwksUrl }, { now, fetchTimeoutMs: 300 });
+      expect(await whyUnavailable(source)).toBe(`${issuer.jwksUrl}: no complete answer within 300 ms`);
+      // The client hung up rather than waiting for the rest.
+      await issuer.hungUp();
     }
   });
 

@@ -15,6 +15,7 @@ const role = (names: string[], namespaces: string[]): KubernetesRole => ({
   tokenMaxTtl: 0,
   tokenExplicitMaxTtl: 0,
   tokenNoDefaultPolicy: false,
+  maxAge: 86400,
 });
 const account = (namespace: string, name: string) => ({ namespace, name, uid: "u-1", secretName: "" });
 
@@ -46,12 +47,25 @@ describe("checkBinding", () => {
     expect(() => checkBinding(role(["*"], ["default"]), account("default", "anyone"))).not.toThrow();
   });
 
-  it("refuses an unbound name or namespace with Vault's reasons", () => {
-    expect(() => checkBinding(role(["app"], ["*"]), account("default", "other"))).toThrowError(
-      "permission denied: service account name not authorized",
-    );
-    expect(() => checkBinding(role(["app"], ["team-*"]), account("kube-system", "app"))).toThrowError(
-      "permission denied: namespace not authorized",
-    );
+  it("refuses an unbound name or namespace, each with its own check code and Vault's reason", () => {
+    const refusal = (run: () => void) => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+    };
+    expect(refusal(() => checkBinding(role(["app"], ["*"]), account("default", "other")))).toMatchObject({
+      code: "ERR_PERMISSION_DENIED",
+      check: "ERR_SERVICE_ACCOUNT_NOT_BOUND",
+      message: "permission denied: service account name not authorized",
+    });
+    expect(
+      refusal(() => checkBinding(role(["app"], ["team-*"]), account("kube-system", "app"))),
+    ).toMatchObject({
+      code: "ERR_PERMISSION_DENIED",
+      check: "ERR_NAMESPACE_NOT_BOUND",
+      message: "permission denied: namespace not authorized",
+    });
   });
 });

@@ -6,6 +6,7 @@
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { KeySource } from "../../../shared/auth/kubernetes/key-set.ts";
+import type { LoginCheck } from "../../../shared/auth/kubernetes/login-errors.ts";
 import { parseStaticKeys, staticKeySource } from "../../../shared/auth/kubernetes/static-keys.ts";
 import {
   MAX_JWT_BYTES,
@@ -24,18 +25,17 @@ import {
   signRs256Raw,
   tamperPayload,
   unsecured,
+  weakRsaKey,
 } from "./cluster-keys.ts";
 
 const ISSUER = "https://oidc.cluster.example";
 const IAT = 1_750_000_000;
 const AT_IAT = (IAT + 1) * 1000;
 
-const denied = (message: string) => ({
-  code: "ERR_PERMISSION_DENIED",
-  message: `permission denied: ${message}`,
-});
+const denied = (check: LoginCheck) => ({ code: "ERR_PERMISSION_DENIED", check });
 const malformed = (fragment: string) => ({
   code: "ERR_INVALID_REQUEST",
+  check: "ERR_JWT_INVALID",
   message: expect.stringContaining(fragment),
 });
 
@@ -58,7 +58,7 @@ describe("verifyServiceAccountToken", () => {
   beforeAll(async () => {
     key = await clusterKey("RS256");
     other = await clusterKey("RS256");
-    keys = staticKeySource(await parseStaticKeys([], jwksOf(key)));
+    keys = staticKeySource((await parseStaticKeys([], jwksOf(key))).keys);
   });
 
   it("accepts a genuine projected token and returns its claims", async () => {
@@ -69,7 +69,7 @@ describe("verifyServiceAccountToken", () => {
   it("accepts every allowed algorithm: RS256, RS384, RS512, PS256, ES256, ES384", async () => {
     for (const alg of ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"] as const) {
       const signer = await clusterKey(alg);
-      const source = staticKeySource(await parseStaticKeys([signer.pem], undefined));
+      const source = staticKeySource((await parseStaticKeys([signer.pem], undefined)).keys);
       await expect(verify(await projected({}, signer), { keys: source }), alg).resolves.toMatchObject({
         iss: ISSUER,
       });
@@ -78,7 +78,7 @@ describe("verifyServiceAccountToken", () => {
 
   it("refuses a tampered payload", async () => {
     await expect(verify(tamperPayload(await projected()))).rejects.toMatchObject(
-      denied("the token's signature is invalid"),
+      denied("ERR_JWS_SIGNATURE_VERIFICATION_FAILED"),
     );
   });
 
@@ -86,24 +86,22 @@ describe("verifyServiceAccountToken", () => {
     const forged = await sign(other, projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }), {
       kid: key.kid,
     });
-    await expect(verify(forged)).rejects.toMatchObject(denied("the token's signature is invalid"));
+    await expect(verify(forged)).rejects.toMatchObject(denied("ERR_JWS_SIGNATURE_VERIFICATION_FAILED"));
   });
 
   it("refuses an unknown kid", async () => {
     await expect(verify(await projected({}, other))).rejects.toMatchObject(
-      denied("no configured key matches the token's key id"),
+      denied("ERR_JWKS_NO_MATCHING_KEY"),
     );
   });
 
   it('refuses alg "none" and HS256 keyed with the public key, whatever the keys', async () => {
     const payload = projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT });
-    const pemKeys = staticKeySource(await parseStaticKeys([key.pem], undefined));
+    const pemKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
     for (const token of [unsecured(payload), await hs256WithPublicKey(key, payload)]) {
       for (const source of [keys, pemKeys]) {
         await expect(verify(token, { keys: source })).rejects.toMatchObject(
-          denied(
-            "the token's signing algorithm is not accepted (accepted: RS256, RS384, RS512, PS256, ES256, ES384)",
-          ),
+          denied("ERR_JOSE_ALG_NOT_ALLOWED"),
         );
       }
     }
@@ -111,10 +109,10 @@ describe("verifyServiceAccountToken", () => {
 
   it("refuses the wrong issuer and the wrong audience", async () => {
     await expect(verify(await projected({ issuer: "https://evil.example" }))).rejects.toMatchObject(
-      denied("the token's issuer does not match the mount's issuer"),
+      denied("ERR_JWT_ISSUER_MISMATCH"),
     );
     await expect(verify(await projected({ audience: ["sts.amazonaws.com"] }))).rejects.toMatchObject(
-      denied("the token's audience does not match the role"),
+      denied("ERR_JWT_AUDIENCE_MISMATCH"),
     );
     await expect(verify(await projected({ audience: "coffer" }))).resolves.toBeDefined();
   });
@@ -123,7 +121,7 @@ describe("verifyServiceAccountToken", () => {
     const token = await projected({ issuer: "https://anything.example" });
     await expect(verify(token, { issuer: () => null })).resolves.toBeDefined();
     await expect(verify(token, { issuer: () => undefined })).rejects.toMatchObject(
-      denied("the mount's issuer is not known yet"),
+      denied("ERR_JWT_ISSUER_UNKNOWN"),
     );
   });
 
@@ -131,16 +129,14 @@ describe("verifyServiceAccountToken", () => {
     const token = await projected({ lifetime: 600 });
     const exp = IAT + 600;
     await expect(verify(token, { now: (exp + 59) * 1000 })).resolves.toBeDefined();
-    await expect(verify(token, { now: (exp + 60) * 1000 })).rejects.toMatchObject(
-      denied("the token has expired"),
-    );
+    await expect(verify(token, { now: (exp + 60) * 1000 })).rejects.toMatchObject(denied("ERR_JWT_EXPIRED"));
     await expect(verify(token, { now: (exp + 10) * 1000, leewaySeconds: 0 })).rejects.toMatchObject(
-      denied("the token has expired"),
+      denied("ERR_JWT_EXPIRED"),
     );
 
     const later = await projected({ nbf: IAT + 300 });
     await expect(verify(later, { now: (IAT + 239) * 1000 })).rejects.toMatchObject(
-      denied("the token is not yet valid"),
+      denied("ERR_JWT_NOT_YET_VALID"),
     );
     await expect(verify(later, { now: (IAT + 240) * 1000 })).resolves.toBeDefined();
 
@@ -148,19 +144,78 @@ describe("verifyServiceAccountToken", () => {
       ...projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT + 3600 }),
       nbf: undefined,
     });
-    await expect(verify(future)).rejects.toMatchObject(denied("the token was issued in the future"));
+    await expect(verify(future)).rejects.toMatchObject(denied("ERR_JWT_ISSUED_IN_FUTURE"));
+  });
+
+  describe("max_age", () => {
+    const DAY = 86_400;
+    const YEAR = 365 * DAY;
+
+    it("refuses a token issued to live longer than max_age, however fresh", async () => {
+      const token = await projected({ lifetime: 2 * DAY });
+      await expect(verify(token, { maxAgeSeconds: 2 * DAY })).resolves.toBeDefined();
+      await expect(verify(token, { maxAgeSeconds: 2 * DAY - 1 })).rejects.toMatchObject(
+        denied("ERR_JWT_LIFETIME_TOO_LONG"),
+      );
+    });
+
+    it("counts an extended kubelet token's lifetime to its warnafter, and refuses it once older than max_age", async () => {
+      // What the API server issues a kubelet for its own audience: a year, warned after an hour.
+      const extended = await projected({ lifetime: YEAR, warnAfter: IAT + 3607 });
+      const at = (seconds: number) => ({ now: (IAT + seconds) * 1000, maxAgeSeconds: DAY });
+      await expect(verify(extended, at(1))).resolves.toBeDefined();
+      // Within the clock-skew leeway (60 s) past max_age, then refused, a year before its exp.
+      await expect(verify(extended, at(DAY + 60))).resolves.toBeDefined();
+      await expect(verify(extended, at(DAY + 61))).rejects.toMatchObject(denied("ERR_JWT_TOO_OLD"));
+      await expect(verify(extended, at(200 * DAY))).rejects.toMatchObject(denied("ERR_JWT_TOO_OLD"));
+      // The same year-long token without warnafter was asked for as such.
+      const yearLong = await projected({ lifetime: YEAR });
+      await expect(verify(yearLong, at(1))).rejects.toMatchObject(denied("ERR_JWT_LIFETIME_TOO_LONG"));
+    });
+
+    it("caps the age of a token without exp (where the mount allows those) by its iat", async () => {
+      const noExp = await sign(key, {
+        ...projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }),
+        exp: undefined,
+      });
+      const options = { allowMissingExpiry: true, maxAgeSeconds: DAY };
+      await expect(verify(noExp, { ...options, now: (IAT + DAY) * 1000 })).resolves.toBeDefined();
+      await expect(verify(noExp, { ...options, now: (IAT + 2 * DAY) * 1000 })).rejects.toMatchObject(
+        denied("ERR_JWT_TOO_OLD"),
+      );
+    });
+
+    it("refuses a token with exp but no iat, whose age cannot be known", async () => {
+      const noIat = await sign(key, {
+        ...projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }),
+        iat: undefined,
+      });
+      await expect(verify(noIat)).resolves.toBeDefined();
+      await expect(verify(noIat, { maxAgeSeconds: DAY })).rejects.toMatchObject(
+        denied("ERR_JWT_ISSUED_AT_MISSING"),
+      );
+    });
+
+    it("lets legacy tokens (no iat, no exp) through only where the mount accepts them", async () => {
+      const legacyKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
+      const options = {
+        keys: legacyKeys,
+        issuer: () => "kubernetes/serviceaccount",
+        audience: undefined,
+        maxAgeSeconds: DAY,
+      };
+      const legacy = await mintLegacy(key);
+      await expect(verify(legacy, options)).rejects.toMatchObject(denied("ERR_JWT_EXPIRY_MISSING"));
+      await expect(verify(legacy, { ...options, allowMissingExpiry: true })).resolves.toBeDefined();
+    });
   });
 
   it("refuses tokens without exp unless legacy tokens are allowed", async () => {
-    const legacyKeys = staticKeySource(await parseStaticKeys([key.pem], undefined));
+    const legacyKeys = staticKeySource((await parseStaticKeys([key.pem], undefined)).keys);
     const legacy = await mintLegacy(key);
     await expect(
       verify(legacy, { keys: legacyKeys, issuer: () => "kubernetes/serviceaccount", audience: undefined }),
-    ).rejects.toMatchObject(
-      denied(
-        "the token has no expiry (a legacy Secret-based token); the mount accepts those only with allow_legacy_tokens",
-      ),
-    );
+    ).rejects.toMatchObject(denied("ERR_JWT_EXPIRY_MISSING"));
     await expect(
       verify(legacy, {
         keys: legacyKeys,
@@ -173,7 +228,7 @@ describe("verifyServiceAccountToken", () => {
 
   it("restricts algorithms to the mount's subset", async () => {
     await expect(verify(await projected(), { algorithms: ["ES256"] })).rejects.toMatchObject(
-      denied("the token's signing algorithm is not accepted (accepted: ES256)"),
+      denied("ERR_JOSE_ALG_NOT_ALLOWED"),
     );
   });
 
@@ -198,16 +253,14 @@ describe("verifyServiceAccountToken", () => {
   it("refuses an empty signature, a crit header and a non-string kid", async () => {
     const token = await projected();
     const [header, payload, signature] = token.split(".");
-    await expect(verify(`${header}.${payload}.`)).rejects.toMatchObject(denied("the token is not signed"));
+    await expect(verify(`${header}.${payload}.`)).rejects.toMatchObject(denied("ERR_JWS_UNSIGNED"));
     const claims = projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT });
     const crit = await signRs256Raw(
       key.privateKey,
       { alg: "RS256", kid: key.kid, crit: ["b64"], b64: true },
       claims,
     );
-    await expect(verify(crit)).rejects.toMatchObject(
-      denied("the token has critical header parameters Coffer does not know"),
-    );
+    await expect(verify(crit)).rejects.toMatchObject(denied("ERR_JOSE_NOT_SUPPORTED"));
     const badKid = `${btoa(JSON.stringify({ alg: "RS256", kid: 7 })).replace(/=+$/, "")}.${payload}.${signature}`;
     await expect(verify(badKid)).rejects.toMatchObject(malformed('the "kid" header is invalid'));
   });
@@ -218,7 +271,7 @@ describe("verifyServiceAccountToken", () => {
 
   it("tries every key without a kid for a token without one, and only fitting ones", async () => {
     const ec = await clusterKey("ES256");
-    const source = staticKeySource(await parseStaticKeys([other.pem, ec.pem, key.pem], undefined));
+    const source = staticKeySource((await parseStaticKeys([other.pem, ec.pem, key.pem], undefined)).keys);
     const noKid = await new SignJWT(projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }))
       .setProtectedHeader({ alg: "RS256" })
       .sign(key.privateKey);
@@ -227,29 +280,22 @@ describe("verifyServiceAccountToken", () => {
     await expect(verify(await projected(), { keys: source })).resolves.toBeDefined();
   });
 
-  it("refuses RSA keys under 2048 bits", async () => {
-    const weak = (await crypto.subtle.generateKey(
-      {
-        name: "RSASSA-PKCS1-v1_5",
-        modulusLength: 1024,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: "SHA-256",
-      },
-      true,
-      ["sign", "verify"],
-    )) as CryptoKeyPair;
-    const jwk = { ...(await crypto.subtle.exportKey("jwk", weak.publicKey)), kid: "weak" };
-    delete jwk.alg;
-    delete jwk.key_ops;
-    delete jwk.ext;
-    const source = staticKeySource(await parseStaticKeys([], { keys: [jwk] }));
+  it("never verifies with an RSA key under 2048 bits, even one that reached the key set", async () => {
+    const weak = await weakRsaKey();
     const token = await signRs256Raw(
       weak.privateKey,
       { alg: "RS256", kid: "weak" },
       projectedPayload({ issuer: ISSUER, audience: ["coffer"], iat: IAT }),
     );
-    await expect(verify(token, { keys: source })).rejects.toMatchObject(
-      denied("the token's signature is invalid"),
+    // Configured keys leave it out...
+    const configured = staticKeySource((await parseStaticKeys([], { keys: [weak.publicJwk] })).keys);
+    await expect(verify(token, { keys: configured })).rejects.toMatchObject(
+      denied("ERR_JWKS_NO_MATCHING_KEY"),
+    );
+    // ...and if it were in the set, the signature check would still refuse it.
+    const forced = staticKeySource([{ kid: "weak", jwk: weak.publicJwk }]);
+    await expect(verify(token, { keys: forced })).rejects.toMatchObject(
+      denied("ERR_JWS_SIGNATURE_VERIFICATION_FAILED"),
     );
   });
 });
