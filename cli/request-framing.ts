@@ -36,7 +36,8 @@ export interface RequestFramer {
 
 type Phase =
   | { name: "start"; held: Buffer }
-  | { name: "head"; head: Buffer }
+  /** The head so far, kept in pieces (joined once, when its end is found) and its last bytes. */
+  | { name: "head"; pieces: Buffer[]; length: number; tail: Buffer }
   | { name: "body"; remaining: number }
   | { name: "opaque" };
 
@@ -70,7 +71,7 @@ export function createRequestFramer(): RequestFramer {
         out.push(chunk);
         return Buffer.alloc(0);
       case "start": {
-        let held = Buffer.concat([phase.held, chunk]);
+        let held = phase.held.length > 0 ? Buffer.concat([phase.held, chunk]) : chunk;
         // Empty lines before a request line are skipped by the parser (RFC 9112, 2.2).
         let skip = 0;
         while (skip < held.length && (held[skip] === CR || held[skip] === LF)) skip++;
@@ -83,21 +84,24 @@ export function createRequestFramer(): RequestFramer {
           return Buffer.alloc(0);
         }
         starts.push(isList);
-        phase = { name: "head", head: Buffer.alloc(0) };
+        phase = { name: "head", pieces: [], length: 0, tail: Buffer.alloc(0) };
         return isList ? Buffer.concat([STAND_IN_PREFIX, held.subarray(LIST_PREFIX.length)]) : held;
       }
       case "head": {
-        const head = Buffer.concat([phase.head, chunk]);
-        const end = head.indexOf(HEAD_END, Math.max(0, phase.head.length - (HEAD_END.length - 1)));
-        if (end === -1) {
+        // The end may straddle chunks: look from the last bytes already seen.
+        const window = phase.tail.length > 0 ? Buffer.concat([phase.tail, chunk]) : chunk;
+        const found = window.indexOf(HEAD_END);
+        if (found === -1) {
           out.push(chunk);
-          phase = head.length > MAX_HEAD_BYTES ? { name: "opaque" } : { name: "head", head };
+          phase.pieces.push(chunk);
+          phase.length += chunk.length;
+          phase.tail = Buffer.from(window.subarray(-(HEAD_END.length - 1)));
+          if (phase.length > MAX_HEAD_BYTES) phase = { name: "opaque" };
           return Buffer.alloc(0);
         }
-        const headLength = end + HEAD_END.length;
-        const taken = headLength - phase.head.length;
+        const taken = found - phase.tail.length + HEAD_END.length;
         out.push(chunk.subarray(0, taken));
-        const length = bodyLength(head.subarray(0, headLength));
+        const length = bodyLength(Buffer.concat([...phase.pieces, chunk.subarray(0, taken)]));
         if (length === undefined) phase = { name: "opaque" };
         else if (length > 0) phase = { name: "body", remaining: length };
         else phase = { name: "start", held: Buffer.alloc(0) };
