@@ -30,14 +30,21 @@ function framedConnection(socket: Socket): Duplex {
       socket.write(chunk, callback);
     },
     final(callback) {
-      socket.end(() => callback());
+      // As Node's destroySoon() does for the sockets it owns: once the last bytes have left,
+      // the connection is over, whether or not the peer closes its side.
+      socket.end(() => {
+        callback();
+        socket.destroy();
+      });
     },
     destroy(error, callback) {
       if (!socket.destroyed) {
-        // Close once the last answer (a 400, a 408) has left, and do not wait forever for it.
-        socket.end();
-        socket.once("finish", () => socket.destroy());
+        // Close once the last answer (a 400, a 408) has left; read nothing more meanwhile,
+        // and do not wait forever for a peer that does not read.
+        socket.pause();
         socket.setTimeout(CLOSE_GRACE_MS, () => socket.destroy());
+        if (socket.writableFinished) socket.destroy();
+        else socket.once("finish", () => socket.destroy()).end();
       }
       callback(error);
     },

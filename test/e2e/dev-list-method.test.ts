@@ -4,6 +4,7 @@
  * it answers is answered for its own request target, never for a path a header named.
  */
 import { Agent, request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
@@ -228,6 +229,21 @@ describe("the LIST method on coffer dev", () => {
         JSON.stringify(bytes.slice(0, 60)),
       ).toEqual(status ? [status] : []);
       expect(await health()).toBe(200);
+    }
+  });
+
+  it("closes a connection it is done with even when the peer keeps its side open", async () => {
+    for (const request of [LAST, Buffer.from("LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: \0\r\n\r\n")]) {
+      const closed = await new Promise<string>((resolve) => {
+        const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => socket.write(request));
+        socket.resume();
+        // The server's side is gone when more bytes from this side are refused (a reset):
+        // keep sending a request that never ends until they are, or forever if it lingers.
+        const more = () => socket.write("a", (error) => !error && setImmediate(more));
+        socket.on("end", () => socket.write("GET /v1/sys/health HTTP/1.1\r\nX-Slow: ", more));
+        socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? ""));
+      });
+      expect(closed).toMatch(/^(ECONNRESET|EPIPE)$/);
     }
   });
 
