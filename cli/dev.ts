@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
+import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
 import { mountDevTransit } from "../shared/engines/transit/dev-mount.ts";
@@ -78,12 +78,11 @@ async function listen(broker: Broker, options: DevOptions) {
     broker,
     options.inMemory ? undefined : join(options.dataDir, "dev-issuer.jwk"),
   );
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve(
-      { fetch: devIssuer.wrap(app.fetch), port: options.port, hostname: options.host },
-      () => resolve(started),
-    );
-    started.once("error", reject);
+  const server = createAdaptorServer({ fetch: devIssuer.wrap(app.fetch), hostname: options.host }) as Server;
+  acceptListMethod(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
   });
   return { rootToken, app, devIssuer, server };
 }
@@ -99,7 +98,6 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     throw error;
   }
   const { rootToken, app, devIssuer, server } = started;
-  acceptListMethod(server as Server, app.fetch, `${options.host}:${options.port}`);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${options.host}:${port}`;

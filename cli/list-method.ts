@@ -1,56 +1,111 @@
 /**
- * Vault clients may send the LIST method (hvac, curl -X LIST). Node's HTTP parser only
- * knows a fixed set of methods and rejects LIST before any handler runs, handing the raw
- * bytes to 'clientError'. Here those requests are parsed by hand and served by the same
- * app, one per connection. Lambda has no such limit; this is `coffer dev` only.
+ * Vault clients send the LIST method (the vault CLI, hvac, curl -X LIST). Node's HTTP
+ * parser knows a fixed set of methods and rejects LIST before any handler runs. So the dev
+ * server reads each connection through a RequestFramer, which renames LIST to a stand-in
+ * Node knows; Node's parser then parses every request (fragmented, pipelined or kept
+ * alive alike), and the request reaches the app as LIST again. Lambda has no such limit;
+ * this is `coffer dev` only.
+ *
+ * The URL the app sees is built from the request target alone: the Host header is
+ * replaced by the address the server listens on, so no header can change the route.
  */
-import type { Server } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage, Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { Duplex } from "node:stream";
+import { createRequestFramer, LIST_STAND_IN, type RequestFramer } from "./request-framing.ts";
 
-/** The app's fetch; `env` is what @hono/node-server would pass (the raw request path). */
-type Fetch = (request: Request, env: { incoming: { url: string } }) => Response | Promise<Response>;
+/** How long a closed connection may take to hand its last answer to a peer that does not read. */
+const CLOSE_GRACE_MS = 10_000;
 
-const STATUS_TEXT: Record<number, string> = {
-  200: "OK",
-  204: "No Content",
-  400: "Bad Request",
-  403: "Forbidden",
-  404: "Not Found",
-};
+const framers = new WeakMap<object, RequestFramer>();
 
-function parseListRequest(raw: string, host: string): Request | undefined {
-  const headerEnd = raw.indexOf("\r\n\r\n");
-  if (headerEnd === -1) return undefined;
-  const [requestLine = "", ...headerLines] = raw.slice(0, headerEnd).split("\r\n");
-  const match = /^LIST (\/\S*) HTTP\/1\.[01]$/.exec(requestLine);
-  if (!match?.[1]) return undefined;
-  const headers = new Headers();
-  for (const line of headerLines) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) return undefined;
-    headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
-  }
-  return new Request(`http://${headers.get("host") ?? host}${match[1]}`, { method: "LIST", headers });
+/** The socket as Node's HTTP parser will read it: its bytes through a framer, everything else as is. */
+function framedConnection(socket: Socket): Duplex {
+  const framer = createRequestFramer();
+  const connection = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      // As Node's destroySoon() does for the sockets it owns: once the last bytes have left,
+      // the connection is over, whether or not the peer closes its side.
+      socket.end(() => {
+        callback();
+        socket.destroy();
+      });
+    },
+    destroy(error, callback) {
+      if (!socket.destroyed) {
+        // Close once the last answer (a 400, a 408) has left; read nothing more meanwhile,
+        // and do not wait forever for a peer that does not read.
+        socket.pause();
+        socket.setTimeout(CLOSE_GRACE_MS, () => socket.destroy());
+        if (socket.writableFinished) socket.destroy();
+        else socket.once("finish", () => socket.destroy()).end();
+      }
+      callback(error);
+    },
+  });
+  framers.set(connection, framer);
+
+  // What Node's HTTP server and the app ask of a socket beyond a stream.
+  Object.defineProperties(connection, {
+    remoteAddress: { get: () => socket.remoteAddress },
+    remotePort: { get: () => socket.remotePort },
+    remoteFamily: { get: () => socket.remoteFamily },
+    localAddress: { get: () => socket.localAddress },
+    localPort: { get: () => socket.localPort },
+    setTimeout: {
+      value: (ms: number, callback?: () => void) => {
+        socket.setTimeout(ms);
+        if (callback) connection.once("timeout", callback);
+        return connection;
+      },
+    },
+  });
+
+  const deliver = (pieces: Buffer[]) => {
+    for (const piece of pieces) if (!connection.push(piece)) socket.pause();
+  };
+  socket.on("data", (chunk: Buffer) => deliver(framer.push(chunk)));
+  socket.on("end", () => {
+    deliver(framer.flush());
+    connection.push(null);
+  });
+  socket.on("timeout", () => connection.emit("timeout"));
+  socket.on("error", (error) => connection.destroy(error));
+  socket.on("close", () => connection.destroy());
+  return connection;
 }
 
-export function acceptListMethod(server: Server, fetch: Fetch, host: string): void {
-  server.on("clientError", (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
-    const raw = error.code === "HPE_INVALID_METHOD" ? error.rawPacket?.toString("latin1") : undefined;
-    const request = raw?.startsWith("LIST ") ? parseListRequest(raw, host) : undefined;
-    if (!request) {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      return;
-    }
-    void (async () => {
-      // The raw path, as the node server hands it over, so "." and ".." segments are refused
-      // here too rather than resolved away by the URL parser.
-      const rawPath = raw?.split(" ", 3)[1] ?? "";
-      const response = await fetch(request, { incoming: { url: rawPath } });
-      const body = Buffer.from(await response.arrayBuffer());
-      const lines = [`HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ""}`];
-      for (const [name, value] of response.headers) lines.push(`${name}: ${value}`);
-      lines.push(`content-length: ${body.length}`, "connection: close", "", "");
-      socket.end(Buffer.concat([Buffer.from(lines.join("\r\n"), "latin1"), body]));
-    })().catch(() => socket.destroy());
+function authorityOf(server: Server): string {
+  const address = server.address() as AddressInfo | null;
+  if (!address) return "localhost";
+  return address.family === "IPv6"
+    ? `[${address.address}]:${address.port}`
+    : `${address.address}:${address.port}`;
+}
+
+/** Makes `server` accept LIST; call it before the server listens. */
+export function acceptListMethod(server: Server): void {
+  // The listeners Node's HTTP server set up to parse each new connection.
+  const parse = server.listeners("connection") as ((connection: Duplex) => void)[];
+  server.removeAllListeners("connection");
+  server.on("connection", (socket: Socket) => {
+    const connection = framedConnection(socket);
+    for (const listener of parse) listener.call(server, connection);
+  });
+
+  server.prependListener("request", (request: IncomingMessage) => {
+    request.headers.host = authorityOf(server);
+    const framer = framers.get(request.socket);
+    const wasList = framer?.nextRequestWasList();
+    if (!wasList) return;
+    // The framer and the parser disagree on where requests start: trust neither.
+    if (request.method !== LIST_STAND_IN) request.socket.destroy();
+    else request.method = "LIST";
   });
 }

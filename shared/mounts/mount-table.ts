@@ -56,6 +56,11 @@ const BUILTIN_MOUNTS: readonly Mount[] = [
 
 /** Prefixes no mount may take or sit inside, besides the built-in mounts themselves. */
 const RESERVED_PREFIXES = ["sys/", "auth/token/", "identity/", "cubbyhole/"];
+/**
+ * Segments the sys routes put after a mount path (sys/mounts/<path>/tune,
+ * sys/auth/<path>/tune): a mount ending in one could not be addressed there.
+ */
+const RESERVED_LAST_SEGMENTS = new Set(["tune"]);
 
 /** What enabling a mount takes, secrets engine or auth method alike, as in Vault. */
 export const MOUNT_FIELDS = [
@@ -155,6 +160,10 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
         if (path.startsWith(reserved) || reserved.startsWith(path)) {
           throw invalidRequest(`cannot mount at "${path}": "${reserved}" is reserved`);
         }
+      }
+      const last = path.slice(0, -1).split("/").at(-1) ?? "";
+      if (RESERVED_LAST_SEGMENTS.has(last)) {
+        throw invalidRequest(`cannot mount at "${path}": a mount path must not end in "${last}"`);
       }
       const defaultTtl = input.config?.default_lease_ttl ?? 0;
       const maxTtl = input.config?.max_lease_ttl ?? 0;

@@ -16,6 +16,7 @@
  */
 import { invalidRequest } from "../errors.ts";
 import type { Capability } from "./acl.ts";
+import { isJsonEntries, type JsonTree, parseJsonEntries } from "./json-entries.ts";
 import { validateTemplates } from "./path-template.ts";
 
 /** Largest policy text accepted, in UTF-8 bytes. */
@@ -101,34 +102,47 @@ function checkRuleFields(fields: string[], where: string): void {
 
 // ---- JSON ----------------------------------------------------------------------------
 
+/** More than a policy document ever nests (object, path map, rule, list; or a list of maps). */
+const MAX_JSON_DEPTH = 8;
+
+/**
+ * Repeated keys are kept, as Vault's parser keeps them: two entries for one path are two
+ * rules, merged as two HCL blocks for one path are; a field set twice in a rule is refused,
+ * as in HCL.
+ */
 function parseJsonPolicy(text: string): PathRule[] {
-  let document: unknown;
+  let document: JsonTree;
   try {
-    document = JSON.parse(text);
-  } catch {
-    throw invalidRequest("failed to parse policy: not valid JSON");
+    document = parseJsonEntries(text, MAX_JSON_DEPTH);
+  } catch (error) {
+    throw invalidRequest(
+      error instanceof RangeError
+        ? "failed to parse policy: nested too deeply"
+        : "failed to parse policy: not valid JSON",
+    );
   }
-  if (document === null || typeof document !== "object" || Array.isArray(document)) {
+  if (!isJsonEntries(document)) {
     throw invalidRequest('failed to parse policy: expected an object with a "path" key');
   }
-  const keys = Object.keys(document);
-  const unknown = keys.filter((key) => key !== "path");
-  if (unknown.length > 0) throw invalidRequest(`failed to parse policy: unknown key "${unknown[0]}"`);
-  const paths = (document as { path?: unknown }).path;
-  // HCL's JSON form allows a block list as an array of single-key objects.
-  const groups = paths === undefined ? [] : Array.isArray(paths) ? paths : [paths];
   const rules: PathRule[] = [];
-  for (const group of groups) {
-    if (group === null || typeof group !== "object" || Array.isArray(group)) {
-      throw invalidRequest('failed to parse policy: "path" must map paths to rules');
-    }
-    for (const [path, body] of Object.entries(group)) {
-      const where = `path ${JSON.stringify(path)}`;
-      if (body === null || typeof body !== "object" || Array.isArray(body)) {
-        throw invalidRequest(`${where}: expected an object`);
+  for (const [key, paths] of document.entries) {
+    if (key !== "path") throw invalidRequest(`failed to parse policy: unknown key "${key}"`);
+    // HCL's JSON form allows a block list as an array of single-key objects.
+    for (const group of Array.isArray(paths) ? paths : [paths]) {
+      if (!isJsonEntries(group)) {
+        throw invalidRequest('failed to parse policy: "path" must map paths to rules');
       }
-      checkRuleFields(Object.keys(body), where);
-      rules.push(ruleOf(path, body as { capabilities?: unknown; policy?: unknown }, where));
+      for (const [path, body] of group.entries) {
+        const where = `path ${JSON.stringify(path)}`;
+        if (!isJsonEntries(body)) throw invalidRequest(`${where}: expected an object`);
+        const fields: Record<string, unknown> = {};
+        for (const [field, value] of body.entries) {
+          checkRuleFields([field], where);
+          if (field in fields) throw invalidRequest(`"${field}" is set twice in ${where}`);
+          fields[field] = value;
+        }
+        rules.push(ruleOf(path, fields, where));
+      }
     }
   }
   return rules;

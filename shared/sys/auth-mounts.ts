@@ -16,7 +16,7 @@ import {
 } from "../http/fields.ts";
 import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
 import { disableMount } from "./disable-mount.ts";
-import { describeMount, mountOptions } from "./mount-shape.ts";
+import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
 export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
@@ -65,16 +65,7 @@ export function authMountRoutes(broker: Broker): Route[] {
         read: async (request) => {
           const mount = await authMountAt(broker, authPath(request));
           if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
-          return {
-            data: {
-              description: mount.description,
-              default_lease_ttl: mount.config.default_lease_ttl,
-              max_lease_ttl: mount.config.max_lease_ttl,
-              force_no_cache: false,
-              token_type: "default-service",
-              options: Object.keys(mount.options).length > 0 ? mount.options : null,
-            },
-          };
+          return { data: describeTuning(mount, { token_type: "default-service" }) };
         },
         update: async () => {
           throw invalidRequest(

@@ -28,6 +28,18 @@ export function describeMount(mount: Mount, version: string, extraConfig: JsonOb
   };
 }
 
+/** What sys/mounts/<path>/tune and sys/auth/<path>/tune read. */
+export function describeTuning(mount: Mount, extra: JsonObject = {}): JsonObject {
+  return {
+    description: mount.description,
+    default_lease_ttl: mount.config.default_lease_ttl,
+    max_lease_ttl: mount.config.max_lease_ttl,
+    force_no_cache: false,
+    ...extra,
+    options: Object.keys(mount.options).length > 0 ? mount.options : null,
+  };
+}
+
 /** A mount's `options`: a map of strings (numbers are accepted and kept as strings). */
 export function mountOptions(value: JsonObject | undefined): Record<string, string> {
   const result: Record<string, string> = {};

@@ -17,7 +17,8 @@ import {
 import { invalidRequest, permissionDenied } from "../errors.ts";
 import { toEnvelope } from "../http/envelope.ts";
 import { optionalString, optionalStringList, rejectUnknownFields } from "../http/fields.ts";
-import type { Acl } from "../policy/acl.ts";
+import type { Acl, Capability } from "../policy/acl.ts";
+import { policyName } from "../policy/policy-store.ts";
 
 /** Most paths one capabilities request may ask about. */
 const MAX_CAPABILITY_PATHS = 100;
@@ -50,6 +51,21 @@ export function policyRoutes(broker: Broker): Route[] {
   const { policies } = broker;
   const name = (request: EngineRequest) => request.params.name ?? "";
 
+  /**
+   * The name a request acts on, as stored (lower case, trimmed). The router checked the
+   * path as sent; when the name is spelled otherwise, the operation must also be allowed
+   * on the path of the name that is acted on, or `ADMIN` would get past a rule on `admin`.
+   */
+  async function actedOn(request: EngineRequest, route: "policies/acl/" | "policy/"): Promise<string> {
+    const sent = name(request);
+    const stored = policyName(sent);
+    if (stored === sent || !request.token) return stored;
+    const acl = await policies.acl(request.token.policies, policyIdentityOf(request.token));
+    const granted = acl.capabilities(`${request.mount.path}${route}${stored}`);
+    if (granted.has("deny") || !granted.has(request.operation as Capability)) throw permissionDenied();
+    return stored;
+  }
+
   const list = async (): Promise<EngineResponse> => ({ data: { keys: await policies.list() } });
 
   return [
@@ -59,19 +75,21 @@ export function policyRoutes(broker: Broker): Route[] {
       exists: async (request) => (await policies.read(name(request))) !== undefined,
       operations: {
         read: async (request) => {
-          const text = await policies.read(name(request));
+          const stored = await actedOn(request, "policies/acl/");
+          const text = await policies.read(stored);
           if (text === undefined) return notFoundResponse();
-          return { data: { name: name(request).toLowerCase(), policy: text } };
+          return { data: { name: stored, policy: text } };
         },
         update: async (request) => {
+          const stored = await actedOn(request, "policies/acl/");
           rejectUnknownFields(request.data, ["policy"]);
           const text = optionalString(request.data, "policy");
           if (!text) throw invalidRequest('missing required field "policy"');
-          await policies.write(name(request), policyText(text));
+          await policies.write(stored, policyText(text));
           return {};
         },
         delete: async (request) => {
-          await policies.delete(name(request));
+          await policies.delete(await actedOn(request, "policies/acl/"));
           return {};
         },
       },
@@ -94,19 +112,21 @@ export function policyRoutes(broker: Broker): Route[] {
       exists: async (request) => (await policies.read(name(request))) !== undefined,
       operations: {
         read: async (request) => {
-          const text = await policies.read(name(request));
+          const stored = await actedOn(request, "policy/");
+          const text = await policies.read(stored);
           if (text === undefined) return notFoundResponse();
-          return legacy(request, { name: name(request).toLowerCase(), rules: text });
+          return legacy(request, { name: stored, rules: text });
         },
         update: async (request) => {
+          const stored = await actedOn(request, "policy/");
           rejectUnknownFields(request.data, ["policy", "rules"]);
           const text = optionalString(request.data, "policy") || optionalString(request.data, "rules");
           if (!text) throw invalidRequest('missing required field "policy"');
-          await policies.write(name(request), policyText(text));
+          await policies.write(stored, policyText(text));
           return {};
         },
         delete: async (request) => {
-          await policies.delete(name(request));
+          await policies.delete(await actedOn(request, "policy/"));
           return {};
         },
       },

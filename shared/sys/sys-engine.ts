@@ -14,7 +14,7 @@ import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
 import { leaseRoutes } from "./leases.ts";
-import { describeMount, mountOptions } from "./mount-shape.ts";
+import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
 
 /** Mount types that are built in and cannot be enabled through sys/mounts. */
@@ -120,6 +120,23 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
                 mounts.map((mount) => [mount.path, describeMount(mount, broker.info.version)]),
               ),
             };
+          },
+        },
+      },
+      {
+        pattern: /^mounts\/(?<path>.+)\/tune$/,
+        operations: {
+          read: async (request) => {
+            const path = `${request.params.path}/`;
+            const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
+            if (!mount || mount.path.startsWith("auth/"))
+              throw invalidRequest(`no matching mount at "${path}"`);
+            return { data: describeTuning(mount) };
+          },
+          update: async () => {
+            throw invalidRequest(
+              "tuning mounts is not supported: disable and enable the mount with the new settings",
+            );
           },
         },
       },

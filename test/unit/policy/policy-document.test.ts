@@ -2,9 +2,11 @@
  * Policy texts as `vault policy write` sends them (HCL) and as JSON; everything outside
  * the subset ACL policies use is refused with a 400 that says what and where.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { buildAcl } from "../../../shared/policy/acl.ts";
 import { DEFAULT_POLICY } from "../../../shared/policy/default-policy.ts";
-import { MAX_POLICY_BYTES, parsePolicy } from "../../../shared/policy/policy-document.ts";
+import { MAX_POLICY_BYTES, type PathRule, parsePolicy } from "../../../shared/policy/policy-document.ts";
 
 const refused = (text: string, fragment: string) =>
   expect(() => parsePolicy(text)).toThrowError(
@@ -123,5 +125,111 @@ describe("parsePolicy", () => {
 
   it("refuses oversized policies", () => {
     refused(`# ${"x".repeat(MAX_POLICY_BYTES)}`, `exceeds the limit of ${MAX_POLICY_BYTES} bytes`);
+  });
+
+  it("merges rules repeated for one path in JSON as in HCL: a deny among them wins", () => {
+    const hcl = 'path "a" { capabilities = ["deny"] }\npath "a" { capabilities = ["read"] }';
+    const json = '{"path": {"a": {"capabilities": ["deny"]}, "a": {"capabilities": ["read"]}}}';
+    for (const text of [hcl, json]) {
+      expect(parsePolicy(text), text).toEqual([
+        { path: "a", capabilities: ["deny"] },
+        { path: "a", capabilities: ["read"] },
+      ]);
+      expect([...buildAcl(parsePolicy(text)).capabilities("a")], text).toEqual(["deny"]);
+    }
+    const twoPathKeys =
+      '{"path": {"a": {"capabilities": ["read"]}}, "path": {"a": {"capabilities": ["list"]}}}';
+    expect([...buildAcl(parsePolicy(twoPathKeys)).capabilities("a")].sort()).toEqual(["list", "read"]);
+    refused(
+      '{"path": {"a": {"capabilities": ["read"], "capabilities": ["deny"]}}}',
+      '"capabilities" is set twice',
+    );
+    refused(`{"path": {"a": {"capabilities": ${"[".repeat(10)}${"]".repeat(10)}}}}`, "nested too deeply");
+  });
+});
+
+/** A rule as written: its fields in order, possibly one set twice. */
+interface WrittenRule {
+  path: string;
+  fields: (["capabilities", string[]] | ["policy", string])[];
+}
+
+const writtenRule = fc.record({
+  path: fc
+    .array(fc.constantFrom("a", "b", "secret", "+", "x y", 'q"t'), { minLength: 1, maxLength: 3 })
+    .chain((segments) =>
+      fc.constantFrom(segments.join("/"), `${segments.join("/")}*`, `/${segments.join("/")}`),
+    ),
+  fields: fc.array(
+    fc.oneof(
+      fc.tuple(
+        fc.constant("capabilities"),
+        fc.array(fc.constantFrom("create", "read", "update", "delete", "list", "sudo", "deny"), {
+          maxLength: 3,
+        }),
+      ),
+      fc.tuple(fc.constant("policy"), fc.constantFrom("deny", "read", "write", "sudo")),
+    ),
+    { minLength: 1, maxLength: 3 },
+  ),
+}) as fc.Arbitrary<WrittenRule>;
+
+const quoted = (text: string) => JSON.stringify(text);
+const value = (field: string | string[]) =>
+  Array.isArray(field) ? `[${field.map(quoted).join(", ")}]` : quoted(field);
+
+function asHcl(rules: WrittenRule[]): string {
+  return rules
+    .map(
+      (rule) =>
+        `path ${quoted(rule.path)} {\n${rule.fields.map(([name, v]) => `  ${name} = ${value(v)}\n`).join("")}}\n`,
+    )
+    .join("");
+}
+
+/** JSON with `rules` cut into groups at `cuts`: one map, a list of maps, or "path" repeated. */
+function asJson(rules: WrittenRule[], cuts: number[], form: "map" | "list" | "repeated"): string {
+  const body = (rule: WrittenRule) =>
+    `{${rule.fields.map(([name, v]) => `${quoted(name)}: ${value(v)}`).join(", ")}}`;
+  const map = (group: WrittenRule[]) =>
+    `{${group.map((rule) => `${quoted(rule.path)}: ${body(rule)}`).join(", ")}}`;
+  const at = [...new Set(cuts.map((cut) => cut % (rules.length + 1)))].sort((a, b) => a - b);
+  const groups = [0, ...at].map((start, i) => rules.slice(start, at[i] ?? rules.length));
+  if (form === "map") return `{"path": ${map(rules)}}`;
+  if (form === "list") return `{"path": [${groups.map(map).join(", ")}]}`;
+  return `{${groups.map((group) => `"path": ${map(group)}`).join(", ")}}`;
+}
+
+/** The rules of `text`, or the reason it was refused. */
+function outcome(text: string): PathRule[] | string {
+  try {
+    return parsePolicy(text);
+  } catch (error) {
+    return (error as Error).message.replace(/^failed to parse policy at line \d+: /, "");
+  }
+}
+
+describe("HCL and JSON policies", () => {
+  it("never disagree: the same rules, the same capabilities, or the same refusal", () => {
+    fc.assert(
+      fc.property(
+        fc.array(writtenRule, { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 3 }),
+        fc.constantFrom<"map" | "list" | "repeated">("map", "list", "repeated"),
+        (rules, cuts, form) => {
+          const fromHcl = outcome(asHcl(rules));
+          const fromJson = outcome(asJson(rules, cuts, form));
+          expect(fromJson).toEqual(fromHcl);
+          if (typeof fromHcl === "string") return;
+          const hclAcl = buildAcl(fromHcl);
+          const jsonAcl = buildAcl(fromJson as PathRule[]);
+          for (const rule of fromHcl) {
+            const path = rule.path.replace(/\*$/, "z").replaceAll("+", "p");
+            expect([...jsonAcl.capabilities(path)].sort()).toEqual([...hclAcl.capabilities(path)].sort());
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
