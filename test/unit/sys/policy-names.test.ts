@@ -92,13 +92,14 @@ path "${route}/admin" { capabilities = ${exact} }`,
     const commaSeparated = await kv.call("POST", "auth/token/create", { body: { policies: "Admin, TEAM" } });
     expect(commaSeparated.body.auth.policies).toEqual(["admin", "default", "team"]);
 
-    // A parent holding `team` may give it in any spelling, and nothing else.
+    // A parent holding `team` may give it in any spelling, and nothing else (not even
+    // `default`, which it does not hold).
     const parent = await kv.tokenWith({
       team: `${OTHER}\npath "auth/token/create" { capabilities = ["update"] }`,
     });
     const child = await kv.call("POST", "auth/token/create", { token: parent, body: { policies: ["TEAM"] } });
     expect(child.status).toBe(200);
-    expect(child.body.auth.policies).toEqual(["default", "team"]);
+    expect(child.body.auth.policies).toEqual(["team"]);
     const escalate = await kv.call("POST", "auth/token/create", {
       token: parent,
       body: { policies: ["ADMIN"] },
