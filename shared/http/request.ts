@@ -89,10 +89,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Largest request data (body or query string) of a route that needs no token (login,
- * health probes): nobody can be charged for it, so it is kept to what a login needs (a
- * Kubernetes service account token is a few kilobytes).
+ * health probes): nobody can be charged for it, and every string in it is hashed into
+ * the audit log, so it is kept to what a login needs, with room to spare (a Kubernetes
+ * service account token is one to two kilobytes).
  */
-export const MAX_UNAUTHENTICATED_DATA_BYTES = 64 * 1024;
+export const MAX_UNAUTHENTICATED_DATA_BYTES = 16 * 1024;
 
 /** Reads the body as text, stopping as soon as it passes the limit instead of buffering it all. */
 async function readBody(request: Request, maxBytes: number): Promise<string> {
