@@ -16,6 +16,7 @@ import { RETRY_AFTER_SECONDS, toErrorReply } from "./http/errors.ts";
 import {
   MAX_BODY_BYTES,
   MAX_UNAUTHENTICATED_DATA_BYTES,
+  MAX_UNAUTHENTICATED_VALUES,
   parseRequestHead,
   readRequestData,
   rejectDotSegments,
@@ -100,7 +101,12 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
       const data: JsonObject = await readRequestData(
         c.req.raw,
         head,
-        admitted.unauthenticated ? Math.min(maxBodyBytes, MAX_UNAUTHENTICATED_DATA_BYTES) : maxBodyBytes,
+        admitted.unauthenticated
+          ? {
+              maxBytes: Math.min(maxBodyBytes, MAX_UNAUTHENTICATED_DATA_BYTES),
+              maxValues: MAX_UNAUTHENTICATED_VALUES,
+            }
+          : { maxBytes: maxBodyBytes },
       );
       const prepared = await admitted.prepare(data);
       try {

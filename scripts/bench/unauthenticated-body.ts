@@ -2,7 +2,7 @@
  * What a caller without a token can make the broker spend: a 1 MB body of 200,000
  * one-letter strings, sent without a token to three write paths, through the app on
  * `coffer dev`'s adapters (SQLite file, audit log file), next to the same requests with
- * an empty body; then the largest body a login (which needs no token) accepts, and the 1 MB
+ * an empty body; then the largest bodies a login (which needs no token) reads, and the 1 MB
  * body from a caller with a token allowed on the path, who is charged for it. Prints the
  * CPU time (user + system) per request and the audit log bytes each caused.
  *
@@ -46,11 +46,17 @@ async function main() {
     const cases: { caller: string; path: string; body: string; token?: string }[] = [
       ...writes.map((path) => ({ caller: "no token", path, body: hostile })),
       ...writes.map((path) => ({ caller: "no token", path, body: "{}" })),
-      // The largest login body accepted (16 KiB), as many strings as fit.
+      // A login body of 32 KiB (the most accepted) of one-letter strings: too many values.
       {
         caller: "no token (login)",
         path: "auth/kubernetes/login",
-        body: manyStrings(4_000, 16 * 1024, '"role":"app","jwt":"x",'),
+        body: manyStrings(8_000, 32 * 1024, '"role":"app","jwt":"x",'),
+      },
+      // The most a login can have hashed: 64 values, 32 KiB of strings.
+      {
+        caller: "no token (login)",
+        path: "auth/kubernetes/login",
+        body: JSON.stringify({ role: "app", jwt: "x", x: Array.from({ length: 61 }, () => "a".repeat(520)) }),
       },
       { caller: "root token", path: "secret/data/app/db", body: hostile, token: rootToken },
     ];

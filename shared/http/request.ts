@@ -7,7 +7,7 @@
 import type { JsonObject, Operation } from "../engines/engine.ts";
 import { CofferError, invalidRequest, notFound, payloadTooLarge } from "../errors.ts";
 import type { RequestHead } from "../mounts/router.ts";
-import { parseJsonObject } from "./json-body.ts";
+import { MAX_JSON_DEPTH, parseJsonObject } from "./json-body.ts";
 
 /** Longest request path accepted, in UTF-8 bytes (DynamoDB keys stop at 1024/2048). */
 export const MAX_PATH_BYTES = 768;
@@ -90,10 +90,23 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * Largest request data (body or query string) of a route that needs no token (login,
  * health probes): nobody can be charged for it, and every string in it is hashed into
- * the audit log, so it is kept to what a login needs, with room to spare (a Kubernetes
- * service account token is one to two kilobytes).
+ * the audit log, so it is kept to what a login needs: the largest token a Kubernetes
+ * login accepts (16 KiB, MAX_JWT_BYTES) and the rest of its body.
  */
-export const MAX_UNAUTHENTICATED_DATA_BYTES = 16 * 1024;
+export const MAX_UNAUTHENTICATED_DATA_BYTES = 32 * 1024;
+
+/**
+ * Most values (object members and array elements, or query parameters) in the data of a
+ * route that needs no token: a login sends two or three. Each string is one HMAC and one
+ * hash in the audit log, so this, not the size, bounds what an anonymous request costs.
+ */
+export const MAX_UNAUTHENTICATED_VALUES = 64;
+
+/** Bounds on a request's data, from MAX_BODY_BYTES down to those of a route that needs no token. */
+export interface DataLimits {
+  maxBytes: number;
+  maxValues?: number;
+}
 
 /** Reads the body as text, stopping as soon as it passes the limit instead of buffering it all. */
 async function readBody(request: Request, maxBytes: number): Promise<string> {
@@ -150,13 +163,18 @@ export function parseRequestHead(request: Request, id: string): RequestHead {
 export async function readRequestData(
   request: Request,
   head: RequestHead,
-  maxBytes = MAX_BODY_BYTES,
+  limits: DataLimits = { maxBytes: MAX_BODY_BYTES },
 ): Promise<JsonObject> {
   if (head.operation === "read" || head.operation === "list") {
-    if (new URL(request.url).search.length > maxBytes) {
-      throw payloadTooLarge(`query string exceeds the limit of ${maxBytes} bytes`);
+    if (new URL(request.url).search.length > limits.maxBytes) {
+      throw payloadTooLarge(`query string exceeds the limit of ${limits.maxBytes} bytes`);
     }
-    return Object.fromEntries([...head.query].filter(([key]) => key !== "list"));
+    const parameters = [...head.query].filter(([key]) => key !== "list");
+    if (limits.maxValues !== undefined && parameters.length > limits.maxValues) {
+      throw payloadTooLarge(`the query string holds more than ${limits.maxValues} values`);
+    }
+    return Object.fromEntries(parameters);
   }
-  return parseJsonObject(await readBody(request, maxBytes));
+  const text = await readBody(request, limits.maxBytes);
+  return parseJsonObject(text, { maxDepth: MAX_JSON_DEPTH, maxValues: limits.maxValues });
 }

@@ -91,34 +91,44 @@ describe("audit before act", () => {
     ]);
   });
 
-  it(`refuses a body nested deeper than ${MAX_JSON_DEPTH} levels with a 400 before anything happens`, async () => {
+  it(`refuses a body nested deeper than ${MAX_JSON_DEPTH} levels before anything happens`, async () => {
     await subject.call("POST", "sys/policies/acl/keep", { policy: 'path "x" { capabilities = ["read"] }' });
     await subject.call("POST", "sys/mounts/team", { type: "kv-v2" });
     const deep = 6_000;
-    const cases: [string, string, string][] = [
-      ["POST", "secret/data/app/deep", nestedBody(deep, { data: { password: "four" } })],
+    const tooDeep = {
+      status: 400,
+      error: `the request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`,
+    };
+    const cases: [string, string, string, { status: number; error: string }][] = [
+      ["POST", "secret/data/app/deep", nestedBody(deep, { data: { password: "four" } }), tooDeep],
       // Fields no handler reads, on methods whose body is otherwise ignored.
-      ["DELETE", "sys/policies/acl/keep", nestedBody(deep)],
-      ["DELETE", "sys/mounts/team", nestedBody(deep)],
-      ["POST", "auth/token/create", nestedBody(deep, { policies: ["default"] })],
-      ["POST", "auth/kubernetes/login", nestedBody(deep, { role: "app", jwt })],
-      ["PATCH", "secret/data/app/existing", nestedBody(MAX_JSON_DEPTH + 1)],
+      ["DELETE", "sys/policies/acl/keep", nestedBody(deep), tooDeep],
+      ["DELETE", "sys/mounts/team", nestedBody(deep), tooDeep],
+      ["POST", "auth/token/create", nestedBody(deep, { policies: ["default"] }), tooDeep],
+      ["PATCH", "secret/data/app/existing", nestedBody(MAX_JSON_DEPTH + 1), tooDeep],
+      // A route that needs no token counts each level as a value, and stops sooner.
+      [
+        "POST",
+        "auth/kubernetes/login",
+        nestedBody(deep, { role: "app", jwt }),
+        { status: 413, error: "the request body holds more than 64 values" },
+      ],
     ];
-    for (const [method, path, body] of cases) {
+    for (const [method, path, body, refusal] of cases) {
       const before = subject.table();
       const audited = subject.lines.length;
       const reply = await subject.call(method, path, body);
       expect({ path, status: reply.status, errors: reply.body.errors }).toEqual({
         path,
-        status: 400,
-        errors: [`the request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`],
+        status: refusal.status,
+        errors: [refusal.error],
       });
       expect({ path, unchanged: subject.table() }).toEqual({ path, unchanged: before });
       const records = subject.records().slice(audited);
       expect(records).toEqual([
         expect.objectContaining({ type: "response", request: expect.objectContaining({ path }) }),
       ]);
-      expect(records[0].response.status).toBe(400);
+      expect(records[0].response.status).toBe(refusal.status);
     }
     // At the limit, a body is accepted and audited (every string hashed).
     const atLimit = await subject.call(

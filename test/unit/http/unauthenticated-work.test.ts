@@ -5,13 +5,14 @@
  * no token read a body of bounded size.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_UNAUTHENTICATED_DATA_BYTES } from "../../../shared/http/request.ts";
+import { MAX_UNAUTHENTICATED_DATA_BYTES, MAX_UNAUTHENTICATED_VALUES } from "../../../shared/http/request.ts";
 import { type AuditedApp, openAuditedApp } from "./audited-app.ts";
 
 const CHUNK_BYTES = 4096;
 
-/** `{"x":["a","a",...]}`: `strings` one-letter strings, about 4 bytes each. */
-const manyStrings = (strings: number) => `{"x":[${Array.from({ length: strings }, () => '"a"').join(",")}]}`;
+/** `{...fields, "x":["a","a",...]}`: `strings` one-letter strings, about 4 bytes each. */
+const manyStrings = (strings: number, fields = "") =>
+  `{${fields}"x":[${Array.from({ length: strings }, () => '"a"').join(",")}]}`;
 
 describe("work a caller without a token can cause", () => {
   let subject: AuditedApp;
@@ -88,7 +89,7 @@ describe("work a caller without a token can cause", () => {
     expect(Math.max(...sizes)).toBeLessThan(512);
   });
 
-  it("bounds the body of a route that needs no token", async () => {
+  it("bounds the data of a route that needs no token, in bytes and in values", async () => {
     const limit = MAX_UNAUTHENTICATED_DATA_BYTES;
     await subject.call("POST", "sys/auth/kubernetes", { type: "kubernetes" });
     const tooLarge = await send("auth/kubernetes/login", manyStrings(200_000));
@@ -99,12 +100,34 @@ describe("work a caller without a token can cause", () => {
     // Reading stops at the first chunk past the limit, long before the 800 KB end.
     expect(tooLarge.pulled).toBe(limit + CHUNK_BYTES);
     expect(JSON.parse(tooLarge.records[0] as string).request.data).toBeUndefined();
-    // Within the limit the body is read, and refused by the login itself.
+
+    const values = MAX_UNAUTHENTICATED_VALUES;
+    // "role" and "jwt" are two values, the array and its elements the rest.
+    const tooMany = await send("auth/kubernetes/login", manyStrings(values - 2, '"role":"app","jwt":"x",'));
+    expect(tooMany).toMatchObject({
+      status: 413,
+      body: { errors: [`the request body holds more than ${values} values`] },
+    });
+    expect(JSON.parse(tooMany.records[0] as string).request.data).toBeUndefined();
+    // At the limit, the body is read and hashed into the request record, then refused by
+    // the login itself (no such role): the most an anonymous login can have hashed.
+    const most = await send("auth/kubernetes/login", manyStrings(values - 3, '"role":"app","jwt":"x",'));
+    expect(most.status).toBe(400);
+    const [request, response] = most.records.map((line) => JSON.parse(line));
+    expect(request).toMatchObject({
+      type: "request",
+      request: { data: { role: expect.stringMatching(/^hmac/) } },
+    });
+    expect(request.request.data.x).toHaveLength(values - 3);
+    expect(response).toMatchObject({ type: "response", response: { status: 400 } });
+
     const login = JSON.stringify({ role: "app", jwt: "x" });
-    const small = await send("auth/kubernetes/login", login);
-    expect(small).toMatchObject({ status: 400, pulled: login.length });
-    const query = await subject.app.request(`/v1/sys/health?standbyok=true&x=${"a".repeat(limit)}`);
-    expect(query.status).toBe(413);
-    expect((await subject.app.request("/v1/sys/health?standbyok=true")).status).toBe(200);
+    expect(await send("auth/kubernetes/login", login)).toMatchObject({ status: 400, pulled: login.length });
+
+    const health = (query: string) => subject.app.request(`/v1/sys/health?${query}`);
+    expect((await health(`standbyok=true&x=${"a".repeat(limit)}`)).status).toBe(413);
+    const parameters = Array.from({ length: values + 1 }, (_, index) => `p${index}=1`).join("&");
+    expect((await health(parameters)).status).toBe(413);
+    expect((await health("standbyok=true")).status).toBe(200);
   });
 });
