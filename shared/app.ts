@@ -14,6 +14,7 @@ import type { EngineResponse, JsonObject } from "./engines/engine.ts";
 import { toEnvelope } from "./http/envelope.ts";
 import { RETRY_AFTER_SECONDS, toErrorReply } from "./http/errors.ts";
 import {
+  type DataLimits,
   MAX_BODY_BYTES,
   MAX_UNAUTHENTICATED_DATA_BYTES,
   MAX_UNAUTHENTICATED_VALUES,
@@ -75,7 +76,12 @@ function reply(c: Context, outcome: Outcome): Response {
 export function createApp(broker: Broker, options: AppOptions = {}): Hono {
   const router = createRouter(broker);
   const logError = options.logError ?? ((message) => console.error(message));
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const limits: DataLimits = { maxBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
+  // Nobody can be charged for the data of a route that needs no token.
+  const unauthenticatedLimits: DataLimits = {
+    maxBytes: Math.min(limits.maxBytes, MAX_UNAUTHENTICATED_DATA_BYTES),
+    maxValues: MAX_UNAUTHENTICATED_VALUES,
+  };
   const app = new Hono();
 
   /** No audit record, no answer: 503 when an upstream (KMS, DynamoDB) is down, else 500. */
@@ -101,12 +107,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
       const data: JsonObject = await readRequestData(
         c.req.raw,
         head,
-        admitted.unauthenticated
-          ? {
-              maxBytes: Math.min(maxBodyBytes, MAX_UNAUTHENTICATED_DATA_BYTES),
-              maxValues: MAX_UNAUTHENTICATED_VALUES,
-            }
-          : { maxBytes: maxBodyBytes },
+        admitted.unauthenticated ? unauthenticatedLimits : limits,
       );
       const prepared = await admitted.prepare(data);
       try {
