@@ -26,6 +26,8 @@ export interface DevOptions {
   inMemory: boolean;
   rootToken?: string;
   auditLog?: string;
+  /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
+  auditHashNonStrings?: boolean;
   /** How often expired leases are revoked; the revoker function does it every minute in AWS. */
   sweepIntervalMs?: number;
 }

@@ -18,6 +18,8 @@ export interface LocalBrokerOptions {
   inMemory?: boolean;
   /** Audit log file; defaults to <dataDir>/audit.log, none in memory. */
   auditLog?: string;
+  /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
+  auditHashNonStrings?: boolean;
 }
 
 /** Appends records to a file kept open: opening it per record would cost more than the request. */
@@ -47,5 +49,6 @@ export async function createLocalBroker(options: LocalBrokerOptions): Promise<Br
     keyProvider: createLocalKeyProvider(rootKey),
     engines: ENGINES,
     auditWriters: auditLog ? [fileAuditWriter(auditLog)] : [],
+    auditHashNonStrings: options.auditHashNonStrings,
   });
 }

@@ -60,6 +60,7 @@ const dev = program
   .option("--in-memory", "keep nothing on disk", false)
   .option("--root-token <token>", "use this value as the root token")
   .option("--audit-log <file>", "audit log file (default: <data-dir>/audit.log)")
+  .option("--audit-hash-non-strings", "hash numbers and booleans in audit records too", false)
   .action(async (options) => {
     const { banner, startDevServer } = await import("./dev.ts");
     const devOptions = { ...options, inMemory: Boolean(options.inMemory) };

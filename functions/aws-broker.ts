@@ -21,6 +21,8 @@ export interface AwsBrokerConfig {
   clusterName?: string;
   /** Where audit records go; CloudWatch Logs (stdout) unless given. */
   auditWriters?: readonly AuditWriter[];
+  /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
+  auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
   /** Where the lease machinery logs; the revoker writes raw JSON lines for its metric filters. */
@@ -31,12 +33,17 @@ export interface AwsBrokerConfig {
 export function awsConfigFromEnv(env: Record<string, string | undefined> = process.env): AwsBrokerConfig {
   const missing = ["COFFER_TABLE", "COFFER_KMS_KEY_ID"].filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(", ")}`);
+  const hashNonStrings = env.COFFER_AUDIT_HASH_NON_STRINGS || "false";
+  if (hashNonStrings !== "true" && hashNonStrings !== "false") {
+    throw new Error(`COFFER_AUDIT_HASH_NON_STRINGS: "${hashNonStrings}" must be true or false`);
+  }
   return {
     tableName: env.COFFER_TABLE as string,
     kmsKeyId: env.COFFER_KMS_KEY_ID as string,
     region: env.COFFER_REGION || env.AWS_REGION || undefined,
     endpoint: env.COFFER_AWS_ENDPOINT || undefined,
     clusterName: env.COFFER_CLUSTER_NAME || undefined,
+    auditHashNonStrings: hashNonStrings === "true",
   };
 }
 
@@ -55,6 +62,7 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     }),
     engines: ENGINES,
     auditWriters: config.auditWriters ?? [consoleAuditWriter],
+    auditHashNonStrings: config.auditHashNonStrings,
     clusterName: config.clusterName,
     leaseLog: config.leaseLog,
   });

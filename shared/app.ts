@@ -1,14 +1,28 @@
 /**
  * Builds the HTTP app from a Broker. The same app serves Lambda (functions/api.ts) and
  * `coffer dev` (cli/): the runtimes differ only in the adapter around it.
+ *
+ * The order is Vault's: authenticate, authorize on the full path, route, read the body,
+ * write the request record, run the handler, write the response record. Nothing is done
+ * for a request whose record cannot be written.
  */
+import type { Context } from "hono";
 import { Hono } from "hono";
+import type { AuditEntry, AuditedRequest } from "./audit/audit-log.ts";
 import type { Broker } from "./broker.ts";
-import type { EngineResponse } from "./engines/engine.ts";
+import type { EngineResponse, JsonObject } from "./engines/engine.ts";
 import { toEnvelope } from "./http/envelope.ts";
 import { RETRY_AFTER_SECONDS, toErrorReply } from "./http/errors.ts";
-import { MAX_BODY_BYTES, parseRequest, rejectDotSegments } from "./http/request.ts";
-import { createRouter, type LogicalRequest, type RouteTrace } from "./mounts/router.ts";
+import {
+  type DataLimits,
+  MAX_BODY_BYTES,
+  MAX_UNAUTHENTICATED_DATA_BYTES,
+  MAX_UNAUTHENTICATED_VALUES,
+  parseRequestHead,
+  readRequestData,
+  rejectDotSegments,
+} from "./http/request.ts";
+import { createRouter, type RequestHead, type RouteTrace } from "./mounts/router.ts";
 
 export interface AppOptions {
   maxBodyBytes?: number;
@@ -27,75 +41,111 @@ const SECURITY_HEADERS = {
   "X-Content-Type-Options": "nosniff",
 };
 
+/** What the caller is answered, and what the response record says of it. */
+interface Outcome {
+  status: number;
+  body?: unknown;
+  error?: string;
+  auditedData?: unknown;
+}
+
 function hasNoBody(response: EngineResponse): boolean {
   return (
     response.data === undefined && response.auth === undefined && !response.leaseId && !response.warnings
   );
 }
 
+function outcomeOf(requestId: string, mountType: string, response: EngineResponse): Outcome {
+  if (response.raw) return { status: response.status ?? 200, body: response.raw };
+  if (hasNoBody(response)) return { status: response.status ?? 204 };
+  return {
+    status: response.status ?? 200,
+    body: toEnvelope(requestId, mountType, response),
+    // As in Vault, the record keeps what the engine answered, not the envelope around it.
+    auditedData: { data: response.data, auth: response.auth },
+  };
+}
+
+function reply(c: Context, outcome: Outcome): Response {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS };
+  if (outcome.status === 503) headers["Retry-After"] = String(RETRY_AFTER_SECONDS);
+  if (outcome.body === undefined) return c.body(null, outcome.status as 204, headers);
+  return c.json(outcome.body, outcome.status as 200, headers);
+}
+
 export function createApp(broker: Broker, options: AppOptions = {}): Hono {
   const router = createRouter(broker);
   const logError = options.logError ?? ((message) => console.error(message));
+  const limits: DataLimits = { maxBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
+  // Nobody can be charged for the data of a route that needs no token.
+  const unauthenticatedLimits: DataLimits = {
+    maxBytes: Math.min(limits.maxBytes, MAX_UNAUTHENTICATED_DATA_BYTES),
+    maxValues: MAX_UNAUTHENTICATED_VALUES,
+  };
   const app = new Hono();
+
+  /** No audit record, no answer: 503 when an upstream (KMS, DynamoDB) is down, else 500. */
+  function auditFailed(c: Context, requestId: string, auditError: unknown): Response {
+    const failure = toErrorReply(auditError);
+    logError(`request ${requestId}: audit failed: ${failure.logMessage}`);
+    if (failure.status === 503) return reply(c, { status: 503, body: { errors: failure.errors } });
+    return reply(c, { status: 500, body: { errors: ["internal error"] } });
+  }
 
   app.all("/v1/*", async (c) => {
     const requestId = crypto.randomUUID();
     const trace: RouteTrace = {};
-    let logical: LogicalRequest | undefined;
-    let status: number;
-    let body: unknown;
-    let error: string | undefined;
-    let auditedResponse: unknown;
+    let head: RequestHead | undefined;
+    let audited: AuditedRequest | undefined;
+    let outcome: Outcome;
     try {
       const rawPath = options.rawPath?.(c.env);
       if (rawPath !== undefined) rejectDotSegments(rawPath);
-      logical = await parseRequest(c.req.raw, requestId, options.maxBodyBytes ?? MAX_BODY_BYTES);
-      const response = await router.handle(logical, trace);
-      if (response.raw) {
-        status = response.status ?? 200;
-        body = response.raw;
-      } else if (hasNoBody(response)) {
-        status = response.status ?? 204;
-      } else {
-        status = response.status ?? 200;
-        body = toEnvelope(requestId, trace.mount?.type ?? "", response);
-        // As in Vault, the record keeps what the engine answered, not the envelope around it.
-        auditedResponse = { data: response.data, auth: response.auth };
+      head = parseRequestHead(c.req.raw, requestId);
+      // A refusal here leaves the body unread: a caller without a token costs no parsing.
+      const admitted = await router.admit(head, trace);
+      const data: JsonObject = await readRequestData(
+        c.req.raw,
+        head,
+        admitted.unauthenticated ? unauthenticatedLimits : limits,
+      );
+      const prepared = await admitted.prepare(data);
+      try {
+        audited = await broker.audit.request({
+          ...auditedCaller(trace),
+          requestId,
+          operation: prepared.operation,
+          path: head.path,
+          requestData: data,
+        });
+      } catch (auditError) {
+        return auditFailed(c, requestId, auditError);
       }
+      outcome = outcomeOf(requestId, trace.mount?.type ?? "", await prepared.run());
     } catch (thrown) {
-      const reply = toErrorReply(thrown);
-      status = reply.status;
-      body = { errors: reply.errors };
-      error = reply.logMessage;
-      if (status >= 500) logError(`request ${requestId} failed: ${reply.logMessage}`);
+      const failure = toErrorReply(thrown);
+      outcome = { status: failure.status, body: { errors: failure.errors }, error: failure.logMessage };
+      if (failure.status >= 500) logError(`request ${requestId} failed: ${failure.logMessage}`);
     }
 
-    const token = trace.token;
     try {
-      await broker.audit.record({
-        requestId,
-        operation: trace.operation ?? logical?.operation ?? c.req.method.toLowerCase(),
-        path: logical?.path ?? new URL(c.req.url).pathname,
-        mountType: trace.mount?.type,
-        status,
-        error,
-        accessor: token?.accessor,
-        policies: token?.policies,
-        displayName: token?.displayName,
-        metadata: token?.meta,
-        requestData: logical?.data,
-        responseData: auditedResponse,
-      });
+      const response = { status: outcome.status, error: outcome.error, responseData: outcome.auditedData };
+      if (audited) {
+        await audited.response(response);
+      } else {
+        // Refused before its handler: one small record, without the data that was never accepted.
+        await broker.audit.record({
+          ...auditedCaller(trace),
+          ...response,
+          requestId,
+          operation: trace.operation ?? head?.operation ?? c.req.method.toLowerCase(),
+          path: head?.path ?? new URL(c.req.url).pathname,
+        });
+      }
     } catch (auditError) {
-      // No audit record, no answer: an unaudited request must not return data.
-      logError(`request ${requestId}: audit failed: ${toErrorReply(auditError).logMessage}`);
-      return c.json({ errors: ["internal error"] }, 500, SECURITY_HEADERS);
+      return auditFailed(c, requestId, auditError);
     }
-
-    const headers: Record<string, string> = { ...SECURITY_HEADERS };
-    if (status === 503) headers["Retry-After"] = String(RETRY_AFTER_SECONDS);
-    if (body === undefined) return c.body(null, status as 204, headers);
-    return c.json(body, status as 200, headers);
+    return reply(c, outcome);
   });
 
   // Outside /v1/ nothing exists; answer in Vault's shape rather than Hono's text.
@@ -105,4 +155,18 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
     return c.json({ errors: ["internal error"] }, 500, SECURITY_HEADERS);
   });
   return app;
+}
+
+/** Who asked, as far as the router got: the mount and the token. */
+function auditedCaller(
+  trace: RouteTrace,
+): Pick<AuditEntry, "mountType" | "accessor" | "policies" | "displayName" | "metadata"> {
+  const token = trace.token;
+  return {
+    mountType: trace.mount?.type,
+    accessor: token?.accessor,
+    policies: token?.policies,
+    displayName: token?.displayName,
+    metadata: token?.meta,
+  };
 }

@@ -55,6 +55,8 @@ export interface BrokerOptions {
   keyProvider: KeyProvider;
   engines: Readonly<Record<string, EngineLoader>>;
   auditWriters: readonly AuditWriter[];
+  /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
+  auditHashNonStrings?: boolean;
   policies?: PolicyStore;
   clusterName?: string;
   now?: () => number;
@@ -62,23 +64,36 @@ export interface BrokerOptions {
   leaseLog?: LeaseLog;
 }
 
-/** An HMAC function whose key is derived on first use, so building a broker costs no KMS call. */
-function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
+/**
+ * An HMAC key derived on first use (or when warm-up asks), so building a broker costs no
+ * KMS call. A failed derivation is forgotten: the next use tries again.
+ */
+function lazyHmacKey(keyring: Keyring, label: string): () => Promise<HmacKey> {
   let key: Promise<HmacKey> | undefined;
-  return async (value) => {
+  return () => {
     key ??= deriveHmacKey(keyring, label).catch((error) => {
       key = undefined;
       throw error;
     });
-    return hmacHex(await key, value);
+    return key;
   };
+}
+
+function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
+  const key = lazyHmacKey(keyring, label);
+  return async (value) => hmacHex(await key(), value);
 }
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const now = options.now ?? Date.now;
   const keyring = await openKeyring(options.store, options.keyProvider, { now });
   const mounts = createMountTable(options.store, now);
-  const audit = createAuditLog({ writers: options.auditWriters, hmac: lazyHmac(keyring, "audit"), now });
+  const audit = createAuditLog({
+    writers: options.auditWriters,
+    key: lazyHmacKey(keyring, "audit"),
+    hashNonStrings: options.auditHashNonStrings,
+    now,
+  });
   const leases = createLeaseManager({
     store: options.store,
     keyring,

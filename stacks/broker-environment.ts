@@ -1,6 +1,6 @@
 /**
  * The configuration both functions read (functions/aws-broker.ts, awsConfigFromEnv): the
- * table, the key, and the cluster name when one is set. Nothing secret goes here; Lambda
+ * table, the key, the cluster name when one is set, and the audit option. Nothing secret goes here; Lambda
  * shows environment variables to anyone allowed lambda:GetFunctionConfiguration.
  */
 import type { StageSettings } from "./stage-settings.ts";
@@ -14,5 +14,6 @@ export function brokerEnvironment(
     COFFER_TABLE: tableName,
     COFFER_KMS_KEY_ID: keyArn,
     ...(settings.clusterName !== undefined && { COFFER_CLUSTER_NAME: settings.clusterName }),
+    ...(settings.auditHashNonStrings && { COFFER_AUDIT_HASH_NON_STRINGS: "true" }),
   };
 }

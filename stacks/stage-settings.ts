@@ -24,6 +24,8 @@ export interface StageSettings {
    */
   keyUsers?: string[];
   clusterName?: string;
+  /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
+  auditHashNonStrings?: boolean;
   alarmEmail?: string;
   logRetentionDays: number;
   /** Private subnets and security groups for both functions (a database in a VPC); none by default. */
@@ -134,6 +136,15 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     problems.push(`COFFER_CLUSTER_NAME: "${clusterName}" must be 1 to 63 letters, digits, ".", "_" or "-"`);
   }
 
+  const auditHashNonStrings = value("COFFER_AUDIT_HASH_NON_STRINGS");
+  if (
+    auditHashNonStrings !== undefined &&
+    auditHashNonStrings !== "true" &&
+    auditHashNonStrings !== "false"
+  ) {
+    problems.push(`COFFER_AUDIT_HASH_NON_STRINGS: "${auditHashNonStrings}" must be true or false`);
+  }
+
   const alarmEmail = value("COFFER_ALARM_EMAIL");
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
     problems.push(`COFFER_ALARM_EMAIL: "${alarmEmail}" is not an email address`);
@@ -151,6 +162,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     ...(existingKeyArn !== undefined && { existingKeyArn }),
     ...(keyUsers !== undefined && { keyUsers }),
     ...(clusterName !== undefined && { clusterName }),
+    ...(auditHashNonStrings === "true" && { auditHashNonStrings: true }),
     ...(alarmEmail !== undefined && { alarmEmail }),
     logRetentionDays,
     ...(vpc !== undefined && { vpc }),

@@ -1,14 +1,21 @@
 /**
- * One audit record per request, allowed or denied. Every string value that came from or
- * goes to the caller (request and response data, the token accessor, identity metadata)
- * is replaced by "hmac-sha256:<hex>" under a key derived from the keyring, as Vault does:
- * an operator can hash a known value and search for it, but the log reveals nothing.
- * Paths, operations, statuses and error messages stay readable; errors never carry
- * caller-supplied secrets.
+ * The audit log, as Vault keeps it: a request record written before anything is done, and
+ * a response record after. A request refused before its handler runs (bad input, no or
+ * an invalid token, denied by policy) gets the response record only, with its status and
+ * error and without the data it sent, which was never accepted.
  *
- * A request is answered only after its record is written: if auditing fails, the request
- * fails (fail closed, as Vault does).
+ * Every string value that came from or goes to the caller (request and response data,
+ * the token accessor, identity metadata) is replaced by "hmac-sha256:<hex>" under a key
+ * derived from the keyring, as Vault does: an operator can hash a known value and search
+ * for it, but the log reveals nothing. Numbers and booleans stay in clear, as in Vault,
+ * unless `hashNonStrings` is set. Paths, operations, statuses and error messages stay
+ * readable; errors never carry caller-supplied secrets.
+ *
+ * If the request record cannot be written, the request must not go on; if the response
+ * record cannot be written, the caller gets no answer (fail closed, as Vault does).
  */
+import { type HmacKey, hmacHex } from "../crypto/hmac.ts";
+
 export type AuditWriter = (line: string) => void | Promise<void>;
 
 export interface AuditEntry {
@@ -27,59 +34,164 @@ export interface AuditEntry {
   responseData?: unknown;
 }
 
+/** What the request record holds: everything but the outcome. */
+export type AuditRequest = Omit<AuditEntry, "status" | "error" | "responseData">;
+
+/** The outcome of an audited request, for its response record. */
+export type AuditResponse = Pick<AuditEntry, "status" | "error" | "responseData">;
+
+export interface AuditedRequest {
+  response(outcome: AuditResponse): Promise<void>;
+}
+
 export interface AuditLog {
+  /** Writes the request record; throws when it cannot be written. */
+  request(entry: AuditRequest): Promise<AuditedRequest>;
+  /** One response record on its own: a request refused before its handler, a lease revocation. */
   record(entry: AuditEntry): Promise<void>;
   /** "hmac-sha256:<hex>" of a value, as it appears in the log (Vault's sys/audit-hash). */
   hash(value: string): Promise<string>;
+  /** Derives the HMAC key now, so a request never waits for (or fails on) its derivation. */
+  loadKey(): Promise<void>;
 }
 
-export function createAuditLog(options: {
+export interface AuditLogOptions {
   writers: readonly AuditWriter[];
-  hmac: (value: string) => Promise<string>;
+  /** The HMAC key, derived on first use and kept. */
+  key: () => Promise<HmacKey>;
+  /** Hash numbers and booleans too (Vault leaves them in clear). */
+  hashNonStrings?: boolean;
   now?: () => number;
-}): AuditLog {
-  const { writers, now = Date.now } = options;
-  const hash = async (value: string) => `hmac-sha256:${await options.hmac(value)}`;
+}
 
-  async function hashStrings(value: unknown): Promise<unknown> {
-    if (typeof value === "string") return hash(value);
-    if (Array.isArray(value)) return Promise.all(value.map(hashStrings));
-    if (value !== null && typeof value === "object") {
-      const entries = await Promise.all(
-        Object.entries(value).map(async ([key, inner]) => [key, await hashStrings(inner)] as const),
-      );
-      return Object.fromEntries(entries);
+const PREFIX = "hmac-sha256:";
+
+/** A value to hash, and where its hash goes in the copy being built. */
+interface Slot {
+  holder: Record<string, unknown>;
+  key: string;
+  text: string;
+}
+
+/**
+ * Sets an own property, also one named "__proto__", which plain assignment would take as
+ * the prototype. Copies stay plain objects: JSON.stringify handles those far deeper than
+ * objects without a prototype.
+ */
+function put(holder: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(holder, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    holder[key] = value;
+  }
+}
+
+/**
+ * A copy of `value`, as the `value` field of the holder returned, in which every leaf to
+ * hash is left empty and listed in `slots`. Iterative, so no nesting depth can exhaust
+ * the stack.
+ */
+function copyForHashing(value: unknown, hashNonStrings: boolean, slots: Slot[]): { value?: unknown } {
+  const root: Record<string, unknown> = {};
+  const pending: [Record<string, unknown>, string, unknown][] = [[root, "value", value]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [holder, key, current] = next;
+    if (typeof current === "string") {
+      slots.push({ holder, key, text: current });
+    } else if (hashNonStrings && (typeof current === "number" || typeof current === "boolean")) {
+      slots.push({ holder, key, text: String(current) });
+    } else if (Array.isArray(current)) {
+      // Filled, not holey: JSON.stringify goes far deeper through packed arrays.
+      const copy: unknown[] = current.map(() => undefined);
+      holder[key] = copy;
+      current.forEach((item, index) => {
+        pending.push([copy as unknown as Record<string, unknown>, String(index), item]);
+      });
+    } else if (current !== null && typeof current === "object") {
+      const copy: Record<string, unknown> = {};
+      put(holder, key, copy);
+      for (const [innerKey, inner] of Object.entries(current)) {
+        // Placed now so the copy keeps the original's key order.
+        put(copy, innerKey, undefined);
+        pending.push([copy, innerKey, inner]);
+      }
+    } else {
+      put(holder, key, current);
     }
-    return value;
+  }
+  return root;
+}
+
+export function createAuditLog(options: AuditLogOptions): AuditLog {
+  const { writers, now = Date.now, hashNonStrings = false } = options;
+  const hash = async (value: string) => `${PREFIX}${hmacHex(await options.key(), value)}`;
+
+  /** Hashes values in place of the given ones; asks for the key only if there is anything to hash. */
+  async function hashAll<T extends unknown[]>(...values: T): Promise<T> {
+    const slots: Slot[] = [];
+    const copies = values.map((value) => copyForHashing(value, hashNonStrings, slots));
+    if (slots.length > 0) {
+      const key = await options.key();
+      for (const slot of slots) put(slot.holder, slot.key, `${PREFIX}${hmacHex(key, slot.text)}`);
+    }
+    return copies.map((copy) => copy.value) as T;
+  }
+
+  async function authOf(entry: AuditRequest) {
+    if (!entry.accessor) return undefined;
+    const [accessor, metadata] = await hashAll(entry.accessor, entry.metadata);
+    return { accessor, policies: entry.policies, display_name: entry.displayName, metadata };
+  }
+
+  const requestOf = (entry: AuditRequest) => ({
+    id: entry.requestId,
+    operation: entry.operation,
+    path: entry.path,
+    mount_type: entry.mountType,
+    remote_address: entry.remoteAddress,
+  });
+
+  async function write(record: Record<string, unknown>): Promise<void> {
+    const line = JSON.stringify({ time: new Date(now()).toISOString(), ...record });
+    await Promise.all(writers.map((writer) => writer(line)));
   }
 
   return {
     hash,
+    async loadKey() {
+      await options.key();
+    },
+
+    async request(entry) {
+      if (writers.length === 0) return { response: async () => {} };
+      const auth = await authOf(entry);
+      const [data] = await hashAll(entry.requestData);
+      await write({ type: "request", auth, request: { ...requestOf(entry), data } });
+      return {
+        async response(outcome) {
+          const [responseData] = await hashAll(outcome.responseData);
+          await write({
+            type: "response",
+            auth,
+            request: requestOf(entry),
+            response: { status: outcome.status, data: responseData },
+            error: outcome.error,
+          });
+        },
+      };
+    },
+
     async record(entry) {
       if (writers.length === 0) return;
-      const line = JSON.stringify({
-        time: new Date(now()).toISOString(),
-        type: "request",
-        request: {
-          id: entry.requestId,
-          operation: entry.operation,
-          path: entry.path,
-          mount_type: entry.mountType,
-          remote_address: entry.remoteAddress,
-          data: await hashStrings(entry.requestData),
-        },
-        auth: entry.accessor
-          ? {
-              accessor: await hash(entry.accessor),
-              policies: entry.policies,
-              display_name: entry.displayName,
-              metadata: await hashStrings(entry.metadata),
-            }
-          : undefined,
-        response: { status: entry.status, data: await hashStrings(entry.responseData) },
+      const auth = await authOf(entry);
+      const [requestData, responseData] = await hashAll(entry.requestData, entry.responseData);
+      await write({
+        type: "response",
+        auth,
+        request: { ...requestOf(entry), data: requestData },
+        response: { status: entry.status, data: responseData },
         error: entry.error,
       });
-      await Promise.all(writers.map((write) => write(line)));
     },
   };
 }

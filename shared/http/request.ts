@@ -1,11 +1,13 @@
 /**
- * The one validation layer at the HTTP edge: method to operation, path checks, the token
- * header, and the JSON body. Everything inward receives a LogicalRequest it can trust to
- * be well-formed.
+ * The one validation layer at the HTTP edge, in two steps: the head (method to operation,
+ * path checks, the token header), then, once the router has admitted the caller, the
+ * data (query or JSON body, bounded in size and nesting). Everything inward receives
+ * values it can trust to be well-formed.
  */
 import type { JsonObject, Operation } from "../engines/engine.ts";
 import { CofferError, invalidRequest, notFound, payloadTooLarge } from "../errors.ts";
-import type { LogicalRequest } from "../mounts/router.ts";
+import type { RequestHead } from "../mounts/router.ts";
+import { MAX_JSON_DEPTH, parseJsonObject } from "./json-body.ts";
 import { readAtMost } from "./read-at-most.ts";
 
 /** Longest request path accepted, in UTF-8 bytes (DynamoDB keys stop at 1024/2048). */
@@ -83,23 +85,29 @@ export function clientTokenOf(headers: Headers): string | undefined {
   return bearer?.[1]?.trim();
 }
 
-function parseBody(text: string): JsonObject {
-  if (text.trim() === "") return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // The parser's own message quotes the input, which may be a secret: never echo it.
-    throw invalidRequest("failed to parse JSON input: the request body is not valid JSON");
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw invalidRequest("the request body must be a JSON object");
-  }
-  return value as JsonObject;
-}
-
 /** Largest request body accepted. Engines enforce their own, smaller limits on what they store. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Largest request data (body or query string) of a route that needs no token (login,
+ * health probes): nobody can be charged for it, and every string in it is hashed into
+ * the audit log, so it is kept to what a login needs: the largest token a Kubernetes
+ * login accepts (16 KiB, MAX_JWT_BYTES) and the rest of its body.
+ */
+export const MAX_UNAUTHENTICATED_DATA_BYTES = 32 * 1024;
+
+/**
+ * Most values (object members and array elements, or query parameters) in the data of a
+ * route that needs no token: a login sends two or three. Each string is one HMAC and one
+ * hash in the audit log, so this, not the size, bounds what an anonymous request costs.
+ */
+export const MAX_UNAUTHENTICATED_VALUES = 64;
+
+/** Bounds on a request's data, from MAX_BODY_BYTES down to those of a route that needs no token. */
+export interface DataLimits {
+  maxBytes: number;
+  maxValues?: number;
+}
 
 /** Reads the body as text, stopping as soon as it passes the limit instead of buffering it all. */
 async function readBody(request: Request, maxBytes: number): Promise<string> {
@@ -115,30 +123,41 @@ async function readBody(request: Request, maxBytes: number): Promise<string> {
   }
 }
 
-export async function parseRequest(
-  request: Request,
-  id: string,
-  maxBodyBytes = MAX_BODY_BYTES,
-): Promise<LogicalRequest> {
+/** Method, path, query and token: what is checked before anything the caller sent is parsed. */
+export function parseRequestHead(request: Request, id: string): RequestHead {
   const url = new URL(request.url);
   const path = parsePath(url.pathname);
   const query = url.searchParams;
-  const operation = operationOf(request.method, query);
-  const text = await readBody(request, maxBodyBytes);
-  let data: JsonObject;
-  if (operation === "read" || operation === "list") {
-    // Vault passes query parameters to reads as their data (GET secret/data/x?version=2).
-    data = Object.fromEntries([...query].filter(([key]) => key !== "list"));
-  } else {
-    data = parseBody(text);
-  }
   return {
     id,
-    operation,
+    operation: operationOf(request.method, query),
     path,
-    data,
     query,
     contentType: request.headers.get("content-type") ?? "",
     clientToken: clientTokenOf(request.headers),
   };
+}
+
+/**
+ * The request's data, read only once the caller is admitted: the query parameters of a
+ * read or list (as in Vault: GET secret/data/x?version=2), the JSON body of anything else.
+ * A read's body is never read.
+ */
+export async function readRequestData(
+  request: Request,
+  head: RequestHead,
+  limits: DataLimits = { maxBytes: MAX_BODY_BYTES },
+): Promise<JsonObject> {
+  if (head.operation === "read" || head.operation === "list") {
+    if (new URL(request.url).search.length > limits.maxBytes) {
+      throw payloadTooLarge(`query string exceeds the limit of ${limits.maxBytes} bytes`);
+    }
+    const parameters = [...head.query].filter(([key]) => key !== "list");
+    if (limits.maxValues !== undefined && parameters.length > limits.maxValues) {
+      throw payloadTooLarge(`the query string holds more than ${limits.maxValues} values`);
+    }
+    return Object.fromEntries(parameters);
+  }
+  const text = await readBody(request, limits.maxBytes);
+  return parseJsonObject(text, { maxDepth: MAX_JSON_DEPTH, maxValues: limits.maxValues });
 }

@@ -1,6 +1,8 @@
 /**
- * From a logical request to an engine's answer: find the mount, the route and the
- * operation, authenticate, check policy on the full path, then call the handler.
+ * From a request to an engine's handler, in Vault's order: authenticate, check the policy
+ * on the full path, and only then tell the caller anything about mounts and routes. The
+ * body is not read until the caller is admitted, and the handler does not run until the
+ * caller of `prepare` (the HTTP edge, which audits first) runs it.
  * Every refusal is a CofferError; the HTTP edge turns it into a status.
  */
 import { policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
@@ -18,13 +20,13 @@ import { CofferError, notFound, permissionDenied } from "../errors.ts";
 import type { Capability } from "../policy/acl.ts";
 import type { Mount } from "./mount-table.ts";
 
-export interface LogicalRequest {
+/** A request before its body is read: everything the edge checks without the caller's data. */
+export interface RequestHead {
   id: string;
   /** "update" for POST and PUT: the router decides between create and update. */
   operation: Operation;
   /** The full path below /v1/, without leading or trailing slashes. */
   path: string;
-  data: JsonObject;
   query: URLSearchParams;
   contentType: string;
   clientToken?: string;
@@ -38,8 +40,26 @@ export interface RouteTrace {
   operation?: Operation;
 }
 
+/** A request the router let through, its handler not yet run. */
+export interface PreparedRequest {
+  operation: Operation;
+  run(): Promise<EngineResponse>;
+}
+
+/** A caller admitted to a route, before its body is read. */
+export interface AdmittedRequest {
+  /** The route needs no token (health probes, login): its caller cannot be charged for a large body. */
+  unauthenticated: boolean;
+  /** With the body: create or update decided and authorized. Nothing has run yet. */
+  prepare(data: JsonObject): Promise<PreparedRequest>;
+}
+
 export interface Router {
-  handle(request: LogicalRequest, trace: RouteTrace): Promise<EngineResponse>;
+  /**
+   * The token, the policy on the full path, then the mount and route. A caller without
+   * the capability gets the same 403 whether the path exists or not.
+   */
+  admit(request: RequestHead, trace: RouteTrace): Promise<AdmittedRequest>;
 }
 
 function findRoute(
@@ -71,23 +91,13 @@ export function createRouter(broker: Broker): Router {
     return token;
   }
 
-  /** The operation the policy allowed: POST/PUT become "create" or "update" here. */
-  async function authorize(route: Route, request: EngineRequest, fullPath: string, token: TokenRecord) {
+  async function capabilitiesOf(token: TokenRecord, request: RequestHead) {
     const acl = await broker.policies.acl(token.policies, policyIdentityOf(token));
-    const granted = acl.capabilities(fullPath, { list: request.operation === "list" });
-    const has = (capability: Capability) => granted.has(capability);
-    if (has("deny") || (route.sudo && !has("sudo"))) throw permissionDenied();
-
-    let operation = request.operation;
-    if (operation === "update" && route.exists) {
-      operation = (await route.exists(request)) ? "update" : "create";
-    }
-    if (!has(operation)) throw permissionDenied();
-    return operation;
+    return acl.capabilities(request.path, { list: request.operation === "list" });
   }
 
   return {
-    async handle(request, trace) {
+    async admit(request, trace) {
       // The token lookup and the mount table are independent store reads: overlap them.
       const lookup = request.clientToken
         ? broker.tokens.lookup(request.clientToken)
@@ -95,40 +105,61 @@ export function createRouter(broker: Broker): Router {
       // An unauthenticated route never awaits the lookup; its failure must not go unhandled.
       lookup.catch(() => {});
       const resolved = await broker.mounts.resolve(request.path);
-      if (resolved) trace.mount = resolved.mount;
+      // Whether a route needs a token is public (Vault's login paths): finding it reveals
+      // nothing. Everything else about the path is told only to a caller allowed on it.
       const found = resolved && findRoute(await broker.engineFor(resolved.mount), resolved.rest);
-      // Callers without a valid token learn nothing about which mounts or paths exist.
-      const token = found?.route.unauthenticated ? undefined : await authenticate(lookup, trace);
+      const route = found?.route;
+      if (resolved) trace.mount = resolved.mount;
+      const token = route?.unauthenticated ? undefined : await authenticate(lookup, trace);
+
+      let granted: ReadonlySet<Capability> | undefined;
+      if (token && !route?.authorizedByHandler) {
+        granted = await capabilitiesOf(token, request);
+        const has = (capability: Capability) => granted?.has(capability) === true;
+        // A write to a route that tells whether its target exists is a create or an update:
+        // either may be enough, decided once the body is read.
+        const enough: Capability[] =
+          request.operation === "update" && route?.exists ? ["create", "update"] : [request.operation];
+        if (has("deny") || (route?.sudo && !has("sudo")) || !enough.some(has)) throw permissionDenied();
+      }
+
       if (!resolved) {
         throw new CofferError(
           "ERR_NOT_FOUND",
           `no handler for route "${request.path}". route entry not found.`,
         );
       }
-      if (!found) throw notFound("unsupported path");
-      const { route, params } = found;
+      if (!found || !route) throw notFound("unsupported path");
       if (!handlerFor(route, request.operation)) {
         throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
       }
-      const engineRequest: EngineRequest = {
-        id: request.id,
-        operation: request.operation,
-        path: resolved.rest,
-        params,
-        data: request.data,
-        query: request.query,
-        contentType: request.contentType,
-        mount: resolved.mount,
-        token,
-        clientToken: request.clientToken,
+
+      return {
+        unauthenticated: route.unauthenticated === true,
+        async prepare(data) {
+          const engineRequest: EngineRequest = {
+            id: request.id,
+            operation: request.operation,
+            path: resolved.rest,
+            params: found.params,
+            data,
+            query: request.query,
+            contentType: request.contentType,
+            mount: resolved.mount,
+            token,
+            clientToken: request.clientToken,
+          };
+          // POST and PUT are "create" or "update" as the target exists, as in Vault.
+          if (granted && request.operation === "update" && route.exists) {
+            engineRequest.operation = (await route.exists(engineRequest)) ? "update" : "create";
+            if (!granted.has(engineRequest.operation)) throw permissionDenied();
+          }
+          trace.operation = engineRequest.operation;
+          const handler = handlerFor(route, engineRequest.operation);
+          if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
+          return { operation: engineRequest.operation, run: () => handler(engineRequest) };
+        },
       };
-      if (token && !route.authorizedByHandler) {
-        engineRequest.operation = await authorize(route, engineRequest, request.path, token);
-      }
-      trace.operation = engineRequest.operation;
-      const handler = handlerFor(route, engineRequest.operation);
-      if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
-      return handler(engineRequest);
     },
   };
 }

@@ -46,6 +46,17 @@ describe.skipIf(!motoAvailable())("the AWS composition on moto", () => {
     expect(() => awsConfigFromEnv({})).toThrow(/COFFER_TABLE, COFFER_KMS_KEY_ID/);
   });
 
+  it("reads whether audit records hash numbers and booleans too", () => {
+    const required = { COFFER_TABLE: "t", COFFER_KMS_KEY_ID: "k" };
+    expect(awsConfigFromEnv(required).auditHashNonStrings).toBe(false);
+    expect(awsConfigFromEnv({ ...required, COFFER_AUDIT_HASH_NON_STRINGS: "true" }).auditHashNonStrings).toBe(
+      true,
+    );
+    expect(() => awsConfigFromEnv({ ...required, COFFER_AUDIT_HASH_NON_STRINGS: "1" })).toThrow(
+      'COFFER_AUDIT_HASH_NON_STRINGS: "1" must be true or false',
+    );
+  });
+
   it("round-trips a secret and stores only ciphertext in DynamoDB", async () => {
     const app = createApp(broker, { logError: () => {} });
     const headers = { "X-Vault-Token": rootToken };

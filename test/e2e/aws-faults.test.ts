@@ -3,23 +3,32 @@
  * denied, faults, unreachable): the caller gets a clear 503 or 400 and nothing is left
  * behind, no lease and no credentials. IAM failing during a revocation (STS from moto, IAM
  * from the fake): the lease stays, marked, is retried by later sweeps with backoff, shows
- * in the log, and is revoked once IAM answers again.
+ * in the log, and is revoked once IAM answers again. And a fresh API function starting
+ * while KMS or DynamoDB fails (through a fault proxy in front of moto): every request is a
+ * 503 with Retry-After, and nothing happens until the service is back.
  */
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Hono } from "hono";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAwsBroker } from "../../functions/aws-broker.ts";
+import { warmUp } from "../../functions/warm-up.ts";
 import { createApp } from "../../shared/app.ts";
 import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
 import { RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
+import { createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
+import { type AwsJsonFault, startAwsFaultProxy } from "../support/aws-fault-proxy.ts";
 import { type FakeSts, type QueryResponse, queryError, startFakeSts } from "../support/fake-sts.ts";
-import { apiCaller, type Reply } from "../support/http.ts";
+import { apiCaller, type Reply, serveOnLoopback } from "../support/http.ts";
 import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
 import { freePort, type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
+import { clusterKey, mintProjected } from "../unit/auth/cluster-keys.ts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/app";
 
@@ -204,4 +213,149 @@ describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
     expect(logs.filter((event) => event.msg === "lease revocation failed")).toHaveLength(2);
     await broker.store.close();
   });
+});
+
+describe.skipIf(!motoAvailable())("a cold start while KMS or DynamoDB fails", () => {
+  const tableName = "coffer-cold-start";
+  const issuer = "https://cluster.example";
+  let moto: Moto;
+  let kmsKeyId: string;
+  let rootToken: string;
+  let jwt: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
+    await createTable(new DynamoDBClient(motoClientConfig(moto)), tableName);
+    const key = await new KMSClient(motoClientConfig(moto)).send(new CreateKeyCommand({}));
+    kmsKeyId = String(key.KeyMetadata?.KeyId);
+    const broker = await createAwsBroker({
+      tableName,
+      kmsKeyId,
+      region: moto.region,
+      endpoint: moto.endpoint,
+    });
+    ({ rootToken } = await initialize(broker));
+    const call = apiCaller(createApp(broker, { logError: () => {} }), rootToken);
+    const signer = await clusterKey("ES256");
+    for (const [path, body] of [
+      ["sys/auth/kubernetes", { type: "kubernetes" }],
+      ["auth/kubernetes/config", { issuer, pem_keys: [signer.pem] }],
+      [
+        "auth/kubernetes/role/app",
+        {
+          bound_service_account_names: "app",
+          bound_service_account_namespaces: "default",
+          audience: "coffer",
+          token_policies: "default",
+        },
+      ],
+    ] as const) {
+      expect((await call("POST", path, body)).status).toBe(204);
+    }
+    jwt = await mintProjected(signer, { issuer, audience: "coffer" });
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  /** Every item of the table, as moto holds it. */
+  async function tableItems(): Promise<string[]> {
+    const scan = await new DynamoDBClient(motoClientConfig(moto)).send(
+      new ScanCommand({ TableName: tableName }),
+    );
+    return (scan.Items ?? []).map((item) => `${item.pk?.S} ${item.sk?.S}`).sort();
+  }
+
+  const FAULTS: [string, (request: { service: string; operation: string }) => AwsJsonFault | undefined][] = [
+    [
+      "KMS Decrypt throttled",
+      (request) =>
+        request.service === "KMS"
+          ? { status: 400, type: "ThrottlingException", message: "Rate exceeded" }
+          : undefined,
+    ],
+    [
+      "KMS failing on its side",
+      (request) =>
+        request.service === "KMS"
+          ? { status: 500, type: "KMSInternalException", message: "internal" }
+          : undefined,
+    ],
+    [
+      "the KMS key disabled",
+      (request) =>
+        request.service === "KMS"
+          ? { status: 400, type: "DisabledException", message: "the key is disabled" }
+          : undefined,
+    ],
+    [
+      "DynamoDB throttled",
+      (request) =>
+        request.service === "DynamoDB"
+          ? {
+              status: 400,
+              type: "ThrottlingException",
+              message: "Rate of requests exceeds the allowed throughput.",
+            }
+          : undefined,
+    ],
+  ];
+
+  it.each(FAULTS)(
+    "%s: a KV write and a login answer 503 with Retry-After and do nothing",
+    async (_name, fault) => {
+      const proxy = await startAwsFaultProxy(moto.endpoint);
+      proxy.fault = fault;
+      const audit: { type: string; request: { path: string } }[] = [];
+      // A fresh API function, as functions/api.ts builds it: its warm-up fails.
+      const broker = await createAwsBroker({
+        tableName,
+        kmsKeyId,
+        region: moto.region,
+        endpoint: proxy.endpoint,
+        auditWriters: [(line) => void audit.push(JSON.parse(line))],
+      });
+      await warmUp(broker);
+      const server = await serveOnLoopback(createApp(broker, { logError: () => {} }));
+      const post = (path: string, body: unknown, token?: string) =>
+        fetch(`${server.address}/v1/${path}`, {
+          method: "POST",
+          headers: token ? { "X-Vault-Token": token } : {},
+          body: JSON.stringify(body),
+        });
+      try {
+        const before = await tableItems();
+        for (const [path, body, token] of [
+          ["secret/data/cold/db", { data: { password: "written-while-down" } }, rootToken],
+          ["auth/kubernetes/login", { role: "app", jwt }, undefined],
+        ] as const) {
+          const reply = await post(path, body, token);
+          expect({ path, status: reply.status, retryAfter: reply.headers.get("retry-after") }).toEqual({
+            path,
+            status: 503,
+            retryAfter: "1",
+          });
+          expect((await reply.json()).errors).toEqual([
+            expect.stringMatching(/unavailable|throttl|disabled/i),
+          ]);
+        }
+        expect(proxy.faulted.length).toBeGreaterThan(0);
+        expect(await tableItems()).toEqual(before);
+        // No handler ran: no request record was ever written, only the refusals.
+        expect(audit.filter((record) => record.type === "request")).toEqual([]);
+
+        // The service is back: the same function serves both, without a restart.
+        proxy.fault = () => undefined;
+        expect((await post("secret/data/cold/db", { data: { password: "written" } }, rootToken)).status).toBe(
+          200,
+        );
+        expect((await post("auth/kubernetes/login", { role: "app", jwt })).status).toBe(200);
+      } finally {
+        await server.close();
+        await proxy.close();
+      }
+    },
+  );
 });

@@ -2,7 +2,7 @@
  * `coffer dev` as a process, the way the README starts it: banner, serving, clean stop.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,36 @@ describe("coffer dev (the command)", () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+
+  it("hashes numbers and booleans in audit records with --audit-hash-non-strings", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "coffer-cli-"));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [bin, "dev", "--port", String(port), "--data-dir", dataDir, "--audit-hash-non-strings"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const token = (await waitForOutput(child, /Press Ctrl-C/)).match(/root token: (\S+)/)?.[1];
+    const write = await fetch(`http://127.0.0.1:${port}/v1/secret/data/app/db`, {
+      method: "POST",
+      headers: { "X-Vault-Token": token as string },
+      body: JSON.stringify({ data: { port: 5432, tls: true } }),
+    });
+    expect(write.status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    const written = (await readFile(join(dataDir, "audit.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .find((record) => record.type === "request" && record.request.path === "secret/data/app/db");
+    expect(written.request.data.data).toEqual({
+      port: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+      tls: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+    });
   });
 
   it("refuses a port that is not a number", async () => {

@@ -244,7 +244,11 @@ describe("coffer kv", () => {
       .slice(auditedBefore)
       .split("\n")
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as { request: { path: string }; auth?: { accessor?: string } });
+      .map(
+        (line) =>
+          JSON.parse(line) as { type: string; request: { path: string }; auth?: { accessor?: string } },
+      )
+      .filter((record) => record.type === "response");
     expect(sent.map((record) => record.request.path)).toEqual(["sys/internal/ui/mounts/secret"]);
     // The lookup is audited with the token that made it, like any other request.
     expect(sent[0]?.auth?.accessor).toMatch(/^hmac-sha256:/);

@@ -174,7 +174,9 @@ describe.skipIf(!postgresAvailable())("the database engine when things fail", ()
       const quoted = (text: string) => [...text.matchAll(/"([^"]*)"/g)].map((match) => match[1]);
       expect(quoted(message)).toEqual(["[redacted]"]);
       const audited = db.audit.filter(
-        (record) => (record as { request: { path: string } }).request.path === "database/creds/leaky",
+        (record) =>
+          record.type === "response" &&
+          (record as { request: { path: string } }).request.path === "database/creds/leaky",
       );
       expect(audited).toHaveLength(1);
       expect(quoted(String(audited[0]?.error))).toEqual(["[redacted]"]);

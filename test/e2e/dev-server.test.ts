@@ -233,29 +233,41 @@ describe("coffer dev over HTTP", () => {
     }
   });
 
-  it("audits every request, allowed or denied, with string values hashed", async () => {
+  it("audits every request, allowed or denied: the request before the handler, the response after", async () => {
     const lines = readFileSync(join(dataDir, "audit.log"), "utf8")
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
-    const denied = lines.find((line) => line.response.status === 403);
+    const responses = lines.filter((line) => line.type === "response");
+    // Refused before any handler ran: the response record only, and none of the data sent.
+    const denied = responses.find((line) => line.response.status === 403);
     expect(denied).toMatchObject({
       request: { path: "secret/data/app/db", operation: "read" },
       error: expect.any(String),
     });
+    expect(denied.request.data).toBeUndefined();
+    expect(lines.filter((line) => line.request.id === denied.request.id)).toHaveLength(1);
+
     const write = lines.find(
-      (line) => line.request.path === "secret/data/app/db" && line.request.operation === "create",
+      (line) =>
+        line.type === "request" &&
+        line.request.path === "secret/data/app/db" &&
+        line.request.operation === "create",
     );
     expect(write.request.data.data.password).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(write.auth.accessor).toMatch(/^hmac-sha256:/);
-    const read = lines.find(
+    const written = lines.filter((line) => line.request.id === write.request.id);
+    expect(written.map((line) => line.type)).toEqual(["request", "response"]);
+    expect(written[1]).toMatchObject({ response: { status: 200 }, auth: { accessor: write.auth.accessor } });
+
+    const read = responses.find(
       (line) =>
         line.request.operation === "read" &&
         line.response.status === 200 &&
         line.request.path === "secret/data/app/db",
     );
     expect(read.response.data.data.data.password).toBe(write.request.data.data.password);
-    const invalid = lines.filter((line) => line.response.status === 400);
+    const invalid = responses.filter((line) => line.response.status === 400);
     expect(invalid.length).toBeGreaterThanOrEqual(5);
   });
 

@@ -3,7 +3,7 @@
  * vault CLI's preflight, KV v2's whole life cycle, the LIST method, merge patches, and a
  * KV v1 mount, with Vault's statuses for what goes wrong.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,6 +149,22 @@ describe("KV over HTTP", () => {
     }
     expect((await api("GET", "secret/metadata/bad")).status).toBe(404);
     expect((await api("GET", "secret/metadata/big")).status).toBe(404);
+  });
+
+  it("hashes strings in the audit log and leaves numbers and booleans in clear, as Vault does", async () => {
+    expect(
+      (await api("POST", "secret/data/audited", { data: { user: "app", port: 5432, tls: true } })).status,
+    ).toBe(200);
+    const written = (await readFile(join(dataDir, "audit.log"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .find((record) => record.type === "request" && record.request.path === "secret/data/audited");
+    expect(written.request.data.data).toEqual({
+      user: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+      port: 5432,
+      tls: true,
+    });
   });
 
   it("serves a KV v1 mount, which the preflight reports as version 1", async () => {

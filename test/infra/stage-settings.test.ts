@@ -110,6 +110,19 @@ describe("stage settings", () => {
     expect(readStageSettings("dev", { COFFER_KMS_KEY_ARN: multiRegion }).existingKeyArn).toBe(multiRegion);
   });
 
+  it("reads whether audit records hash numbers and booleans too", () => {
+    expect(readStageSettings("dev", {}).auditHashNonStrings).toBeUndefined();
+    expect(readStageSettings("dev", { COFFER_AUDIT_HASH_NON_STRINGS: "true" }).auditHashNonStrings).toBe(
+      true,
+    );
+    expect(
+      readStageSettings("dev", { COFFER_AUDIT_HASH_NON_STRINGS: "false" }).auditHashNonStrings,
+    ).toBeUndefined();
+    expect(problemsOf("dev", { COFFER_AUDIT_HASH_NON_STRINGS: "yes" })).toEqual([
+      'COFFER_AUDIT_HASH_NON_STRINGS: "yes" must be true or false',
+    ]);
+  });
+
   it("names every problem at once, each with its variable", () => {
     const problems = problemsOf("dev", {
       COFFER_TARGET_ROLES: "arn:aws:iam::123456789012:role/*",
