@@ -200,7 +200,7 @@ describe("the LIST method on coffer dev", () => {
   });
 
   it("refuses oversized, malformed and unfinished requests cleanly and keeps serving", async () => {
-    const cases: { bytes: string; status?: number }[] = [
+    const cases: { bytes: string; status?: number; then?: number }[] = [
       {
         bytes: `LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
         status: 431,
@@ -212,9 +212,12 @@ describe("the LIST method on coffer dev", () => {
           "LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
         status: 400,
       },
+      // Without a token the head is refused before the body is read; Node's parser then
+      // refuses the unfinished body, if the 403 left first.
       {
         bytes: "LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
-        status: 400,
+        status: 403,
+        then: 400,
       },
       { bytes: "LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\n", status: 400 },
       { bytes: "LIS", status: 400 },
@@ -222,12 +225,12 @@ describe("the LIST method on coffer dev", () => {
       { bytes: "" },
       { bytes: "\r\n\r\nLIST \0\r\n\r\n", status: 400 },
     ];
-    for (const { bytes, status } of cases) {
+    for (const { bytes, status, then } of cases) {
       const answers = parseResponses(await exchange(port, [Buffer.from(bytes, "latin1")], { end: true }));
-      expect(
-        answers.map((answer) => answer.status),
-        JSON.stringify(bytes.slice(0, 60)),
-      ).toEqual(status ? [status] : []);
+      const statuses = answers.map((answer) => answer.status);
+      const expected = status ? [status] : [];
+      if (then && statuses.length === 2) expected.push(then);
+      expect(statuses, JSON.stringify(bytes.slice(0, 60))).toEqual(expected);
       expect(await health()).toBe(200);
     }
   });
