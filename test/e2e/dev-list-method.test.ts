@@ -200,7 +200,7 @@ describe("the LIST method on coffer dev", () => {
   });
 
   it("refuses oversized, malformed and unfinished requests cleanly and keeps serving", async () => {
-    const cases: { bytes: string; status?: number; then?: number }[] = [
+    const cases: { bytes: string; status?: number; orThen?: number }[] = [
       {
         bytes: `LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
         status: 431,
@@ -217,7 +217,7 @@ describe("the LIST method on coffer dev", () => {
       {
         bytes: "LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc",
         status: 403,
-        then: 400,
+        orThen: 400,
       },
       { bytes: "LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\n", status: 400 },
       { bytes: "LIS", status: 400 },
@@ -225,11 +225,11 @@ describe("the LIST method on coffer dev", () => {
       { bytes: "" },
       { bytes: "\r\n\r\nLIST \0\r\n\r\n", status: 400 },
     ];
-    for (const { bytes, status, then } of cases) {
+    for (const { bytes, status, orThen } of cases) {
       const answers = parseResponses(await exchange(port, [Buffer.from(bytes, "latin1")], { end: true }));
       const statuses = answers.map((answer) => answer.status);
       const expected = status ? [status] : [];
-      if (then && statuses.length === 2) expected.push(then);
+      if (orThen && statuses.length === 2) expected.push(orThen);
       expect(statuses, JSON.stringify(bytes.slice(0, 60))).toEqual(expected);
       expect(await health()).toBe(200);
     }
