@@ -25,6 +25,10 @@ export interface ProxiedRequest {
   operation: string;
   /** The request body as sent, for matching on what a write carries. */
   body: string;
+  /** The SDK's id of the call, the same on each of its attempts (amz-sdk-invocation-id). */
+  invocation: string;
+  /** Which attempt of the call this is, from 1 (amz-sdk-request). */
+  attempt: number;
 }
 
 export type Fault =
@@ -40,7 +44,8 @@ export type Fault =
 export interface FaultRule {
   /** Which requests the rule applies to; every request when absent. */
   match?: (request: ProxiedRequest) => boolean;
-  fault: Fault;
+  /** The fault, or a function choosing it per request (undefined: this rule passes). */
+  fault: Fault | ((request: ProxiedRequest) => Fault | undefined);
   /** How many requests it applies to; unlimited when absent. */
   times?: number;
 }
@@ -126,10 +131,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 
   function faultFor(request: ProxiedRequest): Fault | undefined {
     for (const entry of rules) {
-      if (entry.rule.times !== undefined && entry.applied >= entry.rule.times) continue;
-      if (entry.rule.match && !entry.rule.match(request)) continue;
+      const { rule } = entry;
+      if (rule.times !== undefined && entry.applied >= rule.times) continue;
+      if (rule.match && !rule.match(request)) continue;
+      const fault = typeof rule.fault === "function" ? rule.fault(request) : rule.fault;
+      if (!fault) continue;
       entry.applied++;
-      return entry.rule.fault;
+      return fault;
     }
     return undefined;
   }
@@ -163,6 +171,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       service: serviceOf(incoming.headers),
       operation: operationOf(incoming.headers, text),
       body: text,
+      invocation: String(incoming.headers["amz-sdk-invocation-id"] ?? ""),
+      attempt: Number(/attempt=(\d+)/.exec(String(incoming.headers["amz-sdk-request"] ?? ""))?.[1] ?? 1),
     };
     const fault = faultFor(request);
     const record: ProxyRecord = { ...request, fault: fault?.kind };
