@@ -109,6 +109,12 @@ export interface LeaseManager {
   revokeByIdentity(entityId: string, options?: RevokeOptions): Promise<RevokeSummary>;
   /** Every lease obtained with the token. */
   revokeByToken(accessor: string, options?: RevokeOptions): Promise<RevokeSummary>;
+  /**
+   * Every lease of a mount, by force, for its purge when it is disabled. Throws while
+   * another revoker still holds one of them: the mount must stay for a retry, since once it
+   * is gone nothing could revoke that lease if its revoker died.
+   */
+  revokeMountLeases(mountPath: string, types: LeaseTypes): Promise<void>;
   sweep(options: SweepOptions): Promise<SweepReport>;
 }
 
@@ -287,7 +293,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     return [...keys].sort();
   }
 
-  return {
+  const manager: LeaseManager = {
     async issue(input, alsoWrite = []) {
       const issuedAt = now();
       if (!(input.expiresAt > issuedAt))
@@ -403,8 +409,20 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
       return revokeIndexed(tokenPartition(accessor), revokeOptions);
     },
 
+    async revokeMountLeases(mountPath, types) {
+      const { pending } = await manager.revokePrefix(mountPath, { force: true, types });
+      if (pending.length > 0) {
+        throw new CofferError(
+          "ERR_UPSTREAM_UNAVAILABLE",
+          `${pending.length} leases of ${mountPath} are still being revoked by another request or the ` +
+            `revoker; disable the mount again to finish: ${pending[0]}`,
+        );
+      }
+    },
+
     sweep(sweepOptions) {
       return sweepLeases(context, sweepOptions);
     },
   };
+  return manager;
 }
