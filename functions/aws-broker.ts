@@ -6,6 +6,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.ts";
+import { awsRetryConfig } from "../shared/aws-retry.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { ENGINES } from "../shared/engines/registry.ts";
@@ -48,7 +49,7 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
 }
 
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
-  const clientConfig = { region: config.region, endpoint: config.endpoint, maxAttempts: 3 };
+  const clientConfig = { region: config.region, endpoint: config.endpoint, ...awsRetryConfig() };
   const store = createDynamoDbStore({
     client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfig),
     tableName: config.tableName,

@@ -48,31 +48,43 @@ export async function benchRevoker(
       data: { n: i },
     });
   }
-  const lags: number[] = [];
+  // The lag of each lease's first revocation; a second one is counted, not measured.
+  const lags = new Map<string, number>();
+  let engineCalls = 0;
   engine.behaviour.revoke = (lease, now) => {
-    lags.push(now - lease.expiresAt);
+    engineCalls++;
+    if (!lags.has(lease.id)) lags.set(lease.id, now - lease.expiresAt);
     return undefined;
   };
   // Start sweeping the moment they expire: the lag measures revocation, not issuance.
   clock.advance(expiresAt - clock.now());
   const started = performance.now();
   let sweeps = 0;
+  let failed = 0;
   for (;;) {
     sweeps++;
     const report = await broker.leases.sweep({ budgetMs: 50_000 });
+    failed += report.failed;
     if (report.complete && report.due === 0) break;
     if (sweeps > 1000) throw new Error("sweeps do not finish");
   }
   const elapsedMs = performance.now() - started;
-  if (lags.length !== leases) throw new Error(`revoked ${lags.length} of ${leases} leases`);
-  lags.sort((a, b) => a - b);
+  // One sweep at a time and a store that does not fail: each lease is revoked exactly once.
+  // A failed step (the store failing after the engine call) is retried, so it would count
+  // twice; say so rather than measure it.
+  if (lags.size !== leases || engineCalls !== leases || failed > 0) {
+    throw new Error(
+      `revoked ${lags.size} of ${leases} leases with ${engineCalls} engine calls; ${failed} sweep steps failed`,
+    );
+  }
+  const sorted = [...lags.values()].sort((a, b) => a - b);
   return {
     store: storage,
     leases,
     sweeps,
     revokedPerSecond: round((leases / elapsedMs) * 1000, 0),
-    lagP50Ms: round(percentile(lags, 50), 0),
-    lagP99Ms: round(percentile(lags, 99), 0),
-    lagMaxMs: round(lags[lags.length - 1] as number, 0),
+    lagP50Ms: round(percentile(sorted, 50), 0),
+    lagP99Ms: round(percentile(sorted, 99), 0),
+    lagMaxMs: round(sorted[sorted.length - 1] as number, 0),
   };
 }

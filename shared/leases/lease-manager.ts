@@ -27,12 +27,20 @@ import {
   type RevocationRequest,
   replaceLease,
   revokeLease,
-  writeIfUnchanged,
+  writeLease,
 } from "./revocation.ts";
 import { type SweepOptions, type SweepReport, sweepLeases } from "./sweep.ts";
 
 /** Revocations in flight at once for one bulk request (prefix, identity, token). */
 export const BULK_REVOKE_CONCURRENCY = 8;
+/**
+ * How long a synchronous revocation waits for another revoker that holds a lease (a sweep,
+ * another request) to finish it, before answering that it is still in progress. Inside
+ * the API function's 10 s timeout, with room for the revocation's own work.
+ */
+export const CLAIM_WAIT_MS = 5_000;
+const WAIT_FIRST_MS = 50;
+const WAIT_MAX_MS = 500;
 const CHANGE_ATTEMPTS = 4;
 
 export interface IssueLeaseInput {
@@ -61,16 +69,26 @@ export interface RevokeOptions {
   force?: boolean;
   /** Lease types to use instead of looking them up (an engine revoking its own leases on purge). */
   types?: LeaseTypes;
+  /** How long to wait for another revoker holding a lease; CLAIM_WAIT_MS unless given. */
+  waitMs?: number;
 }
 
 export interface RevokeSummary {
   matched: number;
-  /** Ended now (removed, or ended with a clean-up scheduled). */
+  /**
+   * Seen ended: removed, or ended with a clean-up call scheduled (the credential is
+   * unusable and that is recorded on the lease), by this request or by another revoker.
+   */
   revoked: number;
-  /** Left for the revoker: asked asynchronously, or already in another revoker's hands. */
+  /** Marked for the revoker to carry out (sync: false). */
   queued: number;
   /** Engine failures: each stays marked for revocation and is retried with backoff. */
   failed: { id: string; error: string }[];
+  /**
+   * Held by another revoker that did not finish within the wait: the revocation is under
+   * way, and if that revoker dies the sweep after its claim runs out takes the lease over.
+   */
+  pending: string[];
 }
 
 export interface LeaseManager {
@@ -91,6 +109,12 @@ export interface LeaseManager {
   revokeByIdentity(entityId: string, options?: RevokeOptions): Promise<RevokeSummary>;
   /** Every lease obtained with the token. */
   revokeByToken(accessor: string, options?: RevokeOptions): Promise<RevokeSummary>;
+  /**
+   * Every lease of a mount, by force, for its purge when it is disabled. Throws while
+   * another revoker still holds one of them: the mount must stay for a retry, since once it
+   * is gone nothing could revoke that lease if its revoker died.
+   */
+  revokeMountLeases(mountPath: string, types: LeaseTypes): Promise<void>;
   sweep(options: SweepOptions): Promise<SweepReport>;
 }
 
@@ -111,14 +135,21 @@ function identityOf(token: TokenRecord | undefined): LeaseIdentity {
   };
 }
 
-const emptySummary = (): RevokeSummary => ({ matched: 0, revoked: 0, queued: 0, failed: [] });
+const emptySummary = (): RevokeSummary => ({ matched: 0, revoked: 0, queued: 0, failed: [], pending: [] });
 
 function addTo(total: RevokeSummary, part: RevokeSummary): void {
   total.matched += part.matched;
   total.revoked += part.revoked;
   total.queued += part.queued;
   total.failed.push(...part.failed);
+  total.pending.push(...part.pending);
 }
+
+/** A live claim of someone other than `worker`: a revocation under way elsewhere. */
+const heldByOther = (lease: Lease, worker: string, now: number) =>
+  lease.claim !== null && lease.claim.until > now && lease.claim.by !== worker;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   const context: LeaseContext = options;
@@ -139,39 +170,53 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     } while (cursor);
   }
 
-  /** Marks a lease for revocation now, for the revoker to carry out. */
+  /**
+   * Marks a lease for revocation now, for the revoker to carry out. A claimed lease is
+   * already being revoked and is left alone: writing it would undo its revoker's work.
+   */
   async function queue(lease: Lease): Promise<boolean> {
     let current: Lease | undefined = lease;
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS && current; attempt++) {
-      if (current.state !== "active") return true;
+      if (current.state !== "active" || current.claim !== null) return true;
       const queued: Lease = {
         ...current,
         revision: current.revision + 1,
         revokeRequested: true,
         dueAt: Math.min(current.dueAt, now()),
       };
-      if (await writeIfUnchanged(store, replaceLease(current, queued))) return true;
+      if (await writeLease(store, lease.id, replaceLease(current, queued), queued)) return true;
       current = await get(lease.id);
     }
     return current === undefined;
   }
 
-  async function revokeOne(lease: Lease, request: RevocationRequest, sync: boolean): Promise<RevokeSummary> {
+  /**
+   * Revokes one lease and says so only once it has seen it ended: revoked by this request,
+   * or gone, or ended early with its clean-up scheduled. A lease another revoker holds is
+   * waited for until `deadline`, then reported pending; one whose holder died (the claim
+   * ran out) is taken over.
+   */
+  async function revokeOne(
+    lease: Lease,
+    request: RevocationRequest,
+    deadline: number,
+  ): Promise<RevokeSummary> {
     const summary: RevokeSummary = { ...emptySummary(), matched: 1 };
-    if (!sync) {
-      if (await queue(lease)) summary.queued++;
-      else summary.failed.push({ id: lease.id, error: "the lease kept changing; try again" });
-      return summary;
-    }
     let current: Lease | undefined = lease;
-    for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
-      if (!current) {
-        summary.revoked++; // someone else revoked it meanwhile
-        return summary;
-      }
-      if (current.state !== "active" && !request.force) {
+    let changes = 0;
+    for (let waits = 0; ; ) {
+      if (!current || (current.state !== "active" && !request.force)) {
         summary.revoked++;
         return summary;
+      }
+      if (heldByOther(current, request.worker, now())) {
+        if (now() >= deadline) {
+          summary.pending.push(lease.id);
+          return summary;
+        }
+        await pause(Math.min(WAIT_MAX_MS, WAIT_FIRST_MS * 2 ** waits++));
+        current = await get(lease.id);
+        continue;
       }
       const result = await revokeLease(context, current, request);
       if (result.status === "revoked" || result.status === "revoked-early") {
@@ -182,13 +227,19 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
         summary.failed.push({ id: lease.id, error: result.error });
         return summary;
       }
-      current = await get(lease.id);
-      if (current?.claim && current.claim.until > now()) {
-        summary.queued++; // another revoker is on it
+      // The lease changed between our read and our claim: look again.
+      if (++changes > CHANGE_ATTEMPTS) {
+        summary.failed.push({ id: lease.id, error: "the lease kept changing; try again" });
         return summary;
       }
+      current = await get(lease.id);
     }
-    summary.failed.push({ id: lease.id, error: "the lease kept changing; try again" });
+  }
+
+  async function queueOne(lease: Lease): Promise<RevokeSummary> {
+    const summary: RevokeSummary = { ...emptySummary(), matched: 1 };
+    if (await queue(lease)) summary.queued++;
+    else summary.failed.push({ id: lease.id, error: "the lease kept changing; try again" });
     return summary;
   }
 
@@ -201,10 +252,13 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
       explicit: true,
       types: options.types,
     };
+    const deadline = now() + (options.waitMs ?? CLAIM_WAIT_MS);
     const limit = limitConcurrency(BULK_REVOKE_CONCURRENCY);
     const total = emptySummary();
     const parts = await Promise.all(
-      leases.map((lease) => limit(() => revokeOne(lease, request, options.sync ?? true))),
+      leases.map((lease) =>
+        limit(() => (options.sync === false ? queueOne(lease) : revokeOne(lease, request, deadline))),
+      ),
     );
     for (const part of parts) addTo(total, part);
     return total;
@@ -239,7 +293,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
     return [...keys].sort();
   }
 
-  return {
+  const manager: LeaseManager = {
     async issue(input, alsoWrite = []) {
       const issuedAt = now();
       if (!(input.expiresAt > issuedAt))
@@ -304,7 +358,9 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
         const at = now();
         if (lease?.state !== "active" || lease.expiresAt <= at) throw invalidRequest("lease not found");
         if (!lease.renewable) throw invalidRequest("lease is not renewable");
-        if (lease.revokeRequested) throw invalidRequest("lease is being revoked and cannot be renewed");
+        // A claim means a revoker may already have ended the credential: a renewal would
+        // bring back a lease without it. Vault refuses to renew a revoked lease as well.
+        if (lease.revokeRequested || lease.claim !== null) throw invalidRequest("lease is being revoked");
         const lastTtlMs = lease.expiresAt - (lease.lastRenewedAt ?? lease.issuedAt);
         let expiresAt = at + (incrementSeconds > 0 ? incrementSeconds * 1000 : lastTtlMs);
         if (lease.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, lease.maxExpiresAt);
@@ -317,7 +373,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
           lastRenewedAt: at,
           dueAt: expiresAt,
         };
-        if (await writeIfUnchanged(store, replaceLease(lease, renewed))) return renewed;
+        if (await writeLease(store, id, replaceLease(lease, renewed), renewed)) return renewed;
       }
       throw new CofferError("ERR_CONFLICT", "the lease changed while it was being renewed; try again");
     },
@@ -353,8 +409,20 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
       return revokeIndexed(tokenPartition(accessor), revokeOptions);
     },
 
+    async revokeMountLeases(mountPath, types) {
+      const { pending } = await manager.revokePrefix(mountPath, { force: true, types });
+      if (pending.length > 0) {
+        throw new CofferError(
+          "ERR_UPSTREAM_UNAVAILABLE",
+          `${pending.length} leases of ${mountPath} are still being revoked by another request or the ` +
+            `revoker; disable the mount again to finish: ${pending[0]}`,
+        );
+      }
+    },
+
     sweep(sweepOptions) {
       return sweepLeases(context, sweepOptions);
     },
   };
+  return manager;
 }

@@ -2,17 +2,24 @@
  * Revoking one lease, exactly once however many revokers race for it:
  *
  *   1. claim: a conditional write (on the lease's revision) marks the lease as taken by this
- *      revoker until now + CLAIM_MS; whoever loses the race leaves the lease alone;
+ *      revoker until now + CLAIM_MS and moves its due time in the expiry index to no later
+ *      than that; whoever loses the race leaves the lease alone;
  *   2. the engine's revoke runs (bounded by REVOKE_TIMEOUT_MS, well inside the claim);
  *   3. the lease and all its index items go in one write conditioned on the claimed
  *      revision, or, when the engine asked for a clean-up call later, the lease is kept
  *      invisible with its expiry index moved to that time; or, when the engine failed, the
  *      failure is recorded on the lease with the next attempt backed off.
  *
- * A revoker that dies between 2 and 3 leaves a claimed lease whose claim runs out: the
- * next sweep takes it and calls the engine again (lease types must be idempotent). So a
- * revocation is exactly once among live revokers and at least once across crashes, and a
- * lease is never half-revoked: it is either whole, with its indexes, or entirely gone.
+ * A revoker that dies between 1 and 3 leaves a claimed lease, due when the claim runs out:
+ * the next sweep after that takes it and calls the engine again (lease types must be
+ * idempotent). So a revocation is exactly once among live revokers and at least once
+ * across crashes, and a lease is never half-revoked: it is either whole, with its indexes,
+ * or entirely gone. Nothing but a revoker writes a claimed lease (renewals and queuing
+ * leave it alone), so only a revoker that outlived its claim can lose step 3.
+ *
+ * A write whose answer was lost (the connection reset after the store applied it) is
+ * retried by the SDK and then fails its condition: every write here therefore reads the
+ * lease again when its condition fails, and recognises its own write by what it wrote.
  */
 import type { AuditLog } from "../audit/audit-log.ts";
 import { open } from "../crypto/envelope.ts";
@@ -20,7 +27,7 @@ import type { Keyring } from "../crypto/keyring.ts";
 import type { JsonObject } from "../engines/engine.ts";
 import { CofferError, isCofferError } from "../errors.ts";
 import type { Item, ItemStore, WriteOp } from "../store/item-store.ts";
-import { type Lease, leaseDataBinding, leaseToItem } from "./lease.ts";
+import { type Lease, leaseDataBinding, leaseFromItem, leaseToItem } from "./lease.ts";
 import { expiryKey, indexKeys, leaseKey } from "./lease-keys.ts";
 import type { LeaseLog } from "./lease-log.ts";
 import type { LeaseType, LeaseTypeResolver, LeaseTypes, LeaseView } from "./lease-type.ts";
@@ -79,6 +86,24 @@ export function describeError(error: unknown): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}...` : text;
 }
 
+/** Whether two versions of a lease agree on everything a revocation or a renewal writes. */
+export function sameLease(a: Lease, b: Lease): boolean {
+  const written = (lease: Lease) =>
+    JSON.stringify([
+      lease.revision,
+      lease.claim,
+      lease.state,
+      lease.dueAt,
+      lease.expiresAt,
+      lease.lastRenewedAt,
+      lease.revokedAt,
+      lease.revokeRequested,
+      lease.attempts,
+      lease.lastError,
+    ]);
+  return written(a) === written(b);
+}
+
 /**
  * The writes that replace `before` with `after`: the lease conditioned on the revision it
  * had, and its expiry index item moved when the due time changed.
@@ -110,6 +135,23 @@ export async function writeIfUnchanged(store: ItemStore, ops: readonly WriteOp[]
     if (isCofferError(error, "ERR_CONDITION_FAILED")) return false;
     throw error;
   }
+}
+
+/**
+ * Writes `ops`, which turn the lease into `after` (undefined: delete it). True when the
+ * store now holds exactly that: written now, or by an earlier attempt of this very write
+ * whose answer was lost. False when someone else changed the lease first.
+ */
+export async function writeLease(
+  store: ItemStore,
+  id: string,
+  ops: readonly WriteOp[],
+  after: Lease | undefined,
+): Promise<boolean> {
+  if (await writeIfUnchanged(store, ops)) return true;
+  const item = await store.get(leaseKey(id));
+  if (!item) return after === undefined;
+  return after !== undefined && sameLease(leaseFromItem(item), after);
 }
 
 /** The lease as its type sees it, with its revoke data opened. */
@@ -150,12 +192,18 @@ export async function revokeLease(
   if (lease.claim && lease.claim.until > startedAt && lease.claim.by !== request.worker) {
     return { status: "busy", lease };
   }
+  const until = startedAt + CLAIM_MS;
   const claimed: Lease = {
     ...lease,
     revision: lease.revision + 1,
-    claim: { by: request.worker, until: startedAt + CLAIM_MS },
+    claim: { by: request.worker, until },
+    // Whatever happens to this revoker, the sweep after the claim runs out takes the lease.
+    dueAt: Math.min(lease.dueAt, until),
+    revokeRequested: lease.revokeRequested || request.explicit === true,
   };
-  if (!(await writeIfUnchanged(store, replaceLease(lease, claimed)))) return { status: "busy", lease };
+  if (!(await writeLease(store, lease.id, replaceLease(lease, claimed), claimed))) {
+    return { status: "busy", lease };
+  }
 
   const phase = lease.revokedAt !== null ? "clean-up" : startedAt >= lease.expiresAt ? "expired" : "early";
   let outcome: Awaited<ReturnType<LeaseType["revoke"]>>;
@@ -183,9 +231,8 @@ export async function revokeLease(
       attempts,
       lastError: error,
       dueAt: nextAttemptAt,
-      revokeRequested: lease.revokeRequested || request.explicit === true,
     };
-    const recorded = await writeIfUnchanged(store, replaceLease(claimed, failed));
+    const recorded = await writeLease(store, lease.id, replaceLease(claimed, failed), failed);
     context.log("warn", "lease revocation failed", {
       lease_id: lease.id,
       phase,
@@ -212,7 +259,7 @@ export async function revokeLease(
       lastError: "",
       dueAt: followUpAt,
     };
-    if (!(await writeIfUnchanged(store, replaceLease(claimed, revoked)))) {
+    if (!(await writeLease(store, lease.id, replaceLease(claimed, revoked), revoked))) {
       context.log("error", "lease claim lost during revocation", { lease_id: lease.id, phase });
       return { status: "busy", lease };
     }
@@ -220,7 +267,7 @@ export async function revokeLease(
     return { status: "revoked-early", lease: revoked, followUpAt };
   }
 
-  if (!(await writeIfUnchanged(store, deleteLease(claimed)))) {
+  if (!(await writeLease(store, lease.id, deleteLease(claimed), undefined))) {
     context.log("error", "lease claim lost during revocation", { lease_id: lease.id, phase });
     return { status: "busy", lease };
   }

@@ -56,14 +56,26 @@ export function describeLease(lease: Lease, now: number): JsonObject {
   };
 }
 
-/** 204 when every lease was revoked, 202 when queued, 503 naming what failed (it stays queued). */
-function revokeResponse(summary: RevokeSummary, sync: boolean): EngineResponse {
-  const [first] = summary.failed;
-  if (first) {
+/**
+ * 204 only when every lease was seen ended, 202 when queued (sync: false), 503 naming a
+ * lease whose engine failed (it stays marked and is retried) or that another revoker was
+ * still revoking when the wait ran out (docs/leases.md: what a revoke answers).
+ */
+export function revokeResponse(summary: RevokeSummary, sync: boolean): EngineResponse {
+  const [failed] = summary.failed;
+  if (failed) {
     throw new CofferError(
       "ERR_UPSTREAM_UNAVAILABLE",
       `failed to revoke ${summary.failed.length} of ${summary.matched} leases; they remain marked for revocation ` +
-        `and the revoker retries them: ${first.id}: ${first.error}`,
+        `and the revoker retries them: ${failed.id}: ${failed.error}`,
+    );
+  }
+  const [pending] = summary.pending;
+  if (pending) {
+    throw new CofferError(
+      "ERR_UPSTREAM_UNAVAILABLE",
+      `${summary.pending.length} of ${summary.matched} leases are still being revoked by another request or ` +
+        `the revoker; retry to see them finished: ${pending}`,
     );
   }
   return { status: sync ? 204 : 202 };

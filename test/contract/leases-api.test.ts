@@ -16,6 +16,7 @@ import {
   randomRootKey,
 } from "../support/lease-broker.ts";
 import { provenIdentity } from "../support/token-record.ts";
+import { waitFor } from "../support/wait.ts";
 
 describe("sys/leases over HTTP", () => {
   let subject: LeaseBroker;
@@ -245,6 +246,31 @@ describe("sys/leases over HTTP", () => {
       expect(await mounted()).toBe(false);
       expect(subject.engine.revokeCount(second)).toBe(1);
       expect((await call("PUT", "sys/leases/lookup", { lease_id: second })).status).toBe(400);
+    });
+
+    it("keeps the mount while another revoker still holds one of its leases", async () => {
+      const id = await lease();
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      subject.engine.behaviour.revoke = () => gate.then(() => undefined);
+      const revoking = call("PUT", `sys/leases/revoke/${id}`, {});
+      await waitFor("the revocation to reach the engine", () =>
+        subject.engine.revokeCalls.length > 0 ? true : undefined,
+      );
+      // The purge waits for that revocation, then refuses to drop the mount under it.
+      const disable = await call("DELETE", "sys/mounts/t");
+      expect(disable.status).toBe(503);
+      expect(disable.headers.get("retry-after")).toBe("1");
+      expect(disable.body.errors[0]).toContain(id);
+      expect(await mounted()).toBe(true);
+
+      release();
+      expect((await revoking).status).toBe(204);
+      expect((await call("DELETE", "sys/mounts/t")).status).toBe(204);
+      expect(await mounted()).toBe(false);
+      expect(subject.engine.revokeCount(id)).toBe(1);
     });
   });
 });

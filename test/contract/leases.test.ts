@@ -32,6 +32,7 @@ import {
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { provenIdentity } from "../support/token-record.ts";
+import { waitFor } from "../support/wait.ts";
 
 async function expiryIndex(store: ItemStore): Promise<Item[]> {
   const shards = await Promise.all(
@@ -214,7 +215,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       const token = await tokenFor("entity-r");
       const lease = await issue("t/creds/app", { token });
       const summary = await broker.leases.revoke(lease.id);
-      expect(summary).toEqual({ matched: 1, revoked: 1, queued: 0, failed: [] });
+      expect(summary).toEqual({ matched: 1, revoked: 1, queued: 0, failed: [], pending: [] });
       expect(subject.engine.revokeCalls).toEqual([
         { id: lease.id, revokedAt: null, data: { path: "t/creds/app" } },
       ]);
@@ -223,7 +224,13 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       expect(await allItems(store, identityPartition("entity-r"))).toEqual([]);
       expect(await allItems(store, tokenPartition(token.accessor))).toEqual([]);
       // Revoking again is a no-op, as in Vault.
-      expect(await broker.leases.revoke(lease.id)).toEqual({ matched: 0, revoked: 0, queued: 0, failed: [] });
+      expect(await broker.leases.revoke(lease.id)).toEqual({
+        matched: 0,
+        revoked: 0,
+        queued: 0,
+        failed: [],
+        pending: [],
+      });
       expect(subject.engine.revokeCalls).toHaveLength(1);
     });
 
@@ -322,6 +329,82 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       expect(subject.engine.revokeCalls.map((call) => call.revokedAt === null)).toEqual([true, false]);
       expect(await store.get(leaseKey(lease.id))).toBeUndefined();
       expect(await expiryIndex(store)).toEqual([]);
+    });
+  });
+
+  describe("a revocation in progress", () => {
+    /**
+     * Makes the engine's next revocation wait until released: a revoker holding its claim
+     * mid-revocation. Resolves once the engine has been called.
+     */
+    async function holdRevocation(start: () => Promise<unknown>) {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const calls = subject.engine.revokeCalls.length;
+      subject.engine.behaviour.revoke = () => gate.then(() => undefined);
+      const running = start();
+      await waitFor("the engine to be called", () =>
+        subject.engine.revokeCalls.length > calls ? true : undefined,
+      );
+      subject.engine.behaviour.revoke = undefined;
+      return { release, running };
+    }
+
+    it("moves the lease's due time to the claim's end, so a revoker that dies is followed up", async () => {
+      const lease = await issue("t/creds/app", { ttlMs: 3_600_000 });
+      const held = await holdRevocation(() => broker.leases.revoke(lease.id));
+      const claimed = leaseFromStore(await store.get(leaseKey(lease.id)));
+      expect(claimed.claim).not.toBeNull();
+      expect(claimed.revokeRequested).toBe(true);
+      expect(claimed.dueAt).toBe(claimed.claim!.until);
+      expect(await expiryIndex(store)).toEqual([expect.objectContaining(expiryKey(lease.id, claimed.dueAt))]);
+      held.release();
+      expect(await held.running).toMatchObject({ revoked: 1 });
+      expect(await expiryIndex(store)).toEqual([]);
+    });
+
+    it("waits for another revoker holding the lease and reports it revoked once that one finished", async () => {
+      const lease = await issue("t/creds/app");
+      const held = await holdRevocation(() => broker.leases.revoke(lease.id, { requestId: "first" }));
+      const second = broker.leases.revoke(lease.id, { requestId: "second" });
+      held.release();
+      expect(await held.running).toMatchObject({ revoked: 1, pending: [] });
+      expect(await second).toMatchObject({ matched: 1, revoked: 1, pending: [], failed: [] });
+      expect(subject.engine.revokeCount(lease.id)).toBe(1);
+    });
+
+    it("reports the lease pending, not revoked, when the other revoker does not finish within the wait", async () => {
+      const lease = await issue("t/creds/app");
+      const held = await holdRevocation(() => broker.leases.revoke(lease.id, { requestId: "first" }));
+      const second = await broker.leases.revoke(lease.id, { requestId: "second", waitMs: 100 });
+      expect(second).toMatchObject({ matched: 1, revoked: 0, pending: [lease.id], failed: [] });
+      held.release();
+      expect(await held.running).toMatchObject({ revoked: 1 });
+    });
+
+    it("refuses to renew a claimed lease, so the revocation's final write stands", async () => {
+      const lease = await issue("t/creds/app");
+      const held = await holdRevocation(() => broker.leases.revoke(lease.id));
+      await expect(broker.leases.renew(lease.id, 60)).rejects.toMatchObject({
+        code: "ERR_INVALID_REQUEST",
+        message: "lease is being revoked",
+      });
+      held.release();
+      expect(await held.running).toMatchObject({ revoked: 1 });
+      expect(await store.get(leaseKey(lease.id))).toBeUndefined();
+      expect(subject.engine.renewCalls).toEqual([]);
+    });
+
+    it("leaves a claimed lease to its revoker when asked to queue it", async () => {
+      const lease = await issue("t/creds/app");
+      const held = await holdRevocation(() => broker.leases.revoke(lease.id));
+      expect(await broker.leases.revoke(lease.id, { sync: false })).toMatchObject({ queued: 1 });
+      held.release();
+      expect(await held.running).toMatchObject({ revoked: 1 });
+      expect(await store.get(leaseKey(lease.id))).toBeUndefined();
+      expect(subject.logs.filter((event) => event.level === "error")).toEqual([]);
     });
   });
 

@@ -51,16 +51,25 @@ export interface AwsFixture extends LeaseBroker {
   kmsKeyId: string;
 }
 
-/** A fresh moto state, table, key, roles and broker with `aws/` mounted and configured. */
-export async function openAwsFixture(moto: Moto, config: Record<string, unknown> = {}): Promise<AwsFixture> {
+/**
+ * A fresh moto state, table, key, roles and broker with `aws/` mounted and configured.
+ * `via` is where the broker's own clients (DynamoDB, KMS, STS, IAM) send their requests
+ * instead of moto itself: a fault proxy in front of it (test/support/fault-proxy.ts).
+ */
+export async function openAwsFixture(
+  moto: Moto,
+  config: Record<string, unknown> = {},
+  via: string = moto.endpoint,
+): Promise<AwsFixture> {
   await moto.reset();
+  const product = { ...motoClientConfig(moto), endpoint: via };
   const dynamodb = new DynamoDBClient({
-    ...motoClientConfig(moto),
+    ...product,
     // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
     requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
   });
   await createTable(dynamodb, "coffer");
-  const kms = new KMSClient(motoClientConfig(moto));
+  const kms = new KMSClient(product);
   const key = await kms.send(new CreateKeyCommand({}));
   const subject = await openLeaseBroker({
     store: createDynamoDbStore({ client: dynamodb, tableName: "coffer" }),
@@ -85,8 +94,8 @@ export async function openAwsFixture(moto: Moto, config: Record<string, unknown>
   if (mounted.status !== 204) throw new Error(`mounting aws failed: ${JSON.stringify(mounted.body)}`);
   const configured = await call("POST", "aws/config/root", {
     region: moto.region,
-    sts_endpoint: moto.endpoint,
-    iam_endpoint: moto.endpoint,
+    sts_endpoint: via,
+    iam_endpoint: via,
     access_key: MOTO_ACCESS_KEY,
     secret_key: MOTO_SECRET_KEY,
     ...config,

@@ -28,7 +28,7 @@ export const READ_ONLY_CREATION = [
 export interface DatabaseFixture extends LeaseBroker {
   app: Hono;
   rootToken: string;
-  /** The SQLite file behind the store. */
+  /** The SQLite file behind the store (empty for another store). */
   storePath: string;
   call: ApiCall;
   /** The generated users (names starting "v-") the server knows. */
@@ -43,14 +43,19 @@ export interface DatabaseFixture extends LeaseBroker {
   close(): Promise<void>;
 }
 
+/**
+ * `on` replaces the SQLite file with another store (DynamoDB behind a fault proxy);
+ * `storePath` is then empty.
+ */
 export async function openDatabaseFixture(
   postgres: Postgres,
   config: Record<string, unknown> = {},
+  on?: { store: ItemStore; storage: string },
 ): Promise<DatabaseFixture> {
   const dir = mkdtempSync(join(tmpdir(), "coffer-db-store-"));
-  const storePath = join(dir, "coffer.db");
-  const store: ItemStore = openSqliteStore({ path: storePath });
-  const subject = await openLeaseBroker({ store, rootKey: randomRootKey() });
+  const storePath = on ? "" : join(dir, "coffer.db");
+  const store: ItemStore = on?.store ?? openSqliteStore({ path: storePath });
+  const subject = await openLeaseBroker({ store, storage: on?.storage, rootKey: randomRootKey() });
   const { rootToken } = await initialize(subject.broker);
   const app = createApp(subject.broker, { logError: () => {} });
 

@@ -22,8 +22,20 @@ export type ApiCall = (method: string, path: string, body?: unknown, token?: str
  * `undefined`.
  */
 export function apiCaller(app: Hono, defaultToken: string): ApiCall {
+  return caller((path, init) => app.request(`/v1/${path}`, init), defaultToken);
+}
+
+/** The same over real HTTP, to an app served at `address` (serveOnLoopback, or `coffer dev`). */
+export function httpCaller(address: string, defaultToken: string): ApiCall {
+  return caller((path, init) => fetch(`${address}/v1/${path}`, init), defaultToken);
+}
+
+function caller(
+  send: (path: string, init: RequestInit) => Response | Promise<Response>,
+  defaultToken: string,
+): ApiCall {
   return async (method, path, body, token = defaultToken) => {
-    const response = await app.request(`/v1/${path}`, {
+    const response = await send(path, {
       method,
       headers: { "X-Vault-Token": token },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),

@@ -9,7 +9,12 @@
 import type { EngineLoader } from "../../shared/broker.ts";
 import type { Engine, EngineFactory } from "../../shared/engines/engine.ts";
 import { optionalDuration } from "../../shared/http/fields.ts";
-import type { LeaseIssuingEngine, LeaseView, RevokeOutcome } from "../../shared/leases/lease-type.ts";
+import type {
+  LeaseIssuingEngine,
+  LeaseTypes,
+  LeaseView,
+  RevokeOutcome,
+} from "../../shared/leases/lease-type.ts";
 
 export const TEST_LEASE_TYPE = "test-credential";
 
@@ -47,6 +52,20 @@ export function createLeaseTestEngine(): LeaseTestEngine {
     loader: async () => factory,
   };
 
+  const leaseTypes: LeaseTypes = {
+    [TEST_LEASE_TYPE]: {
+      name: TEST_LEASE_TYPE,
+      async revoke(lease, now) {
+        engine.revokeCalls.push({ id: lease.id, revokedAt: lease.revokedAt, data: lease.data });
+        return (await engine.behaviour.revoke?.(lease, now)) ?? undefined;
+      },
+      async renew(lease, increment) {
+        engine.renewCalls.push({ id: lease.id, increment });
+        engine.behaviour.renew?.(lease, increment);
+      },
+    },
+  };
+
   const factory: EngineFactory = (mount, broker): LeaseIssuingEngine & Engine => ({
     routes: [
       {
@@ -75,22 +94,10 @@ export function createLeaseTestEngine(): LeaseTestEngine {
       },
     ],
     async purge() {
-      await broker.leases.revokePrefix(mount.path, { force: true });
+      await broker.leases.revokeMountLeases(mount.path, leaseTypes);
       await engine.behaviour.purge?.();
     },
-    leaseTypes: {
-      [TEST_LEASE_TYPE]: {
-        name: TEST_LEASE_TYPE,
-        async revoke(lease, now) {
-          engine.revokeCalls.push({ id: lease.id, revokedAt: lease.revokedAt, data: lease.data });
-          return (await engine.behaviour.revoke?.(lease, now)) ?? undefined;
-        },
-        async renew(lease, increment) {
-          engine.renewCalls.push({ id: lease.id, increment });
-          engine.behaviour.renew?.(lease, increment);
-        },
-      },
-    },
+    leaseTypes,
   });
 
   return engine;

@@ -6,6 +6,7 @@
  */
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
+import { AWS_MAX_ATTEMPTS, awsRetryConfig } from "../../aws-retry.ts";
 import type { Item } from "../../store/item-store.ts";
 import { DEFAULT_ROOT_CONFIG, type RootConfig } from "./root-config.ts";
 
@@ -14,24 +15,27 @@ export interface AwsClients {
   iam: IAMClient;
 }
 
-/** The SDK's own default: three attempts with its retry strategy (throttling included). */
-const DEFAULT_ATTEMPTS = 3;
-
 function build(config: RootConfig): AwsClients {
   const credentials =
     config.accessKey !== ""
       ? { accessKeyId: config.accessKey, secretAccessKey: config.secretKey }
       : undefined;
-  const maxAttempts = config.maxRetries < 0 ? DEFAULT_ATTEMPTS : config.maxRetries + 1;
+  // Vault's max_retries; -1 is the default policy (shared/aws-retry.ts).
+  const attempts = config.maxRetries < 0 ? AWS_MAX_ATTEMPTS : config.maxRetries + 1;
   const region = config.region || undefined;
   return {
     sts: new STSClient({
       region: config.stsRegion || region,
       endpoint: config.stsEndpoint || undefined,
       credentials,
-      maxAttempts,
+      ...awsRetryConfig(attempts),
     }),
-    iam: new IAMClient({ region, endpoint: config.iamEndpoint || undefined, credentials, maxAttempts }),
+    iam: new IAMClient({
+      region,
+      endpoint: config.iamEndpoint || undefined,
+      credentials,
+      ...awsRetryConfig(attempts),
+    }),
   };
 }
 

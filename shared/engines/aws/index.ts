@@ -40,7 +40,7 @@ export const createAwsEngine: EngineFactory = (mount, broker): LeaseIssuingEngin
      * (deny-list.ts).
      */
     async purge() {
-      await broker.leases.revokePrefix(mount.path, { force: true, types: leaseTypes });
+      await broker.leases.revokeMountLeases(mount.path, leaseTypes);
       await deletePartition(broker.store, awsPartition(mount.uuid));
     },
   };

@@ -37,7 +37,7 @@ export const createDatabaseEngine: EngineFactory = (mount, broker): LeaseIssuing
      * going away whatever the database says), then its connections and roles go.
      */
     async purge() {
-      await broker.leases.revokePrefix(mount.path, { force: true, types: leaseTypes });
+      await broker.leases.revokeMountLeases(mount.path, leaseTypes);
       await deletePartition(broker.store, databasePartition(mount.uuid));
       await connections.closeAll();
     },
