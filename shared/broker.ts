@@ -16,6 +16,7 @@ import { revokingLeasesWithToken } from "./leases/token-leases.ts";
 import { createMountTable, type Mount, type MountTable } from "./mounts/mount-table.ts";
 import type { PolicyStore } from "./policy/acl.ts";
 import { createPolicyStore } from "./policy/policy-store.ts";
+import { authenticateStore, logRejectedItem, type RejectedItem } from "./store/authenticated-store.ts";
 import type { ItemStore } from "./store/item-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -32,6 +33,7 @@ export interface BrokerInfo {
 }
 
 export interface Broker {
+  /** Every item written carries a MAC and every item read is verified (authenticated-store.ts). */
   store: ItemStore;
   keyring: Keyring;
   tokens: TokenStore;
@@ -50,37 +52,48 @@ export interface Broker {
 }
 
 export interface BrokerOptions {
+  /** The raw store: only the keyring uses it directly, everything else through `Broker.store`. */
   store: ItemStore;
   storage: string;
   keyProvider: KeyProvider;
   engines: Readonly<Record<string, EngineLoader>>;
   auditWriters: readonly AuditWriter[];
-  policies?: PolicyStore;
   clusterName?: string;
   now?: () => number;
   /** Where sweeps and failed revocations are logged. Defaults to JSON lines on the console. */
   leaseLog?: LeaseLog;
+  /** Where items that fail to verify are reported. Defaults to a JSON line on the console. */
+  onRejectedItem?: (rejected: RejectedItem) => void;
 }
 
-/** An HMAC function whose key is derived on first use, so building a broker costs no KMS call. */
-function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
+/** An HMAC key derived on first use, so building a broker costs no KMS call; a failure is retried. */
+function lazyHmacKey(keyring: Keyring, label: string): () => Promise<HmacKey> {
   let key: Promise<HmacKey> | undefined;
-  return async (value) => {
-    key ??= deriveHmacKey(keyring, label).catch((error) => {
+  return () =>
+    (key ??= deriveHmacKey(keyring, label).catch((error) => {
       key = undefined;
       throw error;
-    });
-    return hmacHex(await key, value);
-  };
+    }));
+}
+
+function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
+  const key = lazyHmacKey(keyring, label);
+  return async (value) => hmacHex(await key(), value);
 }
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const now = options.now ?? Date.now;
   const keyring = await openKeyring(options.store, options.keyProvider, { now });
-  const mounts = createMountTable(options.store, now);
+  // The keyring's records are authenticated by the key provider; everything else goes
+  // through this store, so no item is trusted unless it verifies.
+  const store = authenticateStore(options.store, {
+    key: lazyHmacKey(keyring, "item"),
+    onRejected: options.onRejectedItem ?? logRejectedItem,
+  });
+  const mounts = createMountTable(store, now);
   const audit = createAuditLog({ writers: options.auditWriters, hmac: lazyHmac(keyring, "audit"), now });
   const leases = createLeaseManager({
-    store: options.store,
+    store,
     keyring,
     audit,
     mounts,
@@ -105,15 +118,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   const broker: Broker = {
-    store: options.store,
+    store,
     keyring,
     // Revoking a token revokes the leases it obtained, whichever endpoint revokes it.
     tokens: revokingLeasesWithToken(
-      createTokenStore({ store: options.store, hash: lazyHmac(keyring, "token"), now }),
+      createTokenStore({ store, hash: lazyHmac(keyring, "token"), now }),
       leases,
     ),
     mounts,
-    policies: options.policies ?? createPolicyStore(options.store, now),
+    policies: createPolicyStore(store, now),
     audit,
     leases,
     engines: options.engines,

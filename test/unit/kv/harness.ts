@@ -6,7 +6,6 @@ import { createApp } from "../../../shared/app.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/engines/registry.ts";
-import { createPolicyStore } from "../../../shared/policy/policy-store.ts";
 import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize, isInitialized } from "../../../shared/sys/init.ts";
@@ -31,13 +30,14 @@ export interface CallOptions {
 
 export interface KvHarness {
   broker: Broker;
+  /** The raw store under the broker, for another broker over it; items go through broker.store. */
   store: ItemStore;
   /** The local root key, for another broker over the same store. */
   rootKey: Uint8Array;
   call(method: string, path: string, options?: CallOptions): Promise<Reply>;
   /** The uuid of the mount at `path` ("secret/"). */
   mountUuid(path?: string): Promise<string>;
-  /** Every item in a partition, following cursors. */
+  /** Every item in a partition as the broker reads it, following cursors. */
   items(pk: string): Promise<Item[]>;
   /** A token with these policies, written first from their HCL. */
   tokenWith(policies: Record<string, string>): Promise<string>;
@@ -58,7 +58,6 @@ export async function kvHarness(
     keyProvider: createLocalKeyProvider(rootKey),
     engines: ENGINES,
     auditWriters: [],
-    policies: createPolicyStore(store, now),
     now,
   });
   if (!(await isInitialized(broker))) await initialize(broker, { rootToken: ROOT_TOKEN });
@@ -85,7 +84,7 @@ export async function kvHarness(
       if (!mount) throw new Error(`no mount at ${path}`);
       return mount.uuid;
     },
-    items: (pk) => allItems(store, pk),
+    items: (pk) => allItems(broker.store, pk),
     async tokenWith(policies) {
       for (const [name, text] of Object.entries(policies)) await broker.policies.write(name, text);
       const created = await broker.tokens.create({
