@@ -70,12 +70,19 @@ export function authenticateStore(store: ItemStore, options: AuthenticatedStoreO
     },
 
     async query(input) {
-      const page = await store.query(input);
-      if (page.items.length === 0) return page;
-      const macKey = await key();
-      const items = page.items.flatMap((item) => verified(macKey, item) ?? []);
-      // A rejected item still counts towards the page: the cursor continues after it.
-      return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
+      let page = await store.query(input);
+      for (;;) {
+        if (page.items.length === 0) return page;
+        const macKey = await key();
+        const items = page.items.flatMap((item) => verified(macKey, item) ?? []);
+        // Never an empty page while items may follow: loops that delete what they find
+        // and query again from the start stop at an empty page, and forged items must not
+        // be able to stop them before the real ones.
+        if (items.length > 0 || page.cursor === undefined) {
+          return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
+        }
+        page = await store.query({ ...input, cursor: page.cursor });
+      }
     },
 
     async write(ops) {

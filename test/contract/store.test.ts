@@ -640,6 +640,20 @@ function authenticatedStoreContract(openRaw: () => Promise<ItemStore>) {
     expect(seen).toEqual(["1", "3", "4"]);
   });
 
+  it("never answers an empty page while items may follow, so forged items cannot end a scan", async () => {
+    await store.write(
+      ["1", "2", "3", "4"].map((sk): WriteOp => ({ op: "put", item: { pk: "p", sk, v: sk } })),
+    );
+    for (const sk of ["1", "2", "3"]) {
+      await rawPut({ ...(await raw.get({ pk: "p", sk }))!, v: "forged" });
+    }
+    const page = await store.query({ pk: "p", limit: 1 });
+    expect(page.items).toEqual([{ pk: "p", sk: "4", v: "4" }]);
+    expect(await store.query({ pk: "p", limit: 2, descending: true })).toMatchObject({
+      items: [{ sk: "4" }],
+    });
+  });
+
   it("refuses a write that uses the MAC attribute's name, writing nothing", async () => {
     await rejectsWith(
       store.write([
