@@ -5,9 +5,10 @@
  */
 import type { Hono } from "hono";
 import { createApp } from "../../../shared/app.ts";
-import { type Broker, createBroker } from "../../../shared/broker.ts";
+import { type Broker, createBroker, type EngineLoader } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/engines/registry.ts";
+import type { RejectedItem } from "../../../shared/store/authenticated-store.ts";
 import type { ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
@@ -25,6 +26,8 @@ export interface TestProcess {
   broker: Broker;
   app: Hono;
   audit: Record<string, unknown>[];
+  /** Items this process found that did not verify. */
+  rejected: RejectedItem[];
   /** A Vault API call: JSON body in, status and JSON body out. */
   call(
     method: string,
@@ -41,6 +44,8 @@ export interface DeploymentOptions {
   realClock?: boolean;
   /** An SQLite file instead of memory, to inspect what reaches the disk. */
   databasePath?: string;
+  /** Engines besides the product's (a test engine). */
+  engines?: Readonly<Record<string, EngineLoader>>;
 }
 
 export async function testDeployment(options: DeploymentOptions = {}): Promise<TestDeployment> {
@@ -51,20 +56,23 @@ export async function testDeployment(options: DeploymentOptions = {}): Promise<T
 
   async function process(): Promise<TestProcess> {
     const audit: Record<string, unknown>[] = [];
+    const rejected: RejectedItem[] = [];
     const broker = await createBroker({
       store,
       storage: "sqlite",
       keyProvider: createLocalKeyProvider(rootKey),
-      engines: ENGINES,
+      engines: { ...ENGINES, ...options.engines },
       auditWriters: [(line) => void audit.push(JSON.parse(line))],
       now,
       leaseLog: () => {},
+      onRejectedItem: (item) => void rejected.push(item),
     });
     const app = createApp(broker, { logError: () => {} });
     return {
       broker,
       app,
       audit,
+      rejected,
       async call(method, path, { token, body } = {}) {
         const response = await app.request(`/v1/${path}`, {
           method,
