@@ -4,6 +4,7 @@
  */
 import { createApp } from "../../../shared/app.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
+import type { KeyProvider } from "../../../shared/crypto/key-provider.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/engines/registry.ts";
 import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
@@ -46,7 +47,7 @@ export interface KvHarness {
 }
 
 export async function kvHarness(
-  options: { store?: ItemStore; rootKey?: Uint8Array; storage?: string } = {},
+  options: { store?: ItemStore; rootKey?: Uint8Array; storage?: string; keyProvider?: KeyProvider } = {},
 ): Promise<KvHarness> {
   const store = options.store ?? openSqliteStore({ path: ":memory:" });
   const rootKey = options.rootKey ?? crypto.getRandomValues(new Uint8Array(32));
@@ -55,7 +56,7 @@ export async function kvHarness(
   const broker = await createBroker({
     store,
     storage: options.storage ?? "sqlite",
-    keyProvider: createLocalKeyProvider(rootKey),
+    keyProvider: options.keyProvider ?? createLocalKeyProvider(rootKey),
     engines: ENGINES,
     auditWriters: [],
     now,
