@@ -13,9 +13,9 @@ const WARM_UP_BUDGET_MS = 2_000;
 
 /**
  * Does, at initialization and all at once, what the first request would otherwise do one
- * after another: unwrap keyring version 1 (token and audit hashes need it), read the
- * mount table, and load the code of the engines nearly every request meets. A failure
- * here costs nothing: the request that needs the piece tries again.
+ * after another: unwrap keyring version 1 (token and audit hashes and item MACs need it),
+ * read the mount table, and load the code of the engines nearly every request meets. A
+ * failure here costs nothing: the request that needs the piece tries again.
  */
 async function warmUp(broker: Broker): Promise<void> {
   const work = Promise.allSettled([
