@@ -14,6 +14,7 @@ import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
 
 export interface TestDeployment {
+  /** The raw store under every process's broker, as someone with access to the table sees it. */
   store: ItemStore;
   rootKey: Uint8Array;
   clock: { now: number };
