@@ -6,7 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { configKey, roleKey } from "../../shared/auth/kubernetes/storage.ts";
-import { roleKey as awsRoleKey } from "../../shared/engines/aws/storage.ts";
+import { configKey as awsConfigKey, roleKey as awsRoleKey } from "../../shared/engines/aws/storage.ts";
 import { metaKey } from "../../shared/engines/kv/storage.ts";
 import { leaseKey, tokenPartition } from "../../shared/leases/lease-keys.ts";
 import { MAC_ATTRIBUTE } from "../../shared/store/item-mac.ts";
@@ -240,6 +240,19 @@ describe("an attacker with write access to the table", () => {
       const reply = await call("GET", "aws/roles/deploy");
       expect(reply.status).toBe(404);
       expect(JSON.stringify(reply.body)).not.toContain("role/admin");
+      expectReported(process, key);
+    });
+
+    it("cannot point an engine's configuration at another endpoint", async () => {
+      await ok("POST", "sys/mounts/aws", { type: "aws" });
+      await ok("POST", "aws/config/root", { region: "us-east-1", sts_endpoint: "http://127.0.0.1:4566" });
+      const key = awsConfigKey(await mountUuid("aws/"));
+      await tamper(key, (item) => ({ ...item, sts_endpoint: "https://sts.attacker.example" }));
+
+      const process = await freshProcess();
+      const reply = await call("GET", "aws/config/root");
+      expect(reply.status).toBe(404);
+      expect(JSON.stringify(reply.body)).not.toContain("attacker");
       expectReported(process, key);
     });
 
