@@ -16,6 +16,7 @@ import { revokingLeasesWithToken } from "./leases/token-leases.ts";
 import { createMountTable, type Mount, type MountTable } from "./mounts/mount-table.ts";
 import type { PolicyStore } from "./policy/acl.ts";
 import { createPolicyStore } from "./policy/policy-store.ts";
+import { authenticateStore, logRejectedItem, type RejectedItem } from "./store/authenticated-store.ts";
 import type { ItemStore } from "./store/item-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -32,6 +33,7 @@ export interface BrokerInfo {
 }
 
 export interface Broker {
+  /** Every item written carries a MAC and every item read is verified (authenticated-store.ts). */
   store: ItemStore;
   keyring: Keyring;
   tokens: TokenStore;
@@ -50,6 +52,7 @@ export interface Broker {
 }
 
 export interface BrokerOptions {
+  /** The raw store: only the keyring uses it directly, everything else through `Broker.store`. */
   store: ItemStore;
   storage: string;
   keyProvider: KeyProvider;
@@ -57,11 +60,12 @@ export interface BrokerOptions {
   auditWriters: readonly AuditWriter[];
   /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
   auditHashNonStrings?: boolean;
-  policies?: PolicyStore;
   clusterName?: string;
   now?: () => number;
   /** Where sweeps and failed revocations are logged. Defaults to JSON lines on the console. */
   leaseLog?: LeaseLog;
+  /** Where items that fail to verify are reported. Defaults to a JSON line on the console. */
+  onRejectedItem?: (rejected: RejectedItem) => void;
 }
 
 /**
@@ -70,13 +74,11 @@ export interface BrokerOptions {
  */
 function lazyHmacKey(keyring: Keyring, label: string): () => Promise<HmacKey> {
   let key: Promise<HmacKey> | undefined;
-  return () => {
-    key ??= deriveHmacKey(keyring, label).catch((error) => {
+  return () =>
+    (key ??= deriveHmacKey(keyring, label).catch((error) => {
       key = undefined;
       throw error;
-    });
-    return key;
-  };
+    }));
 }
 
 function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<string> {
@@ -87,7 +89,13 @@ function lazyHmac(keyring: Keyring, label: string): (value: string) => Promise<s
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const now = options.now ?? Date.now;
   const keyring = await openKeyring(options.store, options.keyProvider, { now });
-  const mounts = createMountTable(options.store, now);
+  // The keyring's records are authenticated by the key provider; everything else goes
+  // through this store, so no item is trusted unless it verifies.
+  const store = authenticateStore(options.store, {
+    key: lazyHmacKey(keyring, "item"),
+    onRejected: options.onRejectedItem ?? logRejectedItem,
+  });
+  const mounts = createMountTable(store, now);
   const audit = createAuditLog({
     writers: options.auditWriters,
     key: lazyHmacKey(keyring, "audit"),
@@ -95,7 +103,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     now,
   });
   const leases = createLeaseManager({
-    store: options.store,
+    store,
     keyring,
     audit,
     mounts,
@@ -120,15 +128,15 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   const broker: Broker = {
-    store: options.store,
+    store,
     keyring,
     // Revoking a token revokes the leases it obtained, whichever endpoint revokes it.
     tokens: revokingLeasesWithToken(
-      createTokenStore({ store: options.store, hash: lazyHmac(keyring, "token"), now }),
+      createTokenStore({ store, hash: lazyHmac(keyring, "token"), now }),
       leases,
     ),
     mounts,
-    policies: options.policies ?? createPolicyStore(options.store, now),
+    policies: createPolicyStore(store, now),
     audit,
     leases,
     engines: options.engines,

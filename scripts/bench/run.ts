@@ -59,7 +59,9 @@ async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), "coffer-bench-"));
   try {
     const sqlite = await createLocalBroker({ dataDir, auditLog: join(dataDir, "audit.log") });
-    kvRows.push(await benchKvRead(sqlite, "sqlite", quick ? 300 : 5000));
+    const sqliteRaw = openSqliteStore({ path: join(dataDir, "coffer.db") });
+    kvRows.push(await benchKvRead(sqlite, sqliteRaw, "sqlite", quick ? 300 : 5000));
+    await sqliteRaw.close();
     await sqlite.store.close();
     const loginBroker = await createLocalBroker({ dataDir: join(dataDir, "login") });
     results.login = await benchLogin(loginBroker, quick ? 100 : 2000);
@@ -109,7 +111,12 @@ async function main() {
         ),
       );
       const first = await makeBroker();
-      const kv = await benchKvRead(first.broker, "dynamodb (moto)", quick ? 100 : 1000);
+      const kv = await benchKvRead(
+        first.broker,
+        createDynamoDbStore({ client: new DynamoDBClient(clientConfig), tableName }),
+        "dynamodb (moto)",
+        quick ? 100 : 1000,
+      );
       kvRows.push(kv);
       const rootToken = await rootTokenOf(first.broker);
       results.kmsCalls = await benchKmsCalls(makeBroker, rootToken);

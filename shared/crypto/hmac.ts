@@ -1,10 +1,11 @@
 /**
- * Keyed hashes for values the broker must recognise but never store: broker tokens (the
- * token record is addressed by the HMAC of the token) and sensitive strings in audit
- * records.
+ * Keyed hashes: of values the broker must recognise but never store (broker tokens, whose
+ * record is addressed by the HMAC of the token; sensitive strings in audit records), and
+ * the MAC every stored item carries (store/item-mac.ts).
  *
  * The key always derives from keyring version 1, never the newest: rotating the keyring
- * must not orphan every stored token or make old audit hashes incomparable with new ones.
+ * must not orphan every stored token, make every stored item fail to verify, or make old
+ * audit hashes incomparable with new ones.
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -41,7 +42,12 @@ export async function deriveHmacKey(keyring: Keyring, label: string): Promise<Hm
 
 /** Lowercase hex of HMAC-SHA256 over the UTF-8 bytes of `value`. */
 export function hmacHex(key: HmacKey, value: string): string {
-  return toHex(key.template.clone().update(utf8.encode(value)).digest());
+  return toHex(hmacBytes(key, utf8.encode(value)));
+}
+
+/** HMAC-SHA256 over `data`. */
+export function hmacBytes(key: HmacKey, data: Uint8Array): Uint8Array {
+  return key.template.clone().update(data).digest();
 }
 
 async function firstVersion(keyring: Keyring): Promise<CryptoKey> {

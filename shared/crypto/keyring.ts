@@ -3,6 +3,12 @@
  * only in wrapped form as items `{pk: "keyring", sk: "v0000000001"}`. Versions are
  * numbered 1, 2, 3... without gaps and never deleted; rotation adds the next one.
  *
+ * Nothing else reads or writes these items (the rest of the broker uses an authenticated
+ * store whose MAC key derives from this keyring), so they carry only what the key provider
+ * itself authenticates: the wrapped key, unwrapped under an encryption context naming its
+ * version, and that version, which must match the sort key. A blob moved to another
+ * version, or edited, fails to unwrap; a version cannot be added without the root key.
+ *
  * Cost model (the design's promise): a process unwraps each version it actually uses
  * exactly once, on first use, so a cold start costs one provider call per version in use
  * and warm use costs none. Concurrent first uses share one call.
@@ -18,7 +24,8 @@ export interface Keyring {
   get(version: number): Promise<CryptoKey>;
   /** Adds a version and makes it current in this process; returns its number. */
   rotate(): Promise<number>;
-  versions(): Promise<{ version: number; createdAt: string }[]>;
+  /** Every version in the store, oldest first. */
+  versions(): Promise<number[]>;
 }
 
 export interface KeyringOptions {
@@ -48,7 +55,6 @@ export function keyringContext(version: number): Record<string, string> {
 interface StoredVersion {
   version: number;
   wrapped: Uint8Array;
-  createdAt: string;
 }
 
 export async function openKeyring(
@@ -85,13 +91,7 @@ export async function openKeyring(
   /** Writes `version` if nobody has; returns whether this process wrote it. */
   async function create(version: number): Promise<boolean> {
     const dataKey = await provider.generateDataKey(keyringContext(version));
-    const item: Item = {
-      pk: PK,
-      sk: keyringSortKey(version),
-      version,
-      wrapped: dataKey.wrapped,
-      created_at: new Date(now()).toISOString(),
-    };
+    const item: Item = { pk: PK, sk: keyringSortKey(version), version, wrapped: dataKey.wrapped };
     try {
       await store.write([{ op: "put", item, condition: { exists: false } }]);
     } catch (error) {
@@ -169,14 +169,11 @@ export async function openKeyring(
     },
 
     async versions() {
-      const out: { version: number; createdAt: string }[] = [];
+      const out: number[] = [];
       let cursor: string | undefined;
       do {
         const page = await store.query({ pk: PK, prefix: SK_PREFIX, cursor });
-        for (const item of page.items) {
-          const stored = parseItem(item);
-          out.push({ version: stored.version, createdAt: stored.createdAt });
-        }
+        for (const item of page.items) out.push(parseItem(item).version);
         cursor = page.cursor;
       } while (cursor);
       return out;
@@ -198,16 +195,15 @@ async function importBaseKey(raw: Uint8Array): Promise<CryptoKey> {
 }
 
 function parseItem(item: Item): StoredVersion {
-  const { version, wrapped, created_at: createdAt } = item;
+  const { version, wrapped } = item;
   if (
     typeof version !== "number" ||
     item.sk !== keyringSortKey(version) ||
-    !(wrapped instanceof Uint8Array) ||
-    typeof createdAt !== "string"
+    !(wrapped instanceof Uint8Array)
   ) {
     throw new CofferError("ERR_INTERNAL", `keyring item ${item.sk} is malformed`);
   }
-  return { version, wrapped, createdAt };
+  return { version, wrapped };
 }
 
 function unknownVersion(): CofferError {

@@ -56,6 +56,9 @@ interface Scale {
 }
 
 function leaseContract(openStore: () => Promise<ItemStore>, storage: string, scale: Scale) {
+  /** The store under test, for more brokers over it. */
+  let raw: ItemStore;
+  /** What the broker reads and writes: items seeded or inspected here go through it. */
   let store: ItemStore;
   let subject: LeaseBroker;
   let broker: Broker;
@@ -64,17 +67,18 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
   let mount: Mount;
 
   beforeEach(async () => {
-    store = await openStore();
+    raw = await openStore();
     rootKey = randomRootKey();
-    subject = await openLeaseBroker({ store, storage, rootKey });
+    subject = await openLeaseBroker({ store: raw, storage, rootKey });
     broker = subject.broker;
+    store = broker.store;
     const rootToken = await initializeWithLeasing(broker, "t");
     root = (await broker.tokens.lookup(rootToken)) as TokenRecord;
     mount = (await broker.mounts.resolve("t/creds/x"))?.mount as Mount;
   });
 
   afterEach(async () => {
-    await store.close();
+    await raw.close();
   });
 
   const issue = (path: string, options: { ttlMs?: number; token?: TokenRecord; renewable?: boolean } = {}) =>
@@ -493,7 +497,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
         subject.clock.advance(2_000);
         // A second broker on the same store: another revoker process.
         const other = await openLeaseBroker({
-          store,
+          store: raw,
           storage,
           rootKey,
           clock: subject.clock,

@@ -1,16 +1,23 @@
 /**
  * The ItemStore contract: one suite, run against every adapter, so the embedded store and
- * DynamoDB answer every call the same way. DynamoDB runs against moto.
+ * DynamoDB answer every call the same way, and again through the authenticated store the
+ * broker puts over them, which must answer the same. DynamoDB runs against moto.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DescribeTimeToLiveCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { deriveHmacKey } from "../../shared/crypto/hmac.ts";
+import { openKeyring } from "../../shared/crypto/keyring.ts";
+import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
 import type { ErrorCode } from "../../shared/errors.ts";
+import { authenticateStore, type RejectedItem } from "../../shared/store/authenticated-store.ts";
 import { createDynamoDbStore, createTable, TTL_ATTRIBUTE } from "../../shared/store/dynamodb.ts";
+import { MAC_ATTRIBUTE } from "../../shared/store/item-mac.ts";
 import { itemSize, MAX_ITEM_BYTES } from "../../shared/store/item-size.ts";
 import {
+  type AttributeValue,
   type Item,
   type ItemKey,
   type ItemStore,
@@ -525,8 +532,156 @@ function itemStoreContract(open: () => Promise<ItemStore>) {
   });
 }
 
+/**
+ * `raw` as the broker uses it: behind the authenticated store, its MAC key derived from a
+ * keyring in the same store (or in `keyringStore`). Rejected items are reported to `rejected`.
+ */
+async function authenticated(
+  raw: ItemStore,
+  rejected: RejectedItem[] = [],
+  keyringStore = raw,
+): Promise<ItemStore> {
+  const rootKey = crypto.getRandomValues(new Uint8Array(32));
+  const keyring = await openKeyring(keyringStore, createLocalKeyProvider(rootKey));
+  const key = await deriveHmacKey(keyring, "item");
+  return authenticateStore(raw, { key: async () => key, onRejected: (item) => rejected.push(item) });
+}
+
+/** What the authenticated store adds: an item changed behind its back reads as absent. */
+function authenticatedStoreContract(openRaw: () => Promise<ItemStore>) {
+  let raw: ItemStore;
+  let store: ItemStore;
+  let rejected: RejectedItem[];
+  beforeEach(async () => {
+    raw = await openRaw();
+    rejected = [];
+    store = await authenticated(raw, rejected);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const item: Item = { pk: "a", sk: "1", text: "x", n: 1, on: true, list: ["y"], map: { k: 2 } };
+  const rawPut = (changed: Item) => raw.write([{ op: "put", item: changed }]);
+  const stored = async () => (await raw.get(item))!;
+
+  it("stores a MAC with each item and hides it from readers", async () => {
+    await store.write([{ op: "put", item }]);
+    expect((await stored())[MAC_ATTRIBUTE]).toBeInstanceOf(Uint8Array);
+    expect(await store.get(item)).toEqual(item);
+    expect(rejected).toEqual([]);
+  });
+
+  it.each([
+    ["an edited string", { text: "z" }],
+    ["a number for a string that spells it", { n: "1" }],
+    ["an edited element of a list", { list: ["z"] }],
+    ["an edited value in a map", { map: { k: 3 } }],
+    ["an added attribute", { extra: "x" }],
+    ["a removed attribute", { on: undefined }],
+    ["a MAC taken from another item", "mac of b"],
+  ] as [string, Record<string, AttributeValue | undefined> | "mac of b"][])(
+    "treats an item with %s as absent from every read, and reports it",
+    async (_, change) => {
+      await store.write([
+        { op: "put", item },
+        { op: "put", item: { ...item, sk: "2" } },
+      ]);
+      const other = await raw.get({ pk: "a", sk: "2" });
+      const tampered =
+        change === "mac of b"
+          ? { ...(await stored()), mac: other![MAC_ATTRIBUTE]! }
+          : { ...(await stored()), ...change };
+      await rawPut(tampered as Item);
+
+      expect(await store.get(item)).toBeUndefined();
+      expect(await store.batchGet([item, { pk: "a", sk: "2" }])).toEqual([undefined, { ...item, sk: "2" }]);
+      expect((await store.query({ pk: "a" })).items).toEqual([{ ...item, sk: "2" }]);
+      expect(rejected).toEqual(Array(3).fill({ pk: "a", sk: "1", reason: "MAC mismatch" }));
+    },
+  );
+
+  it("treats an item moved to another key, or without a MAC, as absent", async () => {
+    await store.write([{ op: "put", item }]);
+    const { [MAC_ATTRIBUTE]: _mac, ...bare } = await stored();
+    await raw.write([
+      { op: "put", item: { ...(await stored()), sk: "moved" } },
+      { op: "put", item: { ...(await stored()), pk: "elsewhere" } },
+      { op: "put", item: { ...bare, sk: "bare" } },
+      { op: "put", item: { ...(await stored()), sk: "short", mac: new Uint8Array(32) } },
+    ]);
+    const keys = ["moved", "bare", "short"].map((sk) => ({ pk: "a", sk }));
+    expect(await store.batchGet([...keys, { pk: "elsewhere", sk: "1" }])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(rejected.map(({ sk, reason }) => [sk, reason])).toEqual([
+      ["moved", "MAC mismatch"],
+      ["bare", "no MAC"],
+      ["short", "malformed MAC"],
+      ["1", "MAC mismatch"],
+    ]);
+  });
+
+  it("keeps paging past a rejected item", async () => {
+    await store.write(
+      ["1", "2", "3", "4"].map((sk): WriteOp => ({ op: "put", item: { pk: "p", sk, v: sk } })),
+    );
+    await rawPut({ ...(await raw.get({ pk: "p", sk: "2" }))!, v: "forged" });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.query({ pk: "p", limit: 1, cursor });
+      seen.push(...page.items.map((found) => found.sk));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(["1", "3", "4"]);
+  });
+
+  it("never answers an empty page while items may follow, so forged items cannot end a scan", async () => {
+    await store.write(
+      ["1", "2", "3", "4"].map((sk): WriteOp => ({ op: "put", item: { pk: "p", sk, v: sk } })),
+    );
+    for (const sk of ["1", "2", "3"]) {
+      await rawPut({ ...(await raw.get({ pk: "p", sk }))!, v: "forged" });
+    }
+    const page = await store.query({ pk: "p", limit: 1 });
+    expect(page.items).toEqual([{ pk: "p", sk: "4", v: "4" }]);
+    expect(await store.query({ pk: "p", limit: 2, descending: true })).toMatchObject({
+      items: [{ sk: "4" }],
+    });
+  });
+
+  it("refuses a write that uses the MAC attribute's name, writing nothing", async () => {
+    await rejectsWith(
+      store.write([
+        { op: "put", item: { pk: "a", sk: "0" } },
+        { op: "put", item: { ...item, [MAC_ATTRIBUTE]: "mine" } },
+      ]),
+      "ERR_INTERNAL",
+    );
+    expect(await raw.query({ pk: "a" })).toEqual({ items: [] });
+  });
+
+  it("is unreadable under another keyring's key", async () => {
+    await store.write([{ op: "put", item }]);
+    const otherDeployment = openSqliteStore({ path: ":memory:" });
+    const stranger = await authenticated(raw, rejected, otherDeployment);
+    expect(await stranger.get(item)).toBeUndefined();
+    await otherDeployment.close();
+    expect(rejected).toEqual([{ pk: "a", sk: "1", reason: "MAC mismatch" }]);
+  });
+}
+
 describe("SQLite store, in memory", () => {
   itemStoreContract(async () => openSqliteStore({ path: ":memory:" }));
+});
+
+describe("SQLite store, in memory, authenticated", () => {
+  itemStoreContract(() => authenticated(openSqliteStore({ path: ":memory:" })));
+  authenticatedStoreContract(async () => openSqliteStore({ path: ":memory:" }));
 });
 
 describe("SQLite store, on a file", () => {
@@ -590,10 +745,17 @@ describeAws("DynamoDB store, on moto", () => {
     await moto?.stop();
   });
 
-  itemStoreContract(async () => {
+  const freshTable = async () => {
     const tableName = `items-${++tables}`;
     await createTable(client, tableName);
     return createDynamoDbStore({ client, tableName });
+  };
+
+  itemStoreContract(freshTable);
+
+  describe("authenticated", () => {
+    itemStoreContract(async () => authenticated(await freshTable()));
+    authenticatedStoreContract(freshTable);
   });
 
   it("creates a table idempotently, with TTL on the housekeeping attribute", async () => {

@@ -2,8 +2,9 @@
  * The documented limits of KV secrets, all answered with 413 except malformed values.
  *
  * A version item holds the sealed JSON of one version: its partition key (at most
- * 3 + 36 + 1 + MAX_SECRET_PATH_BYTES bytes), a 12-byte sort key, the attribute names and
- * the envelope (plaintext + ENVELOPE_OVERHEAD_BYTES). MAX_SECRET_BYTES leaves over 15 KB
+ * 3 + 36 + 1 + MAX_SECRET_PATH_BYTES bytes), a 12-byte sort key, the attribute names,
+ * the envelope (plaintext + ENVELOPE_OVERHEAD_BYTES) and the item MAC (36 bytes with its
+ * name). MAX_SECRET_BYTES leaves over 15 KB
  * of DynamoDB's 400 KB item limit for all of that. The metadata item holds at most
  * MAX_VERSIONS_LIMIT version states (about 110 bytes each) and the custom metadata
  * (at most 64 × (128 + 512) bytes), so it stays well below the limit too.

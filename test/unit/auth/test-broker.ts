@@ -5,14 +5,16 @@
  */
 import type { Hono } from "hono";
 import { createApp } from "../../../shared/app.ts";
-import { type Broker, createBroker } from "../../../shared/broker.ts";
+import { type Broker, createBroker, type EngineLoader } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/engines/registry.ts";
+import type { RejectedItem } from "../../../shared/store/authenticated-store.ts";
 import type { ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
 
 export interface TestDeployment {
+  /** The raw store under every process's broker, as someone with access to the table sees it. */
   store: ItemStore;
   rootKey: Uint8Array;
   clock: { now: number };
@@ -25,6 +27,8 @@ export interface TestProcess {
   broker: Broker;
   app: Hono;
   audit: Record<string, unknown>[];
+  /** Items this process found that did not verify. */
+  rejected: RejectedItem[];
   /** A Vault API call: JSON body in, status and JSON body out. */
   call(
     method: string,
@@ -41,6 +45,8 @@ export interface DeploymentOptions {
   realClock?: boolean;
   /** An SQLite file instead of memory, to inspect what reaches the disk. */
   databasePath?: string;
+  /** Engines besides the product's (a test engine). */
+  engines?: Readonly<Record<string, EngineLoader>>;
 }
 
 export async function testDeployment(options: DeploymentOptions = {}): Promise<TestDeployment> {
@@ -51,20 +57,23 @@ export async function testDeployment(options: DeploymentOptions = {}): Promise<T
 
   async function process(): Promise<TestProcess> {
     const audit: Record<string, unknown>[] = [];
+    const rejected: RejectedItem[] = [];
     const broker = await createBroker({
       store,
       storage: "sqlite",
       keyProvider: createLocalKeyProvider(rootKey),
-      engines: ENGINES,
+      engines: { ...ENGINES, ...options.engines },
       auditWriters: [(line) => void audit.push(JSON.parse(line))],
       now,
       leaseLog: () => {},
+      onRejectedItem: (item) => void rejected.push(item),
     });
     const app = createApp(broker, { logError: () => {} });
     return {
       broker,
       app,
       audit,
+      rejected,
       async call(method, path, { token, body } = {}) {
         const response = await app.request(`/v1/${path}`, {
           method,

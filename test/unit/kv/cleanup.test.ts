@@ -34,14 +34,14 @@ async function putVersionItems(path: string, from: number, to: number) {
     for (let version = start; version <= Math.min(to, start + 99); version++) {
       ops.push({ op: "put", item: { ...versionKey(uuid, path, version), envelope: new Uint8Array(8) } });
     }
-    await kv.store.write(ops);
+    await kv.broker.store.write(ops);
   }
 }
 
 /** What an interrupted delete of a large secret leaves: a tombstone, its marker, the items. */
 async function interruptedDelete(path: string, versions: number) {
   await putVersionItems(path, 1, versions);
-  await kv.store.write([
+  await kv.broker.store.write([
     { op: "put", item: metadataItem(metaKey(uuid, path), { tombstone: true, revision: "t-1" }) },
     { op: "put", item: { ...cleanupKey(uuid, path), revision: "t-1" } },
   ]);
@@ -87,7 +87,7 @@ describe("sweepKv", () => {
     metadata.current_version = 140;
     metadata.oldest_version = 140;
     metadata.versions["140"] = { created_time: metadata.created_time, deletion_time: "", destroyed: false };
-    await kv.store.write([
+    await kv.broker.store.write([
       { op: "put", item: metadataItem(metaKey(uuid, "pruned"), metadata) },
       { op: "put", item: { ...cleanupKey(uuid, "pruned"), revision: "r-1" } },
     ]);

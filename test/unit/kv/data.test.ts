@@ -4,6 +4,8 @@
  * input refused with Vault's status and nothing written.
  */
 import { beforeEach, describe, expect, it } from "vitest";
+import type { KeyProvider } from "../../../shared/crypto/key-provider.ts";
+import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import {
   MAX_SECRET_BYTES,
   MAX_SECRET_DEPTH,
@@ -65,6 +67,27 @@ describe("read and write", () => {
     const read = await counted.call("GET", "secret/data/hot");
     expect(read.status).toBe(200);
     expect(calls).toEqual(["query"]);
+  });
+
+  it("costs a cold process one unwrap per keyring version it reads, item MACs included", async () => {
+    await put(kv, "cold", { value: "one" });
+    await kv.broker.keyring.rotate();
+    await put(kv, "cold", { value: "two" });
+    const local = createLocalKeyProvider(kv.rootKey);
+    let unwraps = 0;
+    const counting: KeyProvider = {
+      ...local,
+      unwrap(wrapped, context) {
+        unwraps++;
+        return local.unwrap(wrapped, context);
+      },
+    };
+    const cold = await kvHarness({ store: kv.store, rootKey: kv.rootKey, keyProvider: counting });
+    for (let i = 0; i < 20; i++) {
+      expect((await cold.call("GET", "secret/data/cold")).body.data.data).toEqual({ value: "two" });
+    }
+    // Version 1 for the token HMAC and the item MAC key, version 2 for the secret.
+    expect(unwraps).toBe(2);
   });
 
   it("answers 404 for a missing secret and names a missing version", async () => {

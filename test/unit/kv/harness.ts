@@ -4,9 +4,9 @@
  */
 import { createApp } from "../../../shared/app.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
+import type { KeyProvider } from "../../../shared/crypto/key-provider.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/engines/registry.ts";
-import { createPolicyStore } from "../../../shared/policy/policy-store.ts";
 import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize, isInitialized } from "../../../shared/sys/init.ts";
@@ -31,13 +31,14 @@ export interface CallOptions {
 
 export interface KvHarness {
   broker: Broker;
+  /** The raw store under the broker, for another broker over it; items go through broker.store. */
   store: ItemStore;
   /** The local root key, for another broker over the same store. */
   rootKey: Uint8Array;
   call(method: string, path: string, options?: CallOptions): Promise<Reply>;
   /** The uuid of the mount at `path` ("secret/"). */
   mountUuid(path?: string): Promise<string>;
-  /** Every item in a partition, following cursors. */
+  /** Every item in a partition as the broker reads it, following cursors. */
   items(pk: string): Promise<Item[]>;
   /** A token with these policies, written first from their HCL. */
   tokenWith(policies: Record<string, string>): Promise<string>;
@@ -46,7 +47,7 @@ export interface KvHarness {
 }
 
 export async function kvHarness(
-  options: { store?: ItemStore; rootKey?: Uint8Array; storage?: string } = {},
+  options: { store?: ItemStore; rootKey?: Uint8Array; storage?: string; keyProvider?: KeyProvider } = {},
 ): Promise<KvHarness> {
   const store = options.store ?? openSqliteStore({ path: ":memory:" });
   const rootKey = options.rootKey ?? crypto.getRandomValues(new Uint8Array(32));
@@ -55,10 +56,9 @@ export async function kvHarness(
   const broker = await createBroker({
     store,
     storage: options.storage ?? "sqlite",
-    keyProvider: createLocalKeyProvider(rootKey),
+    keyProvider: options.keyProvider ?? createLocalKeyProvider(rootKey),
     engines: ENGINES,
     auditWriters: [],
-    policies: createPolicyStore(store, now),
     now,
   });
   if (!(await isInitialized(broker))) await initialize(broker, { rootToken: ROOT_TOKEN });
@@ -85,7 +85,7 @@ export async function kvHarness(
       if (!mount) throw new Error(`no mount at ${path}`);
       return mount.uuid;
     },
-    items: (pk) => allItems(store, pk),
+    items: (pk) => allItems(broker.store, pk),
     async tokenWith(policies) {
       for (const [name, text] of Object.entries(policies)) await broker.policies.write(name, text);
       const created = await broker.tokens.create({

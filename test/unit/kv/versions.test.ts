@@ -16,7 +16,8 @@ beforeEach(async () => {
   for (let i = 1; i <= 3; i++) await put(kv, "app", { i });
 });
 
-const versionItem = (version: number) => kv.store.get({ pk: secretPk(uuid, "app"), sk: versionSk(version) });
+const versionItem = (version: number) =>
+  kv.broker.store.get({ pk: secretPk(uuid, "app"), sk: versionSk(version) });
 const read = (version: number) => kv.call("GET", `secret/data/app?version=${version}`);
 
 describe("delete and undelete", () => {
