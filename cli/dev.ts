@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
-import { mountDevTransit } from "../shared/engines/transit/dev-mount.ts";
-import { runHousekeeping } from "../shared/housekeeping.ts";
-import { consoleLeaseLog } from "../shared/leases/lease-log.ts";
 import { sweepEvery } from "../shared/leases/sweep-schedule.ts";
+import { consoleLog } from "../shared/log.ts";
+import { runPeriodicWork } from "../shared/mounts/periodic.ts";
 import { initialize, isInitialized } from "../shared/sys/init.ts";
 import { writeFileAtomic } from "./agent/atomic-write.ts";
 import { createDevIssuer, DEV_AUTH_MOUNT } from "./dev-issuer.ts";
+import { mountDevTransit } from "./dev-transit.ts";
 import { acceptListMethod } from "./list-method.ts";
 import { createLocalBroker } from "./local-broker.ts";
 
@@ -105,10 +105,10 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const url = `http://${options.host}:${port}`;
   await devIssuer.start(url, app, rootToken);
   const sweepIntervalMs = options.sweepIntervalMs ?? DEV_SWEEP_INTERVAL_MS;
-  const sweeps = sweepEvery(broker.leases, sweepIntervalMs, consoleLeaseLog, async () => {
-    const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + sweepIntervalMs });
-    if (housekeeping.transit_rotated + housekeeping.kv_cleaned > 0 || housekeeping.errors.length > 0) {
-      consoleLeaseLog(housekeeping.complete ? "info" : "warn", "housekeeping", { ...housekeeping });
+  const sweeps = sweepEvery(broker.leases, sweepIntervalMs, consoleLog, async () => {
+    const work = await runPeriodicWork(broker, { deadline: broker.now() + sweepIntervalMs });
+    if (work.done > 0 || work.errors.length > 0) {
+      consoleLog(work.complete ? "info" : "warn", "periodic work", { ...work });
     }
   });
   return {

@@ -5,7 +5,8 @@
  * caller of `prepare` (the HTTP edge, which audits first) runs it.
  * Every refusal is a CofferError; the HTTP edge turns it into a status.
  */
-import { policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
+import { loginToken } from "../auth/tokens/login-token.ts";
+import { callerOf, policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
 import type {
   Engine,
@@ -16,9 +17,10 @@ import type {
   Operation,
   Route,
 } from "../engines/engine.ts";
+import type { Mount } from "../engines/mount.ts";
 import { CofferError, notFound, permissionDenied } from "../errors.ts";
 import type { Capability } from "../policy/acl.ts";
-import type { Mount } from "./mount-table.ts";
+import { attachCallerToken } from "./caller-token.ts";
 
 /** A request before its body is read: everything the edge checks without the caller's data. */
 export interface RequestHead {
@@ -143,12 +145,13 @@ export function createRouter(broker: Broker): Router {
             path: resolved.rest,
             params: found.params,
             data,
-            query: request.query,
             contentType: request.contentType,
-            mount: resolved.mount,
-            token,
-            clientToken: request.clientToken,
+            ...(token ? { caller: callerOf(token) } : {}),
           };
+          // Only the core's own backends ever see the token itself.
+          if (token && request.clientToken && resolved.mount.builtin) {
+            attachCallerToken(engineRequest, { record: token, token: request.clientToken });
+          }
           // POST and PUT are "create" or "update" as the target exists, as in Vault.
           if (granted && request.operation === "update" && route.exists) {
             engineRequest.operation = (await route.exists(engineRequest)) ? "update" : "create";
@@ -157,7 +160,20 @@ export function createRouter(broker: Broker): Router {
           trace.operation = engineRequest.operation;
           const handler = handlerFor(route, engineRequest.operation);
           if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
-          return { operation: engineRequest.operation, run: () => handler(engineRequest) };
+          const mount = resolved.mount;
+          return {
+            operation: engineRequest.operation,
+            async run() {
+              const response = await handler(engineRequest);
+              if (!response.login) return response;
+              // An auth method proved who the caller is: the core makes the token.
+              const { login, ...rest } = response;
+              return {
+                ...rest,
+                auth: await loginToken(broker.tokens, mount, request.path, login, broker.now()),
+              };
+            },
+          };
         },
       };
     },

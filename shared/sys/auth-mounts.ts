@@ -6,6 +6,7 @@
  */
 import type { Broker } from "../broker.ts";
 import type { EngineRequest, JsonObject, Route } from "../engines/engine.ts";
+import type { Mount } from "../engines/mount.ts";
 import { invalidRequest } from "../errors.ts";
 import {
   optionalDuration,
@@ -14,7 +15,7 @@ import {
   rejectUnknownFields,
   requiredString,
 } from "../http/fields.ts";
-import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
+import { MOUNT_FIELDS } from "../mounts/mount-table.ts";
 import { disableMount } from "./disable-mount.ts";
 import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
 
@@ -87,7 +88,7 @@ export function authMountRoutes(broker: Broker): Route[] {
           const data = request.data;
           rejectUnknownFields(data, MOUNT_FIELDS);
           const type = requiredString(data, "type");
-          if (!AUTH_TYPES.has(type) || !broker.engines[type]) {
+          if (!AUTH_TYPES.has(type) || !broker.engines.types[type]) {
             throw invalidRequest(`plugin not found in the catalog: ${type}`);
           }
           const config = optionalObject(data, "config") ?? {};

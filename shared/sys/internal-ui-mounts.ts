@@ -17,8 +17,8 @@ import { describeMount } from "./mount-shape.ts";
 
 export function internalUiMountRoutes(broker: Broker): Route[] {
   async function read(request: EngineRequest): Promise<EngineResponse> {
-    const token = request.token;
-    if (!token) throw permissionDenied();
+    const caller = request.caller;
+    if (!caller) throw permissionDenied();
     const path = `${(request.params.path ?? "").replace(/^\/+/, "").replace(/\/+$/, "")}/`;
     const refused = new CofferError(
       "ERR_PERMISSION_DENIED",
@@ -26,7 +26,7 @@ export function internalUiMountRoutes(broker: Broker): Route[] {
     );
     const resolved = await broker.mounts.resolve(path);
     if (!resolved) throw refused;
-    const acl = await broker.policies.acl(token.policies, policyIdentityOf(token));
+    const acl = await broker.policies.acl(caller.policies, policyIdentityOf(caller));
     if (!acl.grantsAnyUnder(resolved.mount.path)) throw refused;
     return { data: { ...describeMount(resolved.mount, broker.info.version), path: resolved.mount.path } };
   }

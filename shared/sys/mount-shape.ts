@@ -3,8 +3,8 @@
  * Vault's mount shape, and the `options` map a caller enables a mount with.
  */
 import type { JsonObject } from "../engines/engine.ts";
+import type { Mount } from "../engines/mount.ts";
 import { invalidRequest } from "../errors.ts";
-import type { Mount } from "../mounts/mount-table.ts";
 
 export function describeMount(mount: Mount, version: string, extraConfig: JsonObject = {}): JsonObject {
   return {

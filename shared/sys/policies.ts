@@ -14,6 +14,7 @@ import {
   notFoundResponse,
   type Route,
 } from "../engines/engine.ts";
+import type { Mount } from "../engines/mount.ts";
 import { invalidRequest, permissionDenied } from "../errors.ts";
 import { toEnvelope } from "../http/envelope.ts";
 import { optionalString, optionalStringList, rejectUnknownFields } from "../http/fields.ts";
@@ -47,7 +48,7 @@ function capabilityNames(acl: Acl, path: string): string[] {
   return granted.length === 0 ? ["deny"] : granted;
 }
 
-export function policyRoutes(broker: Broker): Route[] {
+export function policyRoutes(broker: Broker, mount: Mount): Route[] {
   const { policies } = broker;
   const name = (request: EngineRequest) => request.params.name ?? "";
 
@@ -59,9 +60,9 @@ export function policyRoutes(broker: Broker): Route[] {
   async function actedOn(request: EngineRequest, route: "policies/acl/" | "policy/"): Promise<string> {
     const sent = name(request);
     const stored = policyName(sent);
-    if (stored === sent || !request.token) return stored;
-    const acl = await policies.acl(request.token.policies, policyIdentityOf(request.token));
-    const granted = acl.capabilities(`${request.mount.path}${route}${stored}`);
+    if (stored === sent || !request.caller) return stored;
+    const acl = await policies.acl(request.caller.policies, policyIdentityOf(request.caller));
+    const granted = acl.capabilities(`${mount.path}${route}${stored}`);
     if (granted.has("deny") || !granted.has(request.operation as Capability)) throw permissionDenied();
     return stored;
   }
@@ -135,8 +136,8 @@ export function policyRoutes(broker: Broker): Route[] {
       pattern: /^capabilities-self$/,
       operations: {
         update: async (request) => {
-          const token = request.token;
-          if (!token) throw permissionDenied();
+          const caller = request.caller;
+          if (!caller) throw permissionDenied();
           rejectUnknownFields(request.data, ["path", "paths"]);
           const paths =
             optionalStringList(request.data, "paths") ?? optionalStringList(request.data, "path") ?? [];
@@ -144,7 +145,7 @@ export function policyRoutes(broker: Broker): Route[] {
           if (paths.length > MAX_CAPABILITY_PATHS) {
             throw invalidRequest(`at most ${MAX_CAPABILITY_PATHS} paths per request`);
           }
-          const acl = await policies.acl(token.policies, policyIdentityOf(token));
+          const acl = await policies.acl(caller.policies, policyIdentityOf(caller));
           const data: JsonObject = {};
           for (const path of paths) data[path] = capabilityNames(acl, path);
           if (paths.length === 1) data.capabilities = data[paths[0] as string];

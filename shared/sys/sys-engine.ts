@@ -1,4 +1,5 @@
-import type { Engine, EngineFactory, JsonObject } from "../engines/engine.ts";
+import type { BuiltinFactory } from "../broker.ts";
+import type { Engine, JsonObject } from "../engines/engine.ts";
 import { invalidRequest } from "../errors.ts";
 import {
   optionalDuration,
@@ -30,7 +31,7 @@ function normalizeType(
   return { type, options };
 }
 
-export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
+export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
   let initialized = false;
   const initializedNow = async () => {
     // Once true it stays true: skip the store read on every health probe afterwards.
@@ -164,7 +165,7 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             if (
               BUILTIN_TYPES.has(requested.type) ||
               AUTH_TYPES.has(requested.type) ||
-              !broker.engines[requested.type]
+              !broker.engines.types[requested.type]
             ) {
               throw invalidRequest(`plugin not found in the catalog: ${requested.type}`);
             }
@@ -200,7 +201,7 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
       },
       ...leaseRoutes(broker),
       ...internalUiMountRoutes(broker),
-      ...policyRoutes(broker),
+      ...policyRoutes(broker, mount),
       ...authMountRoutes(broker),
     ],
   };

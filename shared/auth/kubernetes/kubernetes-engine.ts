@@ -12,12 +12,12 @@ import {
 import { deletePartition, listSortKeys } from "../../store/item-store.ts";
 import { configFromItem, configFromRequest, configToItem, describeConfig } from "./config.ts";
 import { login } from "./login.ts";
-import { forgetMountKeys } from "./mount-keys.ts";
+import { createMountKeys } from "./mount-keys.ts";
 import { describeRole, roleFromItem, roleFromRequest, roleName, roleToItem } from "./role.ts";
 import { configKey, mountPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
 
-export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => {
-  const { store } = broker;
+export const createKubernetesEngine: EngineFactory = ({ mount, store, now }): Engine => {
+  const keys = createMountKeys(now);
   const nameOf = (request: EngineRequest) => roleName(request.params.name ?? "");
 
   async function readRole(name: string) {
@@ -32,7 +32,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
       {
         pattern: /^login$/,
         unauthenticated: true,
-        operations: { update: (request) => login(broker, request) },
+        operations: { update: (request) => login({ mount, store, keys, now }, request) },
       },
       {
         pattern: /^config$/,
@@ -46,7 +46,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
           update: async (request) => {
             const { config, warnings } = await configFromRequest(request.data);
             await store.write([{ op: "put", item: configToItem(configKey(mount.uuid), config) }]);
-            forgetMountKeys(broker, mount.uuid);
+            keys.forget();
             return warnings.length > 0 ? { warnings } : {};
           },
         },
@@ -85,7 +85,7 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
     ],
 
     async purge() {
-      forgetMountKeys(broker, mount.uuid);
+      keys.forget();
       await deletePartition(store, mountPartition(mount.uuid));
     },
   };

@@ -8,6 +8,7 @@
  */
 import type { Broker } from "../../broker.ts";
 import type { EngineRequest, EngineResponse } from "../../engines/engine.ts";
+import type { Mount } from "../../engines/mount.ts";
 import { invalidRequest, permissionDenied } from "../../errors.ts";
 import {
   optionalBoolean,
@@ -18,8 +19,9 @@ import {
   optionalStringList,
   rejectUnknownFields,
 } from "../../http/fields.ts";
+import { callerTokenOf } from "../../mounts/caller-token.ts";
 import { policyName, ROOT_POLICY_NAME } from "../../policy/policy-store.ts";
-import { authBlock } from "./token-engine.ts";
+import { authBlock } from "./auth-block.ts";
 import { childPolicies } from "./token-policies.ts";
 import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, policyIdentityOf } from "./token-store.ts";
 
@@ -65,8 +67,12 @@ function displayNameOf(request: EngineRequest): string {
   return cleaned === "" ? "token" : `token-${cleaned}`;
 }
 
-export async function createToken(broker: Broker, request: EngineRequest): Promise<EngineResponse> {
-  const caller = request.token;
+export async function createToken(
+  broker: Broker,
+  mount: Mount,
+  request: EngineRequest,
+): Promise<EngineResponse> {
+  const caller = callerTokenOf(request)?.record;
   if (!caller) throw permissionDenied();
   const data = request.data;
   rejectUnknownFields(data, FIELDS);
@@ -82,7 +88,7 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
   const sudo =
     caller.policies.includes(ROOT_POLICY_NAME) ||
     (await broker.policies.acl(caller.policies, policyIdentityOf(caller)))
-      .capabilities(`${request.mount.path}create`)
+      .capabilities(`${mount.path}create`)
       .has("sudo");
   const orphan = optionalBoolean(data, "no_parent") === true;
   if (orphan && !sudo) throw invalidRequest("root or sudo privileges required to create orphan token");
@@ -108,7 +114,7 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
   const { token, record } = await broker.tokens.create({
     policies,
     displayName: displayNameOf(request),
-    path: `${request.mount.path}create`,
+    path: `${mount.path}create`,
     meta: metaOf(request),
     ttl,
     maxTtl,

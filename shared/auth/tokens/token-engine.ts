@@ -4,16 +4,12 @@
  * and TTL, and renew-self to stay logged in), and what a privileged caller may do with
  * other tokens: create, look up and revoke them by token or by accessor.
  */
-import type { Broker } from "../../broker.ts";
-import type {
-  Engine,
-  EngineFactory,
-  EngineRequest,
-  EngineResponse,
-  JsonObject,
-} from "../../engines/engine.ts";
+import type { Broker, BuiltinFactory } from "../../broker.ts";
+import type { Engine, EngineRequest, EngineResponse, JsonObject } from "../../engines/engine.ts";
 import { CofferError, invalidRequest, permissionDenied } from "../../errors.ts";
 import { optionalDuration, rejectUnknownFields, requiredString } from "../../http/fields.ts";
+import { type CallerToken, callerTokenOf } from "../../mounts/caller-token.ts";
+import { authBlock } from "./auth-block.ts";
 import { createToken } from "./token-create.ts";
 import type { TokenRecord } from "./token-store.ts";
 
@@ -41,28 +37,10 @@ export function describeToken(record: TokenRecord, token: string | undefined, no
   };
 }
 
-export function authBlock(
-  record: TokenRecord,
-  token: string,
-  now: number,
-): NonNullable<EngineResponse["auth"]> {
-  return {
-    client_token: token,
-    accessor: record.accessor,
-    policies: record.policies,
-    token_policies: record.policies,
-    metadata: Object.keys(record.meta).length > 0 ? record.meta : null,
-    lease_duration: record.expiresAt === null ? 0 : Math.max(0, Math.floor((record.expiresAt - now) / 1000)),
-    renewable: record.renewable,
-    entity_id: record.identity?.entityId ?? "",
-    token_type: "service",
-    orphan: true,
-  };
-}
-
-function caller(request: EngineRequest): TokenRecord {
-  if (!request.token) throw permissionDenied();
-  return request.token;
+function caller(request: EngineRequest): CallerToken {
+  const token = callerTokenOf(request);
+  if (!token) throw permissionDenied();
+  return token;
 }
 
 /** The token named by the `token` field; Vault answers "bad token" for one it does not know. */
@@ -84,10 +62,11 @@ async function accessorNamed(broker: Broker, request: EngineRequest): Promise<To
   return record;
 }
 
-export const createTokenEngine: EngineFactory = (_mount, broker): Engine => {
-  const lookupSelf = async (request: EngineRequest): Promise<EngineResponse> => ({
-    data: describeToken(caller(request), request.clientToken, broker.now()),
-  });
+export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
+  const lookupSelf = async (request: EngineRequest): Promise<EngineResponse> => {
+    const { record, token } = caller(request);
+    return { data: describeToken(record, token, broker.now()) };
+  };
   const lookup = async (request: EngineRequest): Promise<EngineResponse> => {
     const { token, record } = await tokenNamed(broker, request);
     return { data: describeToken(record, token, broker.now()) };
@@ -98,7 +77,7 @@ export const createTokenEngine: EngineFactory = (_mount, broker): Engine => {
 
   return {
     routes: [
-      { pattern: /^create$/, operations: { update: (request) => createToken(broker, request) } },
+      { pattern: /^create$/, operations: { update: (request) => createToken(broker, mount, request) } },
       // POST only: a token in a query string would end up in access logs.
       { pattern: /^lookup$/, operations: { update: lookup } },
       { pattern: /^lookup-accessor$/, operations: { update: lookupAccessor } },
@@ -128,9 +107,9 @@ export const createTokenEngine: EngineFactory = (_mount, broker): Engine => {
         pattern: /^renew-self$/,
         operations: {
           update: async (request) => {
-            const record = caller(request);
+            const { record, token } = caller(request);
             const renewed = await broker.tokens.renew(record, optionalDuration(request.data, "increment"));
-            return { auth: authBlock(renewed, request.clientToken ?? "", broker.now()) };
+            return { auth: authBlock(renewed, token, broker.now()) };
           },
         },
       },
@@ -138,7 +117,7 @@ export const createTokenEngine: EngineFactory = (_mount, broker): Engine => {
         pattern: /^revoke-self$/,
         operations: {
           update: async (request) => {
-            await broker.tokens.revoke(caller(request));
+            await broker.tokens.revoke(caller(request).record);
             return {};
           },
         },

@@ -7,12 +7,10 @@
  * anyone and expire on their own (within the hour).
  */
 import { AssumeRoleCommand, type AssumeRoleCommandOutput } from "@aws-sdk/client-sts";
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
 import { optionalString, rejectUnknownFields } from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
+import type { EngineContext, EngineRequest, EngineResponse, Route } from "../engine.ts";
 import { awsFailure } from "./aws-errors.ts";
 import type { AwsClients } from "./clients.ts";
 import { roleName } from "./path-roles.ts";
@@ -36,8 +34,7 @@ function chooseRoleArn(request: EngineRequest, role: AwsRole, name: string): str
 }
 
 export function credsRoute(
-  broker: Broker,
-  mount: Mount,
+  { mount, store, leases, now }: EngineContext,
   clientsFor: (configItem: Item | undefined) => Promise<AwsClients>,
 ): Route {
   async function issue(request: EngineRequest): Promise<EngineResponse> {
@@ -45,15 +42,12 @@ export function credsRoute(
     const name = roleName(request);
     const requestedTtl = requestedStsTtl(request.data);
     // The role and the configuration in one round trip.
-    const [configItem, roleItem] = await broker.store.batchGet([
-      configKey(mount.uuid),
-      roleKey(mount.uuid, name),
-    ]);
+    const [configItem, roleItem] = await store.batchGet([configKey(mount.uuid), roleKey(mount.uuid, name)]);
     if (!roleItem) throw invalidRequest(`Role "${name}" not found`);
     const role = roleFromItem(roleItem);
     const roleArn = chooseRoleArn(request, role, name);
     const duration = stsDuration(role, requestedTtl, mount.config.max_lease_ttl);
-    const { sessionName, tags } = sessionIdentityOf(request.token);
+    const { sessionName, tags } = sessionIdentityOf(request.caller);
     const { sts } = await clientsFor(configItem);
 
     let output: AssumeRoleCommandOutput;
@@ -95,11 +89,10 @@ export function credsRoute(
       expiration,
       issued: expiration - duration * 1000,
     };
-    const lease = await broker.leases.issue({
-      path: `${mount.path}${request.path}`,
+    const leaseId = await leases.issue({
+      path: request.path,
       type: STS_LEASE_TYPE,
-      mount,
-      token: request.token,
+      caller: request.caller,
       expiresAt: expiration,
       renewable: false,
       data: { ...data },
@@ -111,8 +104,8 @@ export function credsRoute(
         security_token: credentials.SessionToken,
         arn,
       },
-      leaseId: lease.id,
-      leaseDuration: Math.max(0, Math.floor((expiration - broker.now()) / 1000)),
+      leaseId,
+      leaseDuration: Math.max(0, Math.floor((expiration - now()) / 1000)),
       renewable: false,
     };
   }

@@ -2,11 +2,9 @@
  * aws/roles and aws/roles/<name>: list, read, write (merging into the existing role, as
  * Vault does) and delete roles.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import { listSortKeys } from "../../store/item-store.ts";
-import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
+import { type EngineContext, type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
 import { describeRole, mergeRole, ROLE_NAME, roleFromItem, roleToItem } from "./role.ts";
 import { awsPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
 
@@ -20,8 +18,7 @@ export function roleName(request: EngineRequest): string {
   return name;
 }
 
-export function roleRoutes(broker: Broker, mount: Mount): Route[] {
-  const store = broker.store;
+export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
   return [
     {
       pattern: /^roles\/?$/,
@@ -46,7 +43,7 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
           const key = roleKey(mount.uuid, roleName(request));
           const existing = await store.get(key);
           const { role, warnings } = mergeRole(existing && roleFromItem(existing), request.data);
-          const item = roleToItem(key, role, new Date(broker.now()).toISOString());
+          const item = roleToItem(key, role, new Date(now()).toISOString());
           try {
             await store.write([
               {

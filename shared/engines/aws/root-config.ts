@@ -4,7 +4,6 @@
  * engine uses the function's own (the SDK's default chain). The secret key is sealed with
  * a binding to the mount and never returned.
  */
-import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { invalidRequest } from "../../errors.ts";
 import {
@@ -13,9 +12,9 @@ import {
   rejectNonEmptyFields,
   rejectUnknownFields,
 } from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
-import type { JsonObject } from "../engine.ts";
+import type { EngineContext, JsonObject } from "../engine.ts";
+import type { Mount } from "../mount.ts";
 import { configKey } from "./storage.ts";
 
 export interface RootConfig {
@@ -97,7 +96,10 @@ function region(data: JsonObject, name: string): string {
 }
 
 /** Validates a config/root write and returns the item to store. */
-export async function rootConfigItem(broker: Broker, mount: Mount, data: JsonObject): Promise<Item> {
+export async function rootConfigItem(
+  { mount, keyring, now }: Pick<EngineContext, "mount" | "keyring" | "now">,
+  data: JsonObject,
+): Promise<Item> {
   rejectUnknownFields(data, KNOWN_FIELDS);
   rejectNonEmptyFields(data, UNSUPPORTED_FIELDS, "aws");
   const accessKey = optionalString(data, "access_key")?.trim() ?? "";
@@ -118,15 +120,14 @@ export async function rootConfigItem(broker: Broker, mount: Mount, data: JsonObj
     iam_endpoint: endpoint(data, "iam_endpoint"),
     access_key: accessKey,
     secret_key:
-      secretKey === "" ? null : await seal(broker.keyring, encoder.encode(secretKey), secretBinding(mount)),
+      secretKey === "" ? null : await seal(keyring, encoder.encode(secretKey), secretBinding(mount)),
     max_retries: optionalInteger(data, "max_retries", { min: -1, max: 10 }) ?? -1,
-    updated_at: new Date(broker.now()).toISOString(),
+    updated_at: new Date(now()).toISOString(),
   };
 }
 
 export async function rootConfigFromItem(
-  broker: Broker,
-  mount: Mount,
+  { mount, keyring }: Pick<EngineContext, "mount" | "keyring">,
   item: Item | undefined,
 ): Promise<RootConfig> {
   if (!item) return DEFAULT_ROOT_CONFIG;
@@ -140,7 +141,7 @@ export async function rootConfigFromItem(
     accessKey: String(item.access_key ?? ""),
     secretKey:
       sealed instanceof Uint8Array
-        ? new TextDecoder().decode(await open(broker.keyring, sealed, secretBinding(mount)))
+        ? new TextDecoder().decode(await open(keyring, sealed, secretBinding(mount)))
         : "",
     maxRetries: Number(item.max_retries ?? -1),
   };

@@ -5,7 +5,6 @@
  * stamp is sealed with a binding to the mount and the connection's name: the URL, the
  * root user, its password, and a rotated password not yet confirmed (rotate-root.ts).
  */
-import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { invalidRequest } from "../../errors.ts";
 import {
@@ -18,9 +17,9 @@ import {
   rejectNonEmptyFields,
   rejectUnknownFields,
 } from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
-import type { JsonObject } from "../engine.ts";
+import type { EngineContext, JsonObject } from "../engine.ts";
+import type { Mount } from "../mount.ts";
 import { connectionTarget, describeConnectionUrl, hasLiteralPassword } from "./connection-url.ts";
 import { checkStatements } from "./statement-template.ts";
 import { configKey } from "./storage.ts";
@@ -167,24 +166,29 @@ export function mergeConfig(
   return { config, verify: config.verifyConnection, warnings };
 }
 
+/** What sealing and opening a connection takes. */
+export type ConnectionSealing = Pick<EngineContext, "mount" | "keyring" | "now">;
+
 export async function configToItem(
-  broker: Broker,
-  mount: Mount,
+  { mount, keyring, now }: ConnectionSealing,
   name: string,
   config: ConnectionConfig,
 ): Promise<Item> {
-  const sealed = await seal(broker.keyring, encoder.encode(JSON.stringify(config)), binding(mount, name));
+  const sealed = await seal(keyring, encoder.encode(JSON.stringify(config)), binding(mount, name));
   return {
     ...configKey(mount.uuid, name),
     version: crypto.randomUUID(),
     config: sealed,
-    updated_at: new Date(broker.now()).toISOString(),
+    updated_at: new Date(now()).toISOString(),
   };
 }
 
-export async function configFromItem(broker: Broker, mount: Mount, item: Item): Promise<StoredConnection> {
+export async function configFromItem(
+  { mount, keyring }: ConnectionSealing,
+  item: Item,
+): Promise<StoredConnection> {
   const name = item.sk.slice(item.sk.indexOf("/") + 1);
-  const plaintext = await open(broker.keyring, item.config as Uint8Array, binding(mount, name));
+  const plaintext = await open(keyring, item.config as Uint8Array, binding(mount, name));
   return {
     name,
     version: String(item.version),

@@ -9,9 +9,8 @@
  * database refuses the old one, the pending one is tried and, if it works, stored.
  */
 import type { PoolClient } from "pg";
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineContext } from "../engine.ts";
 import {
   type ConnectionConfig,
   configFromItem,
@@ -60,12 +59,13 @@ export function poolSettings(config: ConnectionConfig, password: string): PoolSe
   };
 }
 
-export function createConnections(broker: Broker, mount: Mount): Connections {
+export function createConnections(context: EngineContext): Connections {
+  const { mount, store } = context;
   const poolKey = (name: string) => `${mount.uuid}/${name}`;
 
   async function find(name: string): Promise<StoredConnection | undefined> {
-    const item = await broker.store.get(configKey(mount.uuid, name));
-    return item && configFromItem(broker, mount, item);
+    const item = await store.get(configKey(mount.uuid, name));
+    return item && configFromItem(context, item);
   }
 
   async function save(
@@ -73,9 +73,9 @@ export function createConnections(broker: Broker, mount: Mount): Connections {
     config: ConnectionConfig,
     previous: string | null,
   ): Promise<StoredConnection> {
-    const item = await configToItem(broker, mount, name, config);
+    const item = await configToItem(context, name, config);
     try {
-      await broker.store.write([
+      await store.write([
         {
           op: "put",
           item,

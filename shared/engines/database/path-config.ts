@@ -3,10 +3,8 @@
  * and delete connections. A write is verified by connecting (verify_connection, default
  * true) before it is stored; reads never show a password.
  */
-import type { Broker } from "../../broker.ts";
 import { invalidRequest } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
-import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
+import { type EngineContext, type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
 import { describeConfig, mergeConfig } from "./connection-config.ts";
 import { probe } from "./connection-pools.ts";
 import { literalPasswordsIn } from "./connection-url.ts";
@@ -15,22 +13,21 @@ import { databaseFailure } from "./database-errors.ts";
 import { checkName } from "./names.ts";
 import { CONFIG_PREFIX, configKey, listNames } from "./storage.ts";
 
-export function configRoutes(broker: Broker, mount: Mount, connections: Connections): Route[] {
+export function configRoutes({ mount, store }: EngineContext, connections: Connections): Route[] {
   const nameOf = (request: EngineRequest) => checkName("connection", request.params.name ?? "");
   return [
     {
       pattern: /^config\/?$/,
       operations: {
         list: async () => {
-          const keys = await listNames(broker.store, mount.uuid, CONFIG_PREFIX);
+          const keys = await listNames(store, mount.uuid, CONFIG_PREFIX);
           return keys.length === 0 ? notFoundResponse() : { data: { keys } };
         },
       },
     },
     {
       pattern: /^config\/(?<name>[^/]+)$/,
-      exists: async (request) =>
-        (await broker.store.get(configKey(mount.uuid, nameOf(request)))) !== undefined,
+      exists: async (request) => (await store.get(configKey(mount.uuid, nameOf(request)))) !== undefined,
       operations: {
         read: async (request) => {
           const connection = await connections.find(nameOf(request));
@@ -57,7 +54,7 @@ export function configRoutes(broker: Broker, mount: Mount, connections: Connecti
         },
         delete: async (request) => {
           const name = nameOf(request);
-          await broker.store.write([{ op: "delete", key: configKey(mount.uuid, name) }]);
+          await store.write([{ op: "delete", key: configKey(mount.uuid, name) }]);
           await connections.close(name);
           return {};
         },

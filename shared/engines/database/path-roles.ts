@@ -3,16 +3,13 @@
  * role, as Vault does) and delete roles. Deleting a role leaves the users it created to
  * their leases.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
-import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
+import { type EngineContext, type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
 import { checkName } from "./names.ts";
 import { describeRole, mergeRole, roleFromItem, roleToItem } from "./role.ts";
 import { listNames, ROLE_PREFIX, roleKey } from "./storage.ts";
 
-export function roleRoutes(broker: Broker, mount: Mount): Route[] {
-  const store = broker.store;
+export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
   const keyOf = (request: EngineRequest) => roleKey(mount.uuid, checkName("role", request.params.name ?? ""));
   return [
     {
@@ -41,7 +38,7 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
             await store.write([
               {
                 op: "put",
-                item: roleToItem(key, role, new Date(broker.now()).toISOString()),
+                item: roleToItem(key, role, new Date(now()).toISOString()),
                 // A concurrent write to the same role must not be merged over silently.
                 condition: existing
                   ? { attribute: "updated_at", equals: String(existing.updated_at) }

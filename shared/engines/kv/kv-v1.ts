@@ -3,14 +3,13 @@
  * Vault's KV v1 stores it. Reads carry a lease duration that is only a hint (the "ttl" or
  * "lease" field of the data, else the mount's default lease TTL); nothing is revoked.
  */
-import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
 import { parseDuration } from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { ItemKey } from "../../store/item-store.ts";
-import type { Engine, EngineRequest, EngineResponse, JsonObject } from "../engine.ts";
+import type { Engine, EngineContext, EngineRequest, EngineResponse, JsonObject } from "../engine.ts";
 import { notFoundResponse } from "../engine.ts";
+import type { Mount } from "../mount.ts";
 import { secretPathOf } from "./kv-request.ts";
 import { encodeSecretData } from "./limits.ts";
 import { listFolder } from "./listing.ts";
@@ -32,8 +31,7 @@ function leaseSeconds(data: JsonObject, mount: Mount): number {
   }
 }
 
-export function createKvV1Engine(mount: Mount, broker: Broker): Engine {
-  const { store, keyring } = broker;
+export function createKvV1Engine({ mount, store, keyring }: EngineContext): Engine {
   const uuid = mount.uuid;
   const dataKey = (path: string): ItemKey => ({ pk: secretPk(uuid, path), sk: V1_DATA_SK });
   const binding = (path: string) => ({ mount: uuid, path, purpose: "kv-v1-data" });

@@ -5,10 +5,10 @@
  */
 import { ignoredFieldsWarning, optionalInteger } from "../../http/fields.ts";
 import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
-import { unreadable } from "./data.ts";
 import { versionMetadata } from "./describe.ts";
 import { secretPathOf, withWarnings } from "./kv-request.ts";
-import type { KvV2Context } from "./kv-v2.ts";
+import type { KvV2Mount } from "./kv-v2-mount.ts";
+import { unreadable } from "./path-data.ts";
 
 const isNonEmptyObject = (value: unknown): value is JsonObject =>
   value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0;
@@ -27,7 +27,7 @@ export function subkeysOf(data: JsonObject, maxDepth: number, depth = 1): JsonOb
   return result;
 }
 
-export function subkeysRoute(kv: KvV2Context): Route {
+export function subkeysRoute(kv: KvV2Mount): Route {
   async function read(request: EngineRequest): Promise<EngineResponse> {
     const path = secretPathOf(request);
     const version = optionalInteger(request.data, "version", { min: 0 });

@@ -9,7 +9,7 @@ import { invalidRequest } from "../../errors.ts";
 import { ignoredFieldsWarning, optionalIntegerList } from "../../http/fields.ts";
 import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
 import { secretPathOf, withWarnings } from "./kv-request.ts";
-import type { KvV2Context } from "./kv-v2.ts";
+import type { KvV2Mount } from "./kv-v2-mount.ts";
 import { deletionTimeFor } from "./mount-config.ts";
 import { isGone, type SecretMetadata } from "./storage.ts";
 
@@ -27,7 +27,7 @@ function missingWarning(path: string, versions: readonly number[], metadata: Sec
   return `${missing.length === 1 ? "version" : "versions"} ${missing.join(", ")} of secret "${path}" ${missing.length === 1 ? "does" : "do"} not exist: ignored`;
 }
 
-export function versionRoutes(kv: KvV2Context): Route[] {
+export function versionRoutes(kv: KvV2Mount): Route[] {
   const answer = (
     request: EngineRequest,
     path: string,

@@ -15,7 +15,7 @@ import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine
 import { notFoundResponse } from "../engine.ts";
 import { describeMetadata } from "./describe.ts";
 import { requireMergePatch, secretPathOf, withWarnings } from "./kv-request.ts";
-import type { KvV2Context } from "./kv-v2.ts";
+import type { KvV2Mount } from "./kv-v2-mount.ts";
 import { checkCustomMetadata, MAX_VERSIONS_LIMIT } from "./limits.ts";
 import { listFolder } from "./listing.ts";
 import type { SecretMetadata } from "./storage.ts";
@@ -80,7 +80,7 @@ function applySettings(metadata: SecretMetadata, settings: MetadataSettings, pat
   metadata.custom_metadata = merged;
 }
 
-export function metadataRoute(kv: KvV2Context): Route {
+export function metadataRoute(kv: KvV2Mount): Route {
   async function casWarning(settings: MetadataSettings): Promise<string | undefined> {
     if (settings.cas_required !== false || !(await kv.config.get()).cas_required) return undefined;
     return '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';

@@ -7,7 +7,7 @@ import { ignoredFieldsWarning, optionalBoolean, optionalInteger, parseDuration }
 import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
 import { describeConfig } from "./describe.ts";
 import { withWarnings } from "./kv-request.ts";
-import type { KvV2Context } from "./kv-v2.ts";
+import type { KvV2Mount } from "./kv-v2-mount.ts";
 import { MAX_VERSIONS_LIMIT } from "./limits.ts";
 import { DELETE_VERSION_AFTER_DISABLED } from "./mount-config.ts";
 
@@ -24,7 +24,7 @@ function signedDuration(data: JsonObject, name: string): number | undefined {
   return DELETE_VERSION_AFTER_DISABLED;
 }
 
-export function configRoute(kv: KvV2Context): Route {
+export function configRoute(kv: KvV2Mount): Route {
   async function read(request: EngineRequest): Promise<EngineResponse> {
     return withWarnings({ data: describeConfig(await kv.config.get()) }, [
       ignoredFieldsWarning(request.data, []),

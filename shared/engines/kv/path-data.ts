@@ -12,7 +12,7 @@ import {
 } from "../engine.ts";
 import { versionMetadata } from "./describe.ts";
 import { casOf, requireMergePatch, secretDataOf, secretPathOf, withWarnings } from "./kv-request.ts";
-import type { KvV2Context } from "./kv-v2.ts";
+import type { KvV2Mount } from "./kv-v2-mount.ts";
 import { checkShape } from "./limits.ts";
 import { mergePatch } from "./merge-patch.ts";
 import { isGone } from "./storage.ts";
@@ -35,7 +35,7 @@ export function unreadable(
   return notFoundResponse();
 }
 
-export function dataRoute(kv: KvV2Context): Route {
+export function dataRoute(kv: KvV2Mount): Route {
   async function read(request: EngineRequest): Promise<EngineResponse> {
     const path = secretPathOf(request);
     const version = optionalInteger(request.data, "version", { min: 0 });
