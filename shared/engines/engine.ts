@@ -9,12 +9,17 @@
  * its mount, a clock and a log. It never sees the broker, the router or the token store;
  * who asks arrives on each request as its `caller`.
  *
- * This file and its neighbours (mount.ts, proven-identity.ts, lease-type.ts, json.ts)
- * import nothing above them: the core depends on the contract, never the other way round.
+ * Each route declares its fields (fields.ts); the router parses and checks a request's
+ * data against them once, before the handler runs, and hands the handler typed values.
+ *
+ * This file and its neighbours (fields.ts, mount.ts, proven-identity.ts, lease-type.ts,
+ * json.ts) import nothing above them: the core depends on the contract, never the other
+ * way round.
  */
 import type { Keyring } from "../crypto/keyring.ts";
 import type { Log } from "../log.ts";
 import type { ItemStore, WriteOp } from "../store/item-store.ts";
+import type { FieldSchema, FieldValues } from "./fields.ts";
 import type { JsonObject } from "./json.ts";
 import type { LeaseTypes } from "./lease-type.ts";
 import type { Mount } from "./mount.ts";
@@ -36,15 +41,18 @@ export interface Caller {
   identity?: ProvenIdentity;
 }
 
-export interface EngineRequest {
+export interface EngineRequest<Fields = Record<string, unknown>> {
   /** The request id, also in the response envelope and the audit record. */
   id: string;
   operation: Operation;
   /** The path below the mount, e.g. "data/app/db" for "secret/data/app/db". */
   path: string;
-  /** Named groups of the matched route's pattern. */
-  params: Record<string, string>;
-  /** The JSON body (an object), or the query parameters of a read or list. */
+  /** The route's declared fields, parsed: path parameters and the data's fields. */
+  fields: Fields;
+  /**
+   * The data as sent (the JSON body, or the query parameters of a read or list). Only a
+   * route that takes arbitrary data (a KV v1 secret is the whole body) reads it.
+   */
   data: JsonObject;
   /** The Content-Type header, for operations whose body format matters (merge-patch). */
   contentType: string;
@@ -107,12 +115,21 @@ export interface EngineResponse {
   raw?: JsonObject;
 }
 
-export type Handler = (request: EngineRequest) => Promise<EngineResponse>;
+export type Handler<Fields = Record<string, unknown>> = (
+  request: EngineRequest<Fields>,
+) => Promise<EngineResponse>;
 
-export interface Route {
-  /** Matched against the whole path below the mount. */
+export interface Route<S extends FieldSchema = FieldSchema> {
+  /** Matched against the whole path below the mount; each named group is a path field. */
   pattern: RegExp;
-  operations: Partial<Record<Operation, Handler>>;
+  /** Every field the route takes, path parameters included. */
+  fields: S;
+  /**
+   * The route keeps whatever data it is sent (a KV v1 secret): no field is ignored or
+   * warned about, and the handler reads `request.data`.
+   */
+  takesArbitraryData?: boolean;
+  operations: Partial<Record<Operation, Handler<FieldValues<S>>>>;
   /** Reachable without a token (health probes, login). */
   unauthenticated?: boolean;
   /**
@@ -126,7 +143,12 @@ export interface Route {
    * Whether the target of a write exists, so that POST/PUT is checked as "create" or
    * "update" as Vault does. Without it, every write is an "update".
    */
-  exists?: (request: EngineRequest) => Promise<boolean>;
+  exists?: (request: EngineRequest<FieldValues<S>>) => Promise<boolean>;
+}
+
+/** Declares a route, typing its handlers' `request.fields` from its `fields`. */
+export function route<const S extends FieldSchema>(definition: Route<S>): Route {
+  return definition as unknown as Route;
 }
 
 /** What one run of an engine's periodic work did, for the revoker's log. */

@@ -45,17 +45,6 @@ const RESERVED_PREFIXES = ["sys/", "auth/token/", "identity/", "cubbyhole/"];
  */
 const RESERVED_LAST_SEGMENTS = new Set(["tune"]);
 
-/** What enabling a mount takes, secrets engine or auth method alike, as in Vault. */
-export const MOUNT_FIELDS = [
-  "type",
-  "description",
-  "config",
-  "options",
-  "local",
-  "seal_wrap",
-  "plugin_version",
-] as const;
-
 export interface EnableMountInput {
   path: string;
   type: string;

@@ -17,8 +17,10 @@ import type {
   Operation,
   Route,
 } from "../engines/engine.ts";
+import { fieldWarnings, type ParsedFields, parseFields } from "../engines/fields.ts";
 import type { Mount } from "../engines/mount.ts";
 import { CofferError, notFound, permissionDenied } from "../errors.ts";
+import { hasBody } from "../http/envelope.ts";
 import type { Capability } from "../policy/acl.ts";
 import { attachCallerToken } from "./caller-token.ts";
 
@@ -73,6 +75,16 @@ function findRoute(
     if (match) return { route, params: { ...match.groups } };
   }
   return undefined;
+}
+
+/**
+ * Vault's warnings for fields the route ignored or took from the path. As in Vault, an
+ * answer without a body stays one (204): a client expecting no content gets none.
+ */
+function withFieldWarnings(response: EngineResponse, parsed: ParsedFields): EngineResponse {
+  const warnings = fieldWarnings(parsed);
+  if (warnings.length === 0 || response.raw || !hasBody(response)) return response;
+  return { ...response, warnings: [...(response.warnings ?? []), ...warnings] };
 }
 
 function handlerFor(route: Route, operation: Operation): Handler | undefined {
@@ -139,11 +151,20 @@ export function createRouter(broker: Broker): Router {
       return {
         unauthenticated: route.unauthenticated === true,
         async prepare(data) {
+          // Checked now, refused only once the request is audited: an invalid field is
+          // the caller's mistake, answered like any other by the handler's step.
+          let parsed: ParsedFields | undefined;
+          let invalid: unknown;
+          try {
+            parsed = parseFields(route.fields, data, found.params, route);
+          } catch (error) {
+            invalid = error;
+          }
           const engineRequest: EngineRequest = {
             id: request.id,
             operation: request.operation,
             path: resolved.rest,
-            params: found.params,
+            fields: parsed?.values ?? {},
             data,
             contentType: request.contentType,
             ...(token ? { caller: callerOf(token) } : {}),
@@ -153,7 +174,7 @@ export function createRouter(broker: Broker): Router {
             attachCallerToken(engineRequest, { record: token, token: request.clientToken });
           }
           // POST and PUT are "create" or "update" as the target exists, as in Vault.
-          if (granted && request.operation === "update" && route.exists) {
+          if (granted && request.operation === "update" && route.exists && parsed) {
             engineRequest.operation = (await route.exists(engineRequest)) ? "update" : "create";
             if (!granted.has(engineRequest.operation)) throw permissionDenied();
           }
@@ -164,14 +185,17 @@ export function createRouter(broker: Broker): Router {
           return {
             operation: engineRequest.operation,
             async run() {
-              const response = await handler(engineRequest);
-              if (!response.login) return response;
-              // An auth method proved who the caller is: the core makes the token.
-              const { login, ...rest } = response;
-              return {
-                ...rest,
-                auth: await loginToken(broker.tokens, mount, request.path, login, broker.now()),
-              };
+              if (!parsed) throw invalid;
+              let response = await handler(engineRequest);
+              if (response.login) {
+                // An auth method proved who the caller is: the core makes the token.
+                const { login, ...rest } = response;
+                response = {
+                  ...rest,
+                  auth: await loginToken(broker.tokens, mount, request.path, login, broker.now()),
+                };
+              }
+              return withFieldWarnings(response, parsed);
             },
           };
         },

@@ -11,15 +11,15 @@
 
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engines/engine.ts";
+import { type EngineRequest, type EngineResponse, type Route, route } from "../engines/engine.ts";
 import { CofferError, permissionDenied } from "../errors.ts";
 import { describeMount } from "./mount-shape.ts";
 
 export function internalUiMountRoutes(broker: Broker): Route[] {
-  async function read(request: EngineRequest): Promise<EngineResponse> {
+  async function read(request: EngineRequest<{ path: string }>): Promise<EngineResponse> {
     const caller = request.caller;
     if (!caller) throw permissionDenied();
-    const path = `${(request.params.path ?? "").replace(/^\/+/, "").replace(/\/+$/, "")}/`;
+    const path = `${request.fields.path.replace(/^\/+/, "").replace(/\/+$/, "")}/`;
     const refused = new CofferError(
       "ERR_PERMISSION_DENIED",
       `preflight capability check returned 403, please ensure client's policies grant access to path "${path}"`,
@@ -32,6 +32,11 @@ export function internalUiMountRoutes(broker: Broker): Route[] {
   }
 
   return [
-    { pattern: /^internal\/ui\/mounts\/(?<path>.+)$/, authorizedByHandler: true, operations: { read } },
+    route({
+      pattern: /^internal\/ui\/mounts\/(?<path>.+)$/,
+      authorizedByHandler: true,
+      fields: { path: { type: "string", path: true, description: "A path inside the mount asked about." } },
+      operations: { read },
+    }),
   ];
 }

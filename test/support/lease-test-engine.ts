@@ -7,9 +7,8 @@
  * point every engine uses; nothing of the product is replaced.
  */
 import type { EngineType } from "../../shared/broker.ts";
-import type { Engine, EngineFactory } from "../../shared/engines/engine.ts";
+import { type Engine, type EngineFactory, route } from "../../shared/engines/engine.ts";
 import type { LeaseTypes, LeaseView, RevokeOutcome } from "../../shared/engines/lease-type.ts";
-import { optionalDuration } from "../../shared/http/fields.ts";
 
 export const TEST_LEASE_TYPE = "test-credential";
 
@@ -64,11 +63,15 @@ export function createLeaseTestEngine(): LeaseTestEngine {
 
   const factory: EngineFactory = ({ leases, now }): Engine => ({
     routes: [
-      {
+      route({
         pattern: /^creds\/(?<name>[^/]+)$/,
+        fields: {
+          name: { type: "string", path: true, description: "What the credential is for." },
+          ttl: { type: "duration", default: 60, description: "The lease's TTL." },
+        },
         operations: {
           read: async (request) => {
-            const ttl = optionalDuration(request.data, "ttl") ?? 60;
+            const ttl = request.fields.ttl;
             const leaseId = await leases.issue({
               path: request.path,
               type: TEST_LEASE_TYPE,
@@ -76,17 +79,17 @@ export function createLeaseTestEngine(): LeaseTestEngine {
               expiresAt: now() + ttl * 1000,
               maxExpiresAt: now() + 10 * ttl * 1000,
               renewable: true,
-              data: { name: request.params.name ?? "" },
+              data: { name: request.fields.name },
             });
             return {
-              data: { username: request.params.name },
+              data: { username: request.fields.name },
               leaseId,
               leaseDuration: ttl,
               renewable: true,
             };
           },
         },
-      },
+      }),
     ],
     async purge() {
       await leases.revokeAll();

@@ -4,10 +4,9 @@
  * as a login grant, which the core turns into a token carrying the role's policies and
  * the proven identity (shared/auth/tokens/login-token.ts).
  */
-
-import type { EngineRequest, EngineResponse, Mount } from "../../engines/engine.ts";
+import type { EngineResponse, Mount } from "../../engines/engine.ts";
+import type { FieldSchema, FieldValues } from "../../engines/fields.ts";
 import { invalidRequest } from "../../errors.ts";
-import { optionalString, rejectUnknownFields } from "../../http/fields.ts";
 import type { ItemStore } from "../../store/item-store.ts";
 import { configFromItem } from "./config.ts";
 import type { MountKeys } from "./mount-keys.ts";
@@ -16,8 +15,13 @@ import { type ServiceAccount, serviceAccountOf } from "./service-account.ts";
 import { configKey, roleKey } from "./storage.ts";
 import { verifyServiceAccountToken } from "./verify-token.ts";
 
-function required(request: EngineRequest, name: string): string {
-  const value = optionalString(request.data, name);
+/** The fields of auth/<mount>/login. */
+export const LOGIN_FIELDS = {
+  role: { type: "string", description: "The role to log in with." },
+  jwt: { type: "string", description: "The pod's service account token." },
+} as const satisfies FieldSchema;
+
+function required(value: string | undefined, name: string): string {
   if (!value) throw invalidRequest(`missing ${name}`);
   return value;
 }
@@ -43,11 +47,10 @@ export interface LoginContext {
 
 export async function login(
   { mount, store, keys: mountKeys, now }: LoginContext,
-  request: EngineRequest,
+  fields: FieldValues<typeof LOGIN_FIELDS>,
 ): Promise<EngineResponse> {
-  rejectUnknownFields(request.data, ["role", "jwt"]);
-  const name = roleName(required(request, "role"));
-  const jwt = required(request, "jwt");
+  const name = roleName(required(fields.role, "role"));
+  const jwt = required(fields.jwt, "jwt");
 
   const [configItem, roleItem] = await store.batchGet([configKey(mount.uuid), roleKey(mount.uuid, name)]);
   if (!roleItem) throw invalidRequest(`invalid role name "${name}"`);

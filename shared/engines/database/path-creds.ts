@@ -18,14 +18,13 @@
  *   and the request fails, rather than hand out a credential whose revocation already ran.
  */
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { rejectUnknownFields } from "../../http/fields.ts";
-import type { EngineContext, EngineRequest, EngineResponse, Route } from "../engine.ts";
+import { type EngineContext, type EngineRequest, type EngineResponse, type Route, route } from "../engine.ts";
 import type { LeaseType, LeaseTypes } from "../lease-type.ts";
 import type { Mount } from "../mount.ts";
 import { allowsRole } from "./connection-config.ts";
 import type { Connections } from "./connections.ts";
 import { sqlState } from "./database-errors.ts";
-import { checkName } from "./names.ts";
+import { checkName, NAME } from "./names.ts";
 import { generatePassword } from "./password.ts";
 import { createUser, DEFAULT_REVOCATION_STATEMENTS, formatExpiration, revokeUser } from "./postgres-users.ts";
 import { type DatabaseRole, roleFromItem } from "./role.ts";
@@ -74,9 +73,8 @@ export function credsRoute(
       .catch(() => undefined);
   }
 
-  async function issue(request: EngineRequest): Promise<EngineResponse> {
-    rejectUnknownFields(request.data, []);
-    const name = checkName("role", request.params.name ?? "");
+  async function issue(request: EngineRequest<{ name: string }>): Promise<EngineResponse> {
+    const name = checkName("role", request.fields.name);
     const roleItem = await store.get(roleKey(mount.uuid, name));
     if (!roleItem) throw invalidRequest(`unknown role: ${name}`);
     const role = roleFromItem(roleItem);
@@ -149,8 +147,9 @@ export function credsRoute(
     };
   }
 
-  return {
+  return route({
     pattern: /^creds\/(?<name>[^/]+)$/,
+    fields: { name: NAME },
     operations: { read: issue },
-  };
+  });
 }

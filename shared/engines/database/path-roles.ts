@@ -4,25 +4,28 @@
  * their leases.
  */
 import { CofferError, isCofferError } from "../../errors.ts";
-import { type EngineContext, type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
-import { checkName } from "./names.ts";
-import { describeRole, mergeRole, roleFromItem, roleToItem } from "./role.ts";
+import { type EngineContext, notFoundResponse, type Route, route } from "../engine.ts";
+import { checkName, NAME } from "./names.ts";
+import { describeRole, mergeRole, ROLE_FIELDS, roleFromItem, roleToItem } from "./role.ts";
 import { listNames, ROLE_PREFIX, roleKey } from "./storage.ts";
 
 export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
-  const keyOf = (request: EngineRequest) => roleKey(mount.uuid, checkName("role", request.params.name ?? ""));
+  const keyOf = (request: { fields: { name: string } }) =>
+    roleKey(mount.uuid, checkName("role", request.fields.name));
   return [
-    {
+    route({
       pattern: /^roles\/?$/,
+      fields: {},
       operations: {
         list: async () => {
           const keys = await listNames(store, mount.uuid, ROLE_PREFIX);
           return keys.length === 0 ? notFoundResponse() : { data: { keys } };
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^roles\/(?<name>[^/]+)$/,
+      fields: { name: NAME, ...ROLE_FIELDS },
       exists: async (request) => (await store.get(keyOf(request))) !== undefined,
       operations: {
         read: async (request) => {
@@ -33,7 +36,7 @@ export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
         update: async (request) => {
           const key = keyOf(request);
           const existing = await store.get(key);
-          const role = mergeRole(existing && roleFromItem(existing), request.data);
+          const role = mergeRole(existing && roleFromItem(existing), request.fields);
           try {
             await store.write([
               {
@@ -56,6 +59,6 @@ export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
           return {};
         },
       },
-    },
+    }),
   ];
 }

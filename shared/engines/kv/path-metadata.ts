@@ -4,23 +4,13 @@
  * (DELETE), and LIST the secrets in a folder.
  */
 import { invalidRequest } from "../../errors.ts";
-import {
-  ignoredFieldsWarning,
-  optionalBoolean,
-  optionalDuration,
-  optionalInteger,
-  optionalObject,
-} from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
-import { notFoundResponse } from "../engine.ts";
+import { type EngineResponse, notFoundResponse, type Route, route } from "../engine.ts";
 import { describeMetadata } from "./describe.ts";
-import { requireMergePatch, secretPathOf, withWarnings } from "./kv-request.ts";
+import { requireMergePatch, withWarnings } from "./kv-request.ts";
 import type { KvV2Mount } from "./kv-v2-mount.ts";
-import { checkCustomMetadata, MAX_VERSIONS_LIMIT } from "./limits.ts";
+import { checkCustomMetadata, checkSecretPath, MAX_VERSIONS_LIMIT } from "./limits.ts";
 import { listFolder } from "./listing.ts";
 import type { SecretMetadata } from "./storage.ts";
-
-const FIELDS = ["max_versions", "cas_required", "delete_version_after", "custom_metadata"];
 
 interface MetadataSettings {
   max_versions?: number;
@@ -30,19 +20,30 @@ interface MetadataSettings {
   custom_metadata?: Record<string, string | null> | null;
 }
 
-/** The settings a body gives; `patch` allows nulls, which remove what they name. */
-function settingsOf(data: JsonObject, patch: boolean): MetadataSettings {
+/** What a request gives of the settings, as its fields parsed it. */
+interface MetadataFields {
+  max_versions: number | undefined;
+  cas_required: boolean | undefined;
+  delete_version_after: number | undefined;
+  custom_metadata: unknown;
+}
+
+/** The settings a request gives; `patch` allows nulls, which remove what they name. */
+function settingsOf(fields: MetadataFields, patch: boolean): MetadataSettings {
   const settings: MetadataSettings = {
-    max_versions: optionalInteger(data, "max_versions", { min: 0, max: MAX_VERSIONS_LIMIT }),
-    cas_required: optionalBoolean(data, "cas_required"),
-    delete_version_after: optionalDuration(data, "delete_version_after"),
+    max_versions: fields.max_versions,
+    cas_required: fields.cas_required,
+    delete_version_after: fields.delete_version_after,
   };
-  if (patch && data.custom_metadata === null) {
+  const custom = fields.custom_metadata;
+  if (custom === null && patch) {
     settings.custom_metadata = null;
     return settings;
   }
-  const custom = optionalObject(data, "custom_metadata");
-  if (custom) {
+  if (custom !== undefined && custom !== null) {
+    if (typeof custom !== "object" || Array.isArray(custom)) {
+      throw invalidRequest('invalid value for "custom_metadata": expected an object');
+    }
     const entries: [string, string | null][] = Object.entries(custom).map(([key, value]) => {
       if (typeof value === "string") return [key, value];
       if (typeof value === "number" && Number.isFinite(value)) return [key, String(value)];
@@ -86,18 +87,62 @@ export function metadataRoute(kv: KvV2Mount): Route {
     return '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
   }
 
-  async function read(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
-    const metadata = await kv.secrets.metadata(path);
-    if (!metadata) return notFoundResponse();
-    return withWarnings({ data: describeMetadata(metadata) }, [ignoredFieldsWarning(request.data, [])]);
-  }
+  return route({
+    pattern: /^metadata(?:\/(?<path>.*))?$/,
+    fields: {
+      path: { type: "string", path: true, description: "The secret's path, or the folder to list." },
+      max_versions: {
+        type: "integer",
+        min: 0,
+        max: MAX_VERSIONS_LIMIT,
+        description: "Versions kept; 0 takes the mount's setting.",
+      },
+      cas_required: { type: "boolean", description: "Every write must give options.cas." },
+      delete_version_after: {
+        type: "duration",
+        description: "How long after a write its version is deleted; 0 takes the mount's setting.",
+      },
+      custom_metadata: {
+        type: "any",
+        description: "String values kept with the secret; in a patch, null removes a key or all of them.",
+      },
+    },
+    exists: (request) => kv.secrets.exists(checkSecretPath(request.fields.path)),
+    operations: {
+      async read(request) {
+        const metadata = await kv.secrets.metadata(checkSecretPath(request.fields.path));
+        if (!metadata) return notFoundResponse();
+        return { data: describeMetadata(metadata) };
+      },
 
-  async function write(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
-    const settings = settingsOf(request.data, false);
-    const ignored = ignoredFieldsWarning(request.data, FIELDS);
-    if (Object.values(settings).every((value) => value === undefined)) return withWarnings({}, [ignored]);
+      list: (request) => listFolder(kv.store, kv.mountUuid, request.fields.path),
+
+      create: (request) => write(request.fields),
+      update: (request) => write(request.fields),
+
+      async patch(request) {
+        requireMergePatch(request);
+        const path = checkSecretPath(request.fields.path);
+        const settings = settingsOf(request.fields, true);
+        const changed = await kv.secrets.change(path, (metadata) => {
+          applySettings(metadata, settings, true);
+          return true;
+        });
+        if (!changed) return notFoundResponse();
+        return withWarnings({}, [await casWarning(settings)]);
+      },
+
+      async delete(request) {
+        await kv.secrets.remove(checkSecretPath(request.fields.path));
+        return {};
+      },
+    },
+  });
+
+  async function write(fields: MetadataFields & { path: string }): Promise<EngineResponse> {
+    const path = checkSecretPath(fields.path);
+    const settings = settingsOf(fields, false);
+    if (Object.values(settings).every((value) => value === undefined)) return {};
     await kv.secrets.change(
       path,
       (metadata) => {
@@ -106,36 +151,6 @@ export function metadataRoute(kv: KvV2Mount): Route {
       },
       { create: true },
     );
-    return withWarnings({}, [ignored, await casWarning(settings)]);
+    return withWarnings({}, [await casWarning(settings)]);
   }
-
-  async function patch(request: EngineRequest): Promise<EngineResponse> {
-    requireMergePatch(request);
-    const path = secretPathOf(request);
-    const settings = settingsOf(request.data, true);
-    const changed = await kv.secrets.change(path, (metadata) => {
-      applySettings(metadata, settings, true);
-      return true;
-    });
-    if (!changed) return notFoundResponse();
-    return withWarnings({}, [ignoredFieldsWarning(request.data, FIELDS), await casWarning(settings)]);
-  }
-
-  async function remove(request: EngineRequest): Promise<EngineResponse> {
-    await kv.secrets.remove(secretPathOf(request));
-    return {};
-  }
-
-  return {
-    pattern: /^metadata(?:\/(?<path>.*))?$/,
-    exists: (request) => kv.secrets.exists(secretPathOf(request)),
-    operations: {
-      read,
-      list: (request) => listFolder(kv.store, kv.mountUuid, request.params.path ?? ""),
-      create: write,
-      update: write,
-      patch,
-      delete: remove,
-    },
-  };
 }

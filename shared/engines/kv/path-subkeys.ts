@@ -3,11 +3,11 @@
  * value that is not an object, or an empty object) becomes null; `depth` > 0 treats
  * keys at that depth as leaves.
  */
-import { ignoredFieldsWarning, optionalInteger } from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
+import { type JsonObject, type Route, route } from "../engine.ts";
 import { versionMetadata } from "./describe.ts";
-import { secretPathOf, withWarnings } from "./kv-request.ts";
+import { SECRET_PATH } from "./kv-request.ts";
 import type { KvV2Mount } from "./kv-v2-mount.ts";
+import { checkSecretPath } from "./limits.ts";
 import { unreadable } from "./path-data.ts";
 
 const isNonEmptyObject = (value: unknown): value is JsonObject =>
@@ -28,23 +28,30 @@ export function subkeysOf(data: JsonObject, maxDepth: number, depth = 1): JsonOb
 }
 
 export function subkeysRoute(kv: KvV2Mount): Route {
-  async function read(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
-    const version = optionalInteger(request.data, "version", { min: 0 });
-    const depth = optionalInteger(request.data, "depth", { min: 0 }) ?? 0;
-    const result = await kv.secrets.read(path, version || undefined);
-    const warnings = [ignoredFieldsWarning(request.data, ["version", "depth"])];
-    if (result.kind !== "live") return withWarnings(unreadable(path, result, "subkeys"), warnings);
-    return withWarnings(
-      {
-        data: {
-          subkeys: subkeysOf(result.data, depth),
-          metadata: versionMetadata(result.metadata, result.version),
-        },
+  return route({
+    pattern: /^subkeys\/(?<path>.+)$/,
+    fields: {
+      path: SECRET_PATH,
+      version: { type: "integer", min: 0, description: "The version to read; 0 or none reads the latest." },
+      depth: {
+        type: "integer",
+        min: 0,
+        default: 0,
+        description: "Keys at this depth are leaves; 0 descends all the way.",
       },
-      warnings,
-    );
-  }
-
-  return { pattern: /^subkeys\/(?<path>.+)$/, operations: { read } };
+    },
+    operations: {
+      async read(request) {
+        const path = checkSecretPath(request.fields.path);
+        const result = await kv.secrets.read(path, request.fields.version || undefined);
+        if (result.kind !== "live") return unreadable(path, result, "subkeys");
+        return {
+          data: {
+            subkeys: subkeysOf(result.data, request.fields.depth),
+            metadata: versionMetadata(result.metadata, result.version),
+          },
+        };
+      },
+    },
+  });
 }

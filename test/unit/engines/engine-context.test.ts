@@ -4,7 +4,12 @@
  * other tries to step outside; the core refuses every attempt.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EngineContext, EngineFactory, EngineRequest } from "../../../shared/engines/engine.ts";
+import {
+  type EngineContext,
+  type EngineFactory,
+  type EngineRequest,
+  route,
+} from "../../../shared/engines/engine.ts";
 import { initializedDeployment, type TestDeployment, type TestProcess } from "../auth/test-broker.ts";
 
 interface Probe {
@@ -17,18 +22,20 @@ function probeEngine(probe: Probe): EngineFactory {
     probe.context = context;
     return {
       routes: [
-        {
+        route({
           pattern: /^read\/(?<pk>.+)$/,
+          fields: { pk: { type: "string", path: true, description: "The partition to read." } },
           operations: {
             read: async (request) => {
               probe.requests.push(request);
-              const item = await context.store.get({ pk: request.params.pk ?? "", sk: "x" });
+              const item = await context.store.get({ pk: request.fields.pk, sk: "x" });
               return { data: { found: item !== undefined } };
             },
           },
-        },
-        {
+        }),
+        route({
           pattern: /^login$/,
+          fields: {},
           unauthenticated: true,
           operations: {
             update: async () => ({
@@ -44,9 +51,10 @@ function probeEngine(probe: Probe): EngineFactory {
               },
             }),
           },
-        },
-        {
+        }),
+        route({
           pattern: /^grant-root$/,
+          fields: {},
           unauthenticated: true,
           operations: {
             update: async () => ({
@@ -62,7 +70,7 @@ function probeEngine(probe: Probe): EngineFactory {
               },
             }),
           },
-        },
+        }),
       ],
     };
   };
@@ -115,9 +123,9 @@ describe("an engine's context", () => {
       "caller",
       "contentType",
       "data",
+      "fields",
       "id",
       "operation",
-      "params",
       "path",
     ]);
     expect(request?.caller).toEqual({
