@@ -231,7 +231,10 @@ on_change:
       );
       expect(await fileText(out("app.env"))).toBe('LOG_LEVEL="debug"\nFEATURE_X="on"\n');
       await waitFor("the on_change hook", () => fileText(join(dir, "hook.log")));
-      expect(agent.stderr()).toContain("on_change command succeeded");
+      // The hook's file is written before the hook exits, and the agent logs after that.
+      await waitFor("the hook's log line", () =>
+        agent.stderr().includes("on_change command succeeded") ? true : undefined,
+      );
 
       // The kubelet rotates the token file; from now on only the new token is accepted. A
       // login between the two steps may meet the old audience, so the count starts after both.

@@ -122,14 +122,14 @@ extra: true
 `);
     expect(found).toEqual(
       expect.arrayContaining([
-        "extra: unknown key (known: address, auth, secrets, refresh_interval, ready_file, on_change, backoff, once_timeout)",
+        "extra: unknown key (known: address, auth, secrets, refresh_interval, ready_file, on_change, backoff, once_timeout, exec)",
         'address: "ftp://x" is not an http(s) URL',
         "auth.tokenfile: unknown key (known: method, mount, role, token_file)",
-        'secrets[0].format: unknown format "yaml": use raw, json, dotenv, template',
+        'secrets[0].format: unknown format "yaml": use raw, json, dotenv, template, consul-template',
         "secrets[1].field: is required for format raw",
         "secrets[2].path: is required (the secret to read)",
         "secrets[3].field: is only for format raw",
-        "secrets[3].template: is only for format template",
+        "secrets[3].template: is only for format template or consul-template",
         "secrets[4].template: a template entry needs exactly one of template or template_file",
         "secrets[5].path: is required (the secret to read)",
         'secrets[6].template: line 1: unknown action "nope": expected .field, field "name", secret "path" "field" or a "string"',
@@ -178,7 +178,7 @@ extra: true
         join(dir, "agent.yaml"),
         `address: http://x\nauth: { role: r }\nsecrets:\n  - { path: secret/data/a, destination: out, format: template, template_file: app.tmpl }\n`,
       );
-      const config = await loadAgentConfig(join(dir, "agent.yaml"));
+      const { config } = await loadAgentConfig(join(dir, "agent.yaml"));
       expect(config.secrets[0]?.template?.usesOwnSecret).toBe(true);
       expect(config.secrets[0]?.destination).toBe(join(dir, "out"));
 

@@ -143,17 +143,7 @@ describe("Go text/template: the documentation's examples", () => {
     ).toBe("bar 4");
     expect(render('{{ index (split "," "a,b") 1 }}')).toBe("b");
     expect(
-      sprintf("%5s|%-5s|%05d|%x|%X|%.2f|%t|%v|%%|%c", [
-        "ab",
-        "ab",
-        42,
-        255,
-        "hi",
-        2.5,
-        true,
-        [1, "a"],
-        65,
-      ]),
+      sprintf("%5s|%-5s|%05d|%x|%X|%.2f|%t|%v|%%|%c", ["ab", "ab", 42, 255, "hi", 2.5, true, [1, "a"], 65]),
     ).toBe("   ab|ab   |00042|ff|6869|2.50|true|[1 a]|%|A");
     expect(sprintf("%d %s", ["abc"])).toBe("%!d(string=abc) %!s(MISSING)");
   });
