@@ -154,6 +154,62 @@ extra: true
     expect(await problems("- a\n- b\n")).toEqual([": expected a mapping of keys to values"]);
   });
 
+  it("reads consul-template entries, environment entries and exec", async () => {
+    const config = await parse(`
+address: http://127.0.0.1:8200
+auth: { role: app }
+secrets:
+  - destination: out/app.conf
+    format: consul-template
+    template: '{{ with secret "secret/data/app/db" }}{{ .Data.data.password }}{{ end }}'
+    error_on_missing_key: true
+  - { path: secret/data/app/db, env: DB_PASSWORD, format: raw, field: password }
+exec:
+  command: ["./app", "--serve"]
+  restart_on_secret_changes: never
+  restart_stop_signal: SIGINT
+`);
+    expect(config.secrets[0]).toMatchObject({
+      format: "consul-template",
+      destination: "/etc/coffer/out/app.conf",
+    });
+    expect(config.secrets[0]?.goTemplate?.missingKey).toBe("error");
+    expect(config.secrets[1]).toMatchObject({ env: "DB_PASSWORD", format: "raw", field: "password" });
+    expect(config.exec).toEqual({
+      command: ["./app", "--serve"],
+      restartOnSecretChanges: false,
+      stopSignal: "SIGINT",
+      stopTimeoutMs: 30_000,
+    });
+  });
+
+  it("refuses env entries without exec, a path on a consul-template entry, and template errors with their place", async () => {
+    expect(
+      await problems(`
+address: http://x
+auth: { role: r }
+secrets:
+  - { path: secret/data/a, env: A, format: raw, field: x }
+  - { path: secret/data/a, env: "1A", destination: /x, format: raw, field: x }
+  - { path: secret/data/a, destination: /y, format: consul-template, template: "{{ with secret \\"a\\" }}" }
+  - { path: secret/data/a, destination: /z, error_on_missing_key: true }
+exec: { command: [], restart_on_secret_changes: sometimes, restart_stop_signal: SIGFOO }
+`),
+    ).toEqual([
+      "secrets[1].destination: is required (or env, for exec mode), and not both",
+      'secrets[1].env: "1A" is not a variable name',
+      "secrets[2].template: template: template:1:4: unexpected EOF: {{with}} has no {{end}}",
+      'secrets[2].path: is not for format consul-template: its template names its secrets ({{ with secret "..." }})',
+      "secrets[3].error_on_missing_key: is only for format consul-template",
+      'exec.command: expected a non-empty list of strings, e.g. ["./app", "--serve"]',
+      'exec.restart_on_secret_changes: expected "always" or "never", not "sometimes"',
+      'exec.restart_stop_signal: unknown signal "SIGFOO": use SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL',
+    ]);
+    expect(await problems(MINIMAL.replace("destination: /secrets/db.json", "env: DB"))).toEqual([
+      "secrets: environment variables need exec (the program to start with them)",
+    ]);
+  });
+
   it("parses durations with units or as seconds", () => {
     expect(parseConfigDuration("1h30m")).toBe(5_400_000);
     expect(parseConfigDuration("250ms")).toBe(250);
