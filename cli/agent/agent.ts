@@ -49,8 +49,12 @@ export const AGENT_GAVE_UP = 1;
 /** Longest single wait, so a clock jump or a missed timer cannot stall the agent. */
 const MAX_SLEEP_MS = 5 * 60_000;
 const REQUEST_TIMEOUT_MS = 30_000;
-/** Rounds of "a template asked for a secret the agent did not hold": templates chain secrets this deep at most. */
-const MAX_RENDER_ROUNDS = 10;
+/**
+ * Rounds of "a template asked for a secret the agent did not hold". A round usually finds
+ * every secret of a template; one more per secret whose path comes from another secret.
+ * The bound stops a template that keeps naming new secrets.
+ */
+const MAX_RENDER_ROUNDS = 32;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -158,8 +162,8 @@ export async function runAgent(initialConfig: AgentConfig, options: AgentRunOpti
     }
     const next = loaded.config;
     for (const warning of loaded.warnings) log("warn", warning);
-    if (next.exec && !config.exec) {
-      log("error", "reload failed: exec cannot be added to a running agent; restart it", {});
+    if (Boolean(next.exec) !== Boolean(config.exec)) {
+      log("error", "reload failed: exec mode cannot be turned on or off in a running agent; restart it");
       return;
     }
     if (next.address !== config.address)
@@ -307,17 +311,18 @@ export async function runAgent(initialConfig: AgentConfig, options: AgentRunOpti
       await supervisor.start(environment(contents));
       programStarted = true;
     }
+    // A template's command runs after every write of its file, the first one included, as
+    // in Vault Agent; on_change only after the first render, once the application runs.
+    for (const entry of commandsPending) {
+      const command = entry.command as { command: string[]; timeoutMs: number };
+      await runHook(command.command, command.timeoutMs, log, "template");
+    }
     if (!ready) {
       if (config.readyFile) await writeFileAtomic(config.readyFile, `${new Date(now()).toISOString()}\n`);
       ready = true;
       log("info", "first render complete", { files: config.secrets.length });
-    } else {
-      for (const entry of commandsPending) {
-        const command = entry.command as { command: string[]; timeoutMs: number };
-        await runHook(command.command, command.timeoutMs, log, "template");
-      }
-      if (changePending && config.onChange)
-        await runHook(config.onChange.command, config.onChange.timeoutMs, log);
+    } else if (changePending && config.onChange) {
+      await runHook(config.onChange.command, config.onChange.timeoutMs, log);
     }
     commandsPending.clear();
     changePending = false;

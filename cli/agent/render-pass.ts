@@ -26,17 +26,22 @@ export interface RenderOutcome {
 /** Thrown by a native entry's lookup of a secret not held yet: the entry waits for the next round. */
 class PendingSecret extends Error {}
 
-/** consul-template's view of a secret: the response's fields under Go's names. */
-function secretStruct(secret: FetchedSecret | undefined): GoStruct {
-  const response = secret?.response;
+/**
+ * consul-template's view of a secret: the response's fields under Go's names; nil while
+ * it is pending, as in consul-template, so `{{ with secret ... }}` skips its body and the
+ * render goes on to ask for the template's other secrets in the same round.
+ */
+function secretStruct(secret: FetchedSecret | undefined): GoStruct | null {
+  if (!secret) return null;
+  const response = secret.response;
   return new GoStruct("*dependency.Secret", {
-    RequestID: response?.request_id ?? "",
-    LeaseID: response?.lease_id ?? "",
-    LeaseDuration: response?.lease_duration ?? 0,
-    Renewable: response?.renewable ?? false,
-    Data: response?.data ?? {},
-    Warnings: response?.warnings ?? [],
-    Auth: response?.auth ?? null,
+    RequestID: response.request_id ?? "",
+    LeaseID: response.lease_id ?? "",
+    LeaseDuration: response.lease_duration ?? 0,
+    Renewable: response.renewable ?? false,
+    Data: response.data ?? {},
+    Warnings: response.warnings ?? [],
+    Auth: response.auth ?? null,
     WrapInfo: null,
   });
 }
@@ -87,6 +92,12 @@ export function renderEntries(
   };
 
   for (const entry of entries) {
+    // Coffer's own entries name their secrets up front: ask for all of them in one round.
+    const known = [
+      ...(entry.path !== undefined && entry.format !== "consul-template" ? [entry.path] : []),
+      ...(entry.template?.secretPaths ?? []),
+    ];
+    if (known.map((path) => held({ path, kvShim: false })).some((secret) => !secret)) continue;
     const lookup = (path: string | undefined) => {
       const secret = held({ path: (path ?? entry.path) as string, kvShim: false });
       if (!secret) throw new PendingSecret();
@@ -98,5 +109,6 @@ export function renderEntries(
       if (!(caught instanceof PendingSecret)) error ??= caught;
     }
   }
-  return pending.size > 0 ? { contents, pending, used } : { contents, pending, used, error };
+  // A render that met a pending secret is incomplete: none of it may be written.
+  return pending.size > 0 ? { contents: new Map(), pending, used } : { contents, pending, used, error };
 }

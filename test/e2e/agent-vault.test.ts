@@ -208,6 +208,7 @@ template {
 template {
   contents    = "{{ with secret \\"secret/data/app/db\\" }}{{ .Data.data.password | base64Encode }}{{ end }}"
   destination = "out/password.b64"
+  command     = "echo written >> ${join(dir, "command.log")}"
 }
 `,
       );
@@ -216,6 +217,10 @@ template {
         await waitFor("the reloaded configuration's file", () => fileText(join(dir, "out", "password.b64"))),
       ).toBe(Buffer.from("second-password").toString("base64"));
       expect(agent.stderr()).toContain('"msg":"configuration reloaded"');
+      // A template's command runs after its file's first write too, as in Vault Agent.
+      expect(await waitFor("the template's command", () => fileText(join(dir, "command.log")))).toBe(
+        "written\n",
+      );
 
       // An outage, then a line saying the agent recovered.
       await server.close();

@@ -9,8 +9,8 @@ import { sprintf } from "./printf.ts";
 
 /** What a template can reach outside itself. */
 export interface TemplateHost {
-  /** consul-template's `secret`: a read, or with "k=v" arguments a write. */
-  secret(path: string, data: readonly string[]): GoStruct;
+  /** consul-template's `secret`: a read, or with "k=v" arguments a write; nil while not read yet. */
+  secret(path: string, data: readonly string[]): GoStruct | null;
   env(name: string): string;
   file(path: string): string;
 }
