@@ -278,7 +278,10 @@ function labelled(parent: BodyReader, type: string, labelAttribute?: string): La
   return found;
 }
 
-function readAuth(root: BodyReader): {
+function readAuth(
+  root: BodyReader,
+  base: string,
+): {
   auth?: AuthConfig;
   sinks: TokenSink[];
   backoff: { initialMs?: number; maxMs?: number };
@@ -301,7 +304,7 @@ function readAuth(root: BodyReader): {
     if (label === "kubernetes") {
       const role = config?.string("role", true);
       if (!config) reader.problem("config", 'is required: config { role = "..." }');
-      const tokenFile = config?.string("token_path") ?? VAULT_KUBERNETES_TOKEN_PATH;
+      const tokenFile = pathIn(base, config?.string("token_path") ?? VAULT_KUBERNETES_TOKEN_PATH);
       const mount = (mountPath ?? "auth/kubernetes")
         .replace(/^\/+/, "")
         .replace(/^auth\//, "")
@@ -310,7 +313,7 @@ function readAuth(root: BodyReader): {
     } else if (label === "token_file") {
       const tokenFile = config?.string("token_file_path", true);
       if (!config) reader.problem("config", 'is required: config { token_file_path = "..." }');
-      if (tokenFile) auth = { method: "token", tokenFile };
+      if (tokenFile) auth = { method: "token", tokenFile: pathIn(base, tokenFile) };
     } else {
       autoAuth.problem(
         "method",
@@ -334,7 +337,7 @@ function readAuth(root: BodyReader): {
     const mode = config?.integer("mode");
     if (mode !== undefined && (mode < 0 || mode > 0o777))
       config?.problem("mode", "expected a file mode such as 0640");
-    if (path) sinks.push({ path, mode: mode ?? VAULT_SINK_MODE });
+    if (path) sinks.push({ path: pathIn(base, path), mode: mode ?? VAULT_SINK_MODE });
     config?.finish();
     reader.finish();
   }
@@ -474,7 +477,7 @@ export async function parseVaultAgentConfig(
   retry?.finish();
   vault?.finish();
 
-  const { auth, sinks, backoff } = readAuth(root);
+  const { auth, sinks, backoff } = readAuth(root, base);
 
   const secrets: SecretEntry[] = [];
   for (const [index, block] of root.blocks("template").entries()) {

@@ -324,11 +324,23 @@ bogus = 1
       await writeFile(join(dir, "app.ctmpl"), '{{ with secret "secret/data/a" }}{{ .Data.data.x }}{{ end }}');
       await writeFile(
         join(dir, "agent.hcl"),
-        `vault { address = "https://c" }\nauto_auth { method "kubernetes" { config = { role = "r" } } }\ntemplate {\n  source = "app.ctmpl"\n  destination = "out/app.conf"\n}\n`,
+        `vault { address = "https://c" }
+auto_auth {
+  method "kubernetes" { config = { role = "r", token_path = "token" } }
+  sink "file" { config = { path = "run/.vault-token" } }
+}
+template {
+  source = "app.ctmpl"
+  destination = "out/app.conf"
+}
+`,
       );
       const loaded: LoadedConfig = await loadAgentConfig(join(dir, "agent.hcl"), {});
       expect(loaded.config.secrets[0]?.destination).toBe(join(dir, "out/app.conf"));
       expect(loaded.config.secrets[0]?.goTemplate?.name).toBe("app.ctmpl");
+      // Relative paths are relative to the configuration file, as in agent.yaml.
+      expect(loaded.config.auth).toMatchObject({ tokenFile: join(dir, "token") });
+      expect(loaded.config.sinks).toEqual([{ path: join(dir, "run/.vault-token"), mode: 0o640 }]);
       await writeFile(join(dir, "agent.conf"), "");
       await expect(loadAgentConfig(join(dir, "agent.conf"))).rejects.toThrow(
         /unknown configuration language/,
