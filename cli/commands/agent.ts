@@ -45,6 +45,13 @@ export function registerAgentCommand(program: Command): void {
         process.exitCode = EXIT_USAGE;
         return;
       }
+      if (options.once && loaded.config.exec) {
+        process.stderr.write(
+          `Error: invalid agent configuration ${file}:\n  - --once cannot be combined with exec: the agent must stay to supervise the program\n`,
+        );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       for (const warning of loaded.warnings) log("warn", warning);
       const stop = new AbortController();
       const onSignal = (signal: string) => {

@@ -289,6 +289,9 @@ exec {
     );
     const result = await runCli(["agent", "--config", join(exiting, "agent.hcl")], { env: {} });
     expect(result.code).toBe(7);
+    const once = await runCli(["agent", "--config", join(exiting, "agent.hcl"), "--once"], { env: {} });
+    expect(once.code).toBe(2);
+    expect(once.stderr).toContain("--once cannot be combined with exec");
     expect(result.stderr).toContain('"msg":"stopped: the program exited"');
   });
 
