@@ -345,17 +345,22 @@ function readAuth(
   return { auth, sinks, backoff };
 }
 
-/** "0640", 0640 read as the octal it was meant as, or 416. */
+/** A file mode: a string of octal digits ("0640"), or a number (0640 in HCL is octal already). */
 function readPerms(reader: BodyReader): number | undefined {
   const attribute = reader.attribute("perms");
   if (!attribute) return undefined;
   const raw = attribute.value;
-  const text = typeof raw === "number" ? String(raw) : raw;
-  if (typeof text !== "string" || !/^0?[0-7]{3}$/.test(text)) {
+  const mode =
+    typeof raw === "string" && /^0?[0-7]{3}$/.test(raw)
+      ? Number.parseInt(raw, 8)
+      : typeof raw === "number" && Number.isInteger(raw)
+        ? raw
+        : undefined;
+  if (mode === undefined || mode < 0 || mode > 0o777) {
     reader.problem("perms", 'expected a file mode such as "0640"');
     return undefined;
   }
-  return Number.parseInt(text, 8);
+  return mode;
 }
 
 async function readTemplateSource(reader: BodyReader, base: string, name: string) {

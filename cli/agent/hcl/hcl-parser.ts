@@ -85,7 +85,8 @@ export function parseHcl(text: string): HclBody {
       case "string":
         return token.value;
       case "number":
-        return Number(token.value);
+        // As Vault's HCL 1 reads them: a leading 0 makes an integer octal (mode = 0640).
+        return /^-?0[0-7]+$/.test(token.value) ? Number.parseInt(token.value, 8) : Number(token.value);
       case "identifier":
         if (token.value === "true") return true;
         if (token.value === "false") return false;

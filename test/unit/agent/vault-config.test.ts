@@ -327,20 +327,23 @@ bogus = 1
         `vault { address = "https://c" }
 auto_auth {
   method "kubernetes" { config = { role = "r", token_path = "token" } }
-  sink "file" { config = { path = "run/.vault-token" } }
+  sink "file" { config = { path = "run/.vault-token", mode = 0600 } }
 }
 template {
   source = "app.ctmpl"
   destination = "out/app.conf"
+  perms = 0640
 }
 `,
       );
       const loaded: LoadedConfig = await loadAgentConfig(join(dir, "agent.hcl"), {});
       expect(loaded.config.secrets[0]?.destination).toBe(join(dir, "out/app.conf"));
       expect(loaded.config.secrets[0]?.goTemplate?.name).toBe("app.ctmpl");
+      // A mode written as an HCL number is octal, as Vault reads it.
+      expect(loaded.config.secrets[0]?.perms).toBe(0o640);
       // Relative paths are relative to the configuration file, as in agent.yaml.
       expect(loaded.config.auth).toMatchObject({ tokenFile: join(dir, "token") });
-      expect(loaded.config.sinks).toEqual([{ path: join(dir, "run/.vault-token"), mode: 0o640 }]);
+      expect(loaded.config.sinks).toEqual([{ path: join(dir, "run/.vault-token"), mode: 0o600 }]);
       await writeFile(join(dir, "agent.conf"), "");
       await expect(loadAgentConfig(join(dir, "agent.conf"))).rejects.toThrow(
         /unknown configuration language/,
