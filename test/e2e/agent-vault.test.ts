@@ -336,6 +336,33 @@ exec {
       /version 1 of this secret was deleted at \S+: undelete it or write a new version/,
     );
 
+    // exit_on_retry_failure: a sidecar that cannot reach the server gives up after its retries.
+    const closedPort = await freePort();
+    const retrying = await agentDir(
+      "retries",
+      (d) => `vault {
+  address = "http://127.0.0.1:${closedPort}"
+  retry { num_retries = 2 }
+}
+auto_auth {
+  method "kubernetes" {
+    min_backoff = "50ms"
+    max_backoff = "100ms"
+    config = { role = "app", token_path = "${join(d, "token")}" }
+  }
+}
+template_config { exit_on_retry_failure = true }
+template {
+  destination = "out/x"
+  contents = "{{ with secret \\"secret/data/app/db\\" }}{{ .Data.data.username }}{{ end }}"
+}
+`,
+    );
+    const gaveUp = await runCli(["agent", "--config", join(retrying, "agent.hcl")], { env: {} });
+    expect(gaveUp.code).toBe(1);
+    expect(gaveUp.stderr.split("attempt failed, retrying").length - 1).toBe(3);
+    expect(gaveUp.stderr).toContain("giving up: exit_on_retry_failure after every retry failed");
+
     // Coffer's own agent.yaml reads API paths as written: a KV v2 path without data/ is explained.
     const native = join(work, "native");
     await mkdir(native, { recursive: true });
