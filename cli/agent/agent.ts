@@ -27,7 +27,7 @@ import { renderEntries } from "./render-pass.ts";
 import { type FetchedSecret, fetchSecret, type KvMounts, renewSecret } from "./secret-source.ts";
 import { login, renew, type Session, TokenFileError } from "./session.ts";
 import { HEARTBEAT_INTERVAL_MS, writeStatus } from "./status-file.ts";
-import { createSupervisor, type Supervisor } from "./supervisor.ts";
+import { createSupervisor } from "./supervisor.ts";
 import { RenderError } from "./template.ts";
 
 export interface AgentRunOptions {
@@ -116,16 +116,15 @@ export async function runAgent(initialConfig: AgentConfig, options: AgentRunOpti
   const stopped = new AbortController();
   const stop = AbortSignal.any([signal, stopped.signal]);
   let programExit: number | undefined;
-  let supervisor: Supervisor | undefined;
   let programStarted = false;
-  const supervise = () =>
-    config.exec
-      ? createSupervisor(config.exec, log, (code) => {
-          programExit = code;
-          stopped.abort();
-        })
-      : undefined;
-  supervisor = supervise();
+  /** A reload changed the program's command: start it again even if its secrets did not change. */
+  let commandChanged = false;
+  const supervisor = config.exec
+    ? createSupervisor(config.exec, log, (code) => {
+        programExit = code;
+        stopped.abort();
+      })
+    : undefined;
 
   // SIGHUP: wake the loop, which reloads before its next pass.
   let reloadRequested = false;
@@ -174,10 +173,7 @@ export async function runAgent(initialConfig: AgentConfig, options: AgentRunOpti
     const targets = new Set(next.secrets.map(targetOf));
     for (const target of written.keys()) if (!targets.has(target)) written.delete(target);
     if (next.exec && supervisor) supervisor.update(next.exec);
-    // A changed command restarts the program; its environment is compared again below.
-    if (next.exec && JSON.stringify(next.exec.command) !== JSON.stringify(config.exec?.command)) {
-      for (const target of written.keys()) if (target.startsWith("env:")) written.delete(target);
-    }
+    commandChanged ||= JSON.stringify(next.exec?.command) !== JSON.stringify(config.exec?.command);
     config = next;
     once = options.once || Boolean(config.exitAfterAuth);
     backoff = createBackoff(config.backoff);
@@ -307,9 +303,11 @@ export async function runAgent(initialConfig: AgentConfig, options: AgentRunOpti
     await refreshSecrets(authed);
     const contents = await renderAll(authed);
     const environmentChanged = await write(contents);
-    if (supervisor && (!programStarted || (environmentChanged && config.exec?.restartOnSecretChanges))) {
+    const restart = commandChanged || (environmentChanged && config.exec?.restartOnSecretChanges);
+    if (supervisor && (!programStarted || restart)) {
       await supervisor.start(environment(contents));
       programStarted = true;
+      commandChanged = false;
     }
     // A template's command runs after every write of its file, the first one included, as
     // in Vault Agent; on_change only after the first render, once the application runs.

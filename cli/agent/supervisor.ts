@@ -85,7 +85,7 @@ export function createSupervisor(
   return {
     async start(env) {
       if (child) {
-        log("info", "restarting the program: a secret in its environment changed", {
+        log("info", "restarting the program: its environment or command changed", {
           signal: exec.stopSignal,
         });
         await stop();

@@ -269,7 +269,7 @@ exec {
       const [, second] = await runs();
       expect(second).toMatch(/^exec-second eu-west-1 \d+$/);
       expect(second?.split(" ")[2]).not.toBe(first?.split(" ")[2]);
-      expect(agent.stderr()).toContain("restarting the program: a secret in its environment changed");
+      expect(agent.stderr()).toContain("restarting the program: its environment or command changed");
     } finally {
       agent.child.kill("SIGTERM");
     }
