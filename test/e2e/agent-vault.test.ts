@@ -270,6 +270,16 @@ exec {
       expect(second).toMatch(/^exec-second eu-west-1 \d+$/);
       expect(second?.split(" ")[2]).not.toBe(first?.split(" ")[2]);
       expect(agent.stderr()).toContain("restarting the program: its environment or command changed");
+
+      // SIGHUP with another command (and restarts turned off): the new command runs.
+      const config = await readFile(join(dir, "agent.hcl"), "utf8");
+      await writeFile(
+        join(dir, "agent.hcl"),
+        config.replace('echo \\"$DB', 'echo reloaded \\"$DB').replace('"always"', '"never"'),
+      );
+      agent.child.kill("SIGHUP");
+      await waitFor("the new command", async () => ((await runs()).length >= 3 ? true : undefined));
+      expect((await runs())[2]).toMatch(/^reloaded exec-second eu-west-1 \d+$/);
     } finally {
       agent.child.kill("SIGTERM");
     }
