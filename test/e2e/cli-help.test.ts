@@ -58,7 +58,7 @@ describe("coffer --help and the operator commands", () => {
     const paths = clientCommands().map(pathOf).sort();
     expect(paths).toEqual(
       [
-        "agent",
+        "agent probe",
         "aws creds",
         "kv delete",
         "kv destroy",
@@ -91,7 +91,7 @@ describe("coffer --help and the operator commands", () => {
       const help = command.helpInformation();
       expect(command.description(), pathOf(command)).not.toBe("");
       expect(help, pathOf(command)).toContain("--help");
-      if (command.name() !== "agent") {
+      if (!pathOf(command).startsWith("agent")) {
         for (const option of ["--address <url>", "--format <format>", "--json", "--field <name>"]) {
           expect(help, `${pathOf(command)} ${option}`).toContain(option);
         }
