@@ -187,13 +187,13 @@ once_timeout: 2s
     expect(result.stderr).toContain("giving up: once_timeout reached");
   });
 
-  it("refuses an invalid configuration with 2 before doing anything", async () => {
+  it("refuses an invalid configuration with 1 (a local error) before doing anything", async () => {
     const dir = await agentDir(
       "invalid",
       "auth: { role: app }\nsecrets:\n  - { path: secret/data/app/db }\n",
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain("secrets[0].destination: is required");
     expect(result.stderr).toContain("address: is required (or set COFFER_ADDR)");
   });

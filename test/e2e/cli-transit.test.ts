@@ -96,23 +96,23 @@ describe("coffer transit", () => {
       ]),
     ]);
     expect(right.stdout).toBe("x");
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^Error: .+ \(HTTP 400 on POST transit\/decrypt\/derived-key\)\n$/);
   });
 
-  it("shows the server's refusal of a bad ciphertext, and usage errors with 2", async () => {
+  it("shows the server's refusal of a bad ciphertext, and usage errors with 1", async () => {
     const [garbage, noKey, noCiphertext] = await Promise.all([
       coffer(["transit", "decrypt", "app-key", "garbage"]),
       coffer(["transit", "encrypt"]),
       coffer(["transit", "decrypt", "app-key"], ""),
     ]);
-    expect(garbage.code).toBe(1);
+    expect(garbage.code).toBe(2);
     expect(garbage.stderr).toBe(
       "Error: invalid ciphertext: no prefix (HTTP 400 on POST transit/decrypt/app-key)\n",
     );
-    expect(noKey.code).toBe(2);
+    expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain("missing required argument 'key'");
-    expect(noCiphertext.code).toBe(2);
+    expect(noCiphertext.code).toBe(1);
     expect(noCiphertext.stderr).toBe("Error: missing ciphertext: standard input was empty\n");
   });
 });
