@@ -9,7 +9,14 @@ import { type ClientOptions, clientCommand } from "./client-command.ts";
 import { connect } from "./connection.ts";
 import { LocalError, runAction } from "./exit-codes.ts";
 import { parseKeyValues, parseQuery, trimPath } from "./input.ts";
-import { printKeys, printSecret, printStructured, printSuccess } from "./output.ts";
+import {
+  outputFormat,
+  printKeys,
+  printSecret,
+  printStructured,
+  printSuccess,
+  printWarnings,
+} from "./output.ts";
 
 const DATA_HELP =
   "\nData: key=value (a key given twice is a list), key=@file (the file's content), key=- (standard input),\n" +
@@ -34,13 +41,21 @@ async function dataOf(pairs: string[], options: WriteOptions): Promise<Record<st
   return parseKeyValues(pairs);
 }
 
+/**
+ * What a write answered: nothing, or nothing but warnings, is a success line (the warnings
+ * on stderr); anything else is shown as a read shows it.
+ */
 async function printWritten(
   response: VaultResponse | undefined,
   options: ClientOptions,
   message: string,
 ): Promise<void> {
-  if (response === undefined) printSuccess(options, message);
-  else await printSecret(response, options);
+  const nothing = !response || (!response.data && !response.auth && !response.lease_duration);
+  if (!nothing || options.field || outputFormat(options) !== "table") {
+    if (response) return printSecret(response, options);
+  }
+  if (response) printWarnings(response);
+  printSuccess(options, message);
 }
 
 export function registerLogicalCommands(program: Command): void {

@@ -207,7 +207,7 @@ export function secretRows(response: VaultResponse, { showToken = true } = {}): 
 }
 
 /** The server's warnings, on stderr as the vault CLI prints them above a table. */
-function printWarnings(response: VaultResponse): void {
+export function printWarnings(response: VaultResponse): void {
   if (!response.warnings?.length) return;
   process.stderr.write(
     `WARNING! The following warnings were returned from the server:\n\n${response.warnings.map((warning) => `  * ${warning}\n\n`).join("")}`,

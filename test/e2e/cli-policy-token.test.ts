@@ -2,7 +2,7 @@
  * `coffer policy` and `coffer token` against a running `coffer dev`: writing a policy,
  * a token that carries it, and what that token may then do.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,5 +133,124 @@ describe("coffer policy and coffer token", () => {
     expect(both.code).toBe(1);
     expect(noAccessor.code).toBe(1);
     expect(noAccessor.stderr).toBe("Error: missing the accessor: pass it as an argument\n");
+  });
+
+  it("creates tokens with the vault CLI's flags, and the new token works", async () => {
+    const create = await coffer(["token", "create", "-policy=team", "-ttl=30m", "-metadata=owner=ci"]);
+    expect(create.code, create.stderr).toBe(0);
+    expect(create.stdout).toMatch(/^token\s+cof\.\S+$/m);
+    expect(create.stdout).toMatch(/^token_duration\s+(29m59s|30m)$/m);
+    expect(create.stdout).toMatch(/^token_policies\s+\[default team\]$/m);
+    expect(create.stdout).toMatch(/^token_meta_owner\s+ci$/m);
+
+    const [fieldOnly, bare] = await Promise.all([
+      coffer(["token", "create", "-policy=team", "-renewable=false", "-display-name=ci job", "-field=token"]),
+      coffer(["token", "create", "-policy=team", "-no-default-policy", "-format=json"]),
+    ]);
+    expect(fieldOnly.stdout).toMatch(/^cof\.\S+$/);
+    const lookup = JSON.parse(
+      (await coffer(["token", "lookup", "-format=json"], { COFFER_TOKEN: fieldOnly.stdout })).stdout,
+    );
+    expect(lookup.data).toMatchObject({
+      policies: ["default", "team"],
+      renewable: false,
+      display_name: "token-ci-job",
+    });
+    expect(JSON.parse(bare.stdout).auth.policies).toEqual(["team"]);
+
+    // What the server refuses is remote; a malformed flag is local.
+    const team = await createToken(["team"]);
+    const [orphan, escalate, useLimit, badTtl] = await Promise.all([
+      coffer(["token", "create", "-orphan"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "create", "-policy=admin"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "create", "-use-limit=3"]),
+      coffer(["token", "create", "-ttl=forever"]),
+    ]);
+    expect(orphan.code).toBe(2);
+    expect(escalate.code).toBe(2);
+    expect(useLimit.code).toBe(2);
+    expect(useLimit.stderr).toContain('"num_uses" is not supported');
+    expect(badTtl.code).toBe(1);
+  });
+
+  it("token capabilities: the caller's own through sys/capabilities-self", async () => {
+    const team = await createToken(["team"]);
+    const [own, json, root, other, missing] = await Promise.all([
+      coffer(["token", "capabilities", "secret/data/team/app"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "capabilities", "-format=json", "secret/data/other"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "capabilities", "secret/data/team/app"]),
+      coffer(["token", "capabilities", "-", "secret/data/team/app"], {}, team.token),
+      coffer(["token", "capabilities"]),
+    ]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toBe("create, read, update\n");
+    expect(JSON.parse(json.stdout)).toEqual(["deny"]);
+    expect(root.stdout).toBe("root\n");
+    // Another token's capabilities are asked at sys/capabilities, as the vault CLI asks;
+    // this server does not serve that path.
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("on POST sys/capabilities)");
+    expect(missing.code).toBe(1);
+  });
+
+  it("policy fmt rewrites an HCL policy in the formatter's layout, keeping comments", async () => {
+    const file = join(home, "fmt.hcl");
+    await writeFile(
+      file,
+      [
+        "# What the team may read",
+        'path "secret/data/team/*" {',
+        'capabilities = ["read","list"]   # enough for the agent',
+        '    policy="read"',
+        "}",
+        'path "secret/metadata/team/*" {',
+        "  capabilities = [",
+        '    "list",',
+        "    # and read",
+        '    "read"',
+        "  ]",
+        "}",
+      ].join("\n"),
+    );
+    const formatted = [
+      "# What the team may read",
+      'path "secret/data/team/*" {',
+      '  capabilities = ["read", "list"] # enough for the agent',
+      '  policy       = "read"',
+      "}",
+      "",
+      'path "secret/metadata/team/*" {',
+      "  capabilities = [",
+      '    "list",',
+      "    # and read",
+      '    "read",',
+      "  ]",
+      "}",
+      "",
+    ].join("\n");
+    const fmt = await coffer(["policy", "fmt", file]);
+    expect(fmt.code, fmt.stderr).toBe(0);
+    expect(fmt.stdout).toBe(`Success! Formatted policy: ${file}\n`);
+    expect(await readFile(file, "utf8")).toBe(formatted);
+    // Formatting is stable, and the server takes the result.
+    await coffer(["policy", "fmt", file]);
+    expect(await readFile(file, "utf8")).toBe(formatted);
+    expect((await coffer(["policy", "write", "fmt", file])).code).toBe(0);
+
+    const invalid = join(home, "invalid.hcl");
+    const json = join(home, "policy.json");
+    await writeFile(invalid, 'path "secret/*" { capabilities = ["fly"] }\n');
+    await writeFile(json, '{"path": {"secret/*": {"capabilities": ["read"]}}}');
+    const [bad, notHcl, absent] = await Promise.all([
+      coffer(["policy", "fmt", invalid]),
+      coffer(["policy", "fmt", json]),
+      coffer(["policy", "fmt", join(home, "absent.hcl")]),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`Error: ${invalid}: path "secret/*": unknown capability "fly"`);
+    expect(await readFile(invalid, "utf8")).toBe('path "secret/*" { capabilities = ["fly"] }\n');
+    expect(notHcl.code).toBe(1);
+    expect(notHcl.stderr).toBe(`Error: ${json} is a JSON policy: policy fmt formats HCL\n`);
+    expect(absent.code).toBe(1);
   });
 });
