@@ -3,14 +3,10 @@
  * PostgreSQL: the engine set up with `coffer secrets enable` and `coffer write`, as
  * docs/api.md shows it with the vault CLI, then a user issued, used, and revoked.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
-import { runCli } from "./cli-harness.ts";
+import type { DevServer } from "../../cli/dev.ts";
+import { canLogIn, type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-database-root";
 
@@ -18,37 +14,13 @@ describe.skipIf(!postgresAvailable())("coffer database creds, against PostgreSQL
   let postgres: Postgres;
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   const coffer = (args: string[]) =>
     runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: home } });
 
-  async function canLogIn(user: string, password: string): Promise<boolean> {
-    const client = new pg.Client({
-      host: postgres.host,
-      port: postgres.port,
-      database: postgres.database,
-      user,
-      password,
-    });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      await client.end();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   beforeAll(async () => {
     postgres = await startPostgres();
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-database-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
+    ({ server, home, stop } = await startCliDevServer("database", ROOT));
     const steps = [
       ["secrets", "enable", "database"],
       [
@@ -76,9 +48,8 @@ describe.skipIf(!postgresAvailable())("coffer database creds, against PostgreSQL
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
+    await stop?.();
     await postgres?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
   });
 
   it("issues a user with its lease, as a table, JSON and one field; the lease revokes it", async () => {
@@ -90,14 +61,14 @@ describe.skipIf(!postgresAvailable())("coffer database creds, against PostgreSQL
 
     const json = JSON.parse((await coffer(["database", "creds", "-format=json", "readonly"])).stdout);
     const { username, password } = json.data as { username: string; password: string };
-    expect(await canLogIn(username, password)).toBe(true);
+    expect(await canLogIn(postgres, username, password)).toBe(true);
 
     const field = await coffer(["database", "creds", "-field=lease_id", "readonly"]);
     expect(field.stdout).toMatch(/^database\/creds\/readonly\/\S+$/);
 
     const revoke = await coffer(["lease", "revoke", json.lease_id]);
     expect(revoke.code, revoke.stderr).toBe(0);
-    expect(await canLogIn(username, password)).toBe(false);
+    expect(await canLogIn(postgres, username, password)).toBe(false);
   });
 
   it("an unknown role is the server's refusal (2); a missing role a local error (1)", async () => {

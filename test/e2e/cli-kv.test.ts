@@ -8,32 +8,24 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { api, runCli } from "./cli-harness.ts";
+import type { DevServer } from "../../cli/dev.ts";
+import { api, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-kv-root";
 
 describe("coffer kv", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   const coffer = (args: string[], stdin?: string) =>
     runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home }, stdin });
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-kv-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-      auditLog: join(home, "audit.log"),
-    });
+    ({ server, home, stop } = await startCliDevServer("kv", ROOT));
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("put, get, -field and -format=json", async () => {

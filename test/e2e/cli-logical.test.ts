@@ -4,20 +4,20 @@
  * the token comes from, and the exit code of each kind of error: 1 for a local one (nothing
  * sent), 2 for a remote one.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
+import type { DevServer } from "../../cli/dev.ts";
 import { freePort } from "../support/moto.ts";
-import { api, runCli } from "./cli-harness.ts";
+import { api, createToken, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-logical-root";
 
 describe("coffer read, write, list, delete and patch", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   let auditLog: string;
   let readOnly: string;
   const coffer = (args: string[], extra: Record<string, string | undefined> = {}, stdin?: string) =>
@@ -25,24 +25,13 @@ describe("coffer read, write, list, delete and patch", () => {
   const audited = async () => (await readFile(auditLog, "utf8")).split("\n").filter(Boolean).length;
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-logical-"));
-    auditLog = join(home, "audit.log");
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-      auditLog,
-    });
+    ({ server, home, auditLog, stop } = await startCliDevServer("logical", ROOT));
     await api(server.url, ROOT, "POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } });
-    const created = await api(server.url, ROOT, "POST", "auth/token/create", { policies: ["default"] });
-    readOnly = (created?.auth as { client_token: string } | undefined)?.client_token ?? "";
+    readOnly = (await createToken(server.url, ROOT, ["default"])).token;
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("writes and reads a KV v2 secret at its API path, as a table, JSON, YAML and one field", async () => {

@@ -3,20 +3,18 @@
  * enabling, listing, tuning and disabling secrets engines and auth methods with the vault
  * CLI's flags and messages, the server's status, and the exit code of each error.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
+import type { DevServer } from "../../cli/dev.ts";
 import { freePort } from "../support/moto.ts";
-import { api, runCli } from "./cli-harness.ts";
+import { createToken, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-mounts-root";
 
 describe("coffer secrets, coffer auth and coffer status", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   let plain: string;
   const coffer = (args: string[], extra: Record<string, string | undefined> = {}) =>
     runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: home, ...extra } });
@@ -32,21 +30,12 @@ describe("coffer secrets, coffer auth and coffer status", () => {
     >;
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-mounts-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
-    const created = await api(server.url, ROOT, "POST", "auth/token/create", { policies: ["default"] });
-    plain = (created?.auth as { client_token: string } | undefined)?.client_token ?? "";
+    ({ server, home, stop } = await startCliDevServer("mounts", ROOT));
+    plain = (await createToken(server.url, ROOT, ["default"])).token;
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("enables secrets engines with the vault CLI's flags, lists them, and disables them", async () => {

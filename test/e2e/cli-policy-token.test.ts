@@ -2,12 +2,11 @@
  * `coffer policy` and `coffer token` against a running `coffer dev`: writing a policy,
  * a token that carries it, and what that token may then do.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { api, runCli } from "./cli-harness.ts";
+import type { DevServer } from "../../cli/dev.ts";
+import { api, createToken, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-policy-root";
 const POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "create", "update"]\n}\n';
@@ -15,30 +14,17 @@ const POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "create",
 describe("coffer policy and coffer token", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   const coffer = (args: string[], extra: Record<string, string> = {}, stdin?: string) =>
     runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home, ...extra }, stdin });
 
-  async function createToken(policies: string[], ttl = "1h"): Promise<{ token: string; accessor: string }> {
-    const response = await api(server.url, ROOT, "POST", "auth/token/create", { policies, ttl });
-    const auth = response?.auth as { client_token: string; accessor: string };
-    return { token: auth.client_token, accessor: auth.accessor };
-  }
-
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-policy-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
+    ({ server, home, stop } = await startCliDevServer("policy", ROOT));
     await api(server.url, ROOT, "PUT", "sys/policies/acl/team", { policy: POLICY });
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("writes a policy from a file and from standard input, reads, lists and deletes it", async () => {
@@ -86,7 +72,7 @@ describe("coffer policy and coffer token", () => {
   });
 
   it("looks up, renews and revokes tokens: its own, another, by accessor", async () => {
-    const team = await createToken(["team"]);
+    const team = await createToken(server.url, ROOT, ["team"]);
     const [self, other, byAccessor] = await Promise.all([
       coffer(["token", "lookup"], { COFFER_TOKEN: team.token }),
       coffer(["token", "lookup", "-format=json", "-"], {}, `${team.token}\n`),
@@ -117,7 +103,7 @@ describe("coffer policy and coffer token", () => {
     const afterRevoke = await coffer(["token", "lookup"], { COFFER_TOKEN: team.token });
     expect(afterRevoke.code).toBe(2);
 
-    const second = await createToken(["team"]);
+    const second = await createToken(server.url, ROOT, ["team"]);
     expect((await coffer(["token", "revoke", "-"], {}, second.token)).code).toBe(0);
     expect((await coffer(["token", "lookup"], { COFFER_TOKEN: second.token })).code).toBe(2);
   });
@@ -159,7 +145,7 @@ describe("coffer policy and coffer token", () => {
     expect(JSON.parse(bare.stdout).auth.policies).toEqual(["team"]);
 
     // What the server refuses is remote; a malformed flag is local.
-    const team = await createToken(["team"]);
+    const team = await createToken(server.url, ROOT, ["team"]);
     const [orphan, escalate, useLimit, badTtl] = await Promise.all([
       coffer(["token", "create", "-orphan"], { COFFER_TOKEN: team.token }),
       coffer(["token", "create", "-policy=admin"], { COFFER_TOKEN: team.token }),
@@ -174,7 +160,7 @@ describe("coffer policy and coffer token", () => {
   });
 
   it("token capabilities: the caller's own through sys/capabilities-self", async () => {
-    const team = await createToken(["team"]);
+    const team = await createToken(server.url, ROOT, ["team"]);
     const [own, json, root, other, missing] = await Promise.all([
       coffer(["token", "capabilities", "secret/data/team/app"], { COFFER_TOKEN: team.token }),
       coffer(["token", "capabilities", "-format=json", "secret/data/other"], { COFFER_TOKEN: team.token }),
