@@ -34,9 +34,19 @@ export function runCli(
   args: readonly string[],
   options: { env: Record<string, string | undefined>; stdin?: string | Buffer; timeoutMs?: number },
 ): Promise<CliResult> {
+  return runProcess(process.execPath, [BIN, ...args], { ...options, env: cliEnv(options.env) });
+}
+
+/** Runs a program to its end, with its output collected; killed after the timeout. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string | Buffer; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: cliEnv(options.env),
+    const child = spawn(file, args, {
+      env: options.env,
+      cwd: options.cwd,
       stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];
@@ -49,7 +59,7 @@ export function runCli(
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`coffer ${args.join(" ")} did not finish: ${stderr}`));
+      reject(new Error(`${file} ${args.join(" ")} did not finish: ${stderr}`));
     }, options.timeoutMs ?? 30_000);
     child.once("error", reject);
     child.once("close", (code) => {

@@ -23,7 +23,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliEnv } from "./cli-harness.ts";
+import { cliEnv, runProcess } from "./cli-harness.ts";
 
 const ROOT_DIR = new URL("../..", import.meta.url).pathname;
 const BIN = join(ROOT_DIR, "cli/bin.mjs");
@@ -94,32 +94,6 @@ async function documents(): Promise<{ name: string; blocks: Block[] }[]> {
       blocks: shellBlocks(name, await readFile(join(ROOT_DIR, name), "utf8")),
     })),
   );
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBash(script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), BLOCK_TIMEOUT_MS - 5_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** `coffer dev` as the README starts it, on a free port, its data in `<work>/.coffer`. */
@@ -221,7 +195,11 @@ describe("the documentation's shell blocks", () => {
               `trap 'export -p > "${join(base, "env")}"; pwd > "${join(base, "cwd")}"' EXIT`,
               block.script.replaceAll(DOCUMENTED_ADDRESS, address),
             ].join("\n");
-            const result = await runBash(script, env, cwd);
+            const result = await runProcess("bash", ["-c", script], {
+              env,
+              cwd,
+              timeoutMs: BLOCK_TIMEOUT_MS - 5_000,
+            });
             if (result.code !== 0) failedAt = title;
             expect(
               result.code,
