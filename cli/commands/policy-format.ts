@@ -70,9 +70,12 @@ export function formatPolicy(text: string, source: string): string {
   }
   const tokens = tokenize(text);
   let position = 0;
+  /** The last source line of what has been taken: blank lines are judged from it. */
+  let reached = 0;
   const out: string[] = [];
   const take = (...kinds: Kind[]): Token => {
     const token = tokens[position++] as Token;
+    reached = token.endLine;
     if (!kinds.includes(token.kind)) {
       throw new LocalError(
         `${source}: line ${token.line}: cannot format a comment inside a path line or an attribute; ` +
@@ -82,17 +85,18 @@ export function formatPolicy(text: string, source: string): string {
     return token;
   };
   /** A comment that follows on the same line, kept at the end of the formatted line. */
-  const trailing = (line: number): string => {
+  const trailing = (): string => {
     const next = tokens[position];
-    if (next?.kind !== "comment" || next.line !== line) return "";
+    if (next?.kind !== "comment" || next.line !== reached) return "";
     position++;
+    reached = next.endLine;
     return ` ${next.text}`;
   };
 
   /** An attribute's value: its text on one line, or its lines when the list spans several. */
-  function value(): { text: string; lines?: string[]; endLine: number } {
+  function value(): { text: string; lines?: string[] } {
     const first = take("string", "[");
-    if (first.kind === "string") return { text: first.text, endLine: first.line };
+    if (first.kind === "string") return { text: first.text };
     const elements: { text: string; after: string; comment: boolean }[] = [];
     let multiline = false;
     for (;;) {
@@ -100,70 +104,66 @@ export function formatPolicy(text: string, source: string): string {
       if (token.kind === "]") {
         multiline ||= token.line !== first.line;
         if (!multiline) {
-          return { text: `[${elements.map((element) => element.text).join(", ")}]`, endLine: token.line };
+          return { text: `[${elements.map((element) => element.text).join(", ")}]` };
         }
         const lines = elements.map(({ text, after, comment }) => (comment ? text : `${text},${after}`));
-        return { text: "[", lines, endLine: token.line };
+        return { text: "[", lines };
       }
       if (token.kind === "comment") {
         multiline = true;
         elements.push({ text: token.text, after: "", comment: true });
       } else if (token.kind === "string") {
-        const comma = tokens[position]?.kind === "," ? take(",") : token;
-        const after = trailing(comma.line);
+        if (tokens[position]?.kind === ",") take(",");
+        const after = trailing();
         multiline ||= after !== "";
         elements.push({ text: token.text, after, comment: false });
       }
     }
   }
 
-  let lastLine = 0;
   let afterBlock = false;
   while (position < tokens.length) {
+    const before = reached;
     const token = take("comment", "ident");
-    if (lastLine > 0 && (afterBlock || token.line - lastLine > 1)) out.push("");
+    if (before > 0 && (afterBlock || token.line - before > 1)) out.push("");
     if (token.kind === "comment") {
       out.push(token.text);
-      lastLine = token.endLine;
       afterBlock = false;
       continue;
     }
     const path = take("string");
-    const open = take("{");
-    out.push(`${token.text} ${path.text} {${trailing(open.line)}`);
+    take("{");
+    out.push(`${token.text} ${path.text} {${trailing()}`);
     let run: { name: string; text: string; after: string }[] = [];
     const flush = () => {
       const width = Math.max(...run.map((attribute) => attribute.name.length));
       for (const { name, text, after } of run) out.push(`  ${name.padEnd(width)} = ${text}${after}`);
       run = [];
     };
-    let bodyLine = open.line;
     for (;;) {
+      const before = reached;
       const next = take("ident", "comment", "}");
-      const blank = next.line - bodyLine > 1;
+      const blank = next.line - before > 1;
       if (next.kind !== "ident" || blank) flush();
       if (blank) out.push("");
       if (next.kind === "}") {
-        out.push(`}${trailing(next.line)}`);
-        lastLine = next.line;
+        out.push(`}${trailing()}`);
         break;
       }
       if (next.kind === "comment") {
         out.push(`  ${next.text}`);
-        bodyLine = next.endLine;
         continue;
       }
       take("=");
-      const { text: valueText, lines, endLine } = value();
-      const end = tokens[position]?.kind === "," ? take(",").line : endLine;
-      const after = trailing(end);
+      const { text: valueText, lines } = value();
+      if (tokens[position]?.kind === ",") take(",");
+      const after = trailing();
       if (lines) {
         flush();
         out.push(`  ${next.text} = [`, ...lines.map((line) => `    ${line}`), `  ]${after}`);
       } else {
         run.push({ name: next.text, text: valueText, after });
       }
-      bodyLine = end;
     }
     afterBlock = true;
   }
