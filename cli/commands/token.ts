@@ -74,7 +74,7 @@ export function registerTokenCommands(program: Command): void {
     .option("--ttl <duration>", 'its TTL, e.g. "1h"', durationArgument)
     .option("--explicit-max-ttl <duration>", "a TTL it can never be renewed past", durationArgument)
     .option("--period <duration>", "a periodic token's renewal period", durationArgument)
-    .option("--renewable [bool]", "whether it can be renewed (default true)", booleanArgument, true)
+    .option("--renewable [bool]", "whether it can be renewed", booleanArgument, true)
     .option("--orphan", "no parent: it outlives yours (needs sudo)")
     .option("--no-default-policy", "without the default policy")
     .option("--display-name <name>", "a name shown in its lookup and the audit log")
