@@ -10,6 +10,7 @@ export interface AuthInfo {
   accessor: string;
   policies: string[];
   token_policies?: string[];
+  identity_policies?: string[];
   metadata: Record<string, string> | null;
   lease_duration: number;
   renewable: boolean;
@@ -59,8 +60,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Defaults to application/json when there is a body. */
   contentType?: string;
-  /** Query parameters, e.g. {version: "2"} or {list: "true"}. */
-  query?: Record<string, string>;
+  /** Query parameters, e.g. {version: "2"} or {list: "true"}; a list is sent repeated. */
+  query?: Record<string, string | string[]>;
 }
 
 export interface CofferClient {
@@ -123,7 +124,9 @@ export function createClient(options: ClientOptions): CofferClient {
 
   async function request(method: Method, path: string, requestOptions: RequestOptions = {}) {
     const url = new URL(`${address}${apiPath(path)}`);
-    for (const [name, value] of Object.entries(requestOptions.query ?? {})) url.searchParams.set(name, value);
+    for (const [name, value] of Object.entries(requestOptions.query ?? {})) {
+      for (const item of [value].flat()) url.searchParams.append(name, item);
+    }
     const headers: Record<string, string> = {};
     if (options.token) headers["X-Vault-Token"] = options.token;
     let body: string | undefined;
