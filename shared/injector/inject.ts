@@ -84,7 +84,7 @@ function agentContainer(
   };
 }
 
-function volumes(plan: InjectionPlan, options: InjectorOptions, secrets: { name: string }[]): Volume[] {
+function volumes(options: InjectorOptions, secrets: { name: string }[]): Volume[] {
   return [
     ...secrets.map((volume) => ({ name: volume.name, emptyDir: { medium: "Memory" } })),
     {
@@ -171,7 +171,7 @@ export function injectPod(
   const secrets = secretVolumes(plan);
   checkConflicts(patch.pod, plan, secrets);
 
-  for (const volume of volumes(plan, options, secrets)) patch.append(["spec", "volumes"], volume);
+  for (const volume of volumes(options, secrets)) patch.append(["spec", "volumes"], volume);
   const readOnlyMounts = secrets.map((volume) => ({ ...volume, readOnly: true }));
   patch.pod.spec.containers.forEach((container, index) => {
     if (!plan.containers.includes(container.name)) return;
