@@ -253,6 +253,16 @@ function readRunAs(reader: AnnotationReader, pod: Pod, containers: string[], war
   }
   if (user === 0)
     throw new AnnotationError("the agent does not run as root (user 0): choose another agent-run-as-user");
+  const others = pod.spec.containers.filter((container) => {
+    const own = container.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+    return containers.includes(container.name) && own !== undefined && own !== user;
+  });
+  if (others.length > 0) {
+    const names = others.map((container) => container.name).join(", ");
+    warnings.push(
+      `the agent runs as ${user} and writes its files with mode 0600: ${names} run${others.length === 1 ? "s" : ""} as another user and cannot read them`,
+    );
+  }
   const group = groupAnnotation ? uid(groupAnnotation) : (app.group ?? VAULT_AGENT_GROUP);
   return { user, group };
 }
