@@ -7,6 +7,7 @@ import { VERSION } from "../shared/version.ts";
 import { registerAgentCommand } from "./commands/agent.ts";
 import { registerAwsCommands } from "./commands/aws.ts";
 import { EXIT_USAGE, exitWithUsageCode, reportError, UsageError } from "./commands/exit-codes.ts";
+import { registerInjectorCommand } from "./commands/injector.ts";
 import { registerKvCommands } from "./commands/kv.ts";
 import { registerLeaseCommands } from "./commands/lease.ts";
 import { registerLoginCommands } from "./commands/login.ts";
@@ -160,6 +161,7 @@ registerTransitCommands(program);
 registerPolicyCommands(program);
 registerTokenCommands(program);
 registerAgentCommand(program);
+registerInjectorCommand(program);
 
 try {
   await program.parseAsync(acceptVaultStyleFlags(process.argv));
