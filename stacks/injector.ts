@@ -6,14 +6,14 @@
  * (docs/kubernetes.md), checked before anything is declared.
  */
 import { readInjectorOptions } from "../shared/injector/injector-options.ts";
+import { WEBHOOK_TIMEOUT_SECONDS, webhookConfiguration } from "../shared/injector/webhook-configuration.ts";
 import { createBrokerFunction } from "./broker-function.ts";
 import { injectorStatements } from "./function-permissions.ts";
 import type { StageSettings } from "./stage-settings.ts";
 
 export const INJECTOR_MEMORY = "512 MB";
 /** The API server waits at most the webhook's timeoutSeconds; longer is of no use. */
-export const INJECTOR_TIMEOUT = "5 seconds";
-export const WEBHOOK_TIMEOUT_SECONDS = 5;
+export const INJECTOR_TIMEOUT = `${WEBHOOK_TIMEOUT_SECONDS} seconds` as const;
 /** The injector's settings a deployment may give; the address is the API's own URL. */
 const PASSED_SETTINGS = [
   "COFFER_INJECTOR_IMAGE",
@@ -22,55 +22,12 @@ const PASSED_SETTINGS = [
   "COFFER_INJECTOR_AUTH_PATH",
   "COFFER_INJECTOR_EXCLUDED_NAMESPACES",
 ] as const;
-/** Never sent to the webhook, whatever the injector's own exclusions (Vault's and Kubernetes' system namespaces). */
-export const WEBHOOK_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
-
 export interface InjectorInput {
   settings: StageSettings;
   bundle: string;
   /** The broker's URL, which the injected agents talk to. */
   apiUrl: $util.Input<string>;
   env: Record<string, string | undefined>;
-}
-
-/** The MutatingWebhookConfiguration to apply to a cluster, for the function's URL. */
-export function webhookConfiguration(url: string, excludedNamespaces: readonly string[]): string {
-  const namespaces = [...new Set([...WEBHOOK_EXCLUDED_NAMESPACES, ...excludedNamespaces])];
-  return [
-    "apiVersion: admissionregistration.k8s.io/v1",
-    "kind: MutatingWebhookConfiguration",
-    "metadata:",
-    "  name: coffer-injector",
-    "webhooks:",
-    "  - name: injector.coffer.dev",
-    "    admissionReviewVersions: [v1]",
-    "    sideEffects: None",
-    "    # A pod the injector cannot answer for would start without its secrets: refuse it.",
-    "    failurePolicy: Fail",
-    `    timeoutSeconds: ${WEBHOOK_TIMEOUT_SECONDS}`,
-    "    reinvocationPolicy: Never",
-    "    clientConfig:",
-    `      url: ${url}`,
-    "    rules:",
-    "      - operations: [CREATE]",
-    '        apiGroups: [""]',
-    "        apiVersions: [v1]",
-    "        resources: [pods]",
-    "        scope: Namespaced",
-    "    # System pods never wait on the webhook, whatever happens to it.",
-    "    namespaceSelector:",
-    "      matchExpressions:",
-    "        - key: kubernetes.io/metadata.name",
-    "          operator: NotIn",
-    `          values: [${namespaces.join(", ")}]`,
-    '    # A pod labelled coffer.dev/inject: "false" is never sent, e.g. a cluster\'s own tooling.',
-    "    objectSelector:",
-    "      matchExpressions:",
-    "        - key: coffer.dev/inject",
-    "          operator: NotIn",
-    '          values: ["false"]',
-    "",
-  ].join("\n");
 }
 
 export function createInjector(input: InjectorInput) {

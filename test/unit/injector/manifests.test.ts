@@ -18,7 +18,7 @@ import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { HEALTH_PATH, parseListen } from "../../../cli/injector-server.ts";
 import { WEBHOOK_PATH } from "../../../shared/injector/admission-http.ts";
-import { webhookConfiguration } from "../../../stacks/injector.ts";
+import { webhookConfiguration } from "../../../shared/injector/webhook-configuration.ts";
 import { type SchemaCheck, unknownFields } from "../../support/kubernetes-schema.ts";
 import { restrictedViolations } from "../../support/pod-security.ts";
 
