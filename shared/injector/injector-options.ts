@@ -37,12 +37,14 @@ export const DEFAULT_AUTH_PATH = "auth/kubernetes";
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 600;
 export const DEFAULT_EXCLUDED_NAMESPACES = ["kube-system", "kube-public"] as const;
 /**
- * Measured from the agent (docs/kubernetes.md#resources): requests cover it at rest, the
- * memory limit its start-up peak with room, the CPU limit lets it start without throttling.
+ * Measured from the agent run from source (docs/kubernetes.md#resources): it peaks at
+ * 125 MB resident while it starts and renders, and holds about 98 MB as a sidecar; its
+ * start takes 1.3 s of CPU, then next to none. The memory request covers the peak, the
+ * limit leaves half again; the CPU request is what it uses at rest.
  */
 export const DEFAULT_RESOURCES: AgentResources = {
-  requests: { cpu: "50m", memory: "64Mi" },
-  limits: { cpu: "500m", memory: "128Mi" },
+  requests: { cpu: "50m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "192Mi" },
 };
 
 export const DEFAULT_OPTIONS: InjectorOptions = {
