@@ -271,10 +271,13 @@ function readRunAs(reader: AnnotationReader, pod: Pod, containers: string[], war
 function checkParity(reader: AnnotationReader, warnings: string[]): void {
   const refused: string[] = [];
   for (const [name, annotation] of reader.names()) {
-    if (KNOWN.has(name) || PER_SECRET.some((base) => name.startsWith(`${base}-`))) continue;
+    if (KNOWN.has(name)) continue;
+    // Before the per-secret names: agent-inject-template-file-<name> is one of these.
     const entry = unsupportedAnnotation(name);
     if (!entry) {
-      warnings.push(`${annotation.key} is not an annotation of the injector: ignored`);
+      if (!PER_SECRET.some((base) => name.startsWith(`${base}-`))) {
+        warnings.push(`${annotation.key} is not an annotation of the injector: ignored`);
+      }
       continue;
     }
     const active = entry.kind === "flag" ? parseGoBool(annotation) : annotation.value.trim() !== "";

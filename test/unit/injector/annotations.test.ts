@@ -154,6 +154,11 @@ describe("refused annotations", () => {
       /agent-inject-command-db is not supported/,
     ],
     [
+      "a template file",
+      { "vault.hashicorp.com/agent-inject-template-file-db": "/vault/configs/db.tmpl" },
+      /agent-inject-template-file-db is not supported/,
+    ],
+    [
       "another auth config",
       { "vault.hashicorp.com/auth-config-token-path": "/t" },
       /auth-config-token-path is not supported/,
