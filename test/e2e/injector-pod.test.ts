@@ -59,7 +59,12 @@ function deploymentPod(address: string): Pod {
   };
 }
 
-describe("an injected pod, run against coffer dev", () => {
+// Mounting and changing users need root, as CI runs; elsewhere this says so and skips.
+const canRun = process.getuid?.() === 0 || process.env.CI === "true";
+if (!canRun)
+  process.stderr.write("injector-pod.test.ts: skipped, it needs root (CI=true makes it fail instead)\n");
+
+describe.runIf(canRun)("an injected pod, run against coffer dev", () => {
   let server: DevServer;
   let dataDir: string;
   let work: string;
@@ -143,7 +148,7 @@ describe("an injected pod, run against coffer dev", () => {
     expect(await readFile(file, "utf8")).toBe('url = "postgres://shop:first%20p%40ss@db.shop:5432/shop"\n');
     const info = await stat(file);
     expect(info.mode & 0o777).toBe(0o600);
-    expect(info.uid).toBe(APP_USER);
+    if (kubelet.asTheirUsers) expect(info.uid).toBe(APP_USER);
     // What the agent logged names paths, never the secret.
     expect(run.output()).not.toContain("first p@ss");
   });

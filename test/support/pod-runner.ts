@@ -10,7 +10,7 @@
  * downwardAPI volume holds the pod's annotations its items name. The `coffer` program is
  * this checkout's. Needs root (as CI runs), to mount and to change user.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Container, Pod } from "../../shared/injector/kubernetes.ts";
@@ -25,6 +25,11 @@ export interface RunningContainer {
 }
 
 export interface PodRunner {
+  /**
+   * Whether containers run as their securityContext's user. A checkout that user cannot
+   * read (one under /root) makes them run as root instead, and says so on stderr.
+   */
+  readonly asTheirUsers: boolean;
   /** Where a volume's content is on this machine. */
   volumeDirectory(name: string): string;
   start(container: Container): RunningContainer;
@@ -89,7 +94,29 @@ export async function preparePod(
     }
   }
   const podSecurity = pod.spec.securityContext ?? {};
+  const users = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map(
+    (container) => container.securityContext?.runAsUser ?? podSecurity.runAsUser,
+  );
+  const asTheirUsers = users.every(
+    (user) =>
+      user === undefined ||
+      spawnSync("setpriv", [
+        `--reuid=${user}`,
+        `--regid=${user}`,
+        "--clear-groups",
+        "--",
+        process.execPath,
+        BIN,
+        "--version",
+      ]).status === 0,
+  );
+  if (!asTheirUsers) {
+    process.stderr.write(
+      "pod-runner: this checkout is not readable by the pod's users; its containers run as root\n",
+    );
+  }
   return {
+    asTheirUsers,
     volumeDirectory(name) {
       const dir = directories.get(name);
       if (!dir) throw new Error(`the pod has no volume ${name}`);
@@ -109,7 +136,9 @@ export async function preparePod(
       const user = container.securityContext?.runAsUser ?? podSecurity.runAsUser;
       const group = container.securityContext?.runAsGroup ?? podSecurity.runAsGroup ?? user;
       const identity =
-        user === undefined ? [] : ["setpriv", `--reuid=${user}`, `--regid=${group}`, "--clear-groups", "--"];
+        user === undefined || !asTheirUsers
+          ? []
+          : ["setpriv", `--reuid=${user}`, `--regid=${group}`, "--clear-groups", "--"];
       const script = [...mounts, `exec ${[...identity, ...argv].map(quote).join(" ")}`].join(" && ");
       const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
       for (const variable of container.env ?? []) {
