@@ -23,6 +23,8 @@ export interface InjectorServerOptions {
   keyFile: string;
   injector: InjectorOptions;
   log: Log;
+  /** How often the certificate files are compared with the ones in use. */
+  certificateCheckMs?: number;
 }
 
 export interface InjectorServer {
@@ -111,7 +113,7 @@ export async function startInjectorServer(options: InjectorServerOptions): Promi
           error: error instanceof Error ? error.message : String(error),
         }),
       );
-  }, CERTIFICATE_CHECK_MS);
+  }, options.certificateCheckMs ?? CERTIFICATE_CHECK_MS);
   timer.unref();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

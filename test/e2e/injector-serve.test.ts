@@ -9,9 +9,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startInjectorServer } from "../../cli/injector-server.ts";
 import { reviewAdmission } from "../../shared/injector/admission-review.ts";
 import { DEFAULT_OPTIONS } from "../../shared/injector/injector-options.ts";
+import { waitFor } from "../support/wait.ts";
 import { CASES } from "../unit/injector/admission-cases.ts";
 import { cliEnv } from "./cli-harness.ts";
 
@@ -155,6 +158,65 @@ describe("coffer injector over HTTPS", () => {
     );
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--listen: "here" is not an address such as :8443');
+  });
+});
+
+describe("certificate renewal", () => {
+  it("serves a renewed certificate without a restart", async () => {
+    const certDir = await mkdtemp(join(tmpdir(), "coffer-injector-renew-"));
+    const makeCertificate = (name: string) =>
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          `/CN=${name}`,
+          "-keyout",
+          join(certDir, "tls.key"),
+          "-out",
+          join(certDir, "tls.crt"),
+        ],
+        { stdio: "ignore" },
+      );
+    makeCertificate("first");
+    const running = await startInjectorServer({
+      host: "127.0.0.1",
+      port: 0,
+      certFile: join(certDir, "tls.crt"),
+      keyFile: join(certDir, "tls.key"),
+      injector: OPTIONS,
+      log: () => {},
+      certificateCheckMs: 50,
+    });
+    const subject = () =>
+      new Promise<string>((resolve, reject) => {
+        const { port } = new URL(running.url);
+        const socket = connect({ host: "127.0.0.1", port: Number(port), rejectUnauthorized: false }, () => {
+          resolve(socket.getPeerCertificate().subject.CN as string);
+          socket.end();
+        });
+        socket.on("error", reject);
+      });
+    try {
+      expect(await subject()).toBe("first");
+      makeCertificate("second");
+      expect(
+        await waitFor("the renewed certificate", async () =>
+          (await subject()) === "second" ? true : undefined,
+        ),
+      ).toBe(true);
+    } finally {
+      await running.close();
+      await rm(certDir, { recursive: true, force: true });
+    }
   });
 });
 
