@@ -54,7 +54,14 @@ function deploymentPod(address: string): Pod {
         runAsGroup: APP_USER,
         seccompProfile: { type: "RuntimeDefault" },
       },
-      containers: [{ name: "app", image: "registry.example.com/shop-api:1.0.0" }],
+      containers: [
+        {
+          name: "app",
+          image: "registry.example.com/shop-api:1.0.0",
+          // Reads its file, and cannot write beside it.
+          command: ["sh", "-c", "cat /vault/secrets/db.conf && ! touch /vault/secrets/planted 2>/dev/null"],
+        },
+      ],
     },
   };
 }
@@ -172,9 +179,12 @@ describe.runIf(canRun)("an injected pod, run against coffer dev", () => {
     expect(await running.exited, running.output()).toBe(0);
   });
 
-  it("the application's containers see the volume read-only", () => {
+  it("the application, as its own user, reads the file and cannot write beside it", async () => {
     expect(pod.spec.containers[0]?.volumeMounts).toEqual([
       { name: "coffer-secrets", mountPath: "/vault/secrets", readOnly: true },
     ]);
+    const app = kubelet.start(pod.spec.containers[0] as Pod["spec"]["containers"][number]);
+    expect(await app.exited, app.output()).toBe(0);
+    expect(app.output()).toBe('url = "postgres://shop:second%20p%40ss@db.shop:5432/shop"\n');
   });
 });
