@@ -198,13 +198,43 @@ function readSecrets(reader: AnnotationReader, warnings: string[]): SecretFile[]
   return secrets;
 }
 
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  "": 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A quantity's value, to compare a request with its limit (exact enough for that). */
+export function quantityValue(quantity: string): number {
+  const match = /^\+?([0-9.]+)([eE][+-]?[0-9.]+|[A-Za-z]*)$/.exec(quantity);
+  if (!match) return Number.NaN;
+  const [, number, suffix = ""] = match;
+  if (/^[eE]/.test(suffix)) return Number(`${number}${suffix}`);
+  return Number(number) * (QUANTITY_SUFFIXES[suffix] ?? Number.NaN);
+}
+
 function readResources(reader: AnnotationReader, defaults: AgentResources): AgentResources {
   const resources: AgentResources = { requests: { ...defaults.requests }, limits: { ...defaults.limits } };
   const names = { cpu: "cpu", mem: "memory", ephemeral: "ephemeral-storage" } as const;
+  const given = new Map<string, Annotation>();
   for (const kind of ["limits", "requests"] as const) {
     for (const [suffix, resource] of Object.entries(names)) {
       const annotation = reader.get(`agent-${kind}-${suffix}`);
       if (annotation === undefined) continue;
+      given.set(`${kind}/${resource}`, annotation);
       const value = annotation.value.trim();
       // An empty value takes the limit or request away, as in Vault's injector.
       if (value === "") delete resources[kind][resource];
@@ -214,6 +244,19 @@ function readResources(reader: AnnotationReader, defaults: AgentResources): Agen
           `${annotation.key}: "${annotation.value}" is not a quantity such as "250m" or "64Mi"`,
         );
     }
+  }
+  // Kubernetes refuses a request above its limit. A default request above a limit the
+  // pod lowered comes down to the limit; a request the pod asked for is the pod's mistake.
+  for (const [resource, limit] of Object.entries(resources.limits)) {
+    const request = resources.requests[resource];
+    if (request === undefined || quantityValue(request) <= quantityValue(limit)) continue;
+    const asked = given.get(`requests/${resource}`);
+    if (asked) {
+      throw new AnnotationError(
+        `${asked.key}: ${request} is above the limit ${limit}, which Kubernetes refuses`,
+      );
+    }
+    resources.requests[resource] = limit;
   }
   return resources;
 }

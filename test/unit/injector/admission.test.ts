@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { parseAgentConfig } from "../../../cli/agent/config.ts";
 import { reviewAdmission } from "../../../shared/injector/admission-review.ts";
 import { CONFIG_ANNOTATION } from "../../../shared/injector/inject.ts";
+import { quantityValue } from "../../../shared/injector/injection-plan.ts";
 import type { AdmissionReview, Pod } from "../../../shared/injector/kubernetes.ts";
 import { applyJsonPatch, type Operation } from "../../support/json-patch.ts";
 import { type SchemaCheck, unknownFields } from "../../support/kubernetes-schema.ts";
@@ -112,6 +113,22 @@ describe.each(ALL_CASES)("$name: $description", (entry) => {
   it("patches cleanly into a pod valid against Kubernetes' schema, with no unknown field", () => {
     expect(() => new PodModel(patched as never).validate()).not.toThrow();
     expect(unknownFields(validatePod as SchemaCheck, patched)).toEqual([]);
+  });
+
+  it("asks for no more than its limits, which the API server would refuse", () => {
+    for (const container of [...(patched.spec.initContainers ?? []), ...patched.spec.containers]) {
+      const { requests = {}, limits = {} } = (container.resources ?? {}) as Record<
+        string,
+        Record<string, string>
+      >;
+      for (const [resource, limit] of Object.entries(limits)) {
+        const request = requests[resource];
+        if (request !== undefined)
+          expect(quantityValue(request), `${container.name} ${resource}`).toBeLessThanOrEqual(
+            quantityValue(limit),
+          );
+      }
+    }
   });
 
   it("passes the restricted Pod Security Standard", () => {

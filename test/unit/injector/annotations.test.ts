@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { AdmissionReviewError, reviewAdmission } from "../../../shared/injector/admission-review.ts";
 import { parseGoBool, parseGoDuration } from "../../../shared/injector/annotations.ts";
+import { quantityValue } from "../../../shared/injector/injection-plan.ts";
 import { readInjectorOptions } from "../../../shared/injector/injector-options.ts";
 import { UNSUPPORTED_ANNOTATIONS } from "../../../shared/injector/parity.ts";
 import { OPTIONS } from "./admission-cases.ts";
@@ -154,6 +155,11 @@ describe("refused annotations", () => {
       /agent-inject-command-db is not supported/,
     ],
     [
+      "a request above its limit",
+      { "vault.hashicorp.com/agent-requests-mem": "256Mi", "vault.hashicorp.com/agent-limits-mem": "0.1Gi" },
+      /agent-requests-mem: 256Mi is above the limit 0.1Gi/,
+    ],
+    [
       "a template file",
       { "vault.hashicorp.com/agent-inject-template-file-db": "/vault/configs/db.tmpl" },
       /agent-inject-template-file-db is not supported/,
@@ -231,6 +237,29 @@ describe("admitted with warnings", () => {
     expect(response?.warnings?.join("\n")).toMatch(
       /the agent runs as 100 .*set runAsUser, or agent-run-as-user/,
     );
+  });
+});
+
+describe("resources", () => {
+  it("a default request comes down to a lower limit the pod asks for", () => {
+    const response = answer({ ...base, "vault.hashicorp.com/agent-limits-mem": "96Mi" });
+    const patch = JSON.parse(atob(response?.patch as string)) as {
+      value: { name?: string; resources?: unknown }[];
+    }[];
+    const init = patch.find(
+      (operation) => Array.isArray(operation.value) && operation.value[0]?.name === "coffer-agent-init",
+    );
+    expect(init?.value[0]?.resources).toEqual({
+      requests: { cpu: "50m", memory: "96Mi" },
+      limits: { cpu: "500m", memory: "96Mi" },
+    });
+  });
+
+  it("compares quantities across units", () => {
+    expect(quantityValue("1Gi")).toBe(1024 * quantityValue("1Mi"));
+    expect(quantityValue("500m")).toBe(0.5);
+    expect(quantityValue("1e3")).toBe(quantityValue("1k"));
+    expect(quantityValue("128Mi") > quantityValue("100M")).toBe(true);
   });
 });
 
