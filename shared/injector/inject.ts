@@ -33,6 +33,9 @@ export const INIT_CONTAINER = "coffer-agent-init";
 export const SIDECAR_CONTAINER = "coffer-agent";
 export const CONFIG_ANNOTATION = `${COFFER_PREFIX}agent-config`;
 export const WARNINGS_ANNOTATION = `${COFFER_PREFIX}agent-inject-warnings`;
+/** Kubernetes' limit on a pod's annotations together, keys and values. */
+export const MAX_ANNOTATION_BYTES = 256 * 1024;
+const utf8 = new TextEncoder();
 
 const isInjectedVolume = (name: string) =>
   name === TOKEN_VOLUME ||
@@ -203,5 +206,14 @@ export function injectPod(
   if (plan.warnings.length > 0)
     patch.set(["metadata", "annotations"], WARNINGS_ANNOTATION, plan.warnings.join("\n"));
   else patch.unset(["metadata", "annotations"], WARNINGS_ANNOTATION);
+  const annotationBytes = Object.entries(patch.pod.metadata?.annotations ?? {}).reduce(
+    (total, [key, value]) => total + utf8.encode(key).length + utf8.encode(value).length,
+    0,
+  );
+  if (annotationBytes > MAX_ANNOTATION_BYTES) {
+    throw new AnnotationError(
+      `with the agent's configuration the pod's annotations would take ${annotationBytes} bytes, more than Kubernetes' ${MAX_ANNOTATION_BYTES}: shorten the templates`,
+    );
+  }
   return { operations: patch.operations, pod: patch.pod };
 }

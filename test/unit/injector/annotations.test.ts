@@ -160,6 +160,11 @@ describe("refused annotations", () => {
       /agent-requests-mem: 256Mi is above the limit 0.1Gi/,
     ],
     [
+      "templates too long to carry twice",
+      { "vault.hashicorp.com/agent-inject-template-db": "x".repeat(140 * 1024) },
+      /annotations would take \d+ bytes, more than Kubernetes' 262144/,
+    ],
+    [
       "a template file",
       { "vault.hashicorp.com/agent-inject-template-file-db": "/vault/configs/db.tmpl" },
       /agent-inject-template-file-db is not supported/,
