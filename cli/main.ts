@@ -13,6 +13,7 @@ import {
   LocalError,
   reportError,
 } from "./commands/exit-codes.ts";
+import { registerInjectorCommand } from "./commands/injector.ts";
 import { registerKvCommands } from "./commands/kv.ts";
 import { registerLeaseCommands } from "./commands/lease.ts";
 import { registerLogicalCommands } from "./commands/logical.ts";
@@ -176,6 +177,7 @@ registerLeaseCommands(program);
 registerCredsCommands(program);
 registerTransitCommands(program);
 registerAgentCommand(program);
+registerInjectorCommand(program);
 
 try {
   await program.parseAsync(acceptVaultStyleFlags(process.argv));

@@ -27,6 +27,7 @@ export interface FunctionEntry {
 export const FUNCTIONS: readonly FunctionEntry[] = [
   { name: "api", entry: "functions/api.ts", handlerExport: "handler" },
   { name: "revoker", entry: "functions/revoker.ts", handlerExport: "handler" },
+  { name: "injector", entry: "functions/injector.ts", handlerExport: "handler" },
 ];
 
 /** Packages that serve only the CLI and `coffer dev`. */

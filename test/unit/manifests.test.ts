@@ -20,9 +20,9 @@ import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseAgentConfig } from "../../cli/agent/config.ts";
+import { type SchemaCheck, unknownFields } from "../support/kubernetes-schema.ts";
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
-type SchemaCheck = ((data: unknown) => boolean) & { errors?: unknown };
 
 const KINDS: Record<string, { model: new (data: never) => { validate(): void }; schema: SchemaCheck }> = {
   "v1/ServiceAccount": { model: ServiceAccount, schema: validateServiceAccount as SchemaCheck },
@@ -43,36 +43,6 @@ function loadManifests(): { file: string; manifest: Manifest }[] {
         return { file, manifest: document.toJS() as Manifest };
       }),
     );
-}
-
-/**
- * Fields the schema does not define. The compiled validator reads every property its
- * schema knows; a property it never read is one the schema does not have.
- */
-function unknownFields(schema: SchemaCheck, manifest: unknown): string[] {
-  const read = new Set<string>();
-  const watch = (value: unknown, path: string): unknown =>
-    value === null || typeof value !== "object"
-      ? value
-      : new Proxy(value, {
-          get(target, key, receiver) {
-            const inner = Reflect.get(target, key, receiver);
-            if (typeof key !== "string") return inner;
-            read.add(`${path}/${key}`);
-            return watch(inner, `${path}/${key}`);
-          },
-        });
-  expect(schema(watch(manifest, "")), JSON.stringify(schema.errors)).toBe(true);
-  const present: string[] = [];
-  const walk = (value: unknown, path: string) => {
-    if (value === null || typeof value !== "object") return;
-    for (const [key, inner] of Object.entries(value)) {
-      present.push(`${path}/${key}`);
-      walk(inner, `${path}/${key}`);
-    }
-  };
-  walk(manifest, "");
-  return present.filter((path) => !read.has(path));
 }
 
 type Container = {
