@@ -53,7 +53,10 @@ export function Leases({ route }: { route: string[] }) {
   };
   const go = (event: Event) => {
     event.preventDefault();
-    navigate("leases", ...typed.split("/").filter((segment) => segment !== ""));
+    const segments = typed.split("/").filter((segment) => segment !== "");
+    // The same prefix again: the address does not change, so list afresh here.
+    if (segments.join("/") === route.join("/")) listing.reload();
+    else navigate("leases", ...segments);
   };
   const count = listing.value ? listing.value.leases.length : 0;
   const parent = route.slice(0, -1);
