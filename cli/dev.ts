@@ -151,7 +151,7 @@ export function banner(server: DevServer, options: DevOptions): string {
     `  root key:   ${options.inMemory ? "in memory" : `${options.dataDir}/root.key`} (local key provider)`,
     `  root token: ${server.rootToken}`,
     `  web UI:     ${server.uiSignInLink}`,
-    `              (signs in as root once, within ${signInValidity}; a new link is printed when it is used)`,
+    `              (signs in as root; ${signInValidity}; a new link is printed when it is used)`,
     "",
     "Development mode: do not use it for real secrets. Try it:",
     "",
