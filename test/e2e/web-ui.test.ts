@@ -287,7 +287,9 @@ describe.skipIf(!chromiumAvailable() || !motoAvailable())("the web UI in Chromiu
     // Revoke-prefix names the prefix, and cancelling it revokes nothing.
     const more = await call("POST", "aws/creds/deploy", {});
     await page.getByRole("button", { name: "List" }).click();
-    await expect.poll(() => page.getByRole("row").filter({ hasText: more.body.lease_id }).isVisible()).toBe(true);
+    await expect
+      .poll(() => page.getByRole("row").filter({ hasText: more.body.lease_id }).isVisible())
+      .toBe(true);
     await page.getByRole("button", { name: "Revoke all under aws/creds/deploy/" }).click();
     const prefixDialog = page.getByRole("dialog", { name: "Revoke every lease under aws/creds/deploy/?" });
     expect(await prefixDialog.textContent()).toContain("1 listed on this page");
