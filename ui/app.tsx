@@ -31,7 +31,10 @@ function Screen({ route }: { route: string[] }) {
 }
 
 export function App() {
-  const [signedIn, setSignedIn] = useState(() => storedToken() !== undefined);
+  // A sign-in link opened in a signed-in tab still signs in, so its code is spent, not left in the address.
+  const [signedIn, setSignedIn] = useState(
+    () => storedToken() !== undefined && !location.hash.startsWith("#code="),
+  );
   const [displayName, setDisplayName] = useState("");
   const route = useRoute();
   const onSignedIn = useCallback(() => setSignedIn(true), []);
