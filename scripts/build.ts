@@ -16,6 +16,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { type BuildOptions, build, type Metafile } from "esbuild";
+import { buildUi } from "./build-ui.ts";
 
 export interface FunctionEntry {
   name: string;
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
   const reports = await buildFunctions({ root, outRoot: join(root, "build") });
   process.stdout.write(`${reports.map(formatReport).join("\n")}\n`);
+  process.stdout.write(`${await buildUi({ root, outRoot: join(root, "build") })}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
