@@ -212,6 +212,7 @@ const LOADED_ON_DEMAND: readonly { input: RegExp; what: string }[] = [
   { input: /node_modules\/@aws-sdk\//, what: "the AWS SDK" },
   { input: /\.node\.ts$/, what: "a Node-only adapter (*.node.ts)" },
   { input: /(^|\/)cli\/dev\.ts$/, what: "the dev server" },
+  { input: /node_modules\/jose\//, what: "the JWT library (the dev issuer, login verification)" },
 ];
 
 /** Tools of a checkout, which the bundle exists to do without. */
