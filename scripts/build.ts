@@ -248,9 +248,11 @@ export function cliBundleProblems(metafile: Metafile, entryOutput: string): stri
   }
   for (const output of loadedAtStart(metafile, entryOutput)) {
     const meta = metafile.outputs[output];
-    for (const input of Object.keys(meta?.inputs ?? {})) {
-      const lazy = LOADED_ON_DEMAND.find((rule) => rule.input.test(input));
-      if (lazy) problems.push(`${output}: loads ${lazy.what} (${input}) when any command starts`);
+    for (const rule of LOADED_ON_DEMAND) {
+      const inputs = Object.keys(meta?.inputs ?? {}).filter((input) => rule.input.test(input));
+      const more = inputs.length > 1 ? ` and ${inputs.length - 1} more` : "";
+      if (inputs.length > 0)
+        problems.push(`${output}: loads ${rule.what} (${inputs[0]}${more}) when any command starts`);
     }
     for (const imported of meta?.imports ?? []) {
       if (imported.external && CLI_EXTERNAL_PACKAGES[imported.path] && imported.kind === "import-statement") {
