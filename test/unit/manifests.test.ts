@@ -226,10 +226,10 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
 
 /**
  * Peak RSS measured in docs/benchmarks.md (section 7): `coffer agent --once` from the
- * bundle, the sidecar after minutes of refreshes and renewals, and an empty node
+ * bundle, the sidecar after two minutes of refreshes and renewals, and an empty node
  * process, which is what an exec probe adds while it runs.
  */
-const MEASURED_PEAK_MIB = { once: 48, sidecar: 55, probe: 38 };
+const MEASURED_PEAK_MIB = { once: 48, sidecar: 53, probe: 38 };
 
 /** "96Mi" or "1Gi" in MiB. */
 function mebibytes(quantity: string | undefined): number {
