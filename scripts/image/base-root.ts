@@ -34,7 +34,7 @@ export class ImageError extends Error {
   override readonly name = "ImageError";
 }
 
-/** The libraries `binary` loads, as paths the dynamic linker looks them up by. */
+/** The libraries in ldd's answer for a binary, as the paths the dynamic linker opens. */
 export function sharedLibraries(lddOutput: string): string[] {
   const libraries: string[] = [];
   for (const line of lddOutput.split("\n")) {

@@ -29,6 +29,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { buildCli } from "../../scripts/build.ts";
+import { sharedLibraries } from "../../scripts/image/base-root.ts";
 import { MEDIA_TYPES } from "../../scripts/image/oci.ts";
 import { IMAGE_ENTRYPOINT, IMAGE_PATH, IMAGE_PROGRAMS, IMAGE_USER } from "../../scripts/image/spec.ts";
 import { buildImage, type ImageReport } from "../../scripts/image.ts";
@@ -93,6 +94,25 @@ function filesUnder(dir: string, prefix = ""): string[] {
     return entry.isDirectory() ? filesUnder(dir, path) : [path];
   });
 }
+
+describe("the libraries of the image's node", () => {
+  it("are the files ldd resolves, the dynamic linker included, and a missing one stops the build", () => {
+    const ldd = [
+      "\tlinux-vdso.so.1 (0x00007ffd)",
+      "\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x00007f5d)",
+      "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f5c)",
+      "\t/lib64/ld-linux-x86-64.so.2 (0x00007f5e)",
+    ].join("\n");
+    expect(sharedLibraries(ldd)).toEqual([
+      "/lib/x86_64-linux-gnu/libstdc++.so.6",
+      "/lib/x86_64-linux-gnu/libc.so.6",
+      "/lib64/ld-linux-x86-64.so.2",
+    ]);
+    expect(() => sharedLibraries(`${ldd}\n\tlibicu.so.72 => not found`)).toThrow(
+      "a library node needs is missing: libicu.so.72 => not found",
+    );
+  });
+});
 
 describe("the image archive", () => {
   it("is an OCI image layout whose every blob matches its digest and size", () => {
