@@ -1,7 +1,8 @@
 /**
  * Writes a file so that a reader sees either the old content or the new, never a part:
  * the content goes to a temporary file beside the target (same directory, so the same
- * filesystem), created with mode 0600, flushed to disk, then renamed over the target.
+ * filesystem), created with mode 0600 (or the mode asked for), flushed to disk, then
+ * renamed over the target.
  * The directory is synced too, so the rename itself survives a crash.
  */
 import { randomBytes } from "node:crypto";
@@ -10,7 +11,11 @@ import { basename, dirname, join } from "node:path";
 
 export const SECRET_FILE_MODE = 0o600;
 
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  mode: number = SECRET_FILE_MODE,
+): Promise<void> {
   const directory = dirname(file);
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const temporary = join(directory, `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -19,8 +24,8 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
   try {
     try {
       await handle.writeFile(content);
-      // The umask may have taken bits away; the mode is exactly 0600 whatever it was.
-      await handle.chmod(SECRET_FILE_MODE);
+      // The umask may have taken bits away; the mode is exactly the one asked for whatever it was.
+      await handle.chmod(mode);
       await handle.sync();
     } finally {
       await handle.close();
@@ -39,13 +44,17 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
 }
 
 /**
- * Whether `file` already holds exactly `content` with mode 0600, so a render that changed
+ * Whether `file` already holds exactly `content` with its mode (0600 by default), so a render that changed
  * nothing neither rewrites the file nor signals the application.
  */
-export async function fileHolds(file: string, content: string): Promise<boolean> {
+export async function fileHolds(
+  file: string,
+  content: string,
+  mode: number = SECRET_FILE_MODE,
+): Promise<boolean> {
   try {
     const [current, info] = await Promise.all([readFile(file, "utf8"), stat(file)]);
-    return current === content && (info.mode & 0o777) === SECRET_FILE_MODE;
+    return current === content && (info.mode & 0o777) === mode;
   } catch {
     return false;
   }

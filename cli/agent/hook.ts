@@ -6,15 +6,21 @@
 import { execFile } from "node:child_process";
 import type { Log } from "./log.ts";
 
-export function runHook(command: readonly string[], timeoutMs: number, log: Log): Promise<void> {
+/** `name` says which setting the command comes from in the log: on_change, or a template's command. */
+export function runHook(
+  command: readonly string[],
+  timeoutMs: number,
+  log: Log,
+  name = "on_change",
+): Promise<void> {
   const [file, ...args] = command;
   return new Promise((resolve) => {
     execFile(file as string, args, { timeout: timeoutMs, killSignal: "SIGKILL" }, (error) => {
-      if (!error) log("info", "on_change command succeeded", { command: file });
+      if (!error) log("info", `${name} command succeeded`, { command: file });
       else if (error.killed)
-        log("warn", "on_change command timed out", { command: file, timeout_ms: timeoutMs });
+        log("warn", `${name} command timed out`, { command: file, timeout_ms: timeoutMs });
       else
-        log("warn", "on_change command failed", {
+        log("warn", `${name} command failed`, {
           command: file,
           exit_code: typeof error.code === "number" ? error.code : String(error.code),
         });

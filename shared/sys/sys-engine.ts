@@ -10,6 +10,7 @@ import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
 import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
+import { internalUiMountsListingRoutes } from "./internal-ui-mounts-listing.ts";
 import { leaseRoutes } from "./leases.ts";
 import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
@@ -213,6 +214,7 @@ export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
       }),
       ...leaseRoutes(broker),
       ...internalUiMountRoutes(broker),
+      ...internalUiMountsListingRoutes(broker),
       ...policyRoutes(broker, mount),
       ...authMountRoutes(broker),
     ],

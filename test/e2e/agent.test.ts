@@ -7,8 +7,9 @@
  * - sidecar mode picks up a changed secret (and runs its hook), survives the token file's
  *   rotation (the old token stops being accepted), and keeps going through a restart of
  *   the server;
- * - a leased secret is renewed while the sidecar runs (against a broker with the lease
- *   test engine, since the product's only leases, STS credentials, are not renewable).
+ * - a leased secret is renewed while the sidecar runs, from agent.yaml and from a Vault
+ *   Agent template (against a broker with the lease test engine: STS credentials, the
+ *   product's own leases, are not renewable).
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -138,7 +139,7 @@ ready_file: out/.ready
       expect(result.stderr).not.toContain(secret);
   });
 
-  it("once: a role that refuses the service account ends with 1 at once, saying why", async () => {
+  it("once: a role that refuses the service account ends with 2 at once, saying why", async () => {
     await role("other", { bound_service_account_names: "someone-else" });
     const dir = await agentDir(
       "refused",
@@ -147,14 +148,14 @@ ready_file: out/.ready
     );
     const started = Date.now();
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("giving up: the server refused the request");
     expect(result.stderr).toMatch(/auth\/kubernetes\/login: HTTP 403/);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(await fileText(join(dir, "out/db.json"))).toBeUndefined();
   });
 
-  it("once: a secret the policy does not grant ends with 1, naming the path", async () => {
+  it("once: a secret the policy does not grant ends with 2, naming the path", async () => {
     await root("POST", "secret/data/other/x", { data: { a: "b" } });
     const dir = await agentDir(
       "forbidden",
@@ -162,11 +163,11 @@ ready_file: out/.ready
       await jwt(),
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/GET secret\/data\/other\/x: HTTP 403: permission denied/);
   });
 
-  it("once: an unreachable server is retried with backoff until once_timeout, then exits 1", async () => {
+  it("once: an unreachable server is retried with backoff until once_timeout, then exits 2", async () => {
     const closedPort = await freePort();
     const dir = await agentDir(
       "unreachable",
@@ -180,20 +181,20 @@ once_timeout: 2s
       await jwt(),
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     const retries = result.stderr.split("\n").filter((line) => line.includes("attempt failed, retrying"));
     expect(retries.length).toBeGreaterThanOrEqual(3);
     expect(retries[0]).toContain("connection refused");
     expect(result.stderr).toContain("giving up: once_timeout reached");
   });
 
-  it("refuses an invalid configuration with 2 before doing anything", async () => {
+  it("refuses an invalid configuration with 1 (a local error) before doing anything", async () => {
     const dir = await agentDir(
       "invalid",
       "auth: { role: app }\nsecrets:\n  - { path: secret/data/app/db }\n",
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain("secrets[0].destination: is required");
     expect(result.stderr).toContain("address: is required (or set COFFER_ADDR)");
   });
@@ -231,7 +232,10 @@ on_change:
       );
       expect(await fileText(out("app.env"))).toBe('LOG_LEVEL="debug"\nFEATURE_X="on"\n');
       await waitFor("the on_change hook", () => fileText(join(dir, "hook.log")));
-      expect(agent.stderr()).toContain("on_change command succeeded");
+      // The hook's file is written before the hook exits, and the agent logs after that.
+      await waitFor("the hook's log line", () =>
+        agent.stderr().includes("on_change command succeeded") ? true : undefined,
+      );
 
       // The kubelet rotates the token file; from now on only the new token is accepted. A
       // login between the two steps may meet the old audience, so the count starts after both.
@@ -323,5 +327,35 @@ ready_file: out/.ready
     }
     expect(await agent.exited).toBe(0);
     expect(agent.stderr()).not.toContain(rootToken);
+  });
+
+  it("a Vault Agent template's dynamic secret is renewed the same way", async () => {
+    const calls = engine.renewCalls.length;
+    await writeFile(join(dir, "token"), `${rootToken}\n`);
+    await writeFile(
+      join(dir, "agent.hcl"),
+      `vault { address = "${address}" }
+auto_auth {
+  method "token_file" {
+    config { token_file_path = "token" }
+  }
+}
+template {
+  destination = "out/creds.ini"
+  contents    = "{{ with secret \\"t/creds/app?ttl=3\\" }}user={{ .Data.username }} renewable={{ .Renewable }}{{ end }}"
+}
+`,
+    );
+    const agent = startCli(["agent", "--config", join(dir, "agent.hcl")], {});
+    try {
+      expect(await waitFor("the render", () => fileText(join(dir, "out/creds.ini")))).toBe(
+        "user=app renewable=true",
+      );
+      await waitFor("two renewals", () => (engine.renewCalls.length >= calls + 2 ? true : undefined), 15_000);
+      expect(new Set(engine.renewCalls.slice(calls).map((call) => call.id)).size).toBe(1);
+    } finally {
+      agent.child.kill("SIGTERM");
+    }
+    expect(await agent.exited).toBe(0);
   });
 });

@@ -107,7 +107,10 @@ describe("runAgent with several files", () => {
 
       // Once b can be rendered, both files change in one pass and the hook sees both.
       kv.set("secret/data/app/b", { value: "b2" });
-      await waitFor("the hook after the change", () => fileText(hookLog));
+      // The hook appends in two steps: wait for its whole line.
+      await waitFor("the hook after the change", async () =>
+        (await fileText(hookLog))?.endsWith("\n") ? true : undefined,
+      );
       expect(await fileText(out("a"))).toBe("a2");
       expect(await fileText(out("b"))).toBe("b2");
       expect(await fileText(hookLog)).toBe("a2b2\n");

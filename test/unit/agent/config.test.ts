@@ -122,14 +122,14 @@ extra: true
 `);
     expect(found).toEqual(
       expect.arrayContaining([
-        "extra: unknown key (known: address, auth, secrets, refresh_interval, ready_file, on_change, backoff, once_timeout)",
+        "extra: unknown key (known: address, auth, secrets, refresh_interval, ready_file, on_change, backoff, once_timeout, exec)",
         'address: "ftp://x" is not an http(s) URL',
         "auth.tokenfile: unknown key (known: method, mount, role, token_file)",
-        'secrets[0].format: unknown format "yaml": use raw, json, dotenv, template',
+        'secrets[0].format: unknown format "yaml": use raw, json, dotenv, template, consul-template',
         "secrets[1].field: is required for format raw",
         "secrets[2].path: is required (the secret to read)",
         "secrets[3].field: is only for format raw",
-        "secrets[3].template: is only for format template",
+        "secrets[3].template: is only for format template or consul-template",
         "secrets[4].template: a template entry needs exactly one of template or template_file",
         "secrets[5].path: is required (the secret to read)",
         'secrets[6].template: line 1: unknown action "nope": expected .field, field "name", secret "path" "field" or a "string"',
@@ -152,6 +152,62 @@ extra: true
       'auth.method: unknown method "ldap": use kubernetes or token',
     ]);
     expect(await problems("- a\n- b\n")).toEqual([": expected a mapping of keys to values"]);
+  });
+
+  it("reads consul-template entries, environment entries and exec", async () => {
+    const config = await parse(`
+address: http://127.0.0.1:8200
+auth: { role: app }
+secrets:
+  - destination: out/app.conf
+    format: consul-template
+    template: '{{ with secret "secret/data/app/db" }}{{ .Data.data.password }}{{ end }}'
+    error_on_missing_key: true
+  - { path: secret/data/app/db, env: DB_PASSWORD, format: raw, field: password }
+exec:
+  command: ["./app", "--serve"]
+  restart_on_secret_changes: never
+  restart_stop_signal: SIGINT
+`);
+    expect(config.secrets[0]).toMatchObject({
+      format: "consul-template",
+      destination: "/etc/coffer/out/app.conf",
+    });
+    expect(config.secrets[0]?.goTemplate?.missingKey).toBe("error");
+    expect(config.secrets[1]).toMatchObject({ env: "DB_PASSWORD", format: "raw", field: "password" });
+    expect(config.exec).toEqual({
+      command: ["./app", "--serve"],
+      restartOnSecretChanges: false,
+      stopSignal: "SIGINT",
+      stopTimeoutMs: 30_000,
+    });
+  });
+
+  it("refuses env entries without exec, a path on a consul-template entry, and template errors with their place", async () => {
+    expect(
+      await problems(`
+address: http://x
+auth: { role: r }
+secrets:
+  - { path: secret/data/a, env: A, format: raw, field: x }
+  - { path: secret/data/a, env: "1A", destination: /x, format: raw, field: x }
+  - { path: secret/data/a, destination: /y, format: consul-template, template: "{{ with secret \\"a\\" }}" }
+  - { path: secret/data/a, destination: /z, error_on_missing_key: true }
+exec: { command: [], restart_on_secret_changes: sometimes, restart_stop_signal: SIGFOO }
+`),
+    ).toEqual([
+      "secrets[1].destination: is required (or env, for exec mode), and not both",
+      'secrets[1].env: "1A" is not a variable name',
+      "secrets[2].template: template: template:1:4: unexpected EOF: {{with}} has no {{end}}",
+      'secrets[2].path: is not for format consul-template: its template names its secrets ({{ with secret "..." }})',
+      "secrets[3].error_on_missing_key: is only for format consul-template",
+      'exec.command: expected a non-empty list of strings, e.g. ["./app", "--serve"]',
+      'exec.restart_on_secret_changes: expected "always" or "never", not "sometimes"',
+      'exec.restart_stop_signal: unknown signal "SIGFOO": use SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL',
+    ]);
+    expect(await problems(MINIMAL.replace("destination: /secrets/db.json", "env: DB"))).toEqual([
+      "secrets: environment variables need exec (the program to start with them)",
+    ]);
   });
 
   it("parses durations with units or as seconds", () => {
@@ -178,7 +234,7 @@ extra: true
         join(dir, "agent.yaml"),
         `address: http://x\nauth: { role: r }\nsecrets:\n  - { path: secret/data/a, destination: out, format: template, template_file: app.tmpl }\n`,
       );
-      const config = await loadAgentConfig(join(dir, "agent.yaml"));
+      const { config } = await loadAgentConfig(join(dir, "agent.yaml"));
       expect(config.secrets[0]?.template?.usesOwnSecret).toBe(true);
       expect(config.secrets[0]?.destination).toBe(join(dir, "out"));
 
