@@ -14,9 +14,9 @@
 import type { JsonObject } from "../../engines/engine.ts";
 import type { FieldSchema, FieldValues } from "../../engines/fields.ts";
 import { invalidRequest } from "../../errors.ts";
+import { namesRoot } from "../../policy/policy-names.ts";
 import { policyName } from "../../policy/policy-store.ts";
 import type { Item, ItemKey } from "../../store/item-store.ts";
-import { namesRoot } from "../tokens/token-policies.ts";
 import { loginDenied } from "./login-errors.ts";
 import type { ServiceAccount } from "./service-account.ts";
 

@@ -22,9 +22,10 @@
  * role must not overwrite each other's policy: the name carries an id of the deployment.
  */
 import { DeleteRolePolicyCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { awsErrorCode } from "../../aws-errors.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
 import type { Item, ItemKey, ItemStore, WriteOp } from "../../store/item-store.ts";
-import { awsErrorCode, awsFailure } from "./aws-errors.ts";
+import { awsFailure } from "./aws-errors.ts";
 import type { AwsClients } from "./clients.ts";
 import {
   collapse,

@@ -1,7 +1,7 @@
 /**
  * The database connections of one mount, as its routes and its lease type use them: each
  * read from the store and opened, then served from this process's pool for its version
- * (connection-pools.ts), with failures turned into clear errors scrubbed of the
+ * (connection-pools.node.ts), with failures turned into clear errors scrubbed of the
  * connection's secrets (database-errors.ts).
  *
  * A root password rotation that changed the database but died before its new password was
@@ -17,7 +17,7 @@ import {
   configToItem,
   type StoredConnection,
 } from "./connection-config.ts";
-import { closePool, closePools, type PoolSettings, poolFor } from "./connection-pools.ts";
+import { closePool, closePools, type PoolSettings, poolFor } from "./connection-pools.node.ts";
 import { connectionTarget, literalPasswordsIn } from "./connection-url.ts";
 import { databaseFailure, isPasswordRefused } from "./database-errors.ts";
 import { configKey } from "./storage.ts";

@@ -4,7 +4,7 @@
  * family in its own file. Every credential is a lease of type "database-user"
  * (user-lease.ts). The engine keeps its configuration in the item store (connections
  * sealed), its leases in the lease manager, and its database connections in small
- * per-process pools (connection-pools.ts); it knows nothing of how any of them is stored.
+ * per-process pools (connection-pools.node.ts); it knows nothing of how any of them is stored.
  */
 import { deletePartition } from "../../store/item-store.ts";
 import type { Engine, EngineFactory } from "../engine.ts";

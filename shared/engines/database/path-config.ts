@@ -6,7 +6,7 @@
 import { invalidRequest } from "../../errors.ts";
 import { type EngineContext, notFoundResponse, type Route, route } from "../engine.ts";
 import { CONNECTION_FIELDS, describeConfig, mergeConfig } from "./connection-config.ts";
-import { probe } from "./connection-pools.ts";
+import { probe } from "./connection-pools.node.ts";
 import { literalPasswordsIn } from "./connection-url.ts";
 import { type Connections, poolSettings } from "./connections.ts";
 import { databaseFailure } from "./database-errors.ts";
