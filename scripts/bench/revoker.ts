@@ -6,12 +6,7 @@
  * this measures the lease manager and the store, not AWS.
  */
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import {
-  initializeWithLeasing,
-  openLeaseBroker,
-  randomRootKey,
-  testClock,
-} from "../../test/support/lease-broker.ts";
+import { openLeaseDeployment } from "../../test/support/lease-deployment.ts";
 import { TEST_LEASE_TYPE } from "../../test/support/lease-test-engine.ts";
 import { percentile, round } from "./measure.ts";
 
@@ -30,9 +25,7 @@ export async function benchRevoker(
   storage: string,
   leases: number,
 ): Promise<RevokerResult> {
-  const clock = testClock();
-  const { broker, engine } = await openLeaseBroker({ store, storage, rootKey: randomRootKey(), clock });
-  await initializeWithLeasing(broker, "bench");
+  const { broker, engine, clock } = await openLeaseDeployment({ store, storage, path: "bench" });
   const mount = (await broker.mounts.resolve("bench/creds/x"))?.mount;
   if (!mount) throw new Error("no bench mount");
   const ttlMs = 60_000;

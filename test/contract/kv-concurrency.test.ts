@@ -14,8 +14,9 @@ import { keysPk, secretPk } from "../../shared/engines/kv/storage.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { openDeployment, type Process } from "../support/deployment.ts";
+import type { Reply } from "../support/http.ts";
 import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
-import { type KvHarness, kvHarness, type Reply } from "../unit/kv/harness.ts";
 
 const WRITERS = 50;
 const PATH = "race/target";
@@ -23,11 +24,12 @@ const PATH = "race/target";
 const CAS_MISMATCH = "check-and-set parameter did not match the current version";
 
 /** Writes once with cas, re-reading the current version after every lost race; returns the version won. */
-async function casWriter(kv: KvHarness, id: number): Promise<{ version: number; attempts: number }> {
+async function casWriter(kv: Process, id: number): Promise<{ version: number; attempts: number }> {
   let current = 0;
   for (let attempts = 1; attempts <= 10 * WRITERS; attempts++) {
     const reply = await kv.call("POST", `secret/data/${PATH}`, {
-      body: { data: { writer: id }, options: { cas: current } },
+      data: { writer: id },
+      options: { cas: current },
     });
     if (reply.status === 200) return { version: reply.body.data.version, attempts };
     // A lost race (400) or a store that asked to retry (503): learn the current version again.
@@ -43,7 +45,7 @@ async function casWriter(kv: KvHarness, id: number): Promise<{ version: number; 
 }
 
 /** Reads the latest version until told to stop; every answer must be whole. */
-async function reader(kv: KvHarness, done: () => boolean): Promise<number> {
+async function reader(kv: Process, done: () => boolean): Promise<number> {
   let reads = 0;
   while (!done()) {
     // Paced, so readers load the store less than the writers they watch (and a read that
@@ -65,12 +67,10 @@ type Database = () => Promise<() => Promise<ItemStore>>;
 function concurrencyContract(database: Database, storage: string) {
   it(`${WRITERS} cas writers on one path: one winner per version, none lost or duplicated`, async () => {
     const openStore = await database();
-    const first = await kvHarness({ store: await openStore(), storage });
-    await first.call("POST", "secret/config", { body: { max_versions: 2 * WRITERS } });
-    const brokers = [first];
-    for (let i = 1; i < WRITERS; i++) {
-      brokers.push(await kvHarness({ store: await openStore(), rootKey: first.rootKey, storage }));
-    }
+    const first = await openDeployment({ store: await openStore(), storage });
+    await first.call("POST", "secret/config", { max_versions: 2 * WRITERS });
+    const brokers: Process[] = [first];
+    for (let i = 1; i < WRITERS; i++) brokers.push(await first.process({ store: await openStore() }));
 
     let finished = false;
     const readers = Promise.all([0, 1, 2].map((i) => reader(brokers[i * 7]!, () => finished)));
@@ -93,18 +93,16 @@ function concurrencyContract(database: Database, storage: string) {
   }, 480_000);
 
   it("destroys and deletes more versions than one atomic write holds, leaving no ciphertext", async () => {
-    const kv = await kvHarness({ store: await (await database())(), storage });
+    const kv = await openDeployment({ store: await (await database())(), storage });
     const uuid = await kv.mountUuid();
     const path = "wide/secret";
     const sortKeys = async () => (await kv.items(secretPk(uuid, path))).map((item) => item.sk);
-    await kv.call("POST", `secret/metadata/${path}`, { body: { max_versions: 200 } });
+    await kv.call("POST", `secret/metadata/${path}`, { max_versions: 200 });
     for (let i = 1; i <= 110; i++) {
-      expect((await kv.call("POST", `secret/data/${path}`, { body: { data: { i } } })).status).toBe(200);
+      expect((await kv.call("POST", `secret/data/${path}`, { data: { i } })).status).toBe(200);
     }
     const doomed = Array.from({ length: 105 }, (_, i) => i + 1);
-    expect((await kv.call("POST", `secret/destroy/${path}`, { body: { versions: doomed } })).status).toBe(
-      204,
-    );
+    expect((await kv.call("POST", `secret/destroy/${path}`, { versions: doomed })).status).toBe(204);
     expect(await sortKeys()).toHaveLength(6);
     const destroyed = await kv.call("GET", `secret/data/${path}?version=105`);
     expect(destroyed.status).toBe(404);
@@ -114,9 +112,9 @@ function concurrencyContract(database: Database, storage: string) {
     expect((await kv.call("DELETE", `secret/metadata/${path}`)).status).toBe(204);
     expect(await sortKeys()).toEqual([]);
     expect(await kv.items(keysPk(uuid))).not.toContainEqual(expect.objectContaining({ sk: path }));
-    expect(
-      (await kv.call("POST", `secret/data/${path}`, { body: { data: { again: true } } })).body.data.version,
-    ).toBe(1);
+    expect((await kv.call("POST", `secret/data/${path}`, { data: { again: true } })).body.data.version).toBe(
+      1,
+    );
   }, 120_000);
 }
 

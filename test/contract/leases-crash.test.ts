@@ -24,9 +24,10 @@ import { CLAIM_MS } from "../../shared/leases/revocation.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
+import { openLeaseDeployment } from "../support/lease-deployment.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
+import { runningClock } from "../support/test-clock.ts";
 import { waitFor } from "../support/wait.ts";
 
 const LEASES = 40;
@@ -39,12 +40,10 @@ const linesOf = (file: string) =>
 function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>) {
   it("leaves every lease whole or gone, and the next sweep finishes the job", async () => {
     const { store, childEnv } = await setup();
-    const rootKey = randomRootKey();
     // Leases issued "ten seconds ago", one second long: due for the child at once.
-    const clock = testClock(-10_000);
-    const subject = await openLeaseBroker({ store, rootKey, clock });
-    const rootToken = await initializeWithLeasing(subject.broker, "t");
-    const root = (await subject.broker.tokens.lookup(rootToken)) as TokenRecord;
+    const clock = runningClock(-10_000);
+    const subject = await openLeaseDeployment({ store, clock });
+    const root = (await subject.broker.tokens.lookup(subject.rootToken)) as TokenRecord;
     const mount = (await subject.broker.mounts.resolve("t/creds/x"))?.mount as Mount;
     const limit = limitConcurrency(1);
     const issued = await Promise.all(
@@ -71,7 +70,7 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
         env: {
           ...process.env,
           ...childEnv,
-          SWEEP_ROOT_KEY: Buffer.from(rootKey).toString("hex"),
+          SWEEP_ROOT_KEY: Buffer.from(subject.rootKey).toString("hex"),
           SWEEP_REVOKE_LOG: revokeLog,
           SWEEP_DELAY_MS: "150",
         },

@@ -17,11 +17,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { createApp } from "../../shared/app.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import type { LeaseTestEngine } from "../support/lease-test-engine.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
 import { freePort } from "../support/moto.ts";
 import { waitFor } from "../support/wait.ts";
 import { api, runCli, startCli } from "./cli-harness.ts";
@@ -280,27 +277,23 @@ on_change:
 });
 
 describe("coffer agent with a leased secret", () => {
+  let deployment: LeaseDeployment;
   let served: LoopbackServer | undefined;
   let address: string;
   let rootToken: string;
-  let engine: LeaseTestEngine;
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "coffer-agent-lease-"));
-    const opened = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    engine = opened.engine;
-    rootToken = await initializeWithLeasing(opened.broker, "t");
-    const app = createApp(opened.broker, { logError: () => {} });
-    served = await serveOnLoopback(app);
+    deployment = await openLeaseDeployment();
+    rootToken = deployment.rootToken;
+    served = await serveOnLoopback(deployment.app);
     address = served.address;
   });
 
   afterAll(async () => {
     await served?.close();
+    await deployment?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -319,8 +312,12 @@ ready_file: out/.ready
     try {
       await waitFor("the first render", () => fileText(join(dir, "out/.ready")));
       expect(JSON.parse((await fileText(join(dir, "out/creds.json"))) ?? "")).toEqual({ username: "app" });
-      await waitFor("two renewals", () => (engine.renewCalls.length >= 2 ? true : undefined), 15_000);
-      expect(new Set(engine.renewCalls.map((call) => call.id)).size).toBe(1);
+      await waitFor(
+        "two renewals",
+        () => (deployment.engine.renewCalls.length >= 2 ? true : undefined),
+        15_000,
+      );
+      expect(new Set(deployment.engine.renewCalls.map((call) => call.id)).size).toBe(1);
       expect(agent.stderr()).toContain('"msg":"lease renewed"');
     } finally {
       agent.child.kill("SIGTERM");
@@ -330,7 +327,7 @@ ready_file: out/.ready
   });
 
   it("a Vault Agent template's dynamic secret is renewed the same way", async () => {
-    const calls = engine.renewCalls.length;
+    const calls = deployment.engine.renewCalls.length;
     await writeFile(join(dir, "token"), `${rootToken}\n`);
     await writeFile(
       join(dir, "agent.hcl"),
@@ -351,8 +348,12 @@ template {
       expect(await waitFor("the render", () => fileText(join(dir, "out/creds.ini")))).toBe(
         "user=app renewable=true",
       );
-      await waitFor("two renewals", () => (engine.renewCalls.length >= calls + 2 ? true : undefined), 15_000);
-      expect(new Set(engine.renewCalls.slice(calls).map((call) => call.id)).size).toBe(1);
+      await waitFor(
+        "two renewals",
+        () => (deployment.engine.renewCalls.length >= calls + 2 ? true : undefined),
+        15_000,
+      );
+      expect(new Set(deployment.engine.renewCalls.slice(calls).map((call) => call.id)).size).toBe(1);
     } finally {
       agent.child.kill("SIGTERM");
     }

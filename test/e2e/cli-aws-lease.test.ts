@@ -11,11 +11,9 @@ import { join } from "node:path";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { createApp } from "../../shared/app.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
@@ -130,6 +128,7 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
 });
 
 describe("coffer lease renew, on a renewable lease", () => {
+  let deployment: LeaseDeployment;
   let served: LoopbackServer | undefined;
   let address: string;
   let rootToken: string;
@@ -137,18 +136,15 @@ describe("coffer lease renew, on a renewable lease", () => {
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), "coffer-cli-lease-"));
-    const { broker } = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    rootToken = await initializeWithLeasing(broker, "t");
-    const app = createApp(broker, { logError: () => {} });
-    served = await serveOnLoopback(app);
+    deployment = await openLeaseDeployment();
+    rootToken = deployment.rootToken;
+    served = await serveOnLoopback(deployment.app);
     address = served.address;
   });
 
   afterAll(async () => {
     await served?.close();
+    await deployment?.close();
     await rm(home, { recursive: true, force: true });
   });
 

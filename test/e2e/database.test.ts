@@ -494,7 +494,7 @@ describe.skipIf(!postgresAvailable())("the database engine against PostgreSQL", 
       // The pool closes a connection idle for 10 s.
       await waitFor(
         "the idle pool to close",
-        () => (poolUsage(`${db.mountUuid}/pg`).open === 0 ? true : undefined),
+        () => (poolUsage(`${db.databaseMountUuid}/pg`).open === 0 ? true : undefined),
         11_000,
       );
       await waitFor("the idle pool's sessions to end", noneOfOurs, 5_000);

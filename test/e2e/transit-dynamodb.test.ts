@@ -12,6 +12,7 @@ import type { Broker } from "../../shared/broker.ts";
 import { runPeriodicWork } from "../../shared/mounts/periodic.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
+import { type ApiCall, apiCaller } from "../support/http.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 
 const SECRET = "transit-on-dynamodb-3b8e";
@@ -20,19 +21,9 @@ const b64 = (text: string) => Buffer.from(text).toString("base64");
 describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
   let moto: Moto;
   let broker: Broker;
-  let rootToken: string;
   const tableName = "coffer-transit-e2e";
 
-  async function call(path: string, body?: unknown, method = "POST") {
-    const app = createApp(broker, { logError: () => {} });
-    const response = await app.request(`/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": rootToken },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
+  let call: ApiCall;
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -49,7 +40,8 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
         COFFER_AWS_ENDPOINT: moto.endpoint,
       }),
     );
-    ({ rootToken } = await initialize(broker));
+    const { rootToken } = await initialize(broker);
+    call = apiCaller(createApp(broker, { logError: () => {} }), rootToken);
     await broker.mounts.enable({ path: "transit/", type: "transit" });
   });
 
@@ -58,12 +50,13 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
   });
 
   it("creates, encrypts, rotates, rewraps, trims and deletes", async () => {
-    expect((await call("transit/keys/app", { auto_rotate_period: "1h" })).status).toBe(200);
-    const v1 = (await call("transit/encrypt/app", { plaintext: b64(SECRET) })).body.data.ciphertext;
-    expect((await call("transit/keys/app/rotate")).body.data.latest_version).toBe(2);
-    const rewrapped = (await call("transit/rewrap/app", { ciphertext: v1 })).body.data;
+    expect((await call("POST", "transit/keys/app", { auto_rotate_period: "1h" })).status).toBe(200);
+    const v1 = (await call("POST", "transit/encrypt/app", { plaintext: b64(SECRET) })).body.data.ciphertext;
+    expect((await call("POST", "transit/keys/app/rotate")).body.data.latest_version).toBe(2);
+    const rewrapped = (await call("POST", "transit/rewrap/app", { ciphertext: v1 })).body.data;
     expect(rewrapped.key_version).toBe(2);
-    const decrypted = (await call("transit/decrypt/app", { ciphertext: rewrapped.ciphertext })).body.data;
+    const decrypted = (await call("POST", "transit/decrypt/app", { ciphertext: rewrapped.ciphertext })).body
+      .data;
     expect(Buffer.from(decrypted.plaintext, "base64").toString()).toBe(SECRET);
     expect(await runPeriodicWork(broker, { deadline: Number.POSITIVE_INFINITY })).toMatchObject({
       done: 0,
@@ -71,14 +64,14 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
       complete: true,
     });
 
-    const config = await call("transit/keys/app/config", {
+    const config = await call("POST", "transit/keys/app/config", {
       min_decryption_version: 2,
       min_encryption_version: 2,
     });
     expect(config.status).toBe(200);
-    const trimmed = await call("transit/keys/app/trim", { min_available_version: 2 });
+    const trimmed = await call("POST", "transit/keys/app/trim", { min_available_version: 2 });
     expect(Object.keys(trimmed.body.data.keys)).toEqual(["2"]);
-    expect((await call("transit/decrypt/app", { ciphertext: v1 })).status).toBe(400);
+    expect((await call("POST", "transit/decrypt/app", { ciphertext: v1 })).status).toBe(400);
 
     const scan = await new DynamoDBClient(motoClientConfig(moto)).send(
       new ScanCommand({ TableName: tableName }),
@@ -89,8 +82,8 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     expect(dump).not.toContain(SECRET);
     expect(dump).not.toContain(b64(SECRET));
 
-    await call("transit/keys/app/config", { deletion_allowed: true });
-    expect((await call("transit/keys/app", undefined, "DELETE")).status).toBe(204);
-    expect((await call("transit/keys/app", undefined, "GET")).status).toBe(404);
+    await call("POST", "transit/keys/app/config", { deletion_allowed: true });
+    expect((await call("DELETE", "transit/keys/app")).status).toBe(204);
+    expect((await call("GET", "transit/keys/app")).status).toBe(404);
   });
 });

@@ -3,13 +3,13 @@
  * path and KV version, under Vault's permission rules.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { type KvHarness, kvHarness } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 
 beforeEach(async () => {
-  kv = await kvHarness();
-  await kv.call("POST", "sys/mounts/legacy", { body: { type: "kv", options: { version: "1" } } });
+  kv = await openDeployment();
+  await kv.call("POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } });
 });
 
 const refusal = (path: string) => ({
@@ -38,7 +38,7 @@ describe("sys/internal/ui/mounts", () => {
 
   it("refuses callers without a valid token", async () => {
     for (const token of [null, "not-a-token"]) {
-      expect(await kv.call("GET", "sys/internal/ui/mounts/secret/app", { token })).toEqual({
+      expect(await kv.call("GET", "sys/internal/ui/mounts/secret/app", undefined, token)).toEqual({
         status: 403,
         body: { errors: ["permission denied"] },
       });
@@ -48,35 +48,37 @@ describe("sys/internal/ui/mounts", () => {
   it("gives an unknown mount the same refusal as a forbidden one", async () => {
     expect(await kv.call("GET", "sys/internal/ui/mounts/nosuch/x")).toEqual(refusal("nosuch/x/"));
     const token = await kv.tokenWith({ other: 'path "legacy/*" { capabilities = ["read"] }' });
-    expect(await kv.call("GET", "sys/internal/ui/mounts/secret/x", { token })).toEqual(refusal("secret/x/"));
+    expect(await kv.call("GET", "sys/internal/ui/mounts/secret/x", undefined, token)).toEqual(
+      refusal("secret/x/"),
+    );
   });
 
   it("answers a token whose policies grant something in the mount, needing no policy on sys/", async () => {
     const token = await kv.tokenWith({ reader: 'path "secret/*" { capabilities = ["read"] }' });
-    const reply = await kv.call("GET", "sys/internal/ui/mounts/secret/app", { token });
+    const reply = await kv.call("GET", "sys/internal/ui/mounts/secret/app", undefined, token);
     expect(reply.status).toBe(200);
     expect(reply.body.data.options).toEqual({ version: "2" });
   });
 
   it("answers a token granted only paths deep inside the mount, as the vault CLI needs", async () => {
     const exact = await kv.tokenWith({ app: 'path "secret/data/app/db" { capabilities = ["read"] }' });
-    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/app/db", { token: exact })).status).toBe(200);
+    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/app/db", undefined, exact)).status).toBe(200);
     const glob = await kv.tokenWith({ team: 'path "secret/data/team-a/*" { capabilities = ["read"] }' });
-    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/team-a/x", { token: glob })).status).toBe(
+    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/team-a/x", undefined, glob)).status).toBe(
       200,
     );
     const segment = await kv.tokenWith({ any: 'path "secret/data/+/config" { capabilities = ["read"] }' });
-    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/x/config", { token: segment })).status).toBe(
+    expect((await kv.call("GET", "sys/internal/ui/mounts/secret/x/config", undefined, segment)).status).toBe(
       200,
     );
-    expect(await kv.call("GET", "sys/internal/ui/mounts/legacy/x", { token: glob })).toEqual(
+    expect(await kv.call("GET", "sys/internal/ui/mounts/legacy/x", undefined, glob)).toEqual(
       refusal("legacy/x/"),
     );
   });
 
   it("refuses a token whose policy denies the mount", async () => {
     const token = await kv.tokenWith({ denied: 'path "secret/*" { capabilities = ["deny"] }' });
-    expect(await kv.call("GET", "sys/internal/ui/mounts/secret/app", { token })).toEqual(
+    expect(await kv.call("GET", "sys/internal/ui/mounts/secret/app", undefined, token)).toEqual(
       refusal("secret/app/"),
     );
   });

@@ -3,15 +3,15 @@
  * filtered by what the token's policies grant, in Vault's shape.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { type KvHarness, kvHarness } from "../kv/harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 
 beforeEach(async () => {
-  kv = await kvHarness();
-  await kv.call("POST", "sys/mounts/legacy", { body: { type: "kv", options: { version: "1" } } });
-  await kv.call("POST", "sys/mounts/transit", { body: { type: "transit" } });
-  expect((await kv.call("POST", "sys/auth/kubernetes", { body: { type: "kubernetes" } })).status).toBe(204);
+  kv = await openDeployment();
+  await kv.call("POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } });
+  await kv.call("POST", "sys/mounts/transit", { type: "transit" });
+  expect((await kv.call("POST", "sys/auth/kubernetes", { type: "kubernetes" })).status).toBe(204);
 });
 
 describe("sys/internal/ui/mounts (the listing)", () => {
@@ -46,7 +46,7 @@ describe("sys/internal/ui/mounts (the listing)", () => {
     const token = await kv.tokenWith({
       app: 'path "secret/data/app/*" { capabilities = ["read"] }\npath "auth/kubernetes/role/+" { capabilities = ["read"] }',
     });
-    const reply = await kv.call("GET", "sys/internal/ui/mounts", { token });
+    const reply = await kv.call("GET", "sys/internal/ui/mounts", undefined, token);
     expect(reply.status).toBe(200);
     expect(Object.keys(reply.body.data.secret)).toEqual(["secret/"]);
     expect(Object.keys(reply.body.data.auth)).toEqual(["kubernetes/"]);
@@ -56,13 +56,13 @@ describe("sys/internal/ui/mounts (the listing)", () => {
     const token = await kv.tokenWith({
       mixed: 'path "secret/*" { capabilities = ["deny"] }\npath "legacy/*" { capabilities = ["list"] }',
     });
-    const reply = await kv.call("GET", "sys/internal/ui/mounts", { token });
+    const reply = await kv.call("GET", "sys/internal/ui/mounts", undefined, token);
     expect(reply.body.data).toEqual({ secret: { "legacy/": expect.any(Object) }, auth: {} });
   });
 
   it("refuses a request without a valid token", async () => {
     for (const token of [null, "not-a-token"]) {
-      expect(await kv.call("GET", "sys/internal/ui/mounts", { token })).toEqual({
+      expect(await kv.call("GET", "sys/internal/ui/mounts", undefined, token)).toEqual({
         status: 403,
         body: { errors: ["permission denied"] },
       });

@@ -4,15 +4,15 @@
  * is how Vault's tune endpoint was taken for an enable.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type KvHarness, kvHarness } from "../kv/harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 describe("reserved mount path segments", () => {
-  let kv: KvHarness;
+  let kv: Deployment;
   beforeEach(async () => {
-    kv = await kvHarness();
+    kv = await openDeployment();
   });
   afterEach(async () => {
-    await kv.store.close();
+    await kv.close();
   });
 
   const mountPaths = async () => (await kv.broker.mounts.list()).map((mount) => mount.path);
@@ -29,7 +29,7 @@ describe("reserved mount path segments", () => {
       ["sys/auth/tune/", { type: "kubernetes" }],
     ];
     for (const [path, body] of attempts) {
-      const reply = await kv.call("POST", path, { body });
+      const reply = await kv.call("POST", path, body);
       expect(reply.status, path).toBe(400);
       expect(reply.body.errors[0], path).toMatch(/"tune"|tuning (auth )?mounts is not supported/);
     }
@@ -38,7 +38,7 @@ describe("reserved mount path segments", () => {
 
   it("still mounts at paths that only contain the word", async () => {
     for (const path of ["tuner", "tune-x", "tune/x", "a/tunes"]) {
-      const reply = await kv.call("POST", `sys/mounts/${path}`, { body: { type: "kv-v2" } });
+      const reply = await kv.call("POST", `sys/mounts/${path}`, { type: "kv-v2" });
       expect(reply.status, path).toBe(204);
     }
     expect(await mountPaths()).toEqual(expect.arrayContaining(["tuner/", "tune-x/", "tune/x/", "a/tunes/"]));
@@ -48,7 +48,7 @@ describe("reserved mount path segments", () => {
     const read = await kv.call("GET", "sys/mounts/secret/tune");
     expect(read.status).toBe(200);
     expect(read.body.data).toMatchObject({ default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false });
-    const tune = await kv.call("POST", "sys/mounts/secret/tune", { body: { default_lease_ttl: "1h" } });
+    const tune = await kv.call("POST", "sys/mounts/secret/tune", { default_lease_ttl: "1h" });
     expect(tune.status).toBe(400);
     expect(tune.body.errors[0]).toMatch(/tuning mounts is not supported/);
     expect((await kv.call("GET", "sys/mounts/nothing/tune")).status).toBe(400);
