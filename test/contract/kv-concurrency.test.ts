@@ -16,7 +16,7 @@ import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { openDeployment, type Process } from "../support/deployment.ts";
 import type { Reply } from "../support/http.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
 
 const WRITERS = 50;
 const PATH = "race/target";
@@ -142,13 +142,7 @@ describe("KV v2 concurrency on SQLite (a real file)", () => {
 const describeAws = motoAvailable() ? describe : describe.skip;
 
 describeAws("KV v2 concurrency on DynamoDB (moto)", () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
+  const moto = useMoto();
 
   // moto applies a transaction without a lock and, when one fails, puts back a copy of the
   // table taken when it began, undoing what concurrent requests wrote meanwhile. DynamoDB

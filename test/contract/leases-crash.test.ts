@@ -9,7 +9,7 @@ import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Mount } from "../../shared/engines/mount.ts";
 import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
@@ -25,7 +25,7 @@ import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { openLeaseDeployment } from "../support/lease-deployment.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { runningClock } from "../support/test-clock.ts";
 import { waitFor } from "../support/wait.ts";
@@ -141,13 +141,7 @@ describe("a revoker killed mid-sweep, on an SQLite file", () => {
 });
 
 describe.skipIf(!motoAvailable())("a revoker killed mid-sweep, on DynamoDB (moto)", () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
+  const moto = useMoto();
   crashContract(async () => {
     const client = new DynamoDBClient({
       ...motoClientConfig(moto),

@@ -35,7 +35,7 @@ import { revokeResponse } from "../../shared/sys/leases.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
 import { openLeaseDeployment } from "../support/lease-deployment.ts";
 import { TEST_LEASE_TYPE } from "../support/lease-test-engine.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { proxyStoreFaults, type StoreFault, storeWithFaults } from "../support/store-faults.ts";
 import { allItems } from "../support/store-items.ts";
 
@@ -398,16 +398,14 @@ describe("lease properties on SQLite", () => {
 });
 
 describe.skipIf(!motoAvailable())("lease properties on DynamoDB (moto)", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let proxy: FaultProxy;
   let tables = 0;
   beforeAll(async () => {
-    moto = await startMoto();
     proxy = await startFaultProxy(moto.endpoint);
   }, 60_000);
   afterAll(async () => {
     await proxy?.close();
-    await moto?.stop();
   });
 
   leaseProperty(

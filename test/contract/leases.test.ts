@@ -24,7 +24,7 @@ import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts
 import type { Item, ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { provenIdentity } from "../support/token-record.ts";
 import { waitFor } from "../support/wait.ts";
@@ -581,11 +581,10 @@ describe("leases on SQLite", () => {
 });
 
 describe.skipIf(!motoAvailable())("leases on DynamoDB (moto)", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let client: DynamoDBClient;
   let tables = 0;
   beforeAll(async () => {
-    moto = await startMoto();
     client = new DynamoDBClient({
       ...motoClientConfig(moto),
       requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
@@ -596,7 +595,6 @@ describe.skipIf(!motoAvailable())("leases on DynamoDB (moto)", () => {
   });
   afterAll(async () => {
     client?.destroy();
-    await moto?.stop();
   });
 
   leaseContract(

@@ -15,8 +15,8 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
 import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
 import { freePort } from "../support/moto.ts";
@@ -40,13 +40,9 @@ async function fileText(file: string): Promise<string | undefined> {
 }
 
 describe("coffer agent against coffer dev", () => {
-  let dataDir: string;
+  /** On disk, so a restart keeps what the agent reads. */
+  const server = useDevServer({ inMemory: false, rootToken: ROOT });
   let work: string;
-  let port: number;
-  let server: DevServer;
-  const start = async () => {
-    server = await startDevServer({ port, host: "127.0.0.1", dataDir, inMemory: false, rootToken: ROOT });
-  };
   const root = (method: string, path: string, body?: unknown) => api(server.url, ROOT, method, path, body);
   const jwt = (audience = "coffer", serviceAccount = "app") =>
     requestDevToken(server.url, { namespace: "shop", serviceAccount, audience }, ROOT);
@@ -70,10 +66,7 @@ describe("coffer agent against coffer dev", () => {
   }
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "coffer-agent-data-"));
     work = await mkdtemp(join(tmpdir(), "coffer-agent-work-"));
-    port = await freePort();
-    await start();
     await root("PUT", "sys/policies/acl/app", { policy: POLICY });
     await role("app", { token_ttl: "1h" });
     await root("POST", "secret/data/app/db", { data: { username: "app", password: PASSWORD } });
@@ -82,8 +75,6 @@ describe("coffer agent against coffer dev", () => {
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
 
@@ -258,7 +249,7 @@ on_change:
         agent.stderr().slice(downAt).split("attempt failed, retrying").length > 3 ? true : undefined,
       );
       expect(agent.child.exitCode).toBeNull();
-      await start();
+      await server.start();
       await root("POST", "secret/data/app/db", { data: { username: "app", password: "after-restart" } });
       await waitFor("the secret changed after the restart", async () =>
         (await fileText(out("password"))) === "after-restart" ? true : undefined,

@@ -24,7 +24,7 @@ import { type AwsJsonFault, startAwsFaultProxy } from "../support/aws-fault-prox
 import { type Deployment, openDeployment } from "../support/deployment.ts";
 import { type FakeSts, type QueryResponse, queryError, startFakeSts } from "../support/fake-sts.ts";
 import { apiCaller, serveOnLoopback } from "../support/http.ts";
-import { freePort, type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { freePort, motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { clusterKey, mintProjected } from "../unit/auth/cluster-keys.ts";
 
@@ -132,11 +132,10 @@ describe("STS failing", () => {
 });
 
 describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let fake: FakeSts;
   let roleArn: string;
   beforeAll(async () => {
-    moto = await startMoto();
     const iam = new IAMClient(motoClientConfig(moto));
     const role = await iam.send(
       new CreateRoleCommand({ RoleName: "app", AssumeRolePolicyDocument: TRUST_POLICY }),
@@ -146,7 +145,6 @@ describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
   }, 60_000);
   afterAll(async () => {
     await fake?.close();
-    await moto?.stop();
   });
 
   it("keeps the lease marked, retries it on later sweeps with backoff, and revokes it once IAM recovers", async () => {
@@ -206,13 +204,12 @@ describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
 describe.skipIf(!motoAvailable())("a cold start while KMS or DynamoDB fails", () => {
   const tableName = "coffer-cold-start";
   const issuer = "https://cluster.example";
-  let moto: Moto;
+  const moto = useMoto();
   let kmsKeyId: string;
   let rootToken: string;
   let jwt: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
     await createTable(new DynamoDBClient(motoClientConfig(moto)), tableName);
@@ -244,9 +241,6 @@ describe.skipIf(!motoAvailable())("a cold start while KMS or DynamoDB fails", ()
     }
     jwt = await mintProjected(signer, { issuer, audience: "coffer" });
   }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   /** Every item of the table, as moto holds it. */
   async function tableItems(): Promise<string[]> {

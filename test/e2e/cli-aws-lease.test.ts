@@ -10,32 +10,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
 import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-aws-root";
 
 describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against moto", () => {
-  let moto: Moto;
-  let server: DevServer;
-  let home: string;
+  const moto = useMoto();
+  const server = useDevServer({ rootToken: ROOT });
   const coffer = (args: string[]) =>
-    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home } });
+    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home } });
 
   beforeAll(async () => {
-    moto = await startMoto();
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-aws-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
     const iam = new IAMClient(motoClientConfig(moto));
     const role = await iam.send(
       new CreateRoleCommand({ RoleName: "deploy", AssumeRolePolicyDocument: TRUST_POLICY }),
@@ -53,12 +43,6 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
       role_arns: [role.Role?.Arn],
     });
   }, 120_000);
-
-  afterAll(async () => {
-    await server?.close();
-    await moto?.stop();
-    await rm(home, { recursive: true, force: true });
-  });
 
   it("issues credentials with a lease, looks the lease up, and revokes it", async () => {
     const creds = await coffer(["aws", "creds", "deploy", "--ttl", "15m"]);

@@ -4,7 +4,7 @@
  * and every way a lease ends (on demand, by prefix, by identity, with its token, by the
  * scheduled sweep) terminating the user's sessions and dropping it.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createRevoker } from "../../functions/revoker.ts";
 import { poolUsage } from "../../shared/engines/database/connection-pools.node.ts";
 import {
@@ -14,20 +14,13 @@ import {
 } from "../support/database-fixture.ts";
 import { identityCases, TOKEN_MAKER_POLICY } from "../support/identity-cases.ts";
 import { trustCluster } from "../support/kubernetes-cluster.ts";
-import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { postgresAvailable, usePostgres } from "../support/postgres.ts";
 import { provenIdentity } from "../support/token-record.ts";
 import { waitFor } from "../support/wait.ts";
 
 describe.skipIf(!postgresAvailable())("the database engine against PostgreSQL", () => {
-  let postgres: Postgres;
+  const postgres = usePostgres();
   let db: DatabaseFixture;
-
-  beforeAll(async () => {
-    postgres = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await postgres?.stop();
-  });
   beforeEach(async () => {
     db = await openDatabaseFixture(postgres);
     const role = await db.call("POST", "database/roles/reader", {

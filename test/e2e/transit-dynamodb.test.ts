@@ -5,7 +5,7 @@
  */
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { awsConfigFromEnv, createAwsBroker } from "../../functions/aws-broker.ts";
 import { createApp } from "../../shared/app.ts";
 import type { Broker } from "../../shared/broker.ts";
@@ -13,20 +13,19 @@ import { runPeriodicWork } from "../../shared/mounts/periodic.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { type ApiCall, apiCaller } from "../support/http.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 const SECRET = "transit-on-dynamodb-3b8e";
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
 describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let broker: Broker;
   const tableName = "coffer-transit-e2e";
 
   let call: ApiCall;
 
   beforeAll(async () => {
-    moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
     const clientConfig = motoClientConfig(moto);
@@ -43,10 +42,6 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     const { rootToken } = await initialize(broker);
     call = apiCaller(createApp(broker, { logError: () => {} }), rootToken);
     await broker.mounts.enable({ path: "transit/", type: "transit" });
-  });
-
-  afterAll(async () => {
-    await moto?.stop();
   });
 
   it("creates, encrypts, rotates, rewraps, trims and deletes", async () => {

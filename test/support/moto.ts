@@ -4,11 +4,13 @@
  * here, so the product's real SDK clients are exercised over HTTP and nothing of ours is
  * stubbed.
  *
- * Where moto_server is missing, suites skip with a loud line; with CI set, a missing
+ * A suite that needs it is `describe.skipIf(!motoAvailable())` and calls `useMoto()`.
+ * Where moto_server is missing, such suites skip with a loud line; with CI set, a missing
  * moto_server fails the run instead.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { useSuiteServer } from "./suite-server.ts";
 
 export interface Moto {
   endpoint: string;
@@ -49,6 +51,11 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(address.port));
     });
   });
+}
+
+/** A moto_server for the enclosing suite, running from its beforeAll to its afterAll. */
+export function useMoto(): Moto {
+  return useSuiteServer(startMoto, (moto) => moto.stop());
 }
 
 export async function startMoto(): Promise<Moto> {
