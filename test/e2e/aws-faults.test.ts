@@ -21,12 +21,12 @@ import type { ItemStore } from "../../shared/store/item-store.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
 import { type AwsJsonFault, startAwsFaultProxy } from "../support/aws-fault-proxy.ts";
+import { clusterKey, mintProjected } from "../support/cluster-keys.ts";
 import { type Deployment, openDeployment } from "../support/deployment.ts";
 import { type FakeSts, type QueryResponse, queryError, startFakeSts } from "../support/fake-sts.ts";
 import { apiCaller, serveOnLoopback } from "../support/http.ts";
 import { freePort, motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
-import { clusterKey, mintProjected } from "../unit/auth/cluster-keys.ts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/app";
 

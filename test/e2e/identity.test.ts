@@ -5,8 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KEY_REFRESH_INTERVAL_MS } from "../../shared/auth/kubernetes/remote-keys.ts";
-import { type Deployment, openDeployment } from "../support/deployment.ts";
-import { frozenClock } from "../support/test-clock.ts";
 import {
   type ClusterKey,
   clusterKey,
@@ -20,9 +18,11 @@ import {
   unsecured,
   WEAK_RSA_CERTIFICATE,
   weakRsaKey,
-} from "../unit/auth/cluster-keys.ts";
-import { type IssuerServer, startIssuerServer } from "../unit/auth/issuer-server.ts";
-import { fixture, fixturesAvailable } from "../unit/auth/k8s-fixtures.ts";
+} from "../support/cluster-keys.ts";
+import { type Deployment, openDeployment } from "../support/deployment.ts";
+import { type IssuerServer, startIssuerServer } from "../support/issuer-server.ts";
+import { fixture, fixturesAvailable } from "../support/k8s-token-fixtures.ts";
+import { frozenClock } from "../support/test-clock.ts";
 
 const TEAM_POLICY = (accessor: string) => `
 # Each namespace reads its own secrets

@@ -11,9 +11,9 @@ import { metaKey } from "../../shared/engines/kv/storage.ts";
 import { leaseKey, tokenPartition } from "../../shared/leases/lease-keys.ts";
 import { MAC_ATTRIBUTE } from "../../shared/store/item-mac.ts";
 import type { Item, ItemKey } from "../../shared/store/item-store.ts";
+import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "../support/cluster-keys.ts";
 import { type Deployment, openDeployment, type Process } from "../support/deployment.ts";
 import { createLeaseTestEngine } from "../support/lease-test-engine.ts";
-import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "../unit/auth/cluster-keys.ts";
 
 const ISSUER = "https://cluster.test";
 

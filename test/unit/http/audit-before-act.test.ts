@@ -11,8 +11,8 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../../../shared/http/json-body.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
+import { clusterKey, mintProjected } from "../../support/cluster-keys.ts";
 import { type Deployment, openDeployment } from "../../support/deployment.ts";
-import { clusterKey, mintProjected } from "../auth/cluster-keys.ts";
 
 const ISSUER = "https://cluster.example";
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
-export const FIXTURES_DIR = new URL("../../../../shared/fixtures/k8s-tokens/", import.meta.url);
+export const FIXTURES_DIR = new URL("../../../shared/fixtures/k8s-tokens/", import.meta.url);
 
 export interface TokenFixture {
   file: string;
