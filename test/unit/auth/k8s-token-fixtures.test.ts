@@ -52,8 +52,10 @@ const UNDER_DEFAULT_MAX_AGE: Record<string, LoginCheck | "accepted"> = {
   "vault-es384-hand-made.json": "accepted",
 };
 
-describe.skipIf(!fixturesAvailable())("Kubernetes token fixtures", () => {
-  const fixtures = fixturesAvailable() ? loadFixtures() : [];
+const available = fixturesAvailable();
+
+describe.skipIf(!available)("Kubernetes token fixtures", () => {
+  const fixtures = available ? loadFixtures() : [];
 
   it("finds the fixtures", () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(13);
