@@ -29,34 +29,10 @@ const TLS =
 
 export const UNSUPPORTED_ANNOTATIONS: readonly UnsupportedAnnotation[] = [
   {
-    name: "agent-inject-token",
-    effect: "refused",
-    kind: "flag",
-    reason: "the agent keeps its token in memory and writes no token file",
-  },
-  {
-    name: "agent-inject-command-",
-    effect: "refused",
-    kind: "value",
-    reason: "the agent runs no shell command after a render (its image has no shell)",
-  },
-  {
     name: "agent-inject-template-file-",
     effect: "refused",
     kind: "value",
     reason: "templates are read from the annotations only (agent-inject-template-<name>)",
-  },
-  {
-    name: "agent-template-left-delim-",
-    effect: "refused",
-    kind: "value",
-    reason: "the agent's templates use {{ and }} only",
-  },
-  {
-    name: "agent-template-right-delim-",
-    effect: "refused",
-    kind: "value",
-    reason: "the agent's templates use {{ and }} only",
   },
   {
     name: "agent-configmap",
@@ -178,16 +154,11 @@ export const UNSUPPORTED_ANNOTATIONS: readonly UnsupportedAnnotation[] = [
     reason: "the agent reports through its log only",
   },
   {
-    name: "template-config-exit-on-retry-failure",
-    effect: "ignored",
-    kind: "value",
-    reason: "as a sidecar the agent retries until it succeeds, keeping the last good files",
-  },
-  {
     name: "agent-auto-auth-exit-on-err",
     effect: "ignored",
     kind: "value",
-    reason: "as a sidecar the agent retries until it succeeds, keeping the last good files",
+    reason:
+      "a failed login is retried with backoff like any failure, and ends the agent once its retries have failed (template-config-exit-on-retry-failure)",
   },
   {
     name: "template-max-connections-per-host",

@@ -16,7 +16,8 @@ const base = {
   "vault.hashicorp.com/agent-inject": "true",
   "vault.hashicorp.com/role": "app",
   "vault.hashicorp.com/agent-inject-secret-db": "secret/data/app/db",
-  "vault.hashicorp.com/agent-inject-template-db": "{{ .password }}",
+  "vault.hashicorp.com/agent-inject-template-db":
+    '{{ with secret "secret/data/app/db" }}{{ .Data.data.password }}{{ end }}',
 };
 
 function answer(annotations: Record<string, string>, spec: Record<string, unknown> = {}) {
@@ -150,9 +151,49 @@ describe("refused annotations", () => {
       /namespace is not supported: Coffer has no Vault Enterprise namespaces/,
     ],
     [
-      "a template command",
+      "a template command with the injector's image, which has no shell",
       { "vault.hashicorp.com/agent-inject-command-db": "kill -HUP 1" },
-      /agent-inject-command-db is not supported/,
+      /agent-inject-command-db: the agent runs a command with \/bin\/sh -c, .* the injector's agent image has no shell: name an image that has \/bin\/sh .* in agent-image/,
+    ],
+    [
+      "a template command with the injector's image named",
+      {
+        "vault.hashicorp.com/agent-inject-command-db": "kill -HUP 1",
+        "vault.hashicorp.com/agent-image": OPTIONS.image,
+      },
+      /agent-inject-command-db: the agent runs a command with \/bin\/sh -c/,
+    ],
+    [
+      "error-on-missing-key that is not a boolean",
+      { "vault.hashicorp.com/error-on-missing-key-db": "yes" },
+      /error-on-missing-key-db: "yes" is not a boolean/,
+    ],
+    [
+      "agent-inject-token that is not a boolean",
+      { "vault.hashicorp.com/agent-inject-token": "on" },
+      /agent-inject-token: "on" is not a boolean/,
+    ],
+    [
+      "a secret named token beside agent-inject-token",
+      {
+        "vault.hashicorp.com/agent-inject-token": "true",
+        "vault.hashicorp.com/agent-inject-secret-token": "secret/data/app/token",
+      },
+      /more than one file \(a secret and agent-inject-token's\) is written to \/vault\/secrets\/token/,
+    ],
+    [
+      "agent-inject-token in a relative volume path",
+      {
+        "vault.hashicorp.com/agent-inject-token": "true",
+        "vault.hashicorp.com/secret-volume-path-db": "/db",
+        "vault.hashicorp.com/secret-volume-path": "secrets",
+      },
+      /secret-volume-path: "secrets" is not an absolute path/,
+    ],
+    [
+      "exit-on-retry-failure that is not a boolean",
+      { "vault.hashicorp.com/template-config-exit-on-retry-failure": "always" },
+      /template-config-exit-on-retry-failure: "always" is not a boolean/,
     ],
     [
       "a request above its limit",
@@ -160,8 +201,8 @@ describe("refused annotations", () => {
       /agent-requests-mem: 256Mi is above the limit 0.1Gi/,
     ],
     [
-      "templates too long to carry twice",
-      { "vault.hashicorp.com/agent-inject-template-db": "x".repeat(140 * 1024) },
+      "templates too long to carry three times (the annotation, and each agent's configuration)",
+      { "vault.hashicorp.com/agent-inject-template-db": "x".repeat(90 * 1024) },
       /annotations would take \d+ bytes, more than Kubernetes' 262144/,
     ],
     [
@@ -181,10 +222,10 @@ describe("refused annotations", () => {
   it("names every refused annotation at once", () => {
     const message = refusal({
       ...base,
-      "vault.hashicorp.com/agent-inject-token": "true",
+      "vault.hashicorp.com/agent-cache-enable": "true",
       "vault.hashicorp.com/tls-skip-verify": "true",
     });
-    expect(message).toMatch(/agent-inject-token is not supported.*; .*tls-skip-verify is not supported/);
+    expect(message).toMatch(/agent-cache-enable is not supported.*; .*tls-skip-verify is not supported/);
   });
 
   it("refuses a pod that already holds the agent unless asked to inject again", () => {
@@ -221,11 +262,7 @@ describe("admitted with warnings", () => {
       { "vault.hashicorp.com/agent-inject-secrets-db": "x" },
       /agent-inject-secrets-db is not an annotation of the injector/,
     ],
-    [
-      "a mode for other readers",
-      { "vault.hashicorp.com/agent-inject-perms-db": "0644" },
-      /0644 lets other users read the file/,
-    ],
+
     [
       "containers that do not exist",
       { "vault.hashicorp.com/agent-inject-containers": "app,sidecar" },
@@ -240,7 +277,112 @@ describe("admitted with warnings", () => {
   it("an application whose user is unknown: the agent runs as Vault's default, with a warning", () => {
     const response = answer(base, { securityContext: { runAsNonRoot: true } });
     expect(response?.warnings?.join("\n")).toMatch(
-      /the agent runs as 100 .*set runAsUser, or agent-run-as-user/,
+      /the agent runs as 100 and writes \/vault\/secrets\/db readable by that user only .*set runAsUser, or agent-run-as-user/,
+    );
+  });
+
+  it("no warning about users when agent-inject-perms lets the group read every file", () => {
+    const containers = [
+      { name: "app", image: "app:1" },
+      { name: "worker", image: "worker:1", securityContext: { runAsUser: 10002 } },
+    ];
+    const readable = { ...base, "vault.hashicorp.com/agent-inject-perms-db": "0440" };
+    expect(answer(readable, { containers })?.warnings).toBeUndefined();
+    expect(answer(base, { containers })?.warnings?.join("\n")).toMatch(
+      /the agent runs as 10001 and writes \/vault\/secrets\/db readable by that user only .*: worker runs as another user and cannot read it/,
+    );
+  });
+});
+
+describe("the agent's configuration", () => {
+  const configs = (annotations: Record<string, string>) => {
+    const response = answer(annotations);
+    expect(response?.allowed).toBe(true);
+    const patch = JSON.parse(atob(response?.patch as string)) as { path: string; value: unknown }[];
+    const config = (name: string) => {
+      const operation = patch.find((op) => op.path === `/metadata/annotations/coffer.dev~1${name}`);
+      return operation && JSON.parse(operation.value as string);
+    };
+    return { init: config("agent-config-init"), sidecar: config("agent-config") };
+  };
+
+  it("is Vault Agent's: the init container's exits after its first render, the sidecar's does not", () => {
+    const { init, sidecar } = configs(base);
+    expect(init).toMatchObject({ exit_after_auth: true, vault: { address: "https://coffer.example.com" } });
+    expect(sidecar).toEqual({ ...init, exit_after_auth: false });
+    expect(init.auto_auth).toEqual({
+      method: {
+        type: "kubernetes",
+        mount_path: "auth/kubernetes",
+        config: { role: "app", token_path: "/var/run/secrets/coffer/token" },
+      },
+    });
+    expect(init.template_config).toEqual({ exit_on_retry_failure: true });
+  });
+
+  it("with agent-pre-populate-only, only the init container's; with agent-pre-populate false, only the sidecar's", () => {
+    expect(
+      configs({ ...base, "vault.hashicorp.com/agent-pre-populate-only": "true" }).sidecar,
+    ).toBeUndefined();
+    expect(configs({ ...base, "vault.hashicorp.com/agent-pre-populate": "false" }).init).toBeUndefined();
+  });
+
+  it("a secret without a template renders Vault's default template, map or json", () => {
+    const untemplated = {
+      "vault.hashicorp.com/agent-inject": "true",
+      "vault.hashicorp.com/role": "app",
+      "vault.hashicorp.com/agent-inject-secret-db": "secret/data/app/db",
+    };
+    expect(configs(untemplated).init.template[0].contents).toBe(
+      '{{ with secret "secret/data/app/db" }}{{ range $k, $v := .Data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}',
+    );
+    const json = { ...untemplated, "vault.hashicorp.com/agent-inject-default-template": "JSON" };
+    expect(configs(json).init.template[0].contents).toBe(
+      '{{ with secret "secret/data/app/db" }}{{ .Data | toJSON }}\n{{ end }}',
+    );
+  });
+
+  it("Vault's template settings: perms, command, error_on_missing_key, delimiters, the token sink, exit_on_retry_failure", () => {
+    const { sidecar } = configs({
+      ...base,
+      "vault.hashicorp.com/agent-inject-perms-db": "0440",
+      "vault.hashicorp.com/agent-inject-command-db": "kill -HUP $(pidof app)",
+      "vault.hashicorp.com/agent-image": "registry.example.com/coffer-shell:1",
+      "vault.hashicorp.com/error-on-missing-key-db": "false",
+      "vault.hashicorp.com/agent-template-left-delim-db": "<<",
+      "vault.hashicorp.com/agent-template-right-delim-db": ">>",
+      "vault.hashicorp.com/agent-inject-token": "true",
+      "vault.hashicorp.com/template-config-exit-on-retry-failure": "false",
+      "vault.hashicorp.com/template-static-secret-render-interval": "90s",
+    });
+    expect(sidecar.template).toEqual([
+      {
+        destination: "/vault/secrets/db",
+        contents: base["vault.hashicorp.com/agent-inject-template-db"],
+        left_delimiter: "<<",
+        right_delimiter: ">>",
+        perms: "0440",
+        command: "kill -HUP $(pidof app)",
+        error_on_missing_key: false,
+      },
+    ]);
+    expect(sidecar.auto_auth.sink).toEqual([{ type: "file", config: { path: "/vault/secrets/token" } }]);
+    expect(sidecar.template_config).toEqual({
+      exit_on_retry_failure: false,
+      static_secret_render_interval: "90s",
+    });
+  });
+
+  it("a default template is written in the secret's own delimiters", () => {
+    const { init } = configs({
+      "vault.hashicorp.com/agent-inject": "true",
+      "vault.hashicorp.com/role": "app",
+      "vault.hashicorp.com/agent-inject-secret-db": "secret/data/app/db",
+      "vault.hashicorp.com/agent-template-left-delim-db": "[[",
+      "vault.hashicorp.com/agent-template-right-delim-db": "]]",
+    });
+    expect(init.template[0].contents).toBe(
+      '[[ with secret "secret/data/app/db" ]][[ range $k, $v := .Data ]][[ $k ]]: [[ $v ]]\n[[ end ]][[ end ]]',
     );
   });
 });
