@@ -8,14 +8,26 @@
  * file shows the configurations decoded and the files they render against fixed secrets
  * (agent-files.ts), so a reviewer reads what the application will read.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { validate as validatePod } from "kubernetes-models/_schemas/IoK8sApiCoreV1Pod";
 import { Pod as PodModel } from "kubernetes-models/v1/Pod";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadAgentConfig } from "../../../cli/agent/config.ts";
 import { reviewAdmission } from "../../../shared/injector/admission-review.ts";
 import { TOKEN_FILE } from "../../../shared/injector/agent-config.ts";
 import {
   CONFIG_ANNOTATION,
+  CONFIG_VOLUME,
   INIT_CONFIG_ANNOTATION,
   INIT_CONTAINER,
   SIDECAR_CONTAINER,
@@ -194,6 +206,55 @@ describe.each(ALL_CASES)("$name: $description", (entry) => {
       uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
       allowed: true,
     });
+  });
+});
+
+/**
+ * The golden files as a reviewer approved them, read by the agent: each configuration the
+ * golden patch writes into the pod's annotations, saved under the file name its downwardAPI
+ * item gives it, loads with the agent's own loader, with nothing refused or ignored.
+ */
+describe("the golden files' agent configurations", () => {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-golden-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const goldens = readdirSync(GOLDEN).filter((name) => name.endsWith(".golden"));
+  type Golden = {
+    patch: { op: string; path: string; value?: unknown }[];
+    agentConfigs?: Record<string, unknown>;
+  };
+
+  it.each(goldens)("%s", async (name) => {
+    const golden = JSON.parse(readFileSync(join(GOLDEN, name), "utf8")) as Golden;
+    const added = (test: (op: Golden["patch"][number]) => boolean) =>
+      golden.patch.find((op) => op.op === "add" && test(op))?.value;
+    const annotationOf = (annotation: string) =>
+      added((op) => op.path === `/metadata/annotations/${annotation.replace("/", "~1")}`) as
+        | string
+        | undefined;
+    const volume = added((op) => (op.value as { name?: string })?.name === CONFIG_VOLUME) as
+      | { downwardAPI: { items: { path: string; fieldRef: { fieldPath: string } }[] } }
+      | undefined;
+    const files = (volume?.downwardAPI.items ?? []).map((item) => ({
+      file: item.path,
+      annotation: /^metadata\.annotations\['(.+)'\]$/.exec(item.fieldRef.fieldPath)?.[1] as string,
+    }));
+    // A golden file without an injection has nothing for the agent; one with it has both views.
+    expect(files.map(({ annotation }) => annotation).sort()).toEqual(
+      Object.keys(golden.agentConfigs ?? {}).sort(),
+    );
+    for (const { file, annotation } of files) {
+      const text = annotationOf(annotation);
+      expect(text, `${name}: ${annotation}`).toBeDefined();
+      const decoded = golden.agentConfigs?.[annotation] as { template: unknown[] };
+      expect(JSON.parse(text as string)).toEqual(decoded);
+      const path = join(dir, name, file);
+      mkdirSync(join(dir, name), { recursive: true });
+      writeFileSync(path, text as string);
+      const { config, warnings } = await loadAgentConfig(path, {});
+      expect(warnings, `${name}: ${file}`).toEqual([]);
+      expect(config.exitAfterAuth ?? false).toBe(annotation === INIT_CONFIG_ANNOTATION);
+      expect(config.secrets.length).toBe(decoded.template.length);
+    }
   });
 });
 
