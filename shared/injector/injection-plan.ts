@@ -15,7 +15,7 @@ import {
 import type { AgentResources, InjectorOptions } from "./injector-options.ts";
 import { isHttpUrl } from "./injector-options.ts";
 import type { Pod } from "./kubernetes.ts";
-import { unsupportedAnnotation } from "./parity.ts";
+import { annotationParity } from "./parity.ts";
 
 /** Vault's injector's default secret-volume-path. */
 export const DEFAULT_SECRET_VOLUME_PATH = "/vault/secrets";
@@ -73,60 +73,6 @@ export interface InjectionPlan {
   shareProcessNamespace?: boolean;
   warnings: string[];
 }
-
-/** Annotations read here; anything else under the prefixes is checked against parity.ts. */
-const KNOWN = new Set([
-  "agent-inject",
-  "agent-inject-status",
-  "role",
-  "auth-path",
-  "auth-type",
-  "auth-config-role",
-  "secret-volume-path",
-  "agent-pre-populate",
-  "agent-pre-populate-only",
-  "agent-init-first",
-  "agent-inject-containers",
-  "agent-run-as-user",
-  "agent-run-as-group",
-  "agent-run-as-same-user",
-  "agent-set-security-context",
-  "agent-share-process-namespace",
-  "agent-limits-cpu",
-  "agent-limits-mem",
-  "agent-limits-ephemeral",
-  "agent-requests-cpu",
-  "agent-requests-mem",
-  "agent-requests-ephemeral",
-  "agent-image",
-  "agent-inject-default-template",
-  "agent-inject-token",
-  "template-config-exit-on-retry-failure",
-  "service",
-  "preserve-secret-case",
-  "template-static-secret-render-interval",
-  "auth-min-backoff",
-  "auth-max-backoff",
-  // Written by Vault's injector itself, never read back.
-  "agent-request-namespace",
-  // Written by Coffer's injector (inject.ts).
-  "agent-config",
-  "agent-config-init",
-  "agent-inject-warnings",
-]);
-/** Per-secret annotations: `<name>-<secret>`. */
-const PER_SECRET = [
-  "agent-inject-secret",
-  "agent-inject-template",
-  "agent-inject-file",
-  "agent-inject-perms",
-  "agent-inject-command",
-  "agent-template-left-delim",
-  "agent-template-right-delim",
-  "secret-volume-path",
-  "error-on-missing-key",
-  "preserve-secret-case",
-];
 
 /** Kubernetes' resource quantity syntax (resource.ParseQuantity), non-negative. */
 const QUANTITY =
@@ -361,19 +307,16 @@ function readRunAs(
 function checkParity(reader: AnnotationReader, warnings: string[]): void {
   const refused: string[] = [];
   for (const [name, annotation] of reader.names()) {
-    if (KNOWN.has(name)) continue;
-    // Before the per-secret names: agent-inject-template-file-<name> is one of these.
-    const entry = unsupportedAnnotation(name);
-    if (!entry) {
-      if (!PER_SECRET.some((base) => name.startsWith(`${base}-`))) {
-        warnings.push(`${annotation.key} is not an annotation of the injector: ignored`);
-      }
+    const parity = annotationParity(name);
+    if (parity === "supported") continue;
+    if (parity === "unknown") {
+      warnings.push(`${annotation.key} is not an annotation of the injector: ignored`);
       continue;
     }
-    const active = entry.kind === "flag" ? parseGoBool(annotation) : annotation.value.trim() !== "";
+    const active = parity.kind === "flag" ? parseGoBool(annotation) : annotation.value.trim() !== "";
     if (!active) continue;
-    if (entry.effect === "refused") refused.push(`${annotation.key} is not supported: ${entry.reason}`);
-    else warnings.push(`${annotation.key} is ignored: ${entry.reason}`);
+    if (parity.effect === "refused") refused.push(`${annotation.key} is not supported: ${parity.reason}`);
+    else warnings.push(`${annotation.key} is ignored: ${parity.reason}`);
   }
   if (refused.length > 0) throw new AnnotationError(refused.join("; "));
 }

@@ -9,7 +9,12 @@ import { AdmissionReviewError, reviewAdmission } from "../../../shared/injector/
 import { parseGoBool, parseGoDuration } from "../../../shared/injector/annotations.ts";
 import { quantityValue } from "../../../shared/injector/injection-plan.ts";
 import { readInjectorOptions } from "../../../shared/injector/injector-options.ts";
-import { UNSUPPORTED_ANNOTATIONS } from "../../../shared/injector/parity.ts";
+import {
+  annotationParity,
+  PER_SECRET_ANNOTATIONS,
+  SUPPORTED_ANNOTATIONS,
+  UNSUPPORTED_ANNOTATIONS,
+} from "../../../shared/injector/parity.ts";
 import { OPTIONS } from "./admission-cases.ts";
 
 const base = {
@@ -479,14 +484,169 @@ describe("settings", () => {
   });
 });
 
-describe("docs/kubernetes.md", () => {
-  it("lists every annotation Coffer refuses or ignores in its parity table, with the same effect", () => {
-    const docs = readFileSync(new URL("../../../docs/kubernetes.md", import.meta.url), "utf8");
-    for (const entry of UNSUPPORTED_ANNOTATIONS) {
-      const name = entry.name.endsWith("-") ? `${entry.name}<` : `${entry.name}\``;
-      const row = docs.split("\n").find((line) => line.startsWith(`| \`${name}`));
-      expect(row, entry.name).toBeDefined();
-      expect(row).toContain(entry.effect);
+/**
+ * Every annotation Vault's injector reads (the constants of agent-inject/agent/annotations.go
+ * in hashicorp/vault-k8s), per-secret ones written `<base>-<name>` and free-form ones
+ * `<base>-<key>`.
+ */
+const VAULT_INJECTOR_ANNOTATIONS = [
+  "agent-auto-auth-exit-on-err",
+  "agent-cache-enable",
+  "agent-cache-exit-on-err",
+  "agent-cache-listener-port",
+  "agent-cache-use-auto-auth-token",
+  "agent-configmap",
+  "agent-copy-volume-mounts",
+  "agent-disable-idle-connections",
+  "agent-disable-keep-alives",
+  "agent-enable-quit",
+  "agent-extra-secret",
+  "agent-image",
+  "agent-init-first",
+  "agent-init-json-patch",
+  "agent-inject",
+  "agent-inject-command-<name>",
+  "agent-inject-containers",
+  "agent-inject-default-template",
+  "agent-inject-file-<name>",
+  "agent-inject-perms-<name>",
+  "agent-inject-secret-<name>",
+  "agent-inject-status",
+  "agent-inject-template-<name>",
+  "agent-inject-template-file-<name>",
+  "agent-inject-token",
+  "agent-json-patch",
+  "agent-limits-cpu",
+  "agent-limits-ephemeral",
+  "agent-limits-mem",
+  "agent-pre-populate",
+  "agent-pre-populate-only",
+  "agent-request-namespace",
+  "agent-requests-cpu",
+  "agent-requests-ephemeral",
+  "agent-requests-mem",
+  "agent-revoke-grace",
+  "agent-revoke-on-shutdown",
+  "agent-run-as-group",
+  "agent-run-as-same-user",
+  "agent-run-as-user",
+  "agent-service-account-token-volume-name",
+  "agent-set-security-context",
+  "agent-share-process-namespace",
+  "agent-telemetry-<key>",
+  "agent-template-left-delim-<name>",
+  "agent-template-right-delim-<name>",
+  "auth-config-<key>",
+  "auth-max-backoff",
+  "auth-min-backoff",
+  "auth-path",
+  "auth-type",
+  "ca-cert",
+  "ca-key",
+  "client-cert",
+  "client-key",
+  "client-max-retries",
+  "client-timeout",
+  "error-on-missing-key-<name>",
+  "go-max-procs",
+  "log-format",
+  "log-level",
+  "namespace",
+  "preserve-secret-case",
+  "preserve-secret-case-<name>",
+  "proxy-address",
+  "role",
+  "secret-volume-path",
+  "secret-volume-path-<name>",
+  "service",
+  "template-config-exit-on-retry-failure",
+  "template-lease-renewal-threshold",
+  "template-max-connections-per-host",
+  "template-static-secret-render-interval",
+  "tls-secret",
+  "tls-server-name",
+  "tls-skip-verify",
+];
+/** The annotations only Coffer's injector writes, which Vault's does not know. */
+const COFFER_ONLY = ["agent-config", "agent-config-init", "agent-inject-warnings"];
+
+/** An annotation name as a pod writes it: a per-secret or free-form one with a suffix. */
+const instance = (name: string) => name.replace(/<name>$/, "db").replace(/<key>$/, "timeout");
+
+/** The rows of the annotation table in docs/kubernetes.md: each annotation named in a row, with the row. */
+function parityRows(): Map<string, { status: string; text: string }[]> {
+  const docs = readFileSync(new URL("../../../docs/kubernetes.md", import.meta.url), "utf8");
+  const section = docs.slice(docs.indexOf("### The annotations\n"));
+  const table = section.slice(section.indexOf("| Annotation | Coffer |"));
+  const lines = table.slice(0, table.indexOf("\n\n")).split("\n").slice(2);
+  const rows = new Map<string, { status: string; text: string }[]>();
+  for (const line of lines) {
+    const [names = "", status = "", text = ""] = line.slice(2, -2).split(" | ");
+    for (const [, name] of names.matchAll(/`([^`]+)`/g)) {
+      rows.set(name as string, [...(rows.get(name as string) ?? []), { status, text }]);
+    }
+  }
+  return rows;
+}
+
+describe("docs/kubernetes.md: the annotation table", () => {
+  const rows = parityRows();
+
+  it("has one row for every annotation of Vault's injector, and none that is not one", () => {
+    expect(VAULT_INJECTOR_ANNOTATIONS.filter((name) => rows.get(name)?.length !== 1)).toEqual([]);
+    // auth-config-role is one of auth-config-<key>, with a row of its own.
+    expect([...rows.keys()].filter((name) => !VAULT_INJECTOR_ANNOTATIONS.includes(name))).toEqual([
+      "auth-config-role",
+    ]);
+  });
+
+  it("says what the injector does with each: supported, or refused or ignored with the injector's reason", () => {
+    for (const [name, [row]] of rows as Map<string, [{ status: string; text: string }]>) {
+      const parity = annotationParity(instance(name));
+      if (parity === "unknown") throw new Error(`the injector does not know ${name}`);
+      if (parity === "supported") {
+        expect(row.status, name).toBe("supported");
+        continue;
+      }
+      expect(row.status, name).toBe(
+        `${parity.effect} (when ${parity.kind === "flag" ? "true" : "not empty"})`,
+      );
+      expect(row.text.toLowerCase(), name).toBe(`${parity.reason.toLowerCase()}.`);
     }
   });
+
+  it("the injector's own lists name annotations of Vault's injector only, and Coffer's own", () => {
+    const vault = new Set(VAULT_INJECTOR_ANNOTATIONS.map((name) => name.replace(/<(name|key)>$/, "")));
+    for (const entry of UNSUPPORTED_ANNOTATIONS) expect(vault.has(entry.name), entry.name).toBe(true);
+    for (const name of SUPPORTED_ANNOTATIONS) {
+      expect(vault.has(name) || COFFER_ONLY.includes(name) || name === "auth-config-role", name).toBe(true);
+    }
+    for (const base of PER_SECRET_ANNOTATIONS) expect(vault.has(`${base}-`), base).toBe(true);
+  });
+});
+
+describe("every annotation the injector does not act on", () => {
+  it.each(UNSUPPORTED_ANNOTATIONS.map((entry) => [entry.name, entry] as const))(
+    "%s: refused or warned about when it asks for something, silent when it does not",
+    (_name, entry) => {
+      const key = `vault.hashicorp.com/${entry.name.endsWith("-") ? `${entry.name}db` : entry.name}`;
+      const asking = answer({ ...base, [key]: entry.kind === "flag" ? "true" : "x" });
+      if (entry.effect === "refused") {
+        expect(asking?.allowed).toBe(false);
+        expect(asking?.status?.message).toContain(`${key} is not supported: ${entry.reason}`);
+      } else {
+        const warning = `${key} is ignored: ${entry.reason}`;
+        expect(asking?.allowed).toBe(true);
+        expect(asking?.warnings).toContain(`coffer injector: ${warning}`);
+        const patch = JSON.parse(atob(asking?.patch as string)) as { path: string; value: unknown }[];
+        const recorded = patch.find(
+          (op) => op.path === "/metadata/annotations/coffer.dev~1agent-inject-warnings",
+        );
+        expect(String(recorded?.value).split("\n")).toContain(warning);
+      }
+      const silent = answer({ ...base, [key]: entry.kind === "flag" ? "false" : "" });
+      expect(silent).toMatchObject({ allowed: true });
+      expect(silent?.warnings).toBeUndefined();
+    },
+  );
 });
