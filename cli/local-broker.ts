@@ -9,7 +9,7 @@ import type { AuditWriter } from "../shared/audit/audit-log.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createLocalKeyProvider } from "../shared/crypto/local.ts";
 import { loadOrCreateRootKey } from "../shared/crypto/local-root-key.node.ts";
-import { ENGINES } from "../shared/engines/registry.ts";
+import { ENGINES } from "../shared/registry.ts";
 import { openSqliteStore } from "../shared/store/sqlite.node.ts";
 
 export interface LocalBrokerOptions {

@@ -9,8 +9,8 @@ import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.
 import { awsRetryConfig } from "../shared/aws-retry.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
-import { ENGINES } from "../shared/engines/registry.ts";
-import type { LeaseLog } from "../shared/leases/lease-log.ts";
+import type { Log } from "../shared/log.ts";
+import { ENGINES } from "../shared/registry.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 
 export interface AwsBrokerConfig {
@@ -27,7 +27,7 @@ export interface AwsBrokerConfig {
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
   /** Where the lease machinery logs; the revoker writes raw JSON lines for its metric filters. */
-  leaseLog?: LeaseLog;
+  log?: Log;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -65,6 +65,6 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     auditWriters: config.auditWriters ?? [consoleAuditWriter],
     auditHashNonStrings: config.auditHashNonStrings,
     clusterName: config.clusterName,
-    leaseLog: config.leaseLog,
+    log: config.log,
   });
 }

@@ -9,7 +9,6 @@
  * 503 with Retry-After before anything is done (its request record cannot be written).
  */
 import type { Broker } from "../shared/broker.ts";
-import { ENGINES } from "../shared/engines/registry.ts";
 
 /** Longest the function's initialization waits for the warm-up. */
 export const WARM_UP_BUDGET_MS = 2_000;
@@ -19,8 +18,8 @@ export async function warmUp(broker: Broker, budgetMs = WARM_UP_BUDGET_MS): Prom
     // Only an existing version 1: deriving a key on an uninitialized table would create one.
     broker.keyring.get(1).then(() => broker.audit.loadKey()),
     broker.mounts.list(),
-    ENGINES.kv?.(),
-    ENGINES.token?.(),
+    broker.engines.types.kv?.load(),
+    broker.engines.builtin.token?.(),
   ]);
   await Promise.race([work, new Promise((resolve) => setTimeout(resolve, budgetMs).unref())]);
 }

@@ -20,9 +20,9 @@ const root = new URL("../../", import.meta.url).pathname;
  * registry itself, so it stays complete) and creates every AWS client at module load.
  */
 async function naiveEntry(): Promise<string> {
-  const registry = await readFile(join(root, "shared/engines/registry.ts"), "utf8");
+  const registry = await readFile(join(root, "shared/registry.ts"), "utf8");
   const engines = [...registry.matchAll(/import\("(\.[^"]+)"\)/g)].map((match) =>
-    join("./shared/engines", match[1] as string),
+    join("./shared", match[1] as string),
   );
   return [
     'import * as jose from "jose";',

@@ -42,7 +42,7 @@ export async function benchRevoker(
       path: "bench/creds/load",
       type: TEST_LEASE_TYPE,
       mount,
-      token: undefined,
+      caller: undefined,
       expiresAt,
       renewable: false,
       data: { n: i },

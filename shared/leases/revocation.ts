@@ -25,12 +25,12 @@ import type { AuditLog } from "../audit/audit-log.ts";
 import { open } from "../crypto/envelope.ts";
 import type { Keyring } from "../crypto/keyring.ts";
 import type { JsonObject } from "../engines/engine.ts";
+import type { LeaseType, LeaseTypes, LeaseView } from "../engines/lease-type.ts";
 import { CofferError, isCofferError } from "../errors.ts";
+import type { Log } from "../log.ts";
 import type { Item, ItemStore, WriteOp } from "../store/item-store.ts";
 import { type Lease, leaseDataBinding, leaseFromItem, leaseToItem } from "./lease.ts";
 import { expiryKey, indexKeys, leaseKey } from "./lease-keys.ts";
-import type { LeaseLog } from "./lease-log.ts";
-import type { LeaseType, LeaseTypeResolver, LeaseTypes, LeaseView } from "./lease-type.ts";
 
 /** How long a claim keeps other revokers away. Longer than any engine call may take. */
 export const CLAIM_MS = 120_000;
@@ -45,9 +45,10 @@ export interface LeaseContext {
   store: ItemStore;
   keyring: Keyring;
   audit: AuditLog;
-  resolveType: LeaseTypeResolver;
+  /** Finds the type of a lease through the engine that issued it (the broker hands it in). */
+  resolveType: (lease: Lease) => Promise<LeaseType>;
   now: () => number;
-  log: LeaseLog;
+  log: Log;
 }
 
 export interface RevocationRequest {

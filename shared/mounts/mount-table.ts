@@ -6,28 +6,11 @@
  * Each process caches the table for at most MOUNT_CACHE_MS, so a mount enabled or
  * disabled through one Lambda instance is seen by all others within that bound.
  */
+import type { Mount, MountConfig } from "../engines/mount.ts";
 import { CofferError, invalidRequest } from "../errors.ts";
 import type { Item, ItemStore } from "../store/item-store.ts";
 
 export const MOUNT_CACHE_MS = 5_000;
-
-export interface MountConfig {
-  default_lease_ttl: number;
-  max_lease_ttl: number;
-}
-
-export interface Mount {
-  /** With a trailing slash: "secret/", "auth/kubernetes/". */
-  path: string;
-  type: string;
-  description: string;
-  accessor: string;
-  /** Distinguishes a mount from an earlier one at the same path: data is keyed by it. */
-  uuid: string;
-  options: Record<string, string>;
-  config: MountConfig;
-  builtin: boolean;
-}
 
 const PARTITION = "mount";
 
@@ -61,17 +44,6 @@ const RESERVED_PREFIXES = ["sys/", "auth/token/", "identity/", "cubbyhole/"];
  * sys/auth/<path>/tune): a mount ending in one could not be addressed there.
  */
 const RESERVED_LAST_SEGMENTS = new Set(["tune"]);
-
-/** What enabling a mount takes, secrets engine or auth method alike, as in Vault. */
-export const MOUNT_FIELDS = [
-  "type",
-  "description",
-  "config",
-  "options",
-  "local",
-  "seal_wrap",
-  "plugin_version",
-] as const;
 
 export interface EnableMountInput {
   path: string;

@@ -5,18 +5,12 @@
  * disabling one revokes every token it issued.
  */
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, JsonObject, Route } from "../engines/engine.ts";
+import { type JsonObject, type Route, route } from "../engines/engine.ts";
+import { requireValue } from "../engines/fields.ts";
+import type { Mount } from "../engines/mount.ts";
 import { invalidRequest } from "../errors.ts";
-import {
-  optionalDuration,
-  optionalObject,
-  optionalString,
-  rejectUnknownFields,
-  requiredString,
-} from "../http/fields.ts";
-import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
 import { disableMount } from "./disable-mount.ts";
-import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
+import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
 export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
@@ -28,8 +22,8 @@ function describeAuthMount(mount: Mount, version: string): JsonObject {
 }
 
 /** "kubernetes", "/k8s-prod/" -> "auth/kubernetes/", "auth/k8s-prod/". */
-function authPath(request: EngineRequest): string {
-  const relative = (request.params.path ?? "").replace(/^\/+|\/+$/g, "");
+function authPath(request: { fields: { path: string } }): string {
+  const relative = request.fields.path.replace(/^\/+|\/+$/g, "");
   if (relative === "") throw invalidRequest("missing auth mount path");
   return `${AUTH_PREFIX}${relative}/`;
 }
@@ -42,8 +36,9 @@ export function authMountRoutes(broker: Broker): Route[] {
   const version = broker.info.version;
 
   return [
-    {
+    route({
       pattern: /^auth\/?$/,
+      fields: {},
       operations: {
         read: async () => {
           const mounts = (await broker.mounts.list()).filter((mount) => mount.path.startsWith(AUTH_PREFIX));
@@ -57,10 +52,11 @@ export function authMountRoutes(broker: Broker): Route[] {
           };
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^auth\/(?<path>.+)\/tune$/,
       sudo: true,
+      fields: { path: MOUNT_FIELDS.path },
       operations: {
         read: async (request) => {
           const mount = await authMountAt(broker, authPath(request));
@@ -73,10 +69,11 @@ export function authMountRoutes(broker: Broker): Route[] {
           );
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^auth\/(?<path>.+)$/,
       sudo: true,
+      fields: MOUNT_FIELDS,
       operations: {
         read: async (request) => {
           const mount = await authMountAt(broker, authPath(request));
@@ -84,22 +81,17 @@ export function authMountRoutes(broker: Broker): Route[] {
           return { data: describeAuthMount(mount, version) };
         },
         update: async (request) => {
-          const data = request.data;
-          rejectUnknownFields(data, MOUNT_FIELDS);
-          const type = requiredString(data, "type");
-          if (!AUTH_TYPES.has(type) || !broker.engines[type]) {
+          const fields = request.fields;
+          const type = requireValue(fields.type, "type");
+          if (!AUTH_TYPES.has(type) || !broker.engines.types[type]) {
             throw invalidRequest(`plugin not found in the catalog: ${type}`);
           }
-          const config = optionalObject(data, "config") ?? {};
           await broker.mounts.enable({
             path: authPath(request),
             type,
-            description: optionalString(data, "description"),
-            options: mountOptions(optionalObject(data, "options")),
-            config: {
-              default_lease_ttl: optionalDuration(config, "default_lease_ttl"),
-              max_lease_ttl: optionalDuration(config, "max_lease_ttl"),
-            },
+            description: fields.description,
+            options: mountOptions(fields.options),
+            config: mountConfig(fields.config),
           });
           return {};
         },
@@ -116,6 +108,6 @@ export function authMountRoutes(broker: Broker): Route[] {
           return {};
         },
       },
-    },
+    }),
   ];
 }

@@ -11,7 +11,13 @@
  */
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engines/engine.ts";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
+  type Route,
+  route,
+} from "../engines/engine.ts";
 import { permissionDenied } from "../errors.ts";
 import { describeMount } from "./mount-shape.ts";
 
@@ -19,9 +25,9 @@ const AUTH_PREFIX = "auth/";
 
 export function internalUiMountsListingRoutes(broker: Broker): Route[] {
   async function read(request: EngineRequest): Promise<EngineResponse> {
-    const token = request.token;
-    if (!token) throw permissionDenied();
-    const acl = await broker.policies.acl(token.policies, policyIdentityOf(token));
+    const caller = request.caller;
+    if (!caller) throw permissionDenied();
+    const acl = await broker.policies.acl(caller.policies, policyIdentityOf(caller));
     const secret: JsonObject = {};
     const auth: JsonObject = {};
     for (const mount of await broker.mounts.list()) {
@@ -33,5 +39,12 @@ export function internalUiMountsListingRoutes(broker: Broker): Route[] {
     return { data: { secret, auth } };
   }
 
-  return [{ pattern: /^internal\/ui\/mounts\/?$/, authorizedByHandler: true, operations: { read } }];
+  return [
+    route({
+      pattern: /^internal\/ui\/mounts\/?$/,
+      authorizedByHandler: true,
+      fields: {},
+      operations: { read },
+    }),
+  ];
 }

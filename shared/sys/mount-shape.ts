@@ -1,10 +1,37 @@
 /**
  * How a mount looks on the wire, in sys/mounts, sys/auth and sys/internal/ui/mounts alike:
- * Vault's mount shape, and the `options` map a caller enables a mount with.
+ * Vault's mount shape, and the fields a caller enables a mount with.
  */
 import type { JsonObject } from "../engines/engine.ts";
+import { type FieldSchema, type FieldValues, parseFields } from "../engines/fields.ts";
+import type { Mount, MountConfig } from "../engines/mount.ts";
 import { invalidRequest } from "../errors.ts";
-import type { Mount } from "../mounts/mount-table.ts";
+
+/** What enabling a mount takes, secrets engine or auth method alike, as Vault declares it. */
+export const MOUNT_FIELDS = {
+  path: { type: "string", path: true, description: "Where to mount." },
+  type: { type: "string", description: "The engine or auth method type (enabling only)." },
+  description: { type: "string", description: "A description for people." },
+  config: { type: "object", description: "default_lease_ttl and max_lease_ttl, among Vault's settings." },
+  options: { type: "object", description: 'Engine options: "version" of a KV mount.' },
+  local: { type: "boolean", description: "Kept for Vault clients: Coffer has one deployment per table." },
+  seal_wrap: { type: "boolean", description: "Kept for Vault clients: every item is authenticated anyway." },
+  external_entropy_access: { type: "boolean", description: "Kept for Vault clients." },
+  plugin_name: { type: "string", description: "Kept for Vault clients: Coffer's engines are built in." },
+  plugin_version: { type: "string", description: "Kept for Vault clients." },
+} as const satisfies FieldSchema;
+
+/** The part of a mount's `config` Coffer uses; Vault's other settings are accepted and ignored. */
+const MOUNT_CONFIG_FIELDS = {
+  default_lease_ttl: { type: "duration", description: "The mount's default lease or token TTL." },
+  max_lease_ttl: { type: "duration", description: "The mount's longest lease or token TTL." },
+} as const satisfies FieldSchema;
+
+/** The lease settings of a mount's `config`, as an enable request gives them. */
+export function mountConfig(config: JsonObject | undefined): Partial<MountConfig> {
+  const { values } = parseFields(MOUNT_CONFIG_FIELDS, config ?? {}, {});
+  return values as FieldValues<typeof MOUNT_CONFIG_FIELDS>;
+}
 
 export function describeMount(mount: Mount, version: string, extraConfig: JsonObject = {}): JsonObject {
   return {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsConfigFromEnv, createAwsBroker } from "../../functions/aws-broker.ts";
 import { createApp } from "../../shared/app.ts";
 import type { Broker } from "../../shared/broker.ts";
-import { rotateDueTransitKeys } from "../../shared/engines/transit/index.ts";
+import { runPeriodicWork } from "../../shared/mounts/periodic.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
@@ -65,7 +65,11 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     expect(rewrapped.key_version).toBe(2);
     const decrypted = (await call("transit/decrypt/app", { ciphertext: rewrapped.ciphertext })).body.data;
     expect(Buffer.from(decrypted.plaintext, "base64").toString()).toBe(SECRET);
-    expect(await rotateDueTransitKeys(broker)).toMatchObject({ rotated: [], failed: [] });
+    expect(await runPeriodicWork(broker, { deadline: Number.POSITIVE_INFINITY })).toMatchObject({
+      done: 0,
+      failed: 0,
+      complete: true,
+    });
 
     const config = await call("transit/keys/app/config", {
       min_decryption_version: 2,

@@ -8,8 +8,8 @@
  * which stays even if every item then fails, as in Vault.
  */
 import { invalidRequest, isCofferError, payloadTooLarge } from "../../errors.ts";
-import { optionalInteger } from "../../http/fields.ts";
 import type { EngineResponse, JsonObject } from "../engine.ts";
+import { type FieldSchema, type FieldValues, parseFields } from "../fields.ts";
 
 /** Most items one request takes; bodies are bounded too (1 MiB), whichever comes first. */
 export const MAX_BATCH_ITEMS = 1000;
@@ -23,13 +23,25 @@ export interface RequestItems {
 
 export type ItemResult = { ok: JsonObject } | { error: string };
 
-/** The request's items: its `batch_input`, or the request's own `itemFields` as one item. */
-export function requestItems(data: JsonObject, itemFields: readonly string[]): RequestItems {
-  const partialFailureStatus = optionalInteger(data, "partial_failure_response_code");
-  const input = data.batch_input;
+/** The fields every batch route takes beside its items' own. */
+export const BATCH_FIELDS = {
+  batch_input: { type: "any", description: "A list of items, each with the item fields, instead of one." },
+  partial_failure_response_code: {
+    type: "integer",
+    description: "The status to answer when some items of a batch fail and others succeed.",
+  },
+} as const satisfies FieldSchema;
+
+/**
+ * The request's items: its `batch_input`, or the request's own item fields as one item.
+ * `fields` are the route's parsed fields, which include the item fields.
+ */
+export function requestItems(fields: Record<string, unknown>, itemSchema: FieldSchema): RequestItems {
+  const partialFailureStatus = fields.partial_failure_response_code as number | undefined;
+  const input = fields.batch_input;
   if (input === undefined || input === null) {
     const item: JsonObject = {};
-    for (const field of itemFields) if (data[field] !== undefined) item[field] = data[field];
+    for (const field of Object.keys(itemSchema)) if (fields[field] !== undefined) item[field] = fields[field];
     return { batch: false, items: [item] };
   }
   if (!Array.isArray(input)) {
@@ -48,21 +60,21 @@ export function requestItems(data: JsonObject, itemFields: readonly string[]): R
 }
 
 /**
- * Runs `process` on every item. A caller's mistake (ERR_INVALID_REQUEST) fails its item
- * only; anything else (storage or KMS down, a stale key) fails the whole request.
+ * Runs `process` on every item, its fields parsed against the item schema; as in Vault,
+ * an item's keys the schema does not name are ignored. A caller's mistake
+ * (ERR_INVALID_REQUEST) fails its item only; anything else (storage or KMS down, a stale
+ * key) fails the whole request.
  */
-export async function settleItems(
+export async function settleItems<S extends FieldSchema>(
   items: readonly JsonObject[],
-  itemFields: readonly string[],
-  process: (item: JsonObject) => Promise<JsonObject>,
+  itemSchema: S,
+  process: (item: FieldValues<S>) => Promise<JsonObject>,
 ): Promise<ItemResult[]> {
   return Promise.all(
     items.map(async (item): Promise<ItemResult> => {
       try {
-        const unknown = Object.keys(item).filter((key) => !itemFields.includes(key));
-        if (unknown.length > 0) throw invalidRequest(`unknown fields: ${unknown.sort().join(", ")}`);
-        itemString(item, "reference");
-        return { ok: await process(item) };
+        const { values } = parseFields(itemSchema, item, {});
+        return { ok: await process(values as FieldValues<S>) };
       } catch (error) {
         if (isCofferError(error, "ERR_INVALID_REQUEST")) return { error: error.message };
         throw error;
@@ -112,12 +124,4 @@ export function batchResponse(
 /** A status a JSON body can travel with. */
 function isSendableStatus(code: number): boolean {
   return code >= 200 && code <= 599 && code !== 204 && code !== 205 && code !== 304;
-}
-
-/** A string field of an item, "" when absent. */
-export function itemString(item: JsonObject, name: string): string {
-  const value = item[name];
-  if (value === undefined || value === null) return "";
-  if (typeof value !== "string") throw invalidRequest(`invalid value for "${name}": expected a string`);
-  return value;
 }

@@ -4,7 +4,7 @@
  * data. The engine is its path families, each in its own file.
  */
 import type { EngineFactory } from "../engine.ts";
-import { forgetMount } from "./mount-cache.ts";
+import { forgetAll } from "./mount-cache.ts";
 import { configKeysRoute } from "./path-config-keys.ts";
 import { datakeyRoute } from "./path-datakey.ts";
 import { decryptRoute } from "./path-decrypt.ts";
@@ -14,13 +14,11 @@ import { keyConfigRoute } from "./path-keys-config.ts";
 import { rewrapRoute } from "./path-rewrap.ts";
 import { rotateRoute } from "./path-rotate.ts";
 import { trimRoute } from "./path-trim.ts";
+import { rotateDueKeys } from "./periodic-rotation.ts";
 import { openTransitMount } from "./transit-mount.ts";
 
-export { rotateDueTransitKeys } from "./auto-rotate.ts";
-export { mountDevTransit } from "./dev-mount.ts";
-
-export const createTransitEngine: EngineFactory = (mount, broker) => {
-  const transit = openTransitMount(broker, mount);
+export const createTransitEngine: EngineFactory = (context) => {
+  const transit = openTransitMount(context);
   return {
     routes: [
       ...keysRoutes(transit),
@@ -33,9 +31,10 @@ export const createTransitEngine: EngineFactory = (mount, broker) => {
       datakeyRoute(transit),
       configKeysRoute(transit),
     ],
+    periodic: (deadline) => rotateDueKeys(transit, deadline),
     async purge() {
       await transit.storage.purge();
-      forgetMount(broker, mount.uuid);
+      forgetAll(transit.cache);
     },
   };
 };

@@ -16,14 +16,14 @@
  *
  * Warm encryption therefore costs no KMS call and no store read for key material.
  */
-import type { Broker } from "../../broker.ts";
 import { concatBytes } from "../../crypto/encoding.ts";
 import { open, seal } from "../../crypto/envelope.ts";
+import type { Keyring } from "../../crypto/keyring.ts";
 import { invalidRequest } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
+import type { Mount } from "../mount.ts";
 import type { KeyPolicy } from "./key-policy.ts";
 import type { KeyStorage, StoredVersion } from "./key-storage.ts";
-import { MAX_CACHED_VERSIONS, mountCache } from "./mount-cache.ts";
+import { MAX_CACHED_VERSIONS, type MountCache } from "./mount-cache.ts";
 
 const VERSION_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -56,8 +56,13 @@ export interface KeyMaterial {
   forget(keyId: string, which?: (version: number) => boolean): void;
 }
 
-export function createKeyMaterial(broker: Broker, mount: Mount, storage: KeyStorage): KeyMaterial {
-  const cache = mountCache(broker, mount.uuid).versions;
+export function createKeyMaterial(
+  keyring: Keyring,
+  mount: Mount,
+  storage: KeyStorage,
+  mountCache: MountCache,
+): KeyMaterial {
+  const cache = mountCache.versions;
   const binding = (key: KeyIdentity, version: number) => ({
     mount: mount.uuid,
     key: key.name,
@@ -85,13 +90,13 @@ export function createKeyMaterial(broker: Broker, mount: Mount, storage: KeyStor
     if (!stored || stored.keyId !== policy.keyId || stored.version !== version) {
       throw new StaleKeyVersion(`version ${version} of transit key ${policy.name} is not in storage`);
     }
-    return importVersion(await open(broker.keyring, stored.envelope, binding(policy, version)));
+    return importVersion(await open(keyring, stored.envelope, binding(policy, version)));
   }
 
   return {
     async newVersion(key, version, createdAt) {
       const raw = crypto.getRandomValues(new Uint8Array(VERSION_BYTES));
-      const envelope = await seal(broker.keyring, raw, binding(key, version));
+      const envelope = await seal(keyring, raw, binding(key, version));
       keep(cacheKey(key.keyId, version), importVersion(raw));
       return { version, keyId: key.keyId, createdAt, envelope };
     },

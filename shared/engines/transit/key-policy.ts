@@ -5,6 +5,7 @@
  */
 import { invalidRequest } from "../../errors.ts";
 import type { JsonObject } from "../engine.ts";
+import type { PathField } from "../fields.ts";
 
 /** The one key type Coffer implements (Vault's default). */
 export const KEY_TYPE = "aes256-gcm96";
@@ -44,6 +45,9 @@ export interface KeyPolicy {
   /** Incremented by every change; every change is conditioned on it. */
   revision: number;
 }
+
+/** The key a route acts on, from its path. */
+export const KEY_NAME: PathField = { type: "string", path: true, description: "The key's name." };
 
 export function isKeyName(name: string): boolean {
   return NAME_PATTERN.test(name) && new TextEncoder().encode(name).length <= MAX_NAME_BYTES;

@@ -15,12 +15,11 @@
  * another process takes effect here within that bound, and at once in the process that
  * made it.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
-import type { Item, ItemKey, WriteOp } from "../../store/item-store.ts";
+import type { Item, ItemKey, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { deletePartition, MAX_WRITE_OPS } from "../../store/item-store.ts";
 import { KEY_TYPE, type KeyPolicy } from "./key-policy.ts";
-import { mountCache } from "./mount-cache.ts";
+import type { MountCache } from "./mount-cache.ts";
 
 export const POLICY_CACHE_MS = 5_000;
 
@@ -69,17 +68,20 @@ export interface KeyStorage {
   purge(): Promise<void>;
 }
 
-export function createKeyStorage(broker: Broker, mountUuid: string): KeyStorage {
-  const { store } = broker;
+export function createKeyStorage(
+  store: ItemStore,
+  mountUuid: string,
+  cache: MountCache,
+  now: () => number,
+): KeyStorage {
   const pk = `transit/${mountUuid}`;
-  const cache = mountCache(broker, mountUuid);
   const policyKey = (name: string): ItemKey => ({ pk, sk: `${POLICY_PREFIX}${name}` });
   const versionKey = (name: string, version: number): ItemKey => ({
     pk,
     sk: `${VERSION_PREFIX}${name}/${String(version).padStart(10, "0")}`,
   });
 
-  const remember = (policy: KeyPolicy) => cache.policies.set(policy.name, { policy, loadedAt: broker.now() });
+  const remember = (policy: KeyPolicy) => cache.policies.set(policy.name, { policy, loadedAt: now() });
 
   async function load(name: string): Promise<KeyPolicy | undefined> {
     const item = await store.get(policyKey(name));
@@ -135,7 +137,7 @@ export function createKeyStorage(broker: Broker, mountUuid: string): KeyStorage 
   return {
     async policy(name, options = {}) {
       const cached = cache.policies.get(name);
-      if (!options.fresh && cached && broker.now() - cached.loadedAt < POLICY_CACHE_MS) return cached.policy;
+      if (!options.fresh && cached && now() - cached.loadedAt < POLICY_CACHE_MS) return cached.policy;
       if (options.fresh) return load(name);
       let pending = cache.loading.get(name);
       if (!pending) {

@@ -3,24 +3,12 @@
  * versions and their creation times, never key material.
  */
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalBoolean,
-  optionalDuration,
-  optionalInteger,
-  optionalString,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
-import {
-  type EngineRequest,
-  type EngineResponse,
-  type JsonObject,
-  notFoundResponse,
-  type Route,
-} from "../engine.ts";
+import { type EngineResponse, notFoundResponse, type Route, route } from "../engine.ts";
 import { createKey, deleteKey } from "./key-lifecycle.ts";
 import {
   checkKeyName,
   describeKey,
+  KEY_NAME,
   KEY_TYPE,
   type KeyPolicy,
   MIN_AUTO_ROTATE_SECONDS,
@@ -47,20 +35,19 @@ const VAULT_ONLY_TYPES = new Set([
   "hybrid",
 ]);
 
-const CREATE_FIELDS = [
-  "type",
-  "derived",
-  "convergent_encryption",
-  "exportable",
-  "allow_plaintext_backup",
-  "auto_rotate_period",
-  "key_size",
-  "managed_key_name",
-  "managed_key_id",
-  "parameter_set",
-  "hybrid_key_type_pqc",
-  "hybrid_key_type_ec",
-];
+/** The export flags of a key's fields, as keys/<name> and keys/<name>/config take them. */
+export const EXPORT_FIELDS = {
+  exportable: { type: "boolean", description: "Refused: transit key material never leaves Coffer." },
+  allow_plaintext_backup: {
+    type: "boolean",
+    description: "Refused: transit key material never leaves Coffer.",
+  },
+} as const;
+
+export const AUTO_ROTATE_PERIOD = {
+  type: "duration",
+  description: "Rotate the key when its latest version is this old; 0 never (at least an hour).",
+} as const;
 
 export function checkKeyType(type: string): void {
   if (type === KEY_TYPE) return;
@@ -70,18 +57,17 @@ export function checkKeyType(type: string): void {
 }
 
 /** Vault's flags that would let key material leave the broker: Coffer refuses to set them. */
-export function refuseExport(data: JsonObject): void {
-  if (optionalBoolean(data, "exportable")) {
+export function refuseExport(flags: { exportable?: boolean; allow_plaintext_backup?: boolean }): void {
+  if (flags.exportable) {
     throw invalidRequest("exportable keys are not supported: transit key material never leaves Coffer");
   }
-  if (optionalBoolean(data, "allow_plaintext_backup")) {
+  if (flags.allow_plaintext_backup) {
     throw invalidRequest("plaintext backups are not supported: transit key material never leaves Coffer");
   }
 }
 
 /** Seconds, or undefined when absent; 0 disables, anything else must be an hour or more. */
-export function autoRotatePeriod(data: JsonObject): number | undefined {
-  const period = optionalDuration(data, "auto_rotate_period");
+export function autoRotatePeriod(period: number | undefined): number | undefined {
   if (period !== undefined && period !== 0 && period < MIN_AUTO_ROTATE_SECONDS) {
     throw invalidRequest("auto rotate period must be 0 to disable or at least an hour");
   }
@@ -89,9 +75,8 @@ export function autoRotatePeriod(data: JsonObject): number | undefined {
 }
 
 /** Refuses non-empty values of Vault parameters for features Coffer does not have. */
-export function refuseUnsupported(data: JsonObject, names: readonly string[], feature: string): void {
-  for (const name of names) {
-    const value = data[name];
+export function refuseUnsupported(values: Record<string, unknown>, feature: string): void {
+  for (const [name, value] of Object.entries(values)) {
     if (value !== undefined && value !== null && value !== "" && value !== 0) {
       throw invalidRequest(`${name} is not supported: Coffer has no ${feature}`);
     }
@@ -110,56 +95,84 @@ export async function keyResponse(
   return { data: describeKey(policy, versions), warnings: warnings.length > 0 ? warnings : undefined };
 }
 
+const unsupported = (what: string) =>
+  ({ type: "string", description: `Refused when set: Coffer has no ${what}.` }) as const;
+
 export function keysRoutes(transit: TransitMount): Route[] {
-  async function create(request: EngineRequest): Promise<EngineResponse> {
-    const name = checkKeyName(request.params.name ?? "");
-    const data = request.data;
-    rejectUnknownFields(data, CREATE_FIELDS);
-    checkKeyType(optionalString(data, "type") ?? KEY_TYPE);
-    refuseExport(data);
-    if (optionalInteger(data, "key_size"))
-      throw invalidRequest(`key_size is not valid for algorithm ${KEY_TYPE}`);
-    refuseUnsupported(data, ["managed_key_name", "managed_key_id"], "managed keys");
-    refuseUnsupported(
-      data,
-      ["parameter_set", "hybrid_key_type_pqc", "hybrid_key_type_ec"],
-      "post-quantum keys",
-    );
-    const derived = optionalBoolean(data, "derived") ?? false;
-    const convergent = optionalBoolean(data, "convergent_encryption") ?? false;
-    if (convergent && !derived)
-      throw invalidRequest("convergent encryption requires derivation to be enabled");
-    const period = autoRotatePeriod(data) ?? 0;
-    const { policy, created } = await createKey(transit, {
-      name,
-      derived,
-      convergent,
-      autoRotatePeriod: period,
-    });
-    // Like Vault: creating an existing key changes nothing and says so.
-    return keyResponse(transit, policy, created ? [] : [`key ${name} already existed`]);
-  }
-
-  async function read(request: EngineRequest): Promise<EngineResponse> {
-    const name = checkKeyName(request.params.name ?? "");
-    const policy = await transit.storage.policy(name, { fresh: true });
-    if (!policy) return notFoundResponse();
-    return keyResponse(transit, policy);
-  }
-
-  async function remove(request: EngineRequest): Promise<EngineResponse> {
-    await deleteKey(transit, checkKeyName(request.params.name ?? ""));
-    return {};
-  }
-
-  async function list(): Promise<EngineResponse> {
-    const names = await transit.storage.names();
-    if (names.length === 0) return notFoundResponse();
-    return { data: { keys: names } };
-  }
-
   return [
-    { pattern: /^keys\/?$/, operations: { list } },
-    { pattern: /^keys\/(?<name>[^/]+)$/, operations: { read, update: create, delete: remove } },
+    route({
+      pattern: /^keys\/?$/,
+      fields: {},
+      operations: {
+        async list() {
+          const names = await transit.storage.names();
+          if (names.length === 0) return notFoundResponse();
+          return { data: { keys: names } };
+        },
+      },
+    }),
+    route({
+      pattern: /^keys\/(?<name>[^/]+)$/,
+      fields: {
+        name: KEY_NAME,
+        type: { type: "string", default: KEY_TYPE, description: `The key's type: ${KEY_TYPE} only.` },
+        derived: { type: "boolean", default: false, description: "Derive a key per context." },
+        convergent_encryption: {
+          type: "boolean",
+          default: false,
+          description: "The same plaintext and context give the same ciphertext (needs derived).",
+        },
+        ...EXPORT_FIELDS,
+        auto_rotate_period: AUTO_ROTATE_PERIOD,
+        key_size: { type: "integer", description: "For HMAC keys only: refused." },
+        managed_key_name: unsupported("managed keys"),
+        managed_key_id: unsupported("managed keys"),
+        parameter_set: unsupported("post-quantum keys"),
+        hybrid_key_type_pqc: unsupported("post-quantum keys"),
+        hybrid_key_type_ec: unsupported("post-quantum keys"),
+      },
+      operations: {
+        async update(request) {
+          const fields = request.fields;
+          const name = checkKeyName(fields.name);
+          checkKeyType(fields.type);
+          refuseExport(fields);
+          if (fields.key_size) throw invalidRequest(`key_size is not valid for algorithm ${KEY_TYPE}`);
+          refuseUnsupported(
+            { managed_key_name: fields.managed_key_name, managed_key_id: fields.managed_key_id },
+            "managed keys",
+          );
+          refuseUnsupported(
+            {
+              parameter_set: fields.parameter_set,
+              hybrid_key_type_pqc: fields.hybrid_key_type_pqc,
+              hybrid_key_type_ec: fields.hybrid_key_type_ec,
+            },
+            "post-quantum keys",
+          );
+          if (fields.convergent_encryption && !fields.derived)
+            throw invalidRequest("convergent encryption requires derivation to be enabled");
+          const { policy, created } = await createKey(transit, {
+            name,
+            derived: fields.derived,
+            convergent: fields.convergent_encryption,
+            autoRotatePeriod: autoRotatePeriod(fields.auto_rotate_period) ?? 0,
+          });
+          // Like Vault: creating an existing key changes nothing and says so.
+          return keyResponse(transit, policy, created ? [] : [`key ${name} already existed`]);
+        },
+
+        async read(request) {
+          const policy = await transit.storage.policy(checkKeyName(request.fields.name), { fresh: true });
+          if (!policy) return notFoundResponse();
+          return keyResponse(transit, policy);
+        },
+
+        async delete(request) {
+          await deleteKey(transit, checkKeyName(request.fields.name));
+          return {};
+        },
+      },
+    }),
   ];
 }

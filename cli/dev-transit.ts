@@ -1,6 +1,6 @@
 /** The `transit/` mount `coffer dev` starts with, as Vault's dev server starts with `secret/`. */
-import type { Broker } from "../../broker.ts";
-import { isCofferError } from "../../errors.ts";
+import type { Broker } from "../shared/broker.ts";
+import { isCofferError } from "../shared/errors.ts";
 
 export const DEV_TRANSIT_PATH = "transit/";
 

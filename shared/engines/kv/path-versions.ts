@@ -6,15 +6,14 @@
  * do not exist in a warning.
  */
 import { invalidRequest } from "../../errors.ts";
-import { ignoredFieldsWarning, optionalIntegerList } from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
-import { secretPathOf, withWarnings } from "./kv-request.ts";
-import type { KvV2Context } from "./kv-v2.ts";
+import { type EngineResponse, type Route, route } from "../engine.ts";
+import { SECRET_PATH, withWarnings } from "./kv-request.ts";
+import type { KvV2Mount } from "./kv-v2-mount.ts";
+import { checkSecretPath } from "./limits.ts";
 import { deletionTimeFor } from "./mount-config.ts";
 import { isGone, type SecretMetadata } from "./storage.ts";
 
-function versionsOf(request: EngineRequest): number[] {
-  const versions = optionalIntegerList(request.data, "versions", { min: 1 });
+function versionsOf(versions: number[] | undefined): number[] {
   if (!versions || versions.length === 0)
     throw invalidRequest('no version number provided: "versions" must list at least one');
   return versions;
@@ -27,22 +26,31 @@ function missingWarning(path: string, versions: readonly number[], metadata: Sec
   return `${missing.length === 1 ? "version" : "versions"} ${missing.join(", ")} of secret "${path}" ${missing.length === 1 ? "does" : "do"} not exist: ignored`;
 }
 
-export function versionRoutes(kv: KvV2Context): Route[] {
-  const answer = (
-    request: EngineRequest,
-    path: string,
-    versions: number[],
-    metadata: SecretMetadata | undefined,
-  ) =>
-    withWarnings({}, [
-      ignoredFieldsWarning(request.data, ["versions"]),
-      missingWarning(path, versions, metadata),
-    ]);
+/** One of the three routes: its change to the given versions of the secret at a path. */
+function versionsRoute(
+  pattern: RegExp,
+  change: (path: string, versions: number[]) => Promise<SecretMetadata | undefined>,
+): Route {
+  return route({
+    pattern,
+    fields: {
+      path: SECRET_PATH,
+      versions: { type: "integerList", min: 1, description: "The versions to change." },
+    },
+    operations: {
+      async update(request): Promise<EngineResponse> {
+        const path = checkSecretPath(request.fields.path);
+        const versions = versionsOf(request.fields.versions);
+        const metadata = await change(path, versions);
+        return withWarnings({}, [missingWarning(path, versions, metadata)]);
+      },
+    },
+  });
+}
 
-  async function softDelete(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
-    const versions = versionsOf(request);
-    const metadata = await kv.secrets.change(path, (metadata) => {
+export function versionRoutes(kv: KvV2Mount): Route[] {
+  const softDelete = (path: string, versions: number[]) =>
+    kv.secrets.change(path, (metadata) => {
       const now = kv.now();
       let changed = false;
       for (const version of versions) {
@@ -53,14 +61,10 @@ export function versionRoutes(kv: KvV2Context): Route[] {
       }
       return changed;
     });
-    return answer(request, path, versions, metadata);
-  }
 
-  async function undelete(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
-    const versions = versionsOf(request);
+  const undelete = async (path: string, versions: number[]) => {
     const config = await kv.config.get();
-    const metadata = await kv.secrets.change(path, (metadata) => {
+    return kv.secrets.change(path, (metadata) => {
       let changed = false;
       for (const version of versions) {
         const state = metadata.versions[String(version)];
@@ -70,19 +74,11 @@ export function versionRoutes(kv: KvV2Context): Route[] {
       }
       return changed;
     });
-    return answer(request, path, versions, metadata);
-  }
-
-  async function destroy(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
-    const versions = versionsOf(request);
-    const metadata = await kv.secrets.destroy(path, versions);
-    return answer(request, path, versions, metadata);
-  }
+  };
 
   return [
-    { pattern: /^delete\/(?<path>.+)$/, operations: { update: softDelete } },
-    { pattern: /^undelete\/(?<path>.+)$/, operations: { update: undelete } },
-    { pattern: /^destroy\/(?<path>.+)$/, operations: { update: destroy } },
+    versionsRoute(/^delete\/(?<path>.+)$/, softDelete),
+    versionsRoute(/^undelete\/(?<path>.+)$/, undelete),
+    versionsRoute(/^destroy\/(?<path>.+)$/, (path, versions) => kv.secrets.destroy(path, versions)),
   ];
 }
