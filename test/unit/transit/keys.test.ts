@@ -137,7 +137,12 @@ describe("keys/<name>", () => {
   });
 
   it("refuses what it does not implement, naming it, and writes nothing", async () => {
-    await expectRefused("POST", "transit/keys/k", { type: "rsa-2048" }, /key type rsa-2048 is not supported/);
+    await expectRefused(
+      "POST",
+      "transit/keys/k",
+      { type: "chacha20-poly1305" },
+      /key type chacha20-poly1305 is not supported/,
+    );
     await expectRefused("POST", "transit/keys/k", { type: "nonsense" }, /unknown key type nonsense/);
     await expectRefused("POST", "transit/keys/k", { exportable: true }, /exportable keys are not supported/);
     await expectRefused(
