@@ -7,11 +7,13 @@ import { type Engine, type JsonObject, route } from "../engines/engine.ts";
 import { type FieldSchema, requireValue } from "../engines/fields.ts";
 import { invalidRequest } from "../errors.ts";
 import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
+import { capabilityRoutes } from "./capabilities.ts";
 import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
 import { internalUiMountsListingRoutes } from "./internal-ui-mounts-listing.ts";
 import { leaseRoutes } from "./leases.ts";
+import { legacyLeaseRoutes } from "./legacy-lease-routes.ts";
 import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
 
@@ -213,6 +215,8 @@ export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
         },
       }),
       ...leaseRoutes(broker),
+      ...legacyLeaseRoutes(leaseRoutes(broker)),
+      ...capabilityRoutes(broker),
       ...internalUiMountRoutes(broker),
       ...internalUiMountsListingRoutes(broker),
       ...policyRoutes(broker, mount),
