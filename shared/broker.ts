@@ -210,15 +210,18 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     return (await type.load())(contextFor(mount, type));
   }
 
-  const engineInstances = new Map<string, Promise<Engine>>();
+  const engineInstances = new Map<string, { settings: string; engine: Promise<Engine> }>();
   function engineFor(mount: Mount): Promise<Engine> {
-    let engine = engineInstances.get(mount.uuid);
-    if (!engine) {
-      engine = build(mount);
-      // A failed load is not remembered: the next request tries again.
-      engine.catch(() => engineInstances.delete(mount.uuid));
-      engineInstances.set(mount.uuid, engine);
-    }
+    // A mount moved (sys/remount) or tuned gets an engine built from its new settings.
+    const settings = JSON.stringify([mount.path, mount.config, mount.options, mount.description]);
+    const known = engineInstances.get(mount.uuid);
+    if (known?.settings === settings) return known.engine;
+    const engine = build(mount);
+    // A failed load is not remembered: the next request tries again.
+    engine.catch(() => {
+      if (engineInstances.get(mount.uuid)?.engine === engine) engineInstances.delete(mount.uuid);
+    });
+    engineInstances.set(mount.uuid, { settings, engine });
     return engine;
   }
 

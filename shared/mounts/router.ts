@@ -83,7 +83,14 @@ function findRoute(
  */
 function withFieldWarnings(response: EngineResponse, parsed: ParsedFields): EngineResponse {
   const warnings = fieldWarnings(parsed);
-  if (warnings.length === 0 || response.raw || !hasBody(response)) return response;
+  if (warnings.length === 0) return response;
+  if (response.raw) {
+    // An envelope sent as is (the legacy sys/policy shape) carries them too; sys/health's own shape does not.
+    if (!("request_id" in response.raw)) return response;
+    const own = Array.isArray(response.raw.warnings) ? (response.raw.warnings as string[]) : [];
+    return { ...response, raw: { ...response.raw, warnings: [...own, ...warnings] } };
+  }
+  if (!hasBody(response)) return response;
   return { ...response, warnings: [...(response.warnings ?? []), ...warnings] };
 }
 
