@@ -41,6 +41,7 @@ describe("path parameters and unknown fields across every route", () => {
   let app: ReturnType<typeof createApp>;
   const leases: string[] = [];
   let ciphertext = "";
+  let signature = "";
   let migrationId = "";
 
   async function send(method: Method, path: string, data: Record<string, unknown>) {
@@ -97,6 +98,8 @@ describe("path parameters and unknown fields across every route", () => {
     }
     expect((await send("POST", "transit/keys/k", {})).status).toBe(200);
     ciphertext = (await send("POST", "transit/encrypt/k", { plaintext: "aGk=" })).body.data.ciphertext;
+    expect((await send("POST", "transit/keys/sk", { type: "ed25519" })).status).toBe(200);
+    signature = (await send("POST", "transit/sign/sk", { input: "aGk=" })).body.data.signature;
     migrationId = (await send("POST", "sys/remount", { from: "moving", to: "moved" })).body.data.migration_id;
   });
   afterAll(() => subject?.broker.store.close());
@@ -132,6 +135,12 @@ describe("path parameters and unknown fields across every route", () => {
     ["POST", "transit/decrypt/k", { ciphertext }],
     ["POST", "transit/rewrap/k", { ciphertext }],
     ["POST", "transit/datakey/plaintext/k"],
+    ["POST", "transit/sign/sk", { input: "aGk=" }],
+    ["POST", "transit/verify/sk", { input: "aGk=", signature }],
+    ["POST", "transit/hmac/k/sha2-512", { input: "aGk=" }],
+    ["GET", "transit/export/public-key/sk/1"],
+    ["POST", "transit/hash/sha2-512", { input: "aGk=" }],
+    ["POST", "transit/random/platform/16"],
     ["DELETE", "transit/keys/k"],
     [
       "POST",
