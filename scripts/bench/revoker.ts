@@ -11,7 +11,8 @@
  * lease's revoke at expiry does none (shared/engines/aws/sts-lease.ts): this measures the
  * lease manager and the store. Each lease is issued with a token's identity, so it has
  * its four items (lease, expiry, identity and token index), and data the size of an STS
- * lease's.
+ * lease's (on moto, without a token: two items each, as moto copies its tables on every
+ * transaction).
  */
 
 import { SAFETY_MARGIN_MS } from "../../functions/revoker.ts";
@@ -74,6 +75,8 @@ export interface RevokerOptions {
   counting?: CountingStore;
   /** Leases issued at once while setting up. */
   issueConcurrency?: number;
+  /** Login tokens the leases are spread over; 0 issues them without a token (two items each). */
+  identities?: number;
 }
 
 export async function benchRevoker(options: RevokerOptions): Promise<RevokerResult> {
@@ -87,7 +90,10 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
   await initializeWithLeasing(broker, "bench");
   if (options.latency) options.latency.enabled = false;
   const expiresAt = clock.now() + 3_600_000;
-  await issueLeases(broker, leases, expiresAt, options.issueConcurrency ?? 8);
+  await issueLeases(broker, leases, expiresAt, {
+    parallel: options.issueConcurrency ?? 8,
+    identities: options.identities ?? IDENTITIES,
+  });
   if (options.latency) {
     options.latency.enabled = true;
     options.latency.reset();
@@ -157,12 +163,17 @@ function perLease(units: RequestUnits, leases: number) {
   };
 }
 
-/** `count` leases, all expiring at `expiresAt`, spread over IDENTITIES login tokens. */
-async function issueLeases(broker: Broker, count: number, expiresAt: number, parallel: number) {
+/** `count` leases, all expiring at `expiresAt`, spread over `identities` login tokens. */
+async function issueLeases(
+  broker: Broker,
+  count: number,
+  expiresAt: number,
+  { parallel, identities }: { parallel: number; identities: number },
+) {
   const mount = (await broker.mounts.resolve("bench/creds/x"))?.mount;
   if (!mount) throw new Error("no bench mount");
   const tokens: TokenRecord[] = [];
-  for (let i = 0; i < Math.min(IDENTITIES, count); i++) {
+  for (let i = 0; i < Math.min(identities, count); i++) {
     const { record } = await broker.tokens.create({
       policies: ["default"],
       displayName: `kubernetes-bench-app-${i}`,
@@ -186,7 +197,7 @@ async function issueLeases(broker: Broker, count: number, expiresAt: number, par
           path: "bench/creds/deploy",
           type: TEST_LEASE_TYPE,
           mount,
-          token: tokens[i % tokens.length],
+          token: tokens.length > 0 ? tokens[i % tokens.length] : undefined,
           expiresAt,
           renewable: true,
           // The shape and size of an STS lease's revoke data.

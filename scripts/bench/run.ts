@@ -313,6 +313,33 @@ async function main() {
     await createTable(new DynamoDBClient(clientConfig), tableName);
     const keyId = (await new KMSClient(clientConfig).send(new CreateKeyCommand({}))).KeyMetadata
       ?.KeyId as string;
+    const revokerTable = "coffer-bench-revoker";
+    await createTable(new DynamoDBClient(clientConfig), revokerTable);
+    // moto is not safe with concurrent transactions (they fail with a 500, or a failed one
+    // restores other tables from its snapshot), so the sweep's requests take turns on one
+    // connection, as in test/contract/leases.test.ts. DynamoDB itself needs no such thing.
+    // The sweep queues its requests behind that one connection on purpose: no warning.
+    const oneConnection = {
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }),
+      socketAcquisitionWarningTimeout: 600_000,
+    };
+    await section(
+      "revokerMoto",
+      "5a. Revoker on DynamoDB (moto, one connection): each lease revoked exactly once",
+      async () => [
+        await benchRevoker({
+          store: createDynamoDbStore({
+            client: new DynamoDBClient({ ...clientConfig, requestHandler: oneConnection }),
+            tableName: revokerTable,
+          }),
+          storage: "dynamodb (moto)",
+          leases: quick ? 50 : 200,
+          issueConcurrency: 1,
+          identities: 0,
+        }),
+      ],
+      printRevoker,
+    );
     const makeBroker = async () => {
       const kms = new KMSClient(clientConfig);
       const counts = countCommands(kms);
@@ -330,7 +357,7 @@ async function main() {
     const fixture = await writeKvFixture(first.broker);
     await section(
       "kvReadMoto",
-      "5a. Warm KV read on DynamoDB (moto), interleaved with the bare-Hono baseline",
+      "5b. Warm KV read on DynamoDB (moto), interleaved with the bare-Hono baseline",
       () =>
         benchKvRead({
           store: "dynamodb (moto)",
@@ -349,14 +376,14 @@ async function main() {
     );
     kmsCalls = await section(
       "kmsCalls",
-      "5b. KMS calls, counted at the KMS client (moto)",
+      "5c. KMS calls, counted at the KMS client (moto)",
       () =>
-        benchKmsCalls(makeBroker, fixture.rootToken, { reads: quick ? 100 : 1000, writes: quick ? 20 : 200 }),
+        benchKmsCalls(makeBroker, fixture.rootToken, { reads: quick ? 100 : 500, writes: quick ? 20 : 100 }),
       (result) => console.table([result]),
     );
     coldStart = await section(
       "coldStart",
-      "5c. Cold start: import + first authenticated read (moto), over an empty Node start",
+      "5d. Cold start: import + first authenticated read (moto), over an empty Node start",
       () =>
         benchColdStart(
           {
@@ -376,32 +403,6 @@ async function main() {
           `   empty Node ${result.emptyNodeMs} ms; overhead ratio, shipped / naive: ${result.overheadRatio} (target <= 0.5)`,
         );
       },
-    );
-    const revokerTable = "coffer-bench-revoker";
-    await createTable(new DynamoDBClient(clientConfig), revokerTable);
-    // moto is not safe with concurrent transactions (they fail with a 500, or a failed one
-    // restores other tables from its snapshot), so the sweep's requests take turns on one
-    // connection, as in test/contract/leases.test.ts. DynamoDB itself needs no such thing.
-    // The sweep queues its requests behind that one connection on purpose: no warning.
-    const oneConnection = {
-      httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }),
-      socketAcquisitionWarningTimeout: 600_000,
-    };
-    await section(
-      "revokerMoto",
-      "5d. Revoker on DynamoDB (moto, one connection): each lease revoked exactly once",
-      async () => [
-        await benchRevoker({
-          store: createDynamoDbStore({
-            client: new DynamoDBClient({ ...clientConfig, requestHandler: oneConnection }),
-            tableName: revokerTable,
-          }),
-          storage: "dynamodb (moto)",
-          leases: quick ? 50 : 300,
-          issueConcurrency: 1,
-        }),
-      ],
-      printRevoker,
     );
   }
 }
