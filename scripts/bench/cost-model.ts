@@ -8,12 +8,15 @@
  * The modelled Lambda duration of an operation is its round trips on the critical path at
  * the latency model's mean, plus its STS calls at an assumed latency, plus its CPU time
  * scaled to the function's share of a vCPU (Lambda gives 1 vCPU per 1,769 MB). The CPU
- * time is the least contended block's (operation-costs.ts): this machine is shared.
+ * time is the least contended block's (operation-costs.ts), as measured on the latency
+ * model (SQLite underneath) plus, for each store call, what a DynamoDB client call costs
+ * beyond a SQLite call (store-call-cpu.ts).
  */
 import { DYNAMODB_LATENCY, logNormal } from "./latency-store.ts";
 import { round } from "./measure.ts";
 import type { OperationCost } from "./operation-costs.ts";
-import type { RevokerResult } from "./revoker.ts";
+import { type RevokerResult, SCHEDULED } from "./revoker.ts";
+import type { StoreCallCpu } from "./store-call-cpu.ts";
 
 /** List prices, us-east-1, as AWS published them in 2025. */
 export const PRICES = {
@@ -82,9 +85,23 @@ export interface ScenarioPrice {
   vault: number;
 }
 
+/** The scheduled revoker on Lambda: how fast it revokes, and when 100,000 due at once are all gone. */
+export interface RevokerProjection {
+  memoryMb: number;
+  cpuMsPerLease: number;
+  /** Whichever bounds it: CPU at the memory's vCPU share, or round trips over the concurrency. */
+  bound: "cpu" | "latency";
+  perSecond: number;
+  leases: number;
+  allRevokedAfterS: number;
+}
+
 export interface CostModel {
   prices: typeof PRICES;
   assumptions: typeof ASSUMPTIONS;
+  /** CPU milliseconds a DynamoDB client call costs beyond a SQLite call, by kind of call. */
+  extraCpuMsPerDynamoDbCall: ExtraCpu;
+  revokerOnLambda: RevokerProjection[];
   perMillion: OperationPrice[];
   coldStart: { modelledMs: number; dollars: number };
   fixedPerMonth: { revokerTicks: number; kmsKey: number; monitoring: number; total: number };
@@ -98,11 +115,34 @@ const lambdaDollars = (ms: number, memoryMb: number) =>
 const logDollars = (bytes: number, events: number) =>
   ((bytes + events * PRICES.logEventOverheadBytes) / 2 ** 30) * PRICES.logsPerGbIngested;
 
-function priceOperation(cost: OperationCost, memoryMb: number = ASSUMPTIONS.apiMemoryMb): OperationPrice {
+const callsOf = (calls: Record<string, number>) => Object.values(calls).reduce((sum, n) => sum + n, 0);
+
+/** What each kind of call costs the DynamoDB client beyond SQLite, in CPU milliseconds. */
+export type ExtraCpu = Record<"get" | "query" | "put" | "transaction", number>;
+
+const NO_EXTRA_CPU: ExtraCpu = { get: 0, query: 0, put: 0, transaction: 0 };
+
+/** Which measured kind of call each DynamoDB operation is. */
+const KIND_OF: Record<string, keyof ExtraCpu> = {
+  GetItem: "get",
+  BatchGetItem: "get",
+  Query: "query",
+  PutItem: "put",
+  DeleteItem: "put",
+  TransactWriteItems: "transaction",
+};
+
+const extraCpuMs = (calls: Record<string, number>, extra: ExtraCpu) =>
+  Object.entries(calls).reduce((sum, [operation, n]) => sum + n * extra[KIND_OF[operation] ?? "get"], 0);
+
+function priceOperation(
+  cost: OperationCost,
+  extra: ExtraCpu,
+  memoryMb: number = ASSUMPTIONS.apiMemoryMb,
+): OperationPrice {
+  const cpuMs = cost.cpuMsMin + extraCpuMs(cost.calls, extra);
   const modelledMs =
-    cost.roundTrips * meanLatencyMs +
-    cost.stsCalls * ASSUMPTIONS.stsLatencyMs +
-    cost.cpuMsMin / vcpu(memoryMb);
+    cost.roundTrips * meanLatencyMs + cost.stsCalls * ASSUMPTIONS.stsLatencyMs + cpuMs / vcpu(memoryMb);
   const lambda = lambdaDollars(modelledMs, memoryMb);
   const dynamoDb =
     cost.readUnits * PRICES.dynamoDbPerReadUnit + cost.writeUnits * PRICES.dynamoDbPerWriteUnit;
@@ -127,12 +167,10 @@ function priceOperation(cost: OperationCost, memoryMb: number = ASSUMPTIONS.apiM
  * share of a vCPU, or its store calls at the latency model's mean over the sweep's
  * concurrency; its request units and its audit record.
  */
-function priceRevocation(revoker: RevokerResult): OperationPrice {
+function priceRevocation(revoker: RevokerResult, extra: ExtraCpu): OperationPrice {
   const perLease = revoker.perLease ?? { calls: {}, readUnits: 0, writeUnits: 0 };
-  const cpuBoundMs = revoker.cpuMsPerLease / vcpu(ASSUMPTIONS.revokerMemoryMb);
-  const calls = Object.values(perLease.calls).reduce((sum, n) => sum + n, 0);
-  const latencyBoundMs = (calls * meanLatencyMs) / revoker.concurrency;
-  const modelledMs = Math.max(cpuBoundMs, latencyBoundMs);
+  const projection = projectRevoker(revoker, extra, ASSUMPTIONS.revokerMemoryMb, revoker.leases);
+  const modelledMs = 1000 / projection.perSecond;
   const lambda = modelledMs * (ASSUMPTIONS.revokerMemoryMb / 1024) * (PRICES.lambdaPerGbSecond / 1000);
   const dynamoDb =
     perLease.readUnits * PRICES.dynamoDbPerReadUnit + perLease.writeUnits * PRICES.dynamoDbPerWriteUnit;
@@ -148,13 +186,55 @@ function priceRevocation(revoker: RevokerResult): OperationPrice {
   };
 }
 
+/**
+ * The scheduled revoker's sweep on Lambda at `memoryMb`: each lease costs its CPU time at
+ * the function's vCPU share, or its store calls at the latency model's mean spread over
+ * the sweep's concurrency, whichever is longer; each minute sweeps for the budget.
+ */
+export function projectRevoker(
+  revoker: RevokerResult,
+  extra: ExtraCpu,
+  memoryMb: number,
+  leases: number,
+): RevokerProjection {
+  const perLease = revoker.perLease?.calls ?? {};
+  const calls = callsOf(perLease);
+  const cpuMsPerLease = revoker.cpuMsPerLease + extraCpuMs(perLease, extra);
+  const cpuBoundMs = cpuMsPerLease / vcpu(memoryMb);
+  const latencyBoundMs = (calls * meanLatencyMs) / revoker.concurrency;
+  const perSecond = 1000 / Math.max(cpuBoundMs, latencyBoundMs);
+  const perSweep = (perSecond * SCHEDULED.budgetMs) / 1000;
+  const fullSweeps = Math.floor(leases / perSweep);
+  const allRevokedAfterS =
+    fullSweeps * (SCHEDULED.periodMs / 1000) + (leases - fullSweeps * perSweep) / perSecond;
+  return {
+    memoryMb,
+    cpuMsPerLease: round(cpuMsPerLease, 2),
+    bound: cpuBoundMs >= latencyBoundMs ? "cpu" : "latency",
+    perSecond: round(perSecond, 0),
+    leases,
+    allRevokedAfterS: round(allRevokedAfterS, 0),
+  };
+}
+
 export function costModel(inputs: {
   operations: OperationCost[];
   revoker: RevokerResult;
   /** A cold start's overhead over an empty Node start (cold-start.ts), as shipped. */
   coldStartMs: number;
   kmsCallsPerColdStart: number;
+  /** CPU per store call on SQLite and through the DynamoDB client; without them, no difference. */
+  callCpu?: { sqlite: StoreCallCpu; dynamodb: StoreCallCpu };
 }): CostModel {
+  const { callCpu } = inputs;
+  const extra: ExtraCpu = callCpu
+    ? {
+        get: round(Math.max(0, callCpu.dynamodb.get - callCpu.sqlite.get), 3),
+        query: round(Math.max(0, callCpu.dynamodb.query - callCpu.sqlite.query), 3),
+        put: round(Math.max(0, callCpu.dynamodb.put - callCpu.sqlite.put), 3),
+        transaction: round(Math.max(0, callCpu.dynamodb.transaction - callCpu.sqlite.transaction), 3),
+      }
+    : NO_EXTRA_CPU;
   const byName = new Map(inputs.operations.map((cost) => [cost.operation, cost]));
   const need = (name: string) => {
     const cost = byName.get(name);
@@ -163,8 +243,8 @@ export function costModel(inputs: {
   };
   const perMillion = inputs.operations
     .filter((cost) => !cost.operation.startsWith("revoker tick"))
-    .map((cost) => priceOperation(cost));
-  perMillion.push(priceRevocation(inputs.revoker));
+    .map((cost) => priceOperation(cost, extra));
+  perMillion.push(priceRevocation(inputs.revoker, extra));
 
   const coldStart = {
     modelledMs: inputs.coldStartMs,
@@ -173,7 +253,7 @@ export function costModel(inputs: {
       PRICES.lambdaPerRequest +
       inputs.kmsCallsPerColdStart * PRICES.kmsPerRequest,
   };
-  const tick = priceOperation(need("revoker tick, nothing due"), ASSUMPTIONS.revokerMemoryMb);
+  const tick = priceOperation(need("revoker tick, nothing due"), extra, ASSUMPTIONS.revokerMemoryMb);
   const ticksPerMonth = ASSUMPTIONS.daysPerMonth * 24 * 60;
   const fixed = {
     revokerTicks: round((tick.total / 1e6) * ticksPerMonth, 2),
@@ -210,6 +290,10 @@ export function costModel(inputs: {
   return {
     prices: PRICES,
     assumptions: ASSUMPTIONS,
+    extraCpuMsPerDynamoDbCall: extra,
+    revokerOnLambda: [ASSUMPTIONS.revokerMemoryMb, 1024, ASSUMPTIONS.mbPerVcpu].map((memoryMb) =>
+      projectRevoker(inputs.revoker, extra, memoryMb, 100_000),
+    ),
     perMillion,
     coldStart,
     fixedPerMonth: fixed,

@@ -11,6 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalBroker } from "../../cli/local-broker.ts";
+import { ask, forkScript, stopAll } from "./forked-script.ts";
 import type { LoadResult, LoadRun } from "./http-load.ts";
 import { SECRET_URL, writeKvFixture } from "./kv-fixture.ts";
 import { median, type Ratio, ratioOf, round } from "./measure.ts";
@@ -30,33 +31,6 @@ export interface HttpResult {
   durationMs: number;
   levels: HttpLevel[];
   peakRssMiB: { cofferDev: number; bareHono: number };
-}
-
-/** Forks a script of this directory and waits for its first message. */
-async function forkScript(script: string, args: string[]): Promise<{ child: ChildProcess; first: unknown }> {
-  const child = fork(new URL(script, import.meta.url).pathname, args, {
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const first = await nextMessage(child);
-  return { child, first };
-}
-
-function nextMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) =>
-      reject(new Error(`${child.spawnargs.join(" ")} exited with ${code}`));
-    child.once("exit", onExit);
-    child.once("message", (message) => {
-      child.off("exit", onExit);
-      resolve(message as T);
-    });
-  });
-}
-
-async function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  const answer = nextMessage<T>(child);
-  child.send(message as string);
-  return answer;
 }
 
 export async function benchHttpConcurrency(options: {
@@ -128,14 +102,7 @@ export async function benchHttpConcurrency(options: {
     });
     return { rounds: options.rounds, durationMs: options.durationMs, levels, peakRssMiB };
   } finally {
-    for (const child of children) {
-      if (child.exitCode === null) child.send("stop");
-    }
-    await Promise.all(
-      children.map((child) =>
-        child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined,
-      ),
-    );
+    await stopAll(children);
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -77,6 +77,8 @@ export interface RevokerOptions {
   issueConcurrency?: number;
   /** Login tokens the leases are spread over; 0 issues them without a token (two items each). */
   identities?: number;
+  /** Told when the leases are issued and after each sweep, for runs that take minutes. */
+  progress?: (message: string) => void;
 }
 
 export async function benchRevoker(options: RevokerOptions): Promise<RevokerResult> {
@@ -90,10 +92,12 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
   await initializeWithLeasing(broker, "bench");
   if (options.latency) options.latency.enabled = false;
   const expiresAt = clock.now() + 3_600_000;
+  const issuing = performance.now();
   await issueLeases(broker, leases, expiresAt, {
     parallel: options.issueConcurrency ?? 8,
     identities: options.identities ?? IDENTITIES,
   });
+  options.progress?.(`issued ${leases} leases in ${round((performance.now() - issuing) / 1000, 1)} s`);
   if (options.latency) {
     options.latency.enabled = true;
     options.latency.reset();
@@ -119,6 +123,9 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
       const startedAt = clock.now();
       const report = await broker.leases.sweep({ budgetMs: schedule.budgetMs, concurrency });
       failed += report.failed;
+      options.progress?.(
+        `sweep ${sweeps} at +${round((startedAt - expiresAt) / 1000, 0)} s: ${report.revoked} revoked of ${report.due} due in ${round(report.duration_ms / 1000, 1)} s${report.complete ? "" : ", out of budget"}`,
+      );
       if (report.complete && report.due === 0) break;
       if (sweeps > 1000) throw new Error("sweeps do not finish");
       if (schedule.periodMs > 0) clock.advance(Math.max(0, startedAt + schedule.periodMs - clock.now()));

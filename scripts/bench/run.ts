@@ -35,6 +35,7 @@ import { round } from "./measure.ts";
 import { benchOperationCosts, type OperationCost } from "./operation-costs.ts";
 import { countRequestUnits } from "./request-units.ts";
 import { BACK_TO_BACK, benchRevoker, type RevokerResult, SCHEDULED } from "./revoker.ts";
+import { benchDynamoDbClientCpu, benchStoreCallCpu } from "./store-call-cpu.ts";
 import { openSyncKvRead } from "./sync-kv-read.ts";
 
 const args = process.argv.slice(2);
@@ -136,7 +137,13 @@ async function main() {
         "revokerScale",
         `Revoker at scale: ${leases.toLocaleString("en")} leases due at once, one sweep a minute as scheduled`,
         async () => [
-          await benchRevoker({ ...model, storage: "dynamodb (latency model)", leases, schedule: SCHEDULED }),
+          await benchRevoker({
+            ...model,
+            storage: "dynamodb (latency model)",
+            leases,
+            schedule: SCHEDULED,
+            progress: (message) => console.log(`   ${message}`),
+          }),
         ],
         printRevoker,
       );
@@ -270,9 +277,25 @@ async function main() {
     if (runs("moto") && moto) await motoSections(moto);
 
     if (runs("costs")) {
+      const callCpu = await section(
+        "storeCallCpu",
+        "6a. CPU per store call: SQLite, and the DynamoDB client's own share (against an endpoint that answers at once)",
+        async () => {
+          const calls = quick ? 50 : 300;
+          const sqlite = openSqliteStore({ path: join(dataDir, "calls.db") });
+          await benchStoreCallCpu(sqlite, "warm-up", 200);
+          const result = {
+            sqlite: await benchStoreCallCpu(sqlite, "sqlite", calls),
+            dynamodb: await benchDynamoDbClientCpu(calls),
+          };
+          await sqlite.close();
+          return result;
+        },
+        (result) => console.table([result.sqlite, result.dynamodb]),
+      );
       const operations = await section(
         "operationCosts",
-        "6. Per operation, through the app on SQLite behind DynamoDB's latency (STS on moto)",
+        "6b. Per operation, through the app on SQLite behind DynamoDB's latency (STS on moto)",
         () =>
           benchOperationCosts({
             ...latencyModelStore(join(dataDir, "operations.db")),
@@ -293,8 +316,14 @@ async function main() {
               revoker,
               coldStartMs: coldStart?.rows[0]?.overheadMs ?? 0,
               kmsCallsPerColdStart: kmsCalls?.perColdStart ?? 1,
+              callCpu,
             }),
           (model) => {
+            console.log(
+              `   CPU ms a DynamoDB client call costs beyond a SQLite call: ${JSON.stringify(model.extraCpuMsPerDynamoDbCall)}`,
+            );
+            console.log("   the scheduled revoker on Lambda, 100,000 leases due at once:");
+            console.table(model.revokerOnLambda);
             console.table(model.perMillion);
             console.log(`   fixed per month: ${JSON.stringify(model.fixedPerMonth)}`);
             console.table(model.scenarios);
