@@ -18,6 +18,7 @@ export default $config({
     const { createApi } = await import("./stacks/api.ts");
     const { createRevoker, REVOKER_SWEEP_BUDGET_MS } = await import("./stacks/revoker.ts");
     const { createAlarms } = await import("./stacks/alarms.ts");
+    const { createInjector } = await import("./stacks/injector.ts");
 
     const settings = readStageSettings($app.stage, process.env);
     const bundles = functionBundles($cli.paths.root, process.env);
@@ -28,6 +29,13 @@ export default $config({
     const api = createApi({ ...data, bundle: bundles.api });
     const revoker = createRevoker({ ...data, bundle: bundles.revoker });
     key.allowRoles([api.fn.nodes.role.arn, revoker.fn.nodes.role.arn]);
+    // No table, no key: the injector is not given them and cannot use them.
+    const injector = createInjector({
+      settings,
+      bundle: bundles.injector,
+      apiUrl: api.fn.url,
+      env: process.env,
+    });
     const alarms = createAlarms({
       settings,
       apiFunctionName: api.fn.name,
@@ -45,6 +53,9 @@ export default $config({
       apiRoleArn: api.fn.nodes.role.arn,
       revokerFunction: revoker.fn.name,
       alarmTopic: alarms.topic.arn,
+      injectorFunction: injector.fn.name,
+      // `sst deploy` prints it: apply it to each cluster (docs/kubernetes.md).
+      injectorWebhook: injector.webhook,
     };
   },
 });

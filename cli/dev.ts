@@ -15,9 +15,11 @@ import { consoleLeaseLog } from "../shared/leases/lease-log.ts";
 import { sweepEvery } from "../shared/leases/sweep-schedule.ts";
 import { initialize, isInitialized } from "../shared/sys/init.ts";
 import { writeFileAtomic } from "./agent/atomic-write.ts";
-import { createDevIssuer, DEV_AUTH_MOUNT } from "./dev-issuer.ts";
+import { createDevIssuer, DEV_AUTH_MOUNT, issuerUrlFor } from "./dev-issuer.ts";
 import { acceptListMethod } from "./list-method.ts";
 import { createLocalBroker } from "./local-broker.ts";
+import { devUiFiles } from "./ui-files.ts";
+import { createUiSignIn, SIGN_IN_CODE_TTL_MS } from "./ui-sign-in.ts";
 
 export interface DevOptions {
   port: number;
@@ -39,6 +41,8 @@ export interface DevServer {
   /** The development OIDC issuer auth/kubernetes trusts. */
   issuer: string;
   rootToken: string;
+  /** Opens the web UI signed in, once (cli/ui-sign-in.ts). */
+  uiSignInLink: string;
   broker: Broker;
   close(): Promise<void>;
 }
@@ -75,18 +79,26 @@ async function listen(broker: Broker, options: DevOptions) {
   await mountDevTransit(broker);
   const app = createApp(broker, {
     rawPath: (env) => (env as { incoming?: { url?: string } } | undefined)?.incoming?.url,
+    ui: devUiFiles(),
+  });
+  const uiSignIn = createUiSignIn({
+    broker,
+    announce: (link) => process.stdout.write(`Web UI sign-in link (${signInValidity}): ${link}\n`),
   });
   const devIssuer = await createDevIssuer(
     broker,
     options.inMemory ? undefined : join(options.dataDir, "dev-issuer.jwk"),
   );
-  const server = createAdaptorServer({ fetch: devIssuer.wrap(app.fetch), hostname: options.host }) as Server;
+  const server = createAdaptorServer({
+    fetch: devIssuer.wrap(uiSignIn.wrap(app.fetch)),
+    hostname: options.host,
+  }) as Server;
   acceptListMethod(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  return { rootToken, app, devIssuer, server };
+  return { rootToken, app, devIssuer, uiSignIn, server };
 }
 
 export async function startDevServer(options: DevOptions): Promise<DevServer> {
@@ -99,11 +111,12 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     await broker.store.close();
     throw error;
   }
-  const { rootToken, app, devIssuer, server } = started;
+  const { rootToken, app, devIssuer, uiSignIn, server } = started;
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const url = `http://${options.host}:${port}`;
   await devIssuer.start(url, app, rootToken);
+  const uiSignInLink = await uiSignIn.start(issuerUrlFor(url));
   const sweepIntervalMs = options.sweepIntervalMs ?? DEV_SWEEP_INTERVAL_MS;
   const sweeps = sweepEvery(broker.leases, sweepIntervalMs, consoleLeaseLog, async () => {
     const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + sweepIntervalMs });
@@ -115,6 +128,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     url,
     issuer: devIssuer.url,
     rootToken,
+    uiSignInLink,
     broker,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -123,6 +137,8 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     },
   };
 }
+
+const signInValidity = `one use, ${SIGN_IN_CODE_TTL_MS / 60_000} minutes`;
 
 export function banner(server: DevServer, options: DevOptions): string {
   const storage = options.inMemory
@@ -134,6 +150,8 @@ export function banner(server: DevServer, options: DevOptions): string {
     `  storage:    SQLite, ${storage}`,
     `  root key:   ${options.inMemory ? "in memory" : `${options.dataDir}/root.key`} (local key provider)`,
     `  root token: ${server.rootToken}`,
+    `  web UI:     ${server.uiSignInLink}`,
+    `              (signs in as root; ${signInValidity}; a new link is printed when it is used)`,
     "",
     "Development mode: do not use it for real secrets. Try it:",
     "",

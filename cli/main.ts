@@ -5,12 +5,22 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { Broker } from "../shared/broker.ts";
 import { VERSION } from "../shared/version.ts";
 import { registerAgentCommand } from "./commands/agent.ts";
-import { registerAwsCommands } from "./commands/aws.ts";
-import { EXIT_USAGE, exitWithUsageCode, reportError, UsageError } from "./commands/exit-codes.ts";
+import { registerCredsCommands } from "./commands/creds.ts";
+import {
+  EXIT_LOCAL,
+  EXIT_REMOTE,
+  exitWithUsageCode,
+  LocalError,
+  reportError,
+} from "./commands/exit-codes.ts";
+import { registerInjectorCommand } from "./commands/injector.ts";
 import { registerKvCommands } from "./commands/kv.ts";
 import { registerLeaseCommands } from "./commands/lease.ts";
+import { registerLogicalCommands } from "./commands/logical.ts";
 import { registerLoginCommands } from "./commands/login.ts";
+import { registerMountCommands } from "./commands/mounts.ts";
 import { registerPolicyCommands } from "./commands/policy.ts";
+import { registerStatusCommand } from "./commands/status.ts";
 import { registerTokenCommands } from "./commands/token.ts";
 import { registerTransitCommands } from "./commands/transit.ts";
 import { acceptVaultStyleFlags } from "./commands/vault-flags.ts";
@@ -32,7 +42,7 @@ async function openOperatorBroker(options: { store: string; dataDir: string }): 
     const { awsConfigFromEnv, createAwsBroker } = await import("../functions/aws-broker.ts");
     return createAwsBroker(awsConfigFromEnv());
   }
-  throw new UsageError(`unknown store "${options.store}": use sqlite or dynamodb`);
+  throw new LocalError(`unknown store "${options.store}": use sqlite or dynamodb`);
 }
 
 function port(value: string): number {
@@ -43,7 +53,7 @@ function port(value: string): number {
   return number;
 }
 
-// Set before any command is added: every command inherits it, so a usage error exits 2.
+// Set before any command is added: every command inherits it, so a usage error exits 1.
 const program = exitWithUsageCode(new Command())
   .name("coffer")
   .description("Coffer: a serverless secrets broker that speaks the Vault HTTP API")
@@ -64,7 +74,11 @@ const dev = program
   .action(async (options) => {
     const { banner, startDevServer } = await import("./dev.ts");
     const devOptions = { ...options, inMemory: Boolean(options.inMemory) };
-    const server = await startDevServer(devOptions);
+    // A server that cannot start here (the port is taken, a key file unreadable) is a
+    // local error.
+    const server = await startDevServer(devOptions).catch((error: unknown) => {
+      throw new LocalError(error instanceof Error ? error.message : String(error));
+    });
     // Listening for good (not once): with no listener left, a signal that comes while the
     // server closes would kill the process with the default action, mid-close.
     let stopping = false;
@@ -146,29 +160,33 @@ operatorCommand(
     // Failures stay queued for the next sweep; the exit code lets scripts notice them.
     const housekeepingFailed =
       !housekeeping.complete || housekeeping.transit_failed + housekeeping.kv_failed > 0;
-    if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = 1;
+    if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = EXIT_REMOTE;
   } finally {
     await broker.store.close();
   }
 });
 
+registerStatusCommand(program);
 registerLoginCommands(program);
+registerLogicalCommands(program);
 registerKvCommands(program);
-registerAwsCommands(program);
-registerLeaseCommands(program);
-registerTransitCommands(program);
+registerMountCommands(program);
 registerPolicyCommands(program);
 registerTokenCommands(program);
+registerLeaseCommands(program);
+registerCredsCommands(program);
+registerTransitCommands(program);
 registerAgentCommand(program);
+registerInjectorCommand(program);
 
 try {
   await program.parseAsync(acceptVaultStyleFlags(process.argv));
 } catch (error) {
   // Commander's own usage errors exit through exitWithUsageCode; what reaches here is an
-  // action's failure: a usage error found while running (2), or a runtime failure (1).
+  // action's failure: a usage error found while running (1), or a remote failure (2).
   if (error instanceof CommanderError) {
     process.stderr.write(`Error: ${error.message}\n`);
-    process.exitCode = EXIT_USAGE;
+    process.exitCode = EXIT_LOCAL;
   } else {
     process.exitCode = reportError(error);
   }

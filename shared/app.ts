@@ -23,6 +23,8 @@ import {
   rejectDotSegments,
 } from "./http/request.ts";
 import { createRouter, type RequestHead, type RouteTrace } from "./mounts/router.ts";
+import type { UiAssetSource } from "./ui/ui-assets.ts";
+import { uiRoutes } from "./ui/ui-routes.ts";
 
 export interface AppOptions {
   maxBodyBytes?: number;
@@ -34,6 +36,8 @@ export interface AppOptions {
    * them is refused rather than silently redirected.
    */
   rawPath?: (env: unknown) => string | undefined;
+  /** The web UI's files, served under /ui/ (shared/ui/); without them /ui/ says there is no UI. */
+  ui?: UiAssetSource;
 }
 
 const SECURITY_HEADERS = {
@@ -147,6 +151,9 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
     }
     return reply(c, outcome);
   });
+
+  // The web UI: static files, outside the API (shared/ui/ui-routes.ts).
+  app.route("/", uiRoutes(options.ui));
 
   // Outside /v1/ nothing exists; answer in Vault's shape rather than Hono's text.
   app.notFound((c) => c.json({ errors: [] }, 404, SECURITY_HEADERS));

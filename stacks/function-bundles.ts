@@ -12,6 +12,7 @@ import { join, relative, resolve } from "node:path";
 export interface FunctionBundles {
   api: string;
   revoker: string;
+  injector: string;
 }
 
 export function functionBundles(root: string, env: Record<string, string | undefined>): FunctionBundles {
@@ -23,7 +24,7 @@ export function functionBundles(root: string, env: Record<string, string | undef
   }
   // Relative to the project root, the way SST resolves a function's `bundle`.
   const dir = relative(root, resolve(root, prebuilt || "build")) || ".";
-  const bundles = { api: join(dir, "api"), revoker: join(dir, "revoker") };
+  const bundles = { api: join(dir, "api"), revoker: join(dir, "revoker"), injector: join(dir, "injector") };
   const missing = Object.entries(bundles)
     .map(([name, bundle]) => join(bundle, `${name}.mjs`))
     .filter((entry) => !existsSync(resolve(root, entry)));

@@ -94,3 +94,8 @@ export function revokerStatements<R>(resources: BrokerResources<R>): Statement<R
     ...(resources.targetRoles.length > 0 ? [revokeStatement(resources)] : []),
   ];
 }
+
+/** The injector answers from the pod alone: it may write its log, and nothing else. */
+export function injectorStatements<R>(resources: { logStreamsArn: R }): Statement<R>[] {
+  return [{ actions: [...LOG_ACTIONS], resources: [resources.logStreamsArn] }];
+}

@@ -43,8 +43,11 @@ export interface AgentRunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The agent's exit codes: 0 done or stopped, 1 gave up. */
-export const AGENT_GAVE_UP = 1;
+/**
+ * The agent's exit code when it gives up: 2, a remote error as the vault CLI counts them
+ * (the server refused, or could not be reached); 1 is an invalid configuration.
+ */
+export const AGENT_GAVE_UP = 2;
 
 /** Longest single wait, so a clock jump or a missed timer cannot stall the agent. */
 const MAX_SLEEP_MS = 5 * 60_000;

@@ -7,7 +7,7 @@
  * reads the status file the agent keeps, so it needs nothing else in the image.
  */
 import type { Command } from "commander";
-import { EXIT_USAGE, exitWithUsageCode } from "./exit-codes.ts";
+import { EXIT_LOCAL, exitWithUsageCode } from "./exit-codes.ts";
 
 /** The probe's exit codes, as Kubernetes reads them: 0 healthy, 1 not. */
 const PROBE_FAILED = 1;
@@ -21,13 +21,13 @@ export function registerAgentCommand(program: Command): void {
     .addHelpText(
       "after",
       "\nSIGHUP re-reads the configuration; SIGTERM stops the agent.\n" +
-        "Exit codes: 0 done (--once) or stopped by SIGTERM; 1 gave up; 2 invalid configuration;\n" +
+        "Exit codes: 0 done (--once) or stopped by SIGTERM; 1 invalid configuration; 2 gave up;\n" +
         "in exec mode, the program's own exit code when it exits by itself.\n" +
         "The configuration is described in docs/kubernetes.md, the template languages in docs/cli.md.\n",
     )
     .action(async (options: { config?: string; once?: boolean; statusFile?: string }) => {
       if (!options.config)
-        agent.error("error: required option '--config <file>' not specified", { exitCode: EXIT_USAGE });
+        agent.error("error: required option '--config <file>' not specified", { exitCode: EXIT_LOCAL });
       const file = options.config as string;
       // Loaded here, so the other commands do not pay for the agent's parsers.
       const [{ runAgent }, { ConfigError, loadAgentConfig }, { jsonLog }] = await Promise.all([
@@ -42,14 +42,14 @@ export function registerAgentCommand(program: Command): void {
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         process.stderr.write(`Error: ${error.message}\n`);
-        process.exitCode = EXIT_USAGE;
+        process.exitCode = EXIT_LOCAL;
         return;
       }
       if (options.once && loaded.config.exec) {
         process.stderr.write(
           `Error: invalid agent configuration ${file}:\n  - --once cannot be combined with exec: the agent must stay to supervise the program\n`,
         );
-        process.exitCode = EXIT_USAGE;
+        process.exitCode = EXIT_LOCAL;
         return;
       }
       for (const warning of loaded.warnings) log("warn", warning);
@@ -91,7 +91,7 @@ export function registerAgentCommand(program: Command): void {
       const maxAgeMs = parseConfigDuration(options.maxAge);
       if (maxAgeMs === undefined || maxAgeMs <= 0) {
         process.stderr.write(`Error: --max-age "${options.maxAge}" is not a duration such as 30s\n`);
-        process.exitCode = EXIT_USAGE;
+        process.exitCode = EXIT_LOCAL;
         return;
       }
       const failure = await probeStatus(options.statusFile, {

@@ -3,7 +3,7 @@
  * usage errors exit with 2, and leaf commands with --address and the output options.
  */
 import type { Command } from "commander";
-import { EXIT_USAGE, exitWithUsageCode } from "./exit-codes.ts";
+import { EXIT_LOCAL, exitWithUsageCode } from "./exit-codes.ts";
 import { addOutputOptions, type OutputOptions, outputFormat } from "./output.ts";
 
 export interface ClientOptions extends OutputOptions {
@@ -24,7 +24,7 @@ export function clientCommand(parent: Command, nameAndArguments: string, descrip
     try {
       outputFormat(action.opts());
     } catch (error) {
-      action.error(`Error: ${(error as Error).message}`, { exitCode: EXIT_USAGE });
+      action.error(`Error: ${(error as Error).message}`, { exitCode: EXIT_LOCAL });
     }
   });
   return addOutputOptions(command);

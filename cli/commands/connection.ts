@@ -1,9 +1,9 @@
 /**
  * Which server a command talks to and with which token. The address comes from
  * --address, then COFFER_ADDR, then VAULT_ADDR, then Vault's default; the token from
- * COFFER_TOKEN, then VAULT_TOKEN, then the file `coffer login` wrote. There is no option
- * for the token a command authenticates with: a command line is visible to every user of
- * the machine.
+ * COFFER_TOKEN, then VAULT_TOKEN, then ~/.vault-token (what `vault login` writes), then
+ * ~/.coffer-token (what `coffer login` writes). There is no option for the token a command
+ * authenticates with: a command line is visible to every user of the machine.
  */
 import {
   ApiError,
@@ -14,8 +14,8 @@ import {
   type RequestOptions,
   type VaultResponse,
 } from "../client.ts";
-import { HintedError, UsageError } from "./exit-codes.ts";
-import { readStoredToken, tokenFilePath } from "./token-file.ts";
+import { HintedError } from "./exit-codes.ts";
+import { readTokenFile, tokenFilePath, vaultTokenFilePath } from "./token-file.ts";
 
 export const DEFAULT_ADDRESS = "http://127.0.0.1:8200";
 
@@ -38,6 +38,10 @@ function fromEnv(name: string, env: Env = process.env): string | undefined {
   return value ? value : undefined;
 }
 
+/**
+ * The server's address. One that is not an http(s) URL fails as the vault CLI's request
+ * to it would: a remote error, exit 2.
+ */
 export function resolveAddress(
   flag: string | undefined,
   env: Env = process.env,
@@ -54,12 +58,12 @@ export function resolveAddress(
   try {
     url = new URL(address);
   } catch {
-    throw new UsageError(
+    throw new Error(
       `invalid address "${address}" (from ${source}): expected a URL such as ${DEFAULT_ADDRESS}`,
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`invalid address "${address}" (from ${source}): use http:// or https://`);
+    throw new Error(`invalid address "${address}" (from ${source}): use http:// or https://`);
   }
   if (url.protocol === "http:" && !isLoopback(url.hostname)) {
     process.stderr.write(
@@ -85,7 +89,11 @@ async function findToken(): Promise<{ token?: string; source: string }> {
     const token = fromEnv(name);
     if (token !== undefined) return { token, source: name };
   }
-  return { token: await readStoredToken(), source: tokenFilePath() };
+  for (const file of [vaultTokenFilePath(), tokenFilePath()]) {
+    const token = await readTokenFile(file);
+    if (token !== undefined) return { token, source: file };
+  }
+  return { source: "nowhere" };
 }
 
 /**
@@ -102,8 +110,9 @@ export async function connect(
   const { token, source: tokenSource } =
     tokenUse === "none" ? { token: undefined, source: "nowhere" } : await findToken();
   if (token === undefined && tokenUse === "required") {
-    throw new UsageError(
-      "not logged in: run `coffer login kubernetes --role <role>` or `coffer login token`, or set COFFER_TOKEN",
+    // A remote error, as the vault CLI's request without a token is refused.
+    throw new Error(
+      "not logged in: run `coffer login kubernetes --role <role>` or `coffer login token`, or set VAULT_TOKEN",
     );
   }
   return connection(createClient({ address, token }), tokenSource, addressSource);
@@ -118,14 +127,31 @@ function connection(client: CofferClient, tokenSource: string, addressSource: st
       try {
         return await client.request(method, path, requestOptions);
       } catch (error) {
-        throw addHint(error, { tokenSource, addressSource, hasToken: client.token !== undefined });
+        throw addHint(error, {
+          address: client.address,
+          tokenSource,
+          addressSource,
+          hasToken: client.token !== undefined,
+        });
       }
     },
     withToken: (token, source) => connection(client.withToken(token), source, addressSource),
   };
 }
 
-function addHint(error: unknown, context: { tokenSource: string; addressSource: string; hasToken: boolean }) {
+function addHint(
+  error: unknown,
+  context: { address: string; tokenSource: string; addressSource: string; hasToken: boolean },
+) {
+  const failed = error instanceof ConnectionError || error instanceof ApiError;
+  if (failed && new URL(context.address).pathname.endsWith("/v1")) {
+    // Clients add /v1/ themselves: this address makes every request /v1/v1/...
+    return new HintedError(
+      error,
+      `Hint: the address ${context.address} (from ${context.addressSource}) ends in /v1; ` +
+        `set it without: ${context.address.replace(/\/v1$/, "")}`,
+    );
+  }
   if (error instanceof ConnectionError) {
     return new HintedError(
       error,

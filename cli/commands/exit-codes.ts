@@ -2,27 +2,32 @@
  * Exit codes, as the vault CLI uses them, so scripts written for one work with the other:
  *
  *   0  success
- *   1  the server refused or failed the request (permission denied, not found, invalid
- *      input, 5xx), or could not be reached
- *   2  usage error: a missing or malformed argument or flag, an unknown command, or no
- *      token to send; nothing was sent to the server
+ *   1  a local error, found on this side: an unknown command or flag, a missing or
+ *      malformed argument, an unreadable input file, a field the answer does not have
+ *   2  a remote error: the server refused or failed the request (permission denied, not
+ *      found, invalid input, 5xx), could not be reached, or answered in a way that is not
+ *      Coffer's API; also a request with no token to send or no valid address to send it
+ *      to, which the vault CLI sends anyway and sees fail
  *
  * Every client command runs through `runAction`, so every error is printed the same
- * plain way: the server's own messages, then a hint where one helps.
+ * plain way: the server's own messages, then a hint where one helps. A `LocalError` is a
+ * local error; any other error is a remote one.
  */
 import type { Command, CommanderError } from "commander";
-import { ApiError, ConnectionError } from "../client.ts";
+import { ApiError } from "../client.ts";
 
 export const EXIT_OK = 0;
-export const EXIT_REFUSED = 1;
-export const EXIT_USAGE = 2;
+/** A local error: how the command was called, or what it was given or asked for. */
+export const EXIT_LOCAL = 1;
+/** A remote error: the request failed, or could not be made. */
+export const EXIT_REMOTE = 2;
 
-/** Something wrong with how the command was called; found before any request. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
+/** Something wrong on this side: how the command was called, what it was given or asked. */
+export class LocalError extends Error {
+  override readonly name = "LocalError";
 }
 
-/** A request that failed for a reason worth one more line of explanation. */
+/** A failure worth one more line of explanation; exits as the failure it explains. */
 export class HintedError extends Error {
   override readonly name = "HintedError";
   constructor(
@@ -38,8 +43,7 @@ function describe(error: unknown): { lines: string[]; code: number } {
     const inner = describe(error.failure);
     return { lines: [...inner.lines, error.hint], code: inner.code };
   }
-  if (error instanceof UsageError) return { lines: [`Error: ${error.message}`], code: EXIT_USAGE };
-  if (error instanceof ConnectionError) return { lines: [`Error: ${error.message}`], code: EXIT_REFUSED };
+  if (error instanceof LocalError) return { lines: [`Error: ${error.message}`], code: EXIT_LOCAL };
   if (error instanceof ApiError) {
     const where = `(HTTP ${error.status} on ${error.method} ${error.path})`;
     const [first, ...rest] = error.errors;
@@ -47,10 +51,10 @@ function describe(error: unknown): { lines: string[]; code: number } {
       first === undefined
         ? [`Error: ${error.status === 404 ? "nothing found" : "request failed"} ${where}`]
         : [`Error: ${first} ${where}`, ...rest.map((message) => `  * ${message}`)];
-    return { lines, code: EXIT_REFUSED };
+    return { lines, code: EXIT_REMOTE };
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { lines: [`Error: ${message}`], code: EXIT_REFUSED };
+  return { lines: [`Error: ${message}`], code: EXIT_REMOTE };
 }
 
 /** Prints the error to stderr and returns the exit code it stands for. */
@@ -74,11 +78,12 @@ export function runAction<Args extends unknown[]>(
 }
 
 /**
- * Commander exits with 1 on a usage error; this makes it 2, as documented. Set on a
- * command group before its subcommands are added, which inherit it.
+ * The argument parser's own usage errors (an unknown flag, a missing argument) exit 1, as
+ * the vault CLI's do; help exits 0. Set on a command group before its subcommands are
+ * added, which inherit it.
  */
 export function exitWithUsageCode(command: Command): Command {
   return command.exitOverride((error: CommanderError) => {
-    process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_USAGE);
+    process.exit(error.exitCode === 0 ? EXIT_OK : EXIT_LOCAL);
   });
 }

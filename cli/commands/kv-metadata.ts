@@ -2,12 +2,12 @@
  * `coffer kv metadata get|put|delete`: a secret's settings and version history, and the
  * removal of a secret with every version.
  */
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
-import { runAction, UsageError } from "./exit-codes.ts";
-import { nonNegativeInteger } from "./input.ts";
+import { LocalError, runAction } from "./exit-codes.ts";
+import { booleanArgument, keyValueArgument, nonNegativeInteger } from "./input.ts";
 import { explainNotFound, MOUNT_OPTION, openKv, requireVersion2 } from "./kv-path.ts";
-import { heading, outputFormat, printField, printJson, printSuccess, rowsOf, table } from "./output.ts";
+import { heading, printField, printStructured, printSuccess, rowsOf, table } from "./output.ts";
 
 interface MetadataOptions extends ClientOptions {
   mount?: string;
@@ -17,27 +17,7 @@ interface MetadataPutOptions extends MetadataOptions {
   maxVersions?: number;
   casRequired?: boolean;
   deleteVersionAfter?: string;
-  customMetadata?: string[];
-}
-
-function booleanValue(value: string): boolean {
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw new InvalidArgumentError("expected true or false");
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function customMetadata(pairs: string[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const pair of pairs) {
-    const equals = pair.indexOf("=");
-    if (equals <= 0) throw new UsageError(`invalid --custom-metadata "${pair}": expected key=value`);
-    result[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
-  return result;
+  customMetadata?: Record<string, string>;
 }
 
 export function registerKvMetadataCommands(kv: Command): void {
@@ -53,7 +33,7 @@ export function registerKvMetadataCommands(kv: Command): void {
           throw explainNotFound(error, located, "metadata");
         });
         if (options.field) return printField(response?.data, options.field);
-        if (outputFormat(options) === "json") return printJson(response);
+        if (await printStructured(options, response)) return;
         const { versions, ...settings } = (response?.data ?? {}) as Record<string, unknown>;
         let text = `${heading("Metadata Path")}${at("metadata")}\n\n${heading("Metadata")}${table(rowsOf(settings))}`;
         const byVersion = Object.entries((versions ?? {}) as Record<string, Record<string, unknown>>).sort(
@@ -72,7 +52,7 @@ export function registerKvMetadataCommands(kv: Command): void {
       "versions to keep (0: the mount's setting)",
       nonNegativeInteger("max-versions"),
     )
-    .option("--cas-required <bool>", "require --cas on every write", booleanValue)
+    .option("--cas-required <bool>", "require --cas on every write", booleanArgument)
     .option(
       "--delete-version-after <duration>",
       'delete each version this long after it is written, e.g. "720h"',
@@ -80,7 +60,7 @@ export function registerKvMetadataCommands(kv: Command): void {
     .option(
       "--custom-metadata <key=value>",
       "custom metadata (repeatable); replaces the existing set",
-      collect,
+      keyValueArgument,
     )
     .addHelpText(
       "after",
@@ -92,9 +72,9 @@ export function registerKvMetadataCommands(kv: Command): void {
         if (options.maxVersions !== undefined) body.max_versions = options.maxVersions;
         if (options.casRequired !== undefined) body.cas_required = options.casRequired;
         if (options.deleteVersionAfter !== undefined) body.delete_version_after = options.deleteVersionAfter;
-        if (options.customMetadata) body.custom_metadata = customMetadata(options.customMetadata);
+        if (options.customMetadata) body.custom_metadata = options.customMetadata;
         if (Object.keys(body).length === 0) {
-          throw new UsageError(
+          throw new LocalError(
             "nothing to change: pass --max-versions, --cas-required, --delete-version-after or --custom-metadata",
           );
         }

@@ -7,7 +7,7 @@
  */
 import { ApiError, type VaultResponse } from "../client.ts";
 import { type Connection, connect } from "./connection.ts";
-import { HintedError, UsageError } from "./exit-codes.ts";
+import { HintedError, LocalError } from "./exit-codes.ts";
 
 export interface KvPath {
   /** Without slashes around it: "secret". */
@@ -31,9 +31,9 @@ export async function locateKv(
   if (mountOption !== undefined) mount = trim(mountOption);
   else mount = served?.mount ?? full.split("/")[0] ?? "";
   const path = mountOption !== undefined ? trim(argument) : trim(full.slice(mount.length));
-  if (mount === "") throw new UsageError("missing the mount: write it as <mount>/<path>, e.g. secret/app/db");
+  if (mount === "") throw new LocalError("missing the mount: write it as <mount>/<path>, e.g. secret/app/db");
   if (path === "" && !allowEmpty) {
-    throw new UsageError(`missing the secret's path below the mount: e.g. ${mount}/app/db`);
+    throw new LocalError(`missing the secret's path below the mount: e.g. ${mount}/app/db`);
   }
   return { mount, path, version: served?.mount === mount ? served.version : 2 };
 }
@@ -54,7 +54,7 @@ async function askServer(
   const mount = typeof data.path === "string" ? trim(data.path) : undefined;
   if (!mount || !(full === mount || full.startsWith(`${mount}/`))) return undefined;
   if (data.type !== undefined && data.type !== "kv") {
-    throw new UsageError(`${mount}/ is a ${String(data.type)} mount, not a KV mount`);
+    throw new LocalError(`${mount}/ is a ${String(data.type)} mount, not a KV mount`);
   }
   const options = (data.options ?? {}) as Record<string, unknown>;
   return { mount, version: String(options.version ?? "1") === "2" ? 2 : 1 };
@@ -63,7 +63,7 @@ async function askServer(
 /** Commands that exist only for versioned secrets refuse a KV version 1 mount by name. */
 export function requireVersion2(located: KvPath, command: string): void {
   if (located.version !== 2) {
-    throw new UsageError(`kv ${command} needs a KV version 2 mount: ${located.mount}/ is version 1`);
+    throw new LocalError(`kv ${command} needs a KV version 2 mount: ${located.mount}/ is version 1`);
   }
 }
 

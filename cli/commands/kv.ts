@@ -8,16 +8,15 @@ import { runAction } from "./exit-codes.ts";
 import { nonNegativeInteger, parseKeyValues, parseVersions } from "./input.ts";
 import { registerKvMetadataCommands } from "./kv-metadata.ts";
 import { explainNotFound, MOUNT_OPTION, openKv, requireVersion2 } from "./kv-path.ts";
-import { heading, outputFormat, printField, printJson, printSuccess, rowsOf, table } from "./output.ts";
+import { heading, printField, printKeys, printStructured, printSuccess, rowsOf, table } from "./output.ts";
 
 interface KvOptions extends ClientOptions {
   mount?: string;
 }
 
-function printWritten(response: VaultResponse | undefined, options: KvOptions, where: string): void {
+async function printWritten(response: VaultResponse | undefined, options: KvOptions, where: string) {
   if (options.field) printField(response?.data, options.field);
-  else if (outputFormat(options) === "json") printJson(response ?? {});
-  else
+  else if (!(await printStructured(options, response ?? {})))
     process.stdout.write(
       `${heading("Secret Path")}${where}\n\n${heading("Metadata")}${table(rowsOf(response?.data))}`,
     );
@@ -57,7 +56,7 @@ export function registerKvCommands(program: Command): void {
               })
             : { data: response?.data ?? {} };
         if (options.field) return printField(secret.data, options.field);
-        if (outputFormat(options) === "json") return printJson(response);
+        if (await printStructured(options, response)) return;
         const metadata = secret.metadata ? `${heading("Metadata")}${table(rowsOf(secret.metadata))}\n` : "";
         process.stdout.write(
           `${heading("Secret Path")}${at("data")}\n\n${metadata}${heading("Data")}${table(rowsOf(secret.data))}`,
@@ -86,7 +85,7 @@ export function registerKvCommands(program: Command): void {
           return printSuccess(options, `Data written to: ${at("data")}`);
         }
         const response = await connection.request("POST", at("data"), { body: withCas(data, options.cas) });
-        printWritten(response, options, at("data"));
+        await printWritten(response, options, at("data"));
       }),
     );
 
@@ -107,7 +106,7 @@ export function registerKvCommands(program: Command): void {
           .catch((error) => {
             throw explainNotFound(error, located);
           });
-        printWritten(response, options, at("data"));
+        await printWritten(response, options, at("data"));
       }),
     );
 
@@ -125,9 +124,7 @@ export function registerKvCommands(program: Command): void {
             throw empty ? new Error(`no entries found at ${where}`) : error;
           });
         if (options.field) return printField(response?.data, options.field);
-        const keys = ((response?.data?.keys ?? []) as unknown[]).map(String);
-        if (outputFormat(options) === "json") return printJson(keys);
-        process.stdout.write(`Keys\n----\n${keys.map((key) => `${key}\n`).join("")}`);
+        await printKeys(((response?.data?.keys ?? []) as unknown[]).map(String), options);
       }),
     );
 

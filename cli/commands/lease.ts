@@ -5,8 +5,8 @@ import type { Command } from "commander";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
 import { connect } from "./connection.ts";
 import { runAction } from "./exit-codes.ts";
-import { leaseFields, leaseRows } from "./lease-output.ts";
-import { outputFormat, printField, printJson, printSuccess, printTable, rowsOf } from "./output.ts";
+import { durationArgument } from "./input.ts";
+import { printSecret, printSuccess } from "./output.ts";
 
 export function registerLeaseCommands(program: Command): void {
   const lease = commandGroup(program, "lease", "look up, renew and revoke leases");
@@ -15,14 +15,17 @@ export function registerLeaseCommands(program: Command): void {
     runAction(async (leaseId: string, options: ClientOptions) => {
       const connection = await connect(options);
       const response = await connection.request("PUT", "sys/leases/lookup", { body: { lease_id: leaseId } });
-      if (options.field) return printField(response?.data, options.field);
-      if (outputFormat(options) === "json") return printJson(response);
-      printTable(rowsOf(response?.data));
+      if (!response) throw new Error("the server answered the lookup without a lease");
+      await printSecret(response, options);
     }),
   );
 
   clientCommand(lease, "renew <lease-id>", "extend a lease")
-    .option("--increment <duration>", 'the extension asked for, e.g. "1h" (default: the lease\'s own TTL)')
+    .option(
+      "--increment <duration>",
+      'the extension asked for, e.g. "1h" (default: the lease\'s own TTL)',
+      durationArgument,
+    )
     .action(
       runAction(async (leaseId: string, options: ClientOptions & { increment?: string }) => {
         const connection = await connect(options);
@@ -32,9 +35,7 @@ export function registerLeaseCommands(program: Command): void {
         };
         const response = await connection.request("PUT", "sys/leases/renew", { body });
         if (!response) throw new Error("the server answered the renewal without a lease");
-        if (options.field) return printField(leaseFields(response), options.field);
-        if (outputFormat(options) === "json") return printJson(response);
-        printTable(leaseRows(response));
+        await printSecret(response, options);
       }),
     );
 

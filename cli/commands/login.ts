@@ -7,10 +7,10 @@ import type { Command } from "commander";
 import type { AuthInfo, VaultResponse } from "../client.ts";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
 import { connect } from "./connection.ts";
-import { runAction, UsageError } from "./exit-codes.ts";
+import { LocalError, runAction } from "./exit-codes.ts";
 import { argumentOrStdin } from "./input.ts";
-import { outputFormat, printField, printJson, printTable, type Rows } from "./output.ts";
-import { storeToken, tokenFilePath } from "./token-file.ts";
+import { fieldsOf, outputFormat, printField, printFormatted, printTable, secretRows } from "./output.ts";
+import { readTokenFile, storeToken, tokenFilePath, vaultTokenFilePath } from "./token-file.ts";
 
 /** Where Kubernetes mounts the pod's default service account token. */
 export const DEFAULT_JWT_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -19,35 +19,24 @@ interface LoginOptions extends ClientOptions {
   store: boolean;
 }
 
-export function authRows(auth: AuthInfo, showToken: boolean): Rows {
-  return [
-    ...(showToken ? [["token", auth.client_token] as const] : []),
-    ["token_accessor", auth.accessor],
-    ["token_duration", auth.lease_duration === 0 ? "∞" : `${auth.lease_duration}s`],
-    ["token_renewable", auth.renewable],
-    ["token_policies", auth.token_policies ?? auth.policies],
-    ["policies", auth.policies],
-    ...Object.entries(auth.metadata ?? {}).map(([key, value]) => [`token_meta_${key}`, value] as const),
-  ];
-}
-
-async function finishLogin(response: VaultResponse, auth: AuthInfo, options: LoginOptions): Promise<void> {
+async function finishLogin(response: VaultResponse, options: LoginOptions): Promise<void> {
+  const auth = response.auth as AuthInfo;
   if (options.store) await storeToken(auth.client_token);
   const format = outputFormat(options);
-  if (options.field) return printField({ token: auth.client_token, ...auth }, options.field);
-  if (format === "json") return printJson(response);
+  if (options.field) return printField(fieldsOf(response), options.field);
+  if (format !== "table") return printFormatted(format, response);
   if (options.store) {
     process.stdout.write(`Success! You are now logged in. The token is stored in ${tokenFilePath()}.\n\n`);
   } else {
     process.stdout.write("Success! You are now logged in. The token was not stored: keep it safe.\n\n");
   }
-  printTable(authRows(auth, !options.store));
-  for (const name of ["COFFER_TOKEN", "VAULT_TOKEN"]) {
-    if (process.env[name]?.trim()) {
-      process.stderr.write(`\nWarning: ${name} is set and takes precedence over the stored token.\n`);
-      break;
-    }
-  }
+  // The auth block only: a token checked by `login token` comes with its lookup, id included.
+  printTable(secretRows({ ...response, data: null }, { showToken: !options.store }));
+  if (!options.store) return;
+  // Whatever comes before the stored token keeps being used instead of it: say so.
+  const before = ["COFFER_TOKEN", "VAULT_TOKEN"].find((name) => process.env[name]?.trim());
+  const shadow = before ?? ((await readTokenFile(vaultTokenFilePath())) ? vaultTokenFilePath() : undefined);
+  if (shadow) process.stderr.write(`\nWarning: ${shadow} takes precedence over the stored token.\n`);
 }
 
 async function readJwt(file: string): Promise<string> {
@@ -56,11 +45,11 @@ async function readJwt(file: string): Promise<string> {
     jwt = (await readFile(file, "utf8")).trim();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
+    throw new LocalError(
       `cannot read the service account token at ${file}: ${code === "ENOENT" ? "no such file" : code}; pass --jwt-file`,
     );
   }
-  if (jwt === "") throw new UsageError(`the service account token file ${file} is empty`);
+  if (jwt === "") throw new LocalError(`the service account token file ${file} is empty`);
   return jwt;
 }
 
@@ -85,7 +74,7 @@ export function registerLoginCommands(program: Command): void {
           body: { role: options.role, jwt },
         });
         if (!response?.auth) throw new Error("the server answered the login without a token");
-        await finishLogin(response, response.auth, options);
+        await finishLogin(response, options);
       }),
     );
 
@@ -111,7 +100,7 @@ export function registerLoginCommands(program: Command): void {
           lease_duration: Number(data.ttl ?? 0),
           renewable: Boolean(data.renewable),
         };
-        await finishLogin({ ...(response as VaultResponse), auth }, auth, options);
+        await finishLogin({ ...(response as VaultResponse), auth }, options);
       }),
     );
 }

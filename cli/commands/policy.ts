@@ -2,31 +2,20 @@
  * `coffer policy`: ACL policies (sys/policies/acl/), written in HCL or JSON as Vault
  * takes them.
  */
-import { readFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { ApiError } from "../client.ts";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
 import { connect } from "./connection.ts";
-import { runAction, UsageError } from "./exit-codes.ts";
-import { readStdin } from "./input.ts";
-import { outputFormat, printField, printJson, printSuccess } from "./output.ts";
+import { LocalError, runAction } from "./exit-codes.ts";
+import { readInputFile, readStdin } from "./input.ts";
+import { printField, printStructured, printSuccess } from "./output.ts";
+import { formatPolicy } from "./policy-format.ts";
 
 async function policyText(file: string): Promise<string> {
-  let text: string;
-  if (file === "-") {
-    text = await readStdin();
-  } else {
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(
-        `cannot read the policy file ${file}: ${code === "ENOENT" ? "no such file" : code}`,
-      );
-    }
-  }
+  const text = file === "-" ? await readStdin() : await readInputFile(file);
   if (text.trim() === "")
-    throw new UsageError(`the policy in ${file === "-" ? "standard input" : file} is empty`);
+    throw new LocalError(`the policy in ${file === "-" ? "standard input" : file} is empty`);
   return text;
 }
 
@@ -59,7 +48,7 @@ export function registerPolicyCommands(program: Command): void {
         throw missing ? new Error(`no policy named "${name}"`) : error;
       });
       if (options.field) return printField(response?.data, options.field);
-      if (outputFormat(options) === "json") return printJson(response);
+      if (await printStructured(options, response)) return;
       const text = String(response?.data?.policy ?? "");
       process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
     }),
@@ -71,8 +60,9 @@ export function registerPolicyCommands(program: Command): void {
       const response = await connection.request("GET", "sys/policies/acl", { query: { list: "true" } });
       if (options.field) return printField(response?.data, options.field);
       const keys = ((response?.data?.keys ?? []) as unknown[]).map(String);
-      if (outputFormat(options) === "json") return printJson(keys);
-      process.stdout.write(keys.map((key) => `${key}\n`).join(""));
+      // One name a line, without the "Keys" heading: as the vault CLI lists policies.
+      if (!(await printStructured(options, keys)))
+        process.stdout.write(keys.map((key) => `${key}\n`).join(""));
     }),
   );
 
@@ -83,4 +73,17 @@ export function registerPolicyCommands(program: Command): void {
       printSuccess(options, `Deleted policy: ${name}`);
     }),
   );
+
+  // Local, as the vault CLI's: the file is checked by the server's parser and rewritten.
+  policy
+    .command("fmt <file>")
+    .description("format an HCL policy file in place (checked first; comments are kept)")
+    .addHelpText("after", "\nExample:\n  coffer policy fmt app.hcl\n")
+    .action(
+      runAction(async (file: string) => {
+        const formatted = formatPolicy(await readInputFile(file), file);
+        await writeFile(file, formatted);
+        process.stdout.write(`Success! Formatted policy: ${file}\n`);
+      }),
+    );
 }

@@ -5,9 +5,9 @@
 import type { Command } from "commander";
 import { type ClientOptions, clientCommand, commandGroup } from "./client-command.ts";
 import { connect } from "./connection.ts";
-import { runAction, UsageError } from "./exit-codes.ts";
+import { LocalError, runAction } from "./exit-codes.ts";
 import { argumentOrStdin, readStdinBytes } from "./input.ts";
-import { outputFormat, printField, printJson, printTable, rowsOf } from "./output.ts";
+import { printField, printStructured, printTable, rowsOf } from "./output.ts";
 
 interface TransitOptions extends ClientOptions {
   mount: string;
@@ -17,7 +17,7 @@ interface TransitOptions extends ClientOptions {
 async function plaintextBytes(argument: string | undefined): Promise<Buffer> {
   if (argument !== undefined && argument !== "-") return Buffer.from(argument, "utf8");
   if (process.stdin.isTTY)
-    throw new UsageError("missing plaintext: pass it as an argument or on standard input");
+    throw new LocalError("missing plaintext: pass it as an argument or on standard input");
   return readStdinBytes();
 }
 
@@ -59,7 +59,7 @@ export function registerTransitCommands(program: Command): void {
           body: body(options, { plaintext: bytes.toString("base64") }),
         });
         if (options.field) return printField(response?.data, options.field);
-        if (outputFormat(options) === "json") return printJson(response);
+        if (await printStructured(options, response)) return;
         printTable(rowsOf(response?.data));
       }),
     );
@@ -80,7 +80,7 @@ export function registerTransitCommands(program: Command): void {
         const response = await connection.request("POST", `${mount}/decrypt/${key}`, {
           body: body(options, { ciphertext: input.trim() }),
         });
-        if (outputFormat(options) === "json" && !options.field) return printJson(response);
+        if (!options.field && (await printStructured(options, response))) return;
         const encoded = response?.data?.plaintext;
         if (typeof encoded !== "string") throw new Error("the server answered without a plaintext");
         const plaintext = Buffer.from(encoded, "base64");

@@ -30,6 +30,23 @@ export function summarize(durationsMs: readonly number[], wallMs: number): Sampl
   };
 }
 
+/** `count` runs of `operation`, one at a time, after `warmup` runs that are not measured. */
+export async function sample(
+  count: number,
+  operation: () => Promise<unknown>,
+  warmup = Math.min(200, count),
+): Promise<Sample> {
+  for (let i = 0; i < warmup; i++) await operation();
+  const durations: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await operation();
+    durations.push(performance.now() - start);
+  }
+  return summarize(durations, performance.now() - started);
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length / 2;

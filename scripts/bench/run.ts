@@ -23,6 +23,7 @@ import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { type Moto, motoAvailable, startMoto } from "../../test/support/moto.ts";
 import { baselineEnvelope } from "./baseline-envelope.ts";
+import { benchCliStart, printCliStart } from "./cli-start.ts";
 import { benchColdStart, type ColdStartResult } from "./cold-start.ts";
 import { costModel } from "./cost-model.ts";
 import { benchHttpConcurrency } from "./http-concurrency.ts";
@@ -43,7 +44,7 @@ const quick = args.includes("--quick");
 const revokerScale = args.includes("--revoker-scale");
 const onlyIndex = args.indexOf("--only");
 const only = onlyIndex === -1 ? undefined : new Set((args[onlyIndex + 1] ?? "").split(","));
-const SECTIONS = ["kv-read", "login", "revoker", "http", "moto", "costs"] as const;
+const SECTIONS = ["kv-read", "login", "revoker", "http", "moto", "costs", "cli"] as const;
 const runs = (section: (typeof SECTIONS)[number]) => !revokerScale && (!only || only.has(section));
 if (only)
   for (const name of only)
@@ -330,6 +331,15 @@ async function main() {
           },
         );
       }
+    }
+
+    if (runs("cli")) {
+      await section(
+        "cliStart",
+        "8. The coffer command: start to exit and peak RSS, over an empty Node start",
+        () => benchCliStart(quick ? 3 : 20),
+        printCliStart,
+      );
     }
   } finally {
     await moto?.stop();

@@ -13,6 +13,7 @@ import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
 import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
+import { internalUiMountsListingRoutes } from "./internal-ui-mounts-listing.ts";
 import { leaseRoutes } from "./leases.ts";
 import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
@@ -200,6 +201,7 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
       },
       ...leaseRoutes(broker),
       ...internalUiMountRoutes(broker),
+      ...internalUiMountsListingRoutes(broker),
       ...policyRoutes(broker),
       ...authMountRoutes(broker),
     ],

@@ -300,7 +300,7 @@ exec {
     const result = await runCli(["agent", "--config", join(exiting, "agent.hcl")], { env: {} });
     expect(result.code).toBe(7);
     const once = await runCli(["agent", "--config", join(exiting, "agent.hcl"), "--once"], { env: {} });
-    expect(once.code).toBe(2);
+    expect(once.code).toBe(1);
     expect(once.stderr).toContain("--once cannot be combined with exec");
     expect(result.stderr).toContain('"msg":"stopped: the program exited"');
   });
@@ -311,7 +311,7 @@ exec {
 
     const unparseable = await agentDir("bad-hcl", (d) => `${header(d)}\ntemplate {\n  contents = "x\n}\n`);
     const hcl = await once(unparseable);
-    expect(hcl.code).toBe(2);
+    expect(hcl.code).toBe(1);
     expect(hcl.stderr).toMatch(/HCL: line 19, column 14: unterminated string/);
 
     const badTemplate = await agentDir(
@@ -320,7 +320,7 @@ exec {
         `${header(d)}\ntemplate {\n  destination = "out/x"\n  contents = <<EOT\nline one\n{{ with secret "secret/data/app/db" }}{{ .Data.data.password | nope }}{{ end }}\nEOT\n}\n`,
     );
     const template = await once(badTemplate);
-    expect(template.code).toBe(2);
+    expect(template.code).toBe(1);
     expect(template.stderr).toContain('template: template[0].contents:2:64: function "nope" not defined');
 
     const missingKey = await agentDir(
@@ -329,7 +329,7 @@ exec {
         `${header(d)}\ntemplate {\n  destination = "out/x"\n  contents = "{{ with secret \\"secret/data/app/db\\" }}{{ .Data.data.pasword }}{{ end }}"\n}\n`,
     );
     const missing = await once(missingKey);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('map has no entry for key \\"pasword\\"');
     expect(await fileText(join(missingKey, "out", "x"))).toBeUndefined();
 
@@ -341,7 +341,7 @@ exec {
         `${header(d)}\ntemplate {\n  destination = "out/x"\n  contents = "{{ with secret \\"secret/data/app/gone\\" }}{{ .Data.data.a }}{{ end }}"\n}\n`,
     );
     const deleted = await once(deletedDir);
-    expect(deleted.code).toBe(1);
+    expect(deleted.code).toBe(2);
     expect(deleted.stderr).toMatch(
       /version 1 of this secret was deleted at \S+: undelete it or write a new version/,
     );
@@ -369,7 +369,7 @@ template {
 `,
     );
     const gaveUp = await runCli(["agent", "--config", join(retrying, "agent.hcl")], { env: {} });
-    expect(gaveUp.code).toBe(1);
+    expect(gaveUp.code).toBe(2);
     expect(gaveUp.stderr.split("attempt failed, retrying").length - 1).toBe(3);
     expect(gaveUp.stderr).toContain("giving up: exit_on_retry_failure after every retry failed");
 
@@ -382,7 +382,7 @@ template {
       `address: ${server.url}\nauth: { method: token, token_file: token }\nsecrets:\n  - { path: secret/app/db, destination: out/db.json }\n`,
     );
     const withoutData = await once(native, "agent.yaml");
-    expect(withoutData.code).toBe(1);
+    expect(withoutData.code).toBe(2);
     expect(withoutData.stderr).toContain(
       "secret/app/db is on a KV version 2 mount, whose secrets are read at secret/data/app/db",
     );

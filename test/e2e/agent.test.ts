@@ -139,7 +139,7 @@ ready_file: out/.ready
       expect(result.stderr).not.toContain(secret);
   });
 
-  it("once: a role that refuses the service account ends with 1 at once, saying why", async () => {
+  it("once: a role that refuses the service account ends with 2 at once, saying why", async () => {
     await role("other", { bound_service_account_names: "someone-else" });
     const dir = await agentDir(
       "refused",
@@ -148,14 +148,14 @@ ready_file: out/.ready
     );
     const started = Date.now();
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("giving up: the server refused the request");
     expect(result.stderr).toMatch(/auth\/kubernetes\/login: HTTP 403/);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(await fileText(join(dir, "out/db.json"))).toBeUndefined();
   });
 
-  it("once: a secret the policy does not grant ends with 1, naming the path", async () => {
+  it("once: a secret the policy does not grant ends with 2, naming the path", async () => {
     await root("POST", "secret/data/other/x", { data: { a: "b" } });
     const dir = await agentDir(
       "forbidden",
@@ -163,11 +163,11 @@ ready_file: out/.ready
       await jwt(),
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/GET secret\/data\/other\/x: HTTP 403: permission denied/);
   });
 
-  it("once: an unreachable server is retried with backoff until once_timeout, then exits 1", async () => {
+  it("once: an unreachable server is retried with backoff until once_timeout, then exits 2", async () => {
     const closedPort = await freePort();
     const dir = await agentDir(
       "unreachable",
@@ -181,20 +181,20 @@ once_timeout: 2s
       await jwt(),
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     const retries = result.stderr.split("\n").filter((line) => line.includes("attempt failed, retrying"));
     expect(retries.length).toBeGreaterThanOrEqual(3);
     expect(retries[0]).toContain("connection refused");
     expect(result.stderr).toContain("giving up: once_timeout reached");
   });
 
-  it("refuses an invalid configuration with 2 before doing anything", async () => {
+  it("refuses an invalid configuration with 1 (a local error) before doing anything", async () => {
     const dir = await agentDir(
       "invalid",
       "auth: { role: app }\nsecrets:\n  - { path: secret/data/app/db }\n",
     );
     const result = await runCli(["agent", "--config", join(dir, "agent.yaml"), "--once"], { env: {} });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toContain("secrets[0].destination: is required");
     expect(result.stderr).toContain("address: is required (or set COFFER_ADDR)");
   });

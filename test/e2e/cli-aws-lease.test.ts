@@ -67,7 +67,7 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
     expect(creds.code, creds.stderr).toBe(0);
     const leaseId = /^lease_id\s+(aws\/creds\/deploy\/\S+)$/m.exec(creds.stdout)?.[1] as string;
     expect(leaseId).toBeDefined();
-    expect(creds.stdout).toMatch(/^lease_duration\s+(899|900)s$/m);
+    expect(creds.stdout).toMatch(/^lease_duration\s+(14m59s|15m)$/m);
     expect(creds.stdout).toMatch(/^lease_renewable\s+false$/m);
     expect(creds.stdout).toMatch(/^access_key\s+\S+$/m);
     expect(creds.stdout).toMatch(/^secret_key\s+\S+$/m);
@@ -82,14 +82,14 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
     expect(lookup.stdout).toMatch(new RegExp(`^id\\s+${leaseId}$`, "m"));
     expect(lookup.stdout).toMatch(/^renewable\s+false$/m);
     expect(JSON.parse(json.stdout).data).toMatchObject({ id: leaseId, renewable: false });
-    expect(renew.code).toBe(1);
+    expect(renew.code).toBe(2);
     expect(renew.stderr).toBe("Error: lease is not renewable (HTTP 400 on PUT sys/leases/renew)\n");
 
     const revoke = await coffer(["lease", "revoke", leaseId]);
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(revoke.stdout).toBe(`Success! Revoked lease: ${leaseId}\n`);
     const gone = await coffer(["lease", "lookup", leaseId]);
-    expect(gone.code).toBe(1);
+    expect(gone.code).toBe(2);
     expect(gone.stderr).toBe("Error: invalid lease (HTTP 400 on PUT sys/leases/lookup)\n");
   });
 
@@ -110,21 +110,21 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
       coffer(["lease", "lookup", firstId]),
       coffer(["lease", "lookup", second.stdout]),
     ]);
-    expect(firstGone.code).toBe(1);
-    expect(secondGone.code).toBe(1);
+    expect(firstGone.code).toBe(2);
+    expect(secondGone.code).toBe(2);
   });
 
-  it("shows the server's refusal for an unknown role, and usage errors with 2", async () => {
+  it("shows the server's refusal for an unknown role, and usage errors with 1", async () => {
     const [unknown, noRole, noLease] = await Promise.all([
       coffer(["aws", "creds", "nobody"]),
       coffer(["aws", "creds"]),
       coffer(["lease", "lookup"]),
     ]);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^Error: .*nobody.* \(HTTP 4\d\d on GET aws\/creds\/nobody\)\n$/);
-    expect(noRole.code).toBe(2);
+    expect(noRole.code).toBe(1);
     expect(noRole.stderr).toContain("missing required argument 'role'");
-    expect(noLease.code).toBe(2);
+    expect(noLease.code).toBe(1);
     expect(noLease.stderr).toContain("missing required argument 'lease-id'");
   });
 });
@@ -160,7 +160,7 @@ describe("coffer lease renew, on a renewable lease", () => {
     });
     expect(renew.code, renew.stderr).toBe(0);
     expect(renew.stdout).toMatch(new RegExp(`^lease_id\\s+${leaseId}$`, "m"));
-    expect(renew.stdout).toMatch(/^lease_duration\s+(119|120)s$/m);
+    expect(renew.stdout).toMatch(/^lease_duration\s+(1m59s|2m)$/m);
     expect(renew.stdout).toMatch(/^lease_renewable\s+true$/m);
   });
 });

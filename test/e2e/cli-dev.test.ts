@@ -103,20 +103,20 @@ describe("coffer dev (the command)", () => {
     expect(stderr).toMatch(/port/);
   });
 
-  it("exits 2 for usage errors anywhere: an unknown command, a bad port, a missing option", async () => {
+  it("exits 1 for local errors anywhere: an unknown command, a bad port, a missing option", async () => {
     const [unknown, port, devToken, store] = await Promise.all([
       runCli(["nosuch"], { env: {} }),
       runCli(["dev", "--port", "abc"], { env: {} }),
       runCli(["dev", "token", "--namespace", "default"], { env: {} }),
       runCli(["operator", "sweep", "--store", "nope"], { env: {} }),
     ]);
-    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.code, unknown.stderr).toBe(1);
     expect(unknown.stderr).toContain("unknown command 'nosuch'");
-    expect(port.code, port.stderr).toBe(2);
+    expect(port.code, port.stderr).toBe(1);
     expect(port.stderr).toContain("expected a port number");
-    expect(devToken.code, devToken.stderr).toBe(2);
+    expect(devToken.code, devToken.stderr).toBe(1);
     expect(devToken.stderr).toContain("--service-account");
-    expect(store.code, store.stderr).toBe(2);
+    expect(store.code, store.stderr).toBe(1);
     expect(store.stderr).toContain('unknown store "nope"');
   });
 
@@ -133,7 +133,7 @@ describe("coffer dev (the command)", () => {
     }
   });
 
-  it("dev token checks the address as the client commands do", async () => {
+  it("dev token checks the address as the client commands do: an invalid one fails as a request would", async () => {
     const result = await runCli(["dev", "token", "--namespace", "a", "--service-account", "b"], {
       env: { COFFER_ADDR: "not a url" },
     });

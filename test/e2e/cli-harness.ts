@@ -4,6 +4,10 @@
  * sets), and standard input when a test gives one.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DevServer, startDevServer } from "../../cli/dev.ts";
 
 const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
 
@@ -30,9 +34,19 @@ export function runCli(
   args: readonly string[],
   options: { env: Record<string, string | undefined>; stdin?: string | Buffer; timeoutMs?: number },
 ): Promise<CliResult> {
+  return runProcess(process.execPath, [BIN, ...args], { ...options, env: cliEnv(options.env) });
+}
+
+/** Runs a program to its end, with its output collected; killed after the timeout. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: string | Buffer; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: cliEnv(options.env),
+    const child = spawn(file, args, {
+      env: options.env,
+      cwd: options.cwd,
       stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];
@@ -45,7 +59,7 @@ export function runCli(
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`coffer ${args.join(" ")} did not finish: ${stderr}`));
+      reject(new Error(`${file} ${args.join(" ")} did not finish: ${stderr}`));
     }, options.timeoutMs ?? 30_000);
     child.once("error", reject);
     child.once("close", (code) => {
@@ -95,4 +109,45 @@ export async function api(
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+}
+
+/**
+ * A `coffer dev` in memory for one test file, with a root token the test chose, and a
+ * directory of its own that is the commands' HOME and holds the audit log.
+ */
+export async function startCliDevServer(
+  name: string,
+  rootToken: string,
+): Promise<{ server: DevServer; home: string; auditLog: string; stop(): Promise<void> }> {
+  const home = await mkdtemp(join(tmpdir(), `coffer-cli-${name}-`));
+  const auditLog = join(home, "audit.log");
+  const server = await startDevServer({
+    port: 0,
+    host: "127.0.0.1",
+    dataDir: home,
+    inMemory: true,
+    rootToken,
+    auditLog,
+  });
+  return {
+    server,
+    home,
+    auditLog,
+    async stop() {
+      await server.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A token made by the root token, with these policies. */
+export async function createToken(
+  address: string,
+  rootToken: string,
+  policies: string[],
+  ttl = "1h",
+): Promise<{ token: string; accessor: string }> {
+  const response = await api(address, rootToken, "POST", "auth/token/create", { policies, ttl });
+  const auth = response?.auth as { client_token: string; accessor: string };
+  return { token: auth.client_token, accessor: auth.accessor };
 }

@@ -9,11 +9,14 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerAgentCommand } from "../../cli/commands/agent.ts";
-import { registerAwsCommands } from "../../cli/commands/aws.ts";
+import { registerCredsCommands } from "../../cli/commands/creds.ts";
 import { registerKvCommands } from "../../cli/commands/kv.ts";
 import { registerLeaseCommands } from "../../cli/commands/lease.ts";
+import { registerLogicalCommands } from "../../cli/commands/logical.ts";
 import { registerLoginCommands } from "../../cli/commands/login.ts";
+import { registerMountCommands } from "../../cli/commands/mounts.ts";
 import { registerPolicyCommands } from "../../cli/commands/policy.ts";
+import { registerStatusCommand } from "../../cli/commands/status.ts";
 import { registerTokenCommands } from "../../cli/commands/token.ts";
 import { registerTransitCommands } from "../../cli/commands/transit.ts";
 import { runCli } from "./cli-harness.ts";
@@ -22,9 +25,12 @@ import { runCli } from "./cli-harness.ts";
 function clientCommands(): Command[] {
   const program = new Command("coffer");
   for (const register of [
+    registerStatusCommand,
     registerLoginCommands,
+    registerLogicalCommands,
     registerKvCommands,
-    registerAwsCommands,
+    registerMountCommands,
+    registerCredsCommands,
     registerLeaseCommands,
     registerTransitCommands,
     registerPolicyCommands,
@@ -59,7 +65,13 @@ describe("coffer --help and the operator commands", () => {
     expect(paths).toEqual(
       [
         "agent probe",
+        "auth disable",
+        "auth enable",
+        "auth list",
+        "auth tune",
         "aws creds",
+        "database creds",
+        "delete",
         "kv delete",
         "kv destroy",
         "kv get",
@@ -74,24 +86,37 @@ describe("coffer --help and the operator commands", () => {
         "lease renew",
         "lease revoke",
         "lease revoke-prefix",
+        "list",
         "login kubernetes",
         "login token",
+        "patch",
         "policy delete",
+        "policy fmt",
         "policy list",
         "policy read",
         "policy write",
+        "read",
+        "secrets disable",
+        "secrets enable",
+        "secrets list",
+        "secrets tune",
+        "status",
+        "token capabilities",
+        "token create",
         "token lookup",
         "token renew",
         "token revoke",
         "transit decrypt",
         "transit encrypt",
+        "write",
       ].sort(),
     );
     for (const command of clientCommands()) {
       const help = command.helpInformation();
       expect(command.description(), pathOf(command)).not.toBe("");
       expect(help, pathOf(command)).toContain("--help");
-      if (!pathOf(command).startsWith("agent")) {
+      // The agent and policy fmt act locally: they take no server address.
+      if (!pathOf(command).startsWith("agent") && command.name() !== "fmt") {
         for (const option of ["--address <url>", "--format <format>", "--json", "--field <name>"]) {
           expect(help, `${pathOf(command)} ${option}`).toContain(option);
         }

@@ -8,32 +8,24 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { api, runCli } from "./cli-harness.ts";
+import type { DevServer } from "../../cli/dev.ts";
+import { api, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-kv-root";
 
 describe("coffer kv", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   const coffer = (args: string[], stdin?: string) =>
     runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home }, stdin });
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-kv-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-      auditLog: join(home, "audit.log"),
-    });
+    ({ server, home, stop } = await startCliDevServer("kv", ROOT));
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("put, get, -field and -format=json", async () => {
@@ -98,11 +90,11 @@ describe("coffer kv", () => {
     expect((await coffer(["kv", "get", "-field=password", "secret/app/db"])).stdout).toBe("rotated");
 
     const stale = await coffer(["kv", "put", "--cas", "1", "secret/app/db", "password=x"]);
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr).toMatch(/^Error: .*check-and-set.* \(HTTP 400 on POST secret\/data\/app\/db\)/);
 
     const missing = await coffer(["kv", "patch", "secret/app/nothing", "a=b"]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^Error: /);
   });
 
@@ -120,7 +112,7 @@ describe("coffer kv", () => {
     const json = await coffer(["kv", "list", "-format", "json", "secret/"]);
     expect(JSON.parse(json.stdout)).toEqual(["app/"]);
     const empty = await coffer(["kv", "list", "secret/nothing-here"]);
-    expect(empty.code).toBe(1);
+    expect(empty.code).toBe(2);
     expect(empty.stderr).toBe("Error: no entries found at secret/metadata/nothing-here/\n");
   });
 
@@ -129,7 +121,7 @@ describe("coffer kv", () => {
       "Success! Data deleted (if it existed) at: secret/data/app/db\n",
     );
     const deleted = await coffer(["kv", "get", "secret/app/db"]);
-    expect(deleted.code).toBe(1);
+    expect(deleted.code).toBe(2);
     expect(deleted.stderr).toMatch(/^Error: version 2 of secret\/data\/app\/db was deleted at \S+\n/);
     expect(deleted.stderr).toContain("Hint: `coffer kv undelete --versions 2 secret/app/db` restores it");
 
@@ -139,13 +131,13 @@ describe("coffer kv", () => {
 
     expect((await coffer(["kv", "destroy", "-versions=1", "secret/app/db"])).code).toBe(0);
     const destroyed = await coffer(["kv", "get", "-version=1", "secret/app/db"]);
-    expect(destroyed.code).toBe(1);
+    expect(destroyed.code).toBe(2);
     expect(destroyed.stderr).toBe(
       "Error: version 1 of secret/data/app/db was destroyed: it cannot be read again\n",
     );
 
     expect((await coffer(["kv", "delete", "--versions", "2", "secret/app/db"])).code).toBe(0);
-    expect((await coffer(["kv", "get", "secret/app/db"])).code).toBe(1);
+    expect((await coffer(["kv", "get", "secret/app/db"])).code).toBe(2);
   });
 
   it("metadata put, get and delete", async () => {
@@ -171,12 +163,12 @@ describe("coffer kv", () => {
     expect(json.data).toMatchObject({ max_versions: 4, current_version: 1 });
 
     const nothing = await coffer(["kv", "metadata", "put", "secret/app/files"]);
-    expect(nothing.code).toBe(2);
+    expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain("nothing to change");
 
     expect((await coffer(["kv", "metadata", "delete", "secret/app/files"])).code).toBe(0);
     const gone = await coffer(["kv", "get", "secret/app/files"]);
-    expect(gone.code).toBe(1);
+    expect(gone.code).toBe(2);
     expect(gone.stderr).toBe("Error: no value found at secret/data/app/files\n");
   });
 
@@ -200,14 +192,14 @@ describe("coffer kv", () => {
     ]);
     expect(field.stdout).toBe("v1-secret");
     expect(list.stdout).toBe("Keys\n----\ndb\n");
-    expect(patch.code).toBe(2);
+    expect(patch.code).toBe(1);
     expect(patch.stderr).toBe("Error: kv patch needs a KV version 2 mount: legacy/ is version 1\n");
     expect((await coffer(["kv", "delete", "legacy/app/db"])).code).toBe(0);
     const gone = await coffer(["kv", "get", "legacy/app/db"]);
     expect(gone.stderr).toBe("Error: no value found at legacy/app/db\n");
   });
 
-  it("answers usage mistakes with 2 and a message, before sending anything but a mount lookup", async () => {
+  it("answers usage mistakes with 1 and a message, before sending anything but a mount lookup", async () => {
     const cases: [string[], string | RegExp][] = [
       [["kv", "get"], "error: missing required argument 'path'"],
       [["kv", "put", "secret/app/x"], "error: missing required argument 'data'"],
@@ -222,7 +214,7 @@ describe("coffer kv", () => {
         "expected the version as a non-negative integer",
       ],
       [["kv", "get", "secret"], "Error: missing the secret's path below the mount: e.g. secret/app/db"],
-      [["kv", "get", "-format=yaml", "secret/app/x"], 'Error: unknown format "yaml": use table or json'],
+      [["kv", "get", "-format=xml", "secret/app/x"], 'Error: unknown format "xml": use table, json or yaml'],
       [
         ["kv", "put", "secret/app/x", "a=@/nonexistent/file"],
         "Error: cannot read /nonexistent/file: no such file",
@@ -234,7 +226,7 @@ describe("coffer kv", () => {
     const results = await Promise.all(cases.map(([args]) => coffer(args)));
     for (const [index, [args, message]] of cases.entries()) {
       const result = results[index];
-      expect(result?.code, args.join(" ")).toBe(2);
+      expect(result?.code, args.join(" ")).toBe(1);
       expect(result?.stderr, args.join(" ")).toMatch(message);
       expect(result?.stdout, args.join(" ")).toBe("");
     }

@@ -2,12 +2,11 @@
  * `coffer policy` and `coffer token` against a running `coffer dev`: writing a policy,
  * a token that carries it, and what that token may then do.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { api, runCli } from "./cli-harness.ts";
+import type { DevServer } from "../../cli/dev.ts";
+import { api, createToken, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-policy-root";
 const POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "create", "update"]\n}\n';
@@ -15,30 +14,17 @@ const POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "create",
 describe("coffer policy and coffer token", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   const coffer = (args: string[], extra: Record<string, string> = {}, stdin?: string) =>
     runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home, ...extra }, stdin });
 
-  async function createToken(policies: string[], ttl = "1h"): Promise<{ token: string; accessor: string }> {
-    const response = await api(server.url, ROOT, "POST", "auth/token/create", { policies, ttl });
-    const auth = response?.auth as { client_token: string; accessor: string };
-    return { token: auth.client_token, accessor: auth.accessor };
-  }
-
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-policy-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
+    ({ server, home, stop } = await startCliDevServer("policy", ROOT));
     await api(server.url, ROOT, "PUT", "sys/policies/acl/team", { policy: POLICY });
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("writes a policy from a file and from standard input, reads, lists and deletes it", async () => {
@@ -64,11 +50,11 @@ describe("coffer policy and coffer token", () => {
 
     expect((await coffer(["policy", "delete", "scratch"])).stdout).toBe("Success! Deleted policy: scratch\n");
     const gone = await coffer(["policy", "read", "scratch"]);
-    expect(gone.code).toBe(1);
+    expect(gone.code).toBe(2);
     expect(gone.stderr).toMatch(/^Error: /);
   });
 
-  it("shows the server's reason for an invalid policy, and usage errors with 2", async () => {
+  it("shows the server's reason for an invalid policy, and usage errors with 1", async () => {
     await writeFile(join(home, "bad.hcl"), 'path "secret/*" { capabilities = ["fly"] }\n');
     const [invalid, missingFile, empty, noName] = await Promise.all([
       coffer(["policy", "write", "bad", join(home, "bad.hcl")]),
@@ -76,19 +62,17 @@ describe("coffer policy and coffer token", () => {
       coffer(["policy", "write", "bad", "-"], {}, "  \n"),
       coffer(["policy", "read"]),
     ]);
-    expect(invalid.code).toBe(1);
+    expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/^Error: .*fly.* \(HTTP 400 on PUT sys\/policies\/acl\/bad\)\n$/);
-    expect(missingFile.code).toBe(2);
-    expect(missingFile.stderr).toBe(
-      `Error: cannot read the policy file ${join(home, "absent.hcl")}: no such file\n`,
-    );
-    expect(empty.code).toBe(2);
+    expect(missingFile.code).toBe(1);
+    expect(missingFile.stderr).toBe(`Error: cannot read ${join(home, "absent.hcl")}: no such file\n`);
+    expect(empty.code).toBe(1);
     expect(empty.stderr).toBe("Error: the policy in standard input is empty\n");
-    expect(noName.code).toBe(2);
+    expect(noName.code).toBe(1);
   });
 
   it("looks up, renews and revokes tokens: its own, another, by accessor", async () => {
-    const team = await createToken(["team"]);
+    const team = await createToken(server.url, ROOT, ["team"]);
     const [self, other, byAccessor] = await Promise.all([
       coffer(["token", "lookup"], { COFFER_TOKEN: team.token }),
       coffer(["token", "lookup", "-format=json", "-"], {}, `${team.token}\n`),
@@ -103,37 +87,156 @@ describe("coffer policy and coffer token", () => {
 
     const renew = await coffer(["token", "renew", "--increment", "30m"], { COFFER_TOKEN: team.token });
     expect(renew.code, renew.stderr).toBe(0);
-    expect(renew.stdout).toMatch(/token_duration\s+(1799|1800)s/);
+    expect(renew.stdout).toMatch(/token_duration\s+(29m59s|30m)\n/);
     expect(renew.stdout).not.toContain(team.token);
 
     // What the policy grants, and what it does not.
     const allowed = await coffer(["kv", "put", "secret/team/app", "a=1"], { COFFER_TOKEN: team.token });
     expect(allowed.code, allowed.stderr).toBe(0);
     const denied = await coffer(["kv", "put", "secret/other/app", "a=1"], { COFFER_TOKEN: team.token });
-    expect(denied.code).toBe(1);
+    expect(denied.code).toBe(2);
     expect(denied.stderr).toContain("Error: permission denied (HTTP 403 on POST secret/data/other/app)");
     expect(denied.stderr).toContain("Hint: the token from COFFER_TOKEN was refused");
 
     const revoke = await coffer(["token", "revoke", "--accessor", team.accessor]);
     expect(revoke.code, revoke.stderr).toBe(0);
     const afterRevoke = await coffer(["token", "lookup"], { COFFER_TOKEN: team.token });
-    expect(afterRevoke.code).toBe(1);
+    expect(afterRevoke.code).toBe(2);
 
-    const second = await createToken(["team"]);
+    const second = await createToken(server.url, ROOT, ["team"]);
     expect((await coffer(["token", "revoke", "-"], {}, second.token)).code).toBe(0);
-    expect((await coffer(["token", "lookup"], { COFFER_TOKEN: second.token })).code).toBe(1);
+    expect((await coffer(["token", "lookup"], { COFFER_TOKEN: second.token })).code).toBe(2);
   });
 
-  it("token usage errors exit 2", async () => {
+  it("token usage errors exit 1", async () => {
     const [neither, both, noAccessor] = await Promise.all([
       coffer(["token", "revoke"]),
       coffer(["token", "revoke", "--self", "x"]),
       coffer(["token", "lookup", "--accessor"]),
     ]);
-    expect(neither.code).toBe(2);
+    expect(neither.code).toBe(1);
     expect(neither.stderr).toBe("Error: name the token to revoke, or pass --self to revoke your own\n");
-    expect(both.code).toBe(2);
-    expect(noAccessor.code).toBe(2);
+    expect(both.code).toBe(1);
+    expect(noAccessor.code).toBe(1);
     expect(noAccessor.stderr).toBe("Error: missing the accessor: pass it as an argument\n");
+  });
+
+  it("creates tokens with the vault CLI's flags, and the new token works", async () => {
+    const create = await coffer(["token", "create", "-policy=team", "-ttl=30m", "-metadata=owner=ci"]);
+    expect(create.code, create.stderr).toBe(0);
+    expect(create.stdout).toMatch(/^token\s+cof\.\S+$/m);
+    expect(create.stdout).toMatch(/^token_duration\s+(29m59s|30m)$/m);
+    expect(create.stdout).toMatch(/^token_policies\s+\[default team\]$/m);
+    expect(create.stdout).toMatch(/^token_meta_owner\s+ci$/m);
+
+    const [fieldOnly, bare] = await Promise.all([
+      coffer(["token", "create", "-policy=team", "-renewable=false", "-display-name=ci job", "-field=token"]),
+      coffer(["token", "create", "-policy=team", "-no-default-policy", "-format=json"]),
+    ]);
+    expect(fieldOnly.stdout).toMatch(/^cof\.\S+$/);
+    const lookup = JSON.parse(
+      (await coffer(["token", "lookup", "-format=json"], { COFFER_TOKEN: fieldOnly.stdout })).stdout,
+    );
+    expect(lookup.data).toMatchObject({
+      policies: ["default", "team"],
+      renewable: false,
+      display_name: "token-ci-job",
+    });
+    expect(JSON.parse(bare.stdout).auth.policies).toEqual(["team"]);
+
+    // What the server refuses is remote; a malformed flag is local.
+    const team = await createToken(server.url, ROOT, ["team"]);
+    const [orphan, escalate, useLimit, badTtl] = await Promise.all([
+      coffer(["token", "create", "-orphan"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "create", "-policy=admin"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "create", "-use-limit=3"]),
+      coffer(["token", "create", "-ttl=forever"]),
+    ]);
+    expect(orphan.code).toBe(2);
+    expect(escalate.code).toBe(2);
+    expect(useLimit.code).toBe(2);
+    expect(useLimit.stderr).toContain('"num_uses" is not supported');
+    expect(badTtl.code).toBe(1);
+  });
+
+  it("token capabilities: the caller's own through sys/capabilities-self", async () => {
+    const team = await createToken(server.url, ROOT, ["team"]);
+    const [own, json, root, other, missing] = await Promise.all([
+      coffer(["token", "capabilities", "secret/data/team/app"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "capabilities", "-format=json", "secret/data/other"], { COFFER_TOKEN: team.token }),
+      coffer(["token", "capabilities", "secret/data/team/app"]),
+      coffer(["token", "capabilities", "-", "secret/data/team/app"], {}, team.token),
+      coffer(["token", "capabilities"]),
+    ]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stdout).toBe("create, read, update\n");
+    expect(JSON.parse(json.stdout)).toEqual(["deny"]);
+    expect(root.stdout).toBe("root\n");
+    // Another token's capabilities are asked at sys/capabilities, as the vault CLI asks;
+    // this server does not serve that path.
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("on POST sys/capabilities)");
+    expect(missing.code).toBe(1);
+  });
+
+  it("policy fmt rewrites an HCL policy in the formatter's layout, keeping comments", async () => {
+    const file = join(home, "fmt.hcl");
+    await writeFile(
+      file,
+      [
+        "# What the team may read",
+        'path "secret/data/team/*" {',
+        'capabilities = ["read","list"]   # enough for the agent',
+        '    policy="read"',
+        "}",
+        'path "secret/metadata/team/*" {',
+        "  capabilities = [",
+        '    "list",',
+        "    # and read",
+        '    "read"',
+        "  ]",
+        "}",
+      ].join("\n"),
+    );
+    const formatted = [
+      "# What the team may read",
+      'path "secret/data/team/*" {',
+      '  capabilities = ["read", "list"] # enough for the agent',
+      '  policy       = "read"',
+      "}",
+      "",
+      'path "secret/metadata/team/*" {',
+      "  capabilities = [",
+      '    "list",',
+      "    # and read",
+      '    "read",',
+      "  ]",
+      "}",
+      "",
+    ].join("\n");
+    const fmt = await coffer(["policy", "fmt", file]);
+    expect(fmt.code, fmt.stderr).toBe(0);
+    expect(fmt.stdout).toBe(`Success! Formatted policy: ${file}\n`);
+    expect(await readFile(file, "utf8")).toBe(formatted);
+    // Formatting is stable, and the server takes the result.
+    await coffer(["policy", "fmt", file]);
+    expect(await readFile(file, "utf8")).toBe(formatted);
+    expect((await coffer(["policy", "write", "fmt", file])).code).toBe(0);
+
+    const invalid = join(home, "invalid.hcl");
+    const json = join(home, "policy.json");
+    await writeFile(invalid, 'path "secret/*" { capabilities = ["fly"] }\n');
+    await writeFile(json, '{"path": {"secret/*": {"capabilities": ["read"]}}}');
+    const [bad, notHcl, absent] = await Promise.all([
+      coffer(["policy", "fmt", invalid]),
+      coffer(["policy", "fmt", json]),
+      coffer(["policy", "fmt", join(home, "absent.hcl")]),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`Error: ${invalid}: path "secret/*": unknown capability "fly"`);
+    expect(await readFile(invalid, "utf8")).toBe('path "secret/*" { capabilities = ["fly"] }\n');
+    expect(notHcl.code).toBe(1);
+    expect(notHcl.stderr).toBe(`Error: ${json} is a JSON policy: policy fmt formats HCL\n`);
+    expect(absent.code).toBe(1);
   });
 });

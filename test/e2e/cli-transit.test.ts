@@ -2,37 +2,27 @@
  * `coffer transit encrypt|decrypt` against a running `coffer dev`: text and binary
  * plaintext through arguments and pipes, and the server's refusals shown plainly.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { api, runCli } from "./cli-harness.ts";
+import type { DevServer } from "../../cli/dev.ts";
+import { api, runCli, startCliDevServer } from "./cli-harness.ts";
 
 const ROOT = "cli-transit-root";
 
 describe("coffer transit", () => {
   let server: DevServer;
   let home: string;
+  let stop: () => Promise<void>;
   const coffer = (args: string[], stdin?: string | Buffer, extra: Record<string, string> = {}) =>
     runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home, ...extra }, stdin });
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-transit-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
+    ({ server, home, stop } = await startCliDevServer("transit", ROOT));
     await api(server.url, ROOT, "POST", "transit/keys/app-key", {});
     await api(server.url, ROOT, "POST", "transit/keys/derived-key", { derived: true });
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(home, { recursive: true, force: true });
+    await stop?.();
   });
 
   it("encrypts an argument and decrypts it back, as a table, a field and JSON", async () => {
@@ -96,23 +86,23 @@ describe("coffer transit", () => {
       ]),
     ]);
     expect(right.stdout).toBe("x");
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^Error: .+ \(HTTP 400 on POST transit\/decrypt\/derived-key\)\n$/);
   });
 
-  it("shows the server's refusal of a bad ciphertext, and usage errors with 2", async () => {
+  it("shows the server's refusal of a bad ciphertext, and usage errors with 1", async () => {
     const [garbage, noKey, noCiphertext] = await Promise.all([
       coffer(["transit", "decrypt", "app-key", "garbage"]),
       coffer(["transit", "encrypt"]),
       coffer(["transit", "decrypt", "app-key"], ""),
     ]);
-    expect(garbage.code).toBe(1);
+    expect(garbage.code).toBe(2);
     expect(garbage.stderr).toBe(
       "Error: invalid ciphertext: no prefix (HTTP 400 on POST transit/decrypt/app-key)\n",
     );
-    expect(noKey.code).toBe(2);
+    expect(noKey.code).toBe(1);
     expect(noKey.stderr).toContain("missing required argument 'key'");
-    expect(noCiphertext.code).toBe(2);
+    expect(noCiphertext.code).toBe(1);
     expect(noCiphertext.stderr).toBe("Error: missing ciphertext: standard input was empty\n");
   });
 });

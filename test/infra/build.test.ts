@@ -16,7 +16,12 @@ import {
   bundleProblems,
   FUNCTIONS,
 } from "../../scripts/build.ts";
-import { apiStatements, LOG_ACTIONS, revokerStatements } from "../../stacks/function-permissions.ts";
+import {
+  apiStatements,
+  injectorStatements,
+  LOG_ACTIONS,
+  revokerStatements,
+} from "../../stacks/function-permissions.ts";
 import { ROOT } from "./platform.ts";
 
 const outRoot = mkdtempSync(join(tmpdir(), "coffer-build-"));
@@ -210,5 +215,12 @@ describe("function permissions against the code", () => {
     const revoker = granted(revokerStatements(resources));
     expect(revoker.filter((action) => !used.actions.includes(action))).toEqual([]);
     expect(revoker.filter((action) => action.startsWith("sts:"))).toEqual([]);
+  });
+
+  it("grants the injector nothing but its log: its bundle makes no AWS call and holds no AWS SDK", () => {
+    expect(actionsUsedBy("injector")).toEqual({ actions: [], unmapped: [] });
+    expect(granted(injectorStatements(resources))).toEqual([]);
+    const meta: Metafile = JSON.parse(readFileSync(join(outRoot, "injector.meta.json"), "utf8"));
+    expect(Object.keys(meta.inputs).filter((input) => input.includes("node_modules/"))).toEqual([]);
   });
 });

@@ -149,7 +149,7 @@ describe("api function", () => {
   });
 
   it("is reachable over HTTPS through a function URL with no CORS, Vault tokens being the authorization", () => {
-    const url = deployment.one("aws:lambda/functionUrl:FunctionUrl").inputs;
+    const url = deployment.one("aws:lambda/functionUrl:FunctionUrl", "ApiUrl").inputs;
     expect(url).toMatchObject({
       authorizationType: "NONE",
       invokeMode: "BUFFERED",
@@ -270,7 +270,7 @@ describe("function roles", () => {
   });
 
   it("hold no wildcard action or resource anywhere, on any role of the stage", () => {
-    const allowed = [logStreams("api"), logStreams("revoker"), TARGETS];
+    const allowed = [logStreams("api"), logStreams("revoker"), logStreams("injector"), TARGETS];
     for (const recorded of deployment.of("aws:iam/role:Role")) {
       for (const { policy } of recorded.inputs.inlinePolicies ?? []) {
         expect({ role: recorded.name, findings: wideningFindings(JSON.parse(policy), allowed) }).toEqual({
@@ -306,6 +306,7 @@ describe("logs and alarms", () => {
     expect(groups).toEqual([
       { name: "/aws/lambda/coffer-production-api", retentionInDays: 365 },
       { name: "/aws/lambda/coffer-production-revoker", retentionInDays: 365 },
+      { name: "/aws/lambda/coffer-production-injector", retentionInDays: 365 },
     ]);
     for (const name of ["ApiFunction", "RevokerFunction"]) {
       expect(fn(name).loggingConfig.logGroup).toMatch(/^\/aws\/lambda\/coffer-production-/);
@@ -377,18 +378,18 @@ describe("the stage as a whole", () => {
       if (r.type.startsWith("aws:")) counts[r.type] = (counts[r.type] ?? 0) + 1;
     }
     expect(counts).toEqual({
-      "aws:cloudwatch/logGroup:LogGroup": 2,
+      "aws:cloudwatch/logGroup:LogGroup": 3,
       "aws:cloudwatch/logMetricFilter:LogMetricFilter": 2,
       "aws:cloudwatch/metricAlarm:MetricAlarm": 7,
       "aws:dynamodb/table:Table": 1,
-      "aws:iam/role:Role": 3,
+      "aws:iam/role:Role": 4,
       "aws:kms/alias:Alias": 1,
       "aws:kms/key:Key": 1,
       "aws:kms/keyPolicy:KeyPolicy": 1,
-      "aws:lambda/function:Function": 2,
-      "aws:lambda/functionUrl:FunctionUrl": 1,
-      "aws:lambda/permission:Permission": 2,
-      "aws:s3/bucketObjectv2:BucketObjectv2": 2,
+      "aws:lambda/function:Function": 3,
+      "aws:lambda/functionUrl:FunctionUrl": 2,
+      "aws:lambda/permission:Permission": 4,
+      "aws:s3/bucketObjectv2:BucketObjectv2": 3,
       "aws:scheduler/schedule:Schedule": 1,
       "aws:sns/topic:Topic": 1,
       "aws:sns/topicSubscription:TopicSubscription": 1,

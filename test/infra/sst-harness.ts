@@ -64,12 +64,17 @@ const SETTINGS_VARIABLES = [
   "COFFER_VPC_SECURITY_GROUPS",
   "COFFER_BUNDLES",
   "COFFER_CONFIRM_REMOVE",
+  "COFFER_INJECTOR_IMAGE",
+  "COFFER_INJECTOR_AUDIENCE",
+  "COFFER_INJECTOR_SIDECAR",
+  "COFFER_INJECTOR_AUTH_PATH",
+  "COFFER_INJECTOR_EXCLUDED_NAMESPACES",
 ];
 
 /** Stand-in bundles: the infrastructure does not look inside them, and building is tested apart. */
 function stubBundles(): string {
   const dir = mkdtempSync(join(tmpdir(), "coffer-bundles-"));
-  for (const name of ["api", "revoker"]) {
+  for (const name of ["api", "revoker", "injector"]) {
     mkdirSync(join(dir, name));
     writeFileSync(join(dir, name, `${name}.mjs`), "export const handler = async () => ({});\n");
   }

@@ -180,3 +180,22 @@ export async function startPostgres(): Promise<Postgres> {
     },
   };
 }
+
+/** Whether a user can log in to the server with this password (over TCP, as a client would). */
+export async function canLogIn(postgres: Postgres, user: string, password: string): Promise<boolean> {
+  const client = new pg.Client({
+    host: postgres.host,
+    port: postgres.port,
+    database: postgres.database,
+    user,
+    password,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
