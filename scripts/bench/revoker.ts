@@ -13,12 +13,19 @@
  * its four items (lease, expiry, identity and token index), and data the size of an STS
  * lease's (on moto, without a token: two items each, as moto copies its tables on every
  * transaction).
+ *
+ * Each row checks the lease manager's contract: every lease revoked at least once, none
+ * left in the store, nothing else revoked. A revocation that outlives its claim (a store
+ * write failing after the engine call, or a store so slow that the claim runs out, as on
+ * moto behind one connection on a loaded machine) is revoked again by a later sweep; the
+ * row counts those repeats instead of failing.
  */
 
 import { SAFETY_MARGIN_MS } from "../../functions/revoker.ts";
 import type { TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Broker } from "../../shared/broker.ts";
 import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
+import { leasePartition } from "../../shared/leases/lease-keys.ts";
 import { SWEEP_CONCURRENCY } from "../../shared/leases/sweep.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { initializeWithLeasing } from "../../test/support/lease-broker.ts";
@@ -37,6 +44,9 @@ const REVOKER_TIMEOUT_MS = 60_000;
 export const SCHEDULED = { budgetMs: REVOKER_TIMEOUT_MS - SAFETY_MARGIN_MS, periodMs: 60_000 } as const;
 /** Sweeps run one after the other with a budget none of them reaches. */
 export const BACK_TO_BACK = { budgetMs: 600_000, periodMs: 0 } as const;
+
+/** Where the leases are issued: the lease test engine mounted at bench/. */
+const BENCH_LEASE_PATH = "bench/creds/deploy";
 
 /** Distinct tokens (workload identities) the leases are spread over. */
 const IDENTITIES = 100;
@@ -61,6 +71,17 @@ export interface RevokerResult {
   perLease?: { calls: Record<string, number>; readUnits: number; writeUnits: number };
   /** What the injected store latency actually was (a loaded machine fires timers late). */
   storeLatencyMs?: { p50: number; p99: number };
+  /**
+   * Engine calls beyond one per lease. Revocation is at least once: a lease whose revoker
+   * did not finish within its claim (a failed store write after the engine call, or a
+   * revoker slowed past CLAIM_MS) is revoked again once the claim runs out. 0 on a store
+   * that neither fails nor stalls.
+   */
+  repeatedRevocations: number;
+  /** Sweep steps that failed (each left its lease due, to be retried). */
+  failedSteps: number;
+  /** Lease log lines at warn or error, the first few. */
+  problems: string[];
 }
 
 export interface RevokerOptions {
@@ -93,7 +114,7 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
   if (options.latency) options.latency.enabled = false;
   const expiresAt = clock.now() + 3_600_000;
   const issuing = performance.now();
-  await issueLeases(broker, leases, expiresAt, {
+  const issued = await issueLeases(broker, leases, expiresAt, {
     parallel: options.issueConcurrency ?? 8,
     identities: options.identities ?? IDENTITIES,
   });
@@ -108,9 +129,11 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
   // The lag of each lease's first revocation; a second one is counted, not measured.
   const lags = new Map<string, number>();
   let engineCalls = 0;
+  let strangers = 0;
   engine.behaviour.revoke = (lease, now) => {
     engineCalls++;
-    if (!lags.has(lease.id)) lags.set(lease.id, now - lease.expiresAt);
+    if (!issued.has(lease.id)) strangers++;
+    else if (!lags.has(lease.id)) lags.set(lease.id, now - lease.expiresAt);
     return undefined;
   };
   // The first sweep starts the moment they expire: the lag measures revocation, not issuance.
@@ -131,12 +154,12 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
       if (schedule.periodMs > 0) clock.advance(Math.max(0, startedAt + schedule.periodMs - clock.now()));
     }
   });
-  // One sweep at a time and a store that does not fail: each lease is revoked exactly once.
-  // A failed step (the store failing after the engine call) is retried, so it would count
-  // twice; say so rather than measure it.
-  if (lags.size !== leases || engineCalls !== leases || failed > 0 || leaseProblems.length > 0) {
+  // The contract is at least once: every lease revoked, none left behind, nothing else
+  // revoked. More calls than leases are counted and reported, not an error.
+  const left = await broker.store.query({ pk: leasePartition(BENCH_LEASE_PATH), limit: 1 });
+  if (lags.size !== leases || strangers > 0 || left.items.length > 0) {
     throw new Error(
-      `revoked ${lags.size} of ${leases} leases with ${engineCalls} engine calls; ${failed} sweep steps failed; logged: ${leaseProblems.slice(0, 3).join("; ")}`,
+      `revoked ${lags.size} of ${leases} leases (${strangers} calls for leases not issued here, ${left.items.length > 0 ? "some" : "none"} left in the store); ${failed} sweep steps failed; logged: ${leaseProblems.slice(0, 3).join("; ")}`,
     );
   }
   const sorted = [...lags.values()].sort((a, b) => a - b);
@@ -159,6 +182,9 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
       p50: round(percentile(waited, 50), 1),
       p99: round(percentile(waited, 99), 1),
     },
+    repeatedRevocations: engineCalls - leases,
+    failedSteps: failed,
+    problems: leaseProblems.slice(0, 5),
   };
 }
 
@@ -170,13 +196,16 @@ function perLease(units: RequestUnits, leases: number) {
   };
 }
 
-/** `count` leases, all expiring at `expiresAt`, spread over `identities` login tokens. */
+/**
+ * `count` leases, all expiring at `expiresAt`, spread over `identities` login tokens;
+ * returns their ids.
+ */
 async function issueLeases(
   broker: Broker,
   count: number,
   expiresAt: number,
   { parallel, identities }: { parallel: number; identities: number },
-) {
+): Promise<Set<string>> {
   const mount = (await broker.mounts.resolve("bench/creds/x"))?.mount;
   if (!mount) throw new Error("no bench mount");
   const tokens: TokenRecord[] = [];
@@ -197,11 +226,11 @@ async function issueLeases(
   }
   const limit = limitConcurrency(parallel);
   const now = broker.now();
-  await Promise.all(
+  const leases = await Promise.all(
     Array.from({ length: count }, (_, i) =>
       limit(() =>
         broker.leases.issue({
-          path: "bench/creds/deploy",
+          path: BENCH_LEASE_PATH,
           type: TEST_LEASE_TYPE,
           mount,
           token: tokens.length > 0 ? tokens[i % tokens.length] : undefined,
@@ -218,4 +247,5 @@ async function issueLeases(
       ),
     ),
   );
+  return new Set(leases.map((lease) => lease.id));
 }
