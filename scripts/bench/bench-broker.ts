@@ -7,6 +7,7 @@
  */
 import { type Broker, createBroker } from "../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
+import { nodeSymmetricCrypto } from "../../shared/crypto/symmetric.node.ts";
 import { ENGINES } from "../../shared/engines/registry.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { type TestClock, testClock } from "../../test/support/lease-broker.ts";
@@ -30,7 +31,10 @@ export async function openBenchBroker(store: ItemStore, storage: string): Promis
   const broker = await createBroker({
     store,
     storage,
-    keyProvider: createLocalKeyProvider(crypto.getRandomValues(new Uint8Array(32))),
+    // As the functions run it: node:crypto (the Lambda revoker is the one measured).
+    keyProvider: createLocalKeyProvider(crypto.getRandomValues(new Uint8Array(32)), {
+      symmetric: nodeSymmetricCrypto,
+    }),
     engines: { ...ENGINES, leasing: engine.loader },
     auditWriters: [
       (line) => {
