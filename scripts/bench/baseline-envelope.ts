@@ -5,9 +5,11 @@
  * derived keys after the first read. Same plaintext, same sizes, same cipher: the
  * decryption a read cannot do without.
  */
+import { createDecipheriv } from "node:crypto";
 import { canonicalEncode, concatBytes } from "../../shared/crypto/encoding.ts";
 
 const HEADER_BYTES = 1 + 4 + 16 + 12;
+const TAG_BYTES = 16;
 
 export interface BaselineEnvelope {
   /** The object key for Web Crypto. */
@@ -37,4 +39,23 @@ export async function baselineEnvelope(
     ),
   );
   return { key, rawKey, nonce, additionalData, sealed };
+}
+
+/** The plaintext, through Web Crypto: AES-GCM on a worker thread, as edge runtimes do it. */
+export async function decryptWithWebCrypto(envelope: BaselineEnvelope): Promise<Uint8Array> {
+  const plaintext = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: envelope.nonce, additionalData: envelope.additionalData },
+    envelope.key,
+    envelope.sealed,
+  );
+  return new Uint8Array(plaintext);
+}
+
+/** The plaintext, through node:crypto, synchronously: the cheapest decryption on Node. */
+export function decryptWithNodeCrypto(envelope: BaselineEnvelope): Uint8Array {
+  const { sealed } = envelope;
+  const decipher = createDecipheriv("aes-256-gcm", envelope.rawKey, envelope.nonce);
+  decipher.setAAD(envelope.additionalData);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
 }

@@ -13,7 +13,7 @@ import { serve } from "@hono/node-server";
 import { startDevServer } from "../../cli/dev.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { createBareKvApp } from "./bare-hono.ts";
-import { baselineEnvelope } from "./baseline-envelope.ts";
+import { baselineEnvelope, decryptWithNodeCrypto } from "./baseline-envelope.ts";
 import { BENCH_SECRET } from "./kv-fixture.ts";
 
 const MEMORY_SAMPLE_MS = 100;
@@ -36,7 +36,8 @@ async function start(
   if (kind === "bare-hono") {
     const [mountUuid, binding] = rest as [string, string];
     const store = openSqliteStore({ path: join(dataDir, "coffer.db") });
-    const app = createBareKvApp(store, mountUuid, await baselineEnvelope(BENCH_SECRET, JSON.parse(binding)));
+    const envelope = await baselineEnvelope(BENCH_SECRET, JSON.parse(binding));
+    const app = createBareKvApp(store, mountUuid, envelope, decryptWithNodeCrypto);
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const listening = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(listening));
     });

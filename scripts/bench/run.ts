@@ -190,6 +190,7 @@ async function main() {
             })),
           );
           console.log(`   app / bare Hono:          ${ratio(result.appOverBareHono)}`);
+          console.log(`   app / bare Hono, Web Crypto: ${ratio(result.appOverBareHonoWebCrypto)}`);
           if (result.appOverSync) console.log(`   app / sync + node:crypto: ${ratio(result.appOverSync)}`);
           console.log(`   policy token / root:      ${ratio(result.policyOverRoot)}`);
         },
