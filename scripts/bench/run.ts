@@ -7,7 +7,7 @@
  *   npm run bench                           every section (under 10 minutes on a loaded 2-core machine)
  *   npm run bench -- --quick                fewer iterations: a smoke run, not numbers to quote
  *   npm run bench -- --only revoker,http    only the sections named
- *   npm run bench -- --revoker-scale        only 100,000 leases due at once, as the scheduled revoker runs
+ *   npm run bench -- --revoker-scale [N]    only N leases (100,000) due at once, as the scheduled revoker runs
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -42,6 +42,7 @@ import { openSyncKvRead } from "./sync-kv-read.ts";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const revokerScale = args.includes("--revoker-scale");
+const scaleLeases = Number(args[args.indexOf("--revoker-scale") + 1] ?? "") || 100_000;
 const onlyIndex = args.indexOf("--only");
 const only = onlyIndex === -1 ? undefined : new Set((args[onlyIndex + 1] ?? "").split(","));
 const SECTIONS = ["kv-read", "login", "revoker", "http", "moto", "costs", "cli"] as const;
@@ -137,7 +138,7 @@ async function main() {
   let kmsCalls: KmsCallsResult | undefined;
   try {
     if (revokerScale) {
-      const leases = 100_000;
+      const leases = scaleLeases;
       const model = latencyModelStore(join(dataDir, "revoker-scale.db"));
       await section(
         "revokerScale",
