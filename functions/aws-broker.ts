@@ -9,6 +9,7 @@ import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.
 import { awsRetryConfig } from "../shared/aws-retry.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
+import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
 import type { Log } from "../shared/log.ts";
 import { ENGINES } from "../shared/registry.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
@@ -60,6 +61,7 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     keyProvider: createKmsKeyProvider({
       client: config.clients?.kms ?? new KMSClient(clientConfig),
       keyId: config.kmsKeyId,
+      symmetric: nodeSymmetricCrypto,
     }),
     engines: ENGINES,
     auditWriters: config.auditWriters ?? [consoleAuditWriter],
