@@ -81,6 +81,7 @@ const OPTIONAL_ABSENT_PACKAGES: Readonly<Record<string, string>> = {
  */
 const LAMBDA_NODE_ADAPTERS: Readonly<Record<string, string>> = {
   "shared/crypto/symmetric.node.ts": "synchronous node:crypto for envelopes and HMACs",
+  "shared/engines/database/connection-pools.node.ts": "the database engine's PostgreSQL pools",
 };
 
 /** Why each input or import of the metafile must not be in a Lambda bundle; empty when none. */
