@@ -6,10 +6,11 @@
 import { fileURLToPath } from "node:url";
 import { createApiHandler } from "./api-handler.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
+import { lambdaLogging } from "./log-lines.ts";
 import { uiFilesIn } from "./ui-files.ts";
 import { warmUp } from "./warm-up.ts";
 
-const broker = await createAwsBroker(awsConfigFromEnv());
+const broker = await createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging });
 await warmUp(broker);
 
 export const handler = createApiHandler(broker, {

@@ -11,6 +11,7 @@ import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { ENGINES } from "../shared/engines/registry.ts";
 import type { LeaseLog } from "../shared/leases/lease-log.ts";
+import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 
 export interface AwsBrokerConfig {
@@ -26,8 +27,10 @@ export interface AwsBrokerConfig {
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
-  /** Where the lease machinery logs; the revoker writes raw JSON lines for its metric filters. */
+  /** Where the lease machinery logs; the functions write raw JSON lines for the metric filters. */
   leaseLog?: LeaseLog;
+  /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
+  onRejectedItem?: (rejected: RejectedItem) => void;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -66,5 +69,6 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     auditHashNonStrings: config.auditHashNonStrings,
     clusterName: config.clusterName,
     leaseLog: config.leaseLog,
+    onRejectedItem: config.onRejectedItem,
   });
 }

@@ -12,6 +12,7 @@ import { runHousekeeping } from "../shared/housekeeping.ts";
 import type { LeaseLog } from "../shared/leases/lease-log.ts";
 import type { SweepReport } from "../shared/leases/sweep.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
+import { lambdaLogging, stdoutLeaseLog } from "./log-lines.ts";
 
 /** Left of the invocation's time when the sweep stops starting revocations. */
 export const SAFETY_MARGIN_MS = 15_000;
@@ -22,17 +23,6 @@ const MIN_BUDGET_MS = 1_000;
 export interface RevokerContext {
   getRemainingTimeInMillis(): number;
 }
-
-/**
- * Log lines written raw to stdout, one JSON object each. Lambda prefixes what goes through
- * console.* with a timestamp and request id; a raw line is the whole log event, which the
- * CloudWatch metric filters on the sweep report's fields need (stacks/alarms.ts).
- */
-export const stdoutLeaseLog: LeaseLog = (level, message, fields) => {
-  process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`,
-  );
-};
 
 export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog) {
   return async (_event: unknown, context: RevokerContext): Promise<SweepReport> => {
@@ -57,7 +47,7 @@ export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog) {
 let revoker: Promise<ReturnType<typeof createRevoker>> | undefined;
 
 export const handler = async (event: unknown, context: RevokerContext): Promise<SweepReport> => {
-  revoker ??= createAwsBroker({ ...awsConfigFromEnv(), leaseLog: stdoutLeaseLog }).then((broker) =>
+  revoker ??= createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging }).then((broker) =>
     createRevoker(broker),
   );
   revoker.catch(() => {
