@@ -1,8 +1,9 @@
 /**
- * The HTTP client of the `coffer` command and the agent: Vault's API over fetch, one
- * request at a time, with the server's own error messages kept intact so they can be
- * shown to a person as the server wrote them.
+ * The HTTP client of the `coffer` command and the agent: Vault's API over node:http
+ * (cli/http-request.ts), one request at a time, with the server's own error messages kept
+ * intact so they can be shown to a person as the server wrote them.
  */
+import { type HttpAnswer, sendRequest } from "./http-request.ts";
 
 /** Vault's authentication block, as login and renew-self return it. */
 export interface AuthInfo {
@@ -88,10 +89,11 @@ export function apiPath(path: string): string {
   return `/v1/${trimmed.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-/** Why fetch failed, in the words a person would use: the cause holds the system's code. */
-function describeFetchFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  switch (cause?.code) {
+/** Why the exchange failed, in the words a person would use: the error holds the system's code. */
+function describeFailure(error: unknown): string {
+  const cause = error as { code?: unknown; name?: string };
+  if (cause.name === "TimeoutError") return "the server did not answer in time";
+  switch (typeof cause.code === "string" ? cause.code : undefined) {
     case "ECONNREFUSED":
       return "connection refused";
     case "ENOTFOUND":
@@ -100,16 +102,12 @@ function describeFetchFailure(error: unknown): string {
     case "ECONNRESET":
       return "connection reset";
     case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
       return "connection timed out";
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "the server did not answer in time";
     default:
-      if (cause?.code?.startsWith("ERR_TLS") || cause?.code?.includes("CERT"))
+      if (typeof cause.code === "string" && (cause.code.startsWith("ERR_TLS") || cause.code.includes("CERT")))
         return `TLS error (${cause.code})`;
-      if (error instanceof Error && error.name === "TimeoutError") return "the server did not answer in time";
-      return cause?.code ?? (error instanceof Error ? error.message : String(error));
+      if (typeof cause.code === "string") return cause.code;
+      return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -135,13 +133,22 @@ export function createClient(options: ClientOptions): CofferClient {
       headers["Content-Type"] = requestOptions.contentType ?? "application/json";
     }
 
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      response = await sendRequest(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new ConnectionError(address, `cannot reach Coffer at ${address}: ${describeFetchFailure(error)}`);
+      throw new ConnectionError(address, `cannot reach Coffer at ${address}: ${describeFailure(error)}`);
     }
-    const text = await response.text().catch(() => "");
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // Never an empty success: a cut-short answer to a write says nothing of its outcome.
+      throw new ConnectionError(
+        address,
+        `the answer from ${address} was cut short: ${describeFailure(error)}`,
+      );
+    }
     // 204, or 202 for work the server queued: success with nothing to say.
     if (response.ok && text === "") return undefined;
     let parsed: unknown;

@@ -16,8 +16,9 @@ import type { Broker } from "../shared/broker.ts";
 import { toBase64Url } from "../shared/crypto/encoding.ts";
 import { parseDuration } from "../shared/http/fields.ts";
 import { writeFileAtomic } from "./agent/atomic-write.ts";
+import { DEV_ISSUER_PATH } from "./dev-issuer-path.ts";
 
-export const DEV_ISSUER_PATH = "/dev-issuer";
+export { DEV_ISSUER_PATH };
 export const DEV_AUTH_MOUNT = "kubernetes";
 const DEFAULT_TTL_S = 3600;
 const MAX_TTL_S = 7 * 86_400;

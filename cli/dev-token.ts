@@ -5,7 +5,7 @@
  * resolved as the client commands resolve it.
  */
 import { resolveAddress } from "./commands/connection.ts";
-import { DEV_ISSUER_PATH } from "./dev-issuer.ts";
+import { DEV_ISSUER_PATH } from "./dev-issuer-path.ts";
 
 export interface DevTokenOptions {
   namespace: string;

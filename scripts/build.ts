@@ -8,6 +8,8 @@
  * *.node.ts adapter) or leaves a package to be found at run time, and when an entry point
  * does not export its handler. It prints what each bundle weighs.
  *
+ * It also bundles the `coffer` command (build/cli/, see buildCli).
+ *
  * `npm run build` runs it; so does `sst deploy` (stacks/function-bundles.ts).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { type BuildOptions, build, type Metafile } from "esbuild";
 import { buildUi } from "./build-ui.ts";
+import { NOTICES_FILE, thirdPartyNotices } from "./third-party-notices.ts";
 
 export interface FunctionEntry {
   name: string;
@@ -56,6 +59,7 @@ export interface BundleFile {
 export interface BundleReport {
   name: string;
   outdir: string;
+  /** What runs it: a Lambda handler ("<name>.<export>"), or the file node is given. */
   handler: string;
   files: BundleFile[];
   bytes: number;
@@ -110,6 +114,14 @@ export const BUNDLE_OPTIONS = {
   logLevel: "warning",
 } as const satisfies BuildOptions;
 
+/** One file per entry, and a chunk for each piece of code loaded lazily (import()). */
+const SPLIT_INTO_CHUNKS = {
+  splitting: true,
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "chunks/[name]-[hash]",
+  metafile: true,
+} as const satisfies BuildOptions;
+
 export class BundleError extends Error {
   override readonly name = "BundleError";
 }
@@ -125,10 +137,7 @@ export async function buildFunction(
     absWorkingDir: options.root,
     entryPoints: { [fn.name]: fn.entry },
     outdir,
-    splitting: true,
-    outExtension: { ".js": ".mjs" },
-    chunkNames: "chunks/[name]-[hash]",
-    metafile: true,
+    ...SPLIT_INTO_CHUNKS,
   });
 
   const problems = bundleProblems(result.metafile);
@@ -146,17 +155,31 @@ export async function buildFunction(
   // Beside the bundle, not in it: `npx esbuild --analyze`-style inspection without shipping it.
   writeFileSync(join(options.outRoot, `${fn.name}.meta.json`), JSON.stringify(result.metafile));
 
-  const files = Object.keys(result.metafile.outputs)
+  return reportOf(
+    { name: fn.name, handler: `${fn.name}.${fn.handlerExport}`, outdir },
+    result.metafile,
+    options,
+  );
+}
+
+function reportOf(
+  bundle: { name: string; handler: string; outdir: string },
+  metafile: Metafile,
+  options: { root: string },
+): BundleReport {
+  const files = Object.keys(metafile.outputs)
     .map((output) => {
       const absolute = resolve(options.root, output);
       const content = readFileSync(absolute);
-      return { path: relative(outdir, absolute), bytes: content.length, gzipBytes: gzipSync(content).length };
+      return {
+        path: relative(bundle.outdir, absolute),
+        bytes: content.length,
+        gzipBytes: gzipSync(content).length,
+      };
     })
     .sort((a, b) => b.bytes - a.bytes);
   return {
-    name: fn.name,
-    outdir,
-    handler: `${fn.name}.${fn.handlerExport}`,
+    ...bundle,
     files,
     bytes: files.reduce((sum, file) => sum + file.bytes, 0),
     gzipBytes: files.reduce((sum, file) => sum + file.gzipBytes, 0),
@@ -175,24 +198,146 @@ export async function buildFunctions(options: {
   return reports;
 }
 
+/** The `coffer` command: build/cli/coffer.mjs and the chunks its commands load when they run. */
+export const CLI_ENTRY = { name: "coffer", entry: "cli/main.ts" } as const;
+
+/** Packages the CLI bundle leaves to node_modules, and why. */
+export const CLI_EXTERNAL_PACKAGES: Readonly<Record<string, string>> = {
+  // A native addon cannot be bundled; only `coffer dev` and the sqlite operator commands load it.
+  "better-sqlite3": "the SQLite driver, a native addon",
+  ...OPTIONAL_ABSENT_PACKAGES,
+};
+
+/** What a command must not pay for when it starts: only the commands that use it load it. */
+const LOADED_ON_DEMAND: readonly { input: RegExp; what: string }[] = [
+  { input: /node_modules\/pg/, what: "the PostgreSQL driver" },
+  { input: /node_modules\/@aws-sdk\//, what: "the AWS SDK" },
+  { input: /\.node\.ts$/, what: "a Node-only adapter (*.node.ts)" },
+  { input: /(^|\/)cli\/dev\.ts$/, what: "the dev server" },
+  { input: /node_modules\/jose\//, what: "the JWT library (the dev issuer, login verification)" },
+];
+
+/** Tools of a checkout, which the bundle exists to do without. */
+const DEVELOPMENT_PACKAGES = ["tsx", "esbuild", "typescript", "vitest"];
+
+/** The outputs a process loads as soon as it imports the entry: the static import graph. */
+export function loadedAtStart(metafile: Metafile, entry: string): string[] {
+  const loaded = new Set<string>([entry]);
+  for (const output of loaded) {
+    for (const imported of metafile.outputs[output]?.imports ?? []) {
+      if (!imported.external && imported.kind === "import-statement") loaded.add(imported.path);
+    }
+  }
+  return [...loaded];
+}
+
+/** Why the CLI bundle's metafile is not the command to ship; empty when it is. */
+export function cliBundleProblems(metafile: Metafile, entryOutput: string): string[] {
+  const problems: string[] = [];
+  for (const input of Object.keys(metafile.inputs)) {
+    const pkg = DEVELOPMENT_PACKAGES.find((name) => input.includes(`node_modules/${name}/`));
+    if (pkg) problems.push(`${input}: the development tool ${pkg}`);
+  }
+  const builtins = new Set(builtinModules);
+  for (const [output, meta] of Object.entries(metafile.outputs)) {
+    for (const imported of meta.imports) {
+      if (!imported.external || imported.path.startsWith("node:")) continue;
+      if (builtins.has(imported.path) || builtins.has(imported.path.split("/")[0]!)) continue;
+      if (!CLI_EXTERNAL_PACKAGES[imported.path]) {
+        problems.push(`${output}: imports "${imported.path}", which would be missing at run time`);
+      }
+    }
+  }
+  for (const output of loadedAtStart(metafile, entryOutput)) {
+    const meta = metafile.outputs[output];
+    for (const rule of LOADED_ON_DEMAND) {
+      const inputs = Object.keys(meta?.inputs ?? {}).filter((input) => rule.input.test(input));
+      const more = inputs.length > 1 ? ` and ${inputs.length - 1} more` : "";
+      if (inputs.length > 0)
+        problems.push(`${output}: loads ${rule.what} (${inputs[0]}${more}) when any command starts`);
+    }
+    for (const imported of meta?.imports ?? []) {
+      if (imported.external && CLI_EXTERNAL_PACKAGES[imported.path] && imported.kind === "import-statement") {
+        problems.push(`${output}: loads ${imported.path} when any command starts`);
+      }
+    }
+  }
+  return [...new Set(problems)];
+}
+
+/**
+ * Bundles the `coffer` command so that it runs on Node.js alone: no TypeScript compiled at
+ * run time (which needs a writable disk), no node_modules but better-sqlite3, and each
+ * command loading only its own code: the SQLite and PostgreSQL drivers, the AWS SDK and
+ * the dev server are chunks that only the commands using them import.
+ */
+export async function buildCli(options: { root: string; outRoot: string }): Promise<BundleReport> {
+  const outdir = join(options.outRoot, "cli");
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    // The command also runs on Node.js 20 (see README.md), and nothing here needs 22's syntax.
+    target: "node20",
+    absWorkingDir: options.root,
+    entryPoints: { [CLI_ENTRY.name]: CLI_ENTRY.entry },
+    outdir,
+    ...SPLIT_INTO_CHUNKS,
+    external: Object.keys(CLI_EXTERNAL_PACKAGES),
+  });
+  const entryOutput = Object.entries(result.metafile.outputs).find(
+    ([, meta]) => meta.entryPoint === CLI_ENTRY.entry,
+  )?.[0];
+  const problems = entryOutput
+    ? cliBundleProblems(result.metafile, entryOutput)
+    : [`${CLI_ENTRY.entry}: no output for the entry point`];
+  if (problems.length > 0) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw new BundleError(`the coffer command's bundle is not shippable:\n  ${problems.join("\n  ")}`);
+  }
+  writeFileSync(join(options.outRoot, "cli.meta.json"), JSON.stringify(result.metafile));
+  writeFileSync(join(outdir, NOTICES_FILE), thirdPartyNotices(result.metafile, options.root));
+  return reportOf(
+    {
+      name: CLI_ENTRY.name,
+      handler: `node ${join(relative(options.root, outdir), `${CLI_ENTRY.name}.mjs`)}`,
+      outdir,
+    },
+    result.metafile,
+    options,
+  );
+}
+
+/** The largest files of a bundle are listed; the rest are summed. */
+const LISTED_FILES = 12;
+
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export function formatReport(report: BundleReport): string {
   const chunks = report.files.length - 1;
   const lines = [
     `${report.name}: ${kib(report.bytes)} (gzip ${kib(report.gzipBytes)}) in ${report.files.length} files, entry + ${chunks} chunk${chunks === 1 ? "" : "s"}, handler ${report.handler}`,
-    ...report.files.map(
-      (file) => `  ${file.path.padEnd(40)} ${kib(file.bytes).padStart(12)}  gzip ${kib(file.gzipBytes)}`,
-    ),
+    ...report.files
+      .slice(0, LISTED_FILES)
+      .map(
+        (file) => `  ${file.path.padEnd(40)} ${kib(file.bytes).padStart(12)}  gzip ${kib(file.gzipBytes)}`,
+      ),
   ];
+  const unlisted = report.files.slice(LISTED_FILES);
+  if (unlisted.length > 0) {
+    lines.push(
+      `  ... and ${unlisted.length} smaller files, ${kib(unlisted.reduce((sum, f) => sum + f.bytes, 0))}`,
+    );
+  }
   return lines.join("\n");
 }
 
 async function main(): Promise<void> {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  const reports = await buildFunctions({ root, outRoot: join(root, "build") });
+  const outRoot = join(root, "build");
+  const reports = [...(await buildFunctions({ root, outRoot })), await buildCli({ root, outRoot })];
   process.stdout.write(`${reports.map(formatReport).join("\n")}\n`);
-  process.stdout.write(`${await buildUi({ root, outRoot: join(root, "build") })}\n`);
+  // After the functions: their build clears build/api/, where the UI build writes a copy.
+  process.stdout.write(`${await buildUi({ root, outRoot })}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

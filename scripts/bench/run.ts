@@ -16,6 +16,7 @@ import { createAwsBroker } from "../../functions/aws-broker.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { motoAvailable, startMoto } from "../../test/support/moto.ts";
+import { benchCliStart, printCliStart } from "./cli-start.ts";
 import { benchColdStart } from "./cold-start.ts";
 import { benchHttpConcurrency } from "./http-concurrency.ts";
 import { benchKmsCalls, countCommands } from "./kms-calls.ts";
@@ -162,6 +163,10 @@ async function main() {
   results.httpConcurrency = concurrency;
   console.log("\n6. Reads/s through real HTTP on coffer dev");
   console.table(concurrency);
+
+  const cliStart = await benchCliStart(quick ? 3 : 20);
+  results.cliStart = cliStart;
+  printCliStart(cliStart);
 
   mkdirSync("bench-results", { recursive: true });
   const file = join("bench-results", `bench-${results.startedAt}.json`.replace(/:/g, "-"));

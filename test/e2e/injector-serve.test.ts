@@ -150,13 +150,13 @@ describe("coffer injector over HTTPS", () => {
     expect(answer.status).toBe(413);
   });
 
-  it("refuses to start with a bad setting, naming it, with the usage exit code", () => {
+  it("refuses to start with a bad setting, naming it, with the local-error exit code", () => {
     const result = spawnSync(
       process.execPath,
       [BIN, "injector", "--tls-cert", "a", "--tls-key", "b", "--sidecar", "both", "--listen", "here"],
       { env: cliEnv({}), encoding: "utf8" },
     );
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(1);
     expect(result.stderr).toContain('--listen: "here" is not an address such as :8443');
   });
 });
