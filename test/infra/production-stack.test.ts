@@ -166,6 +166,18 @@ describe("api function", () => {
     );
   });
 
+  it("is the stage's ingress by default: no load balancer, firewall, certificate or DNS record", () => {
+    for (const type of [
+      "aws:lb/loadBalancer:LoadBalancer",
+      "aws:wafv2/webAcl:WebAcl",
+      "aws:acm/certificate:Certificate",
+      "aws:route53/record:Record",
+    ]) {
+      expect(deployment.of(type)).toEqual([]);
+    }
+    expect(deployment.outputs.url).toBe(`https://apiurl.lambda-url.${REGION}.on.aws/`);
+  });
+
   it("may use the table, the key with Coffer's context, its log group, and the target roles: nothing else", () => {
     const policy = rolePolicy("ApiRole");
     expect(allowedActions(policy)).toEqual(
