@@ -42,7 +42,7 @@ export default $config({
       settings,
       apiFunctionName: api.fn.name,
       revokerFunctionName: revoker.fn.name,
-      revokerLogGroupName: revoker.logGroup.name,
+      tableName: table.name,
       revokerSweepBudgetMs: REVOKER_SWEEP_BUDGET_MS,
     });
 

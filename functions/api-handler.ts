@@ -13,11 +13,14 @@ import { handle } from "hono/aws-lambda";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
 import type { UiAssetSource } from "../shared/ui/ui-assets.ts";
+import { embeddedMetrics, requestMetrics } from "./metrics.ts";
 
 export interface ApiHandlerOptions {
   ui?: UiAssetSource;
   /** Where internal errors go; the console unless given. */
   logError?: (message: string) => void;
+  /** One metrics line per request (functions/metrics.ts) in this namespace; none unless given. */
+  metrics?: { namespace: string; write: (line: string) => void };
 }
 
 /** The part of an ingress event that says where the request went. */
@@ -40,5 +43,17 @@ export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}
     ...(options.ui && { ui: options.ui }),
     ...(options.logError && { logError: options.logError }),
   });
-  return handle(app);
+  const handler = handle(app);
+  const { metrics } = options;
+  if (metrics === undefined) return handler;
+  // A request that crashes the function writes no line: Lambda's Errors metric counts it.
+  return (async (event: Parameters<ApiHandler>[0], context: Parameters<ApiHandler>[1]) => {
+    const started = performance.now();
+    const result = await handler(event, context);
+    const latencyMs = Math.round(performance.now() - started);
+    metrics.write(
+      JSON.stringify(embeddedMetrics(metrics.namespace, "api", requestMetrics(result.statusCode, latencyMs))),
+    );
+    return result;
+  }) as ApiHandler;
 }

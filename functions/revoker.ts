@@ -13,6 +13,7 @@ import type { LeaseLog } from "../shared/leases/lease-log.ts";
 import type { SweepReport } from "../shared/leases/sweep.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
 import { lambdaLogging, stdoutLeaseLog } from "./log-lines.ts";
+import { embeddedMetrics, metricsNamespaceFromEnv, sweepMetrics } from "./metrics.ts";
 
 /** Left of the invocation's time when the sweep stops starting revocations. */
 export const SAFETY_MARGIN_MS = 15_000;
@@ -24,12 +25,20 @@ export interface RevokerContext {
   getRemainingTimeInMillis(): number;
 }
 
-export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog) {
+/**
+ * The revoker for a broker. With a metrics namespace, each sweep's report line is also an
+ * EMF document (functions/metrics.ts) carrying the metrics the alarms watch.
+ */
+export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog, metricsNamespace?: string) {
   return async (_event: unknown, context: RevokerContext): Promise<SweepReport> => {
     const budgetMs = Math.max(MIN_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
     const report = await broker.leases.sweep({ budgetMs });
     const healthy = report.complete && report.failed === 0;
-    log(healthy ? "info" : "warn", "lease sweep", { ...report, budget_ms: budgetMs });
+    log(healthy ? "info" : "warn", "lease sweep", {
+      ...report,
+      budget_ms: budgetMs,
+      ...(metricsNamespace && embeddedMetrics(metricsNamespace, "revoker", sweepMetrics(report))),
+    });
     // Leases first: housekeeping gets whatever time the sweep left.
     const deadline = broker.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
     if (deadline > broker.now()) {
@@ -48,7 +57,7 @@ let revoker: Promise<ReturnType<typeof createRevoker>> | undefined;
 
 export const handler = async (event: unknown, context: RevokerContext): Promise<SweepReport> => {
   revoker ??= createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging }).then((broker) =>
-    createRevoker(broker),
+    createRevoker(broker, stdoutLeaseLog, metricsNamespaceFromEnv()),
   );
   revoker.catch(() => {
     revoker = undefined;
