@@ -1,0 +1,192 @@
+/**
+ * `coffer operator ...`: commands that act on the store and key directly, not through the
+ * HTTP API (init, generate-root, sweep, export, import, migrate). Each picks its store with
+ * --store: a local data directory (sqlite) or the deployment's table and KMS key
+ * (dynamodb, from COFFER_TABLE and COFFER_KMS_KEY_ID). Their code, and the AWS SDK or
+ * SQLite, load only when one of them runs.
+ */
+import type { Command } from "commander";
+import type { Broker } from "../../shared/broker.ts";
+import { EXIT_REMOTE, LocalError } from "./exit-codes.ts";
+
+/** A sweep from the command line stops starting revocations after this long. */
+const CLI_SWEEP_BUDGET_MS = 5 * 60_000;
+
+export interface OperatorStoreOptions {
+  store: string;
+  dataDir: string;
+  auditLog?: string;
+}
+
+/**
+ * The broker an operator command acts on. Its audit records go to --audit-log when given;
+ * otherwise to the data directory's audit.log (sqlite) or the error stream (dynamodb), never
+ * to the output, which may be a token or an archive.
+ */
+export async function openOperatorBroker(options: OperatorStoreOptions): Promise<Broker> {
+  if (options.store === "sqlite") {
+    const { createLocalBroker } = await import("../local-broker.ts");
+    return createLocalBroker({
+      dataDir: options.dataDir,
+      ...(options.auditLog && { auditLog: options.auditLog }),
+    });
+  }
+  if (options.store === "dynamodb") {
+    const { awsConfigFromEnv, createAwsBroker } = await import("../../functions/aws-broker.ts");
+    const { fileAuditWriter } = await import("../local-broker.ts");
+    const writer = options.auditLog
+      ? fileAuditWriter(options.auditLog)
+      : (line: string) => void process.stderr.write(`${line}\n`);
+    return createAwsBroker({ ...awsConfigFromEnv(), auditWriters: [writer] });
+  }
+  throw new LocalError(`unknown store "${options.store}": use sqlite or dynamodb`);
+}
+
+/** Runs `action` on the operator's broker and closes its store afterwards. */
+export async function withOperatorBroker<T>(
+  options: OperatorStoreOptions,
+  action: (broker: Broker) => Promise<T>,
+): Promise<T> {
+  const broker = await openOperatorBroker(options);
+  try {
+    return await action(broker);
+  } finally {
+    await broker.store.close();
+  }
+}
+
+const ROOT_TOKEN_ADVICE = [
+  "Use it to set up an admin policy and token (docs/deploy.md), then revoke it:",
+  "`coffer token revoke -self`.",
+];
+
+/** Where a root token goes: a 0600 file when asked, else the terminal, once. */
+async function handOver(
+  outputFile: string | undefined,
+  mint: () => Promise<{ rootToken: string; accessor: string }>,
+): Promise<void> {
+  const { createSecretOutputFile } = await import("./secret-output-file.ts");
+  // Created first: a path that cannot be written must fail before the token exists.
+  const file = outputFile === undefined ? undefined : createSecretOutputFile(outputFile);
+  let minted: { rootToken: string; accessor: string };
+  try {
+    minted = await mint();
+  } catch (error) {
+    file?.discard();
+    throw error;
+  }
+  if (file) {
+    file.write(`${JSON.stringify({ root_token: minted.rootToken, root_token_accessor: minted.accessor })}\n`);
+    process.stdout.write(
+      [
+        `Root token written to ${file.path} (mode 0600).`,
+        `Accessor:   ${minted.accessor}`,
+        "",
+        ...ROOT_TOKEN_ADVICE,
+        "",
+      ].join("\n"),
+    );
+    return;
+  }
+  process.stdout.write(
+    [
+      `Root token: ${minted.rootToken}`,
+      `Accessor:   ${minted.accessor}`,
+      "",
+      "This is the only time the root token is shown. Store it safely.",
+      ...ROOT_TOKEN_ADVICE,
+      "",
+    ].join("\n"),
+  );
+}
+
+export function registerOperatorCommands(program: Command): Command {
+  const operator = program
+    .command("operator")
+    .description("operator commands that act on the store directly");
+
+  /** An operator subcommand with the options that pick the store it acts on. */
+  const operatorCommand = (name: string, description: string) =>
+    operator
+      .command(name)
+      .description(description)
+      .option(
+        "--store <kind>",
+        "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
+        "sqlite",
+      )
+      .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer")
+      .option(
+        "--audit-log <file>",
+        "append the command's audit records here (default: the data directory's audit.log for sqlite, the error stream for dynamodb)",
+      );
+
+  operatorCommand(
+    "init",
+    "create the first root token, once; it is shown here (or written to a file) and never again",
+  )
+    .option(
+      "--output-file <file>",
+      "write the root token to this new file (mode 0600) instead of the terminal",
+    )
+    .action(async (options: OperatorStoreOptions & { outputFile?: string }) => {
+      await withOperatorBroker(options, async (broker) => {
+        const { initialize } = await import("../../shared/sys/init.ts");
+        const { registerRootToken } = await import("../../shared/operator/root-tokens.ts");
+        await handOver(options.outputFile, async () => {
+          const minted = await initialize(broker);
+          // Registered so generate-root knows of it. Failing here must not lose the token.
+          await registerRootToken(broker, minted.accessor, "init").catch((error: unknown) => {
+            process.stderr.write(
+              `Warning: the root token was created but not registered (${(error as Error).message}); generate-root will not see it\n`,
+            );
+          });
+          return minted;
+        });
+      });
+    });
+
+  operatorCommand(
+    "generate-root",
+    "mint a new root token with the store and root key (when the root token is lost); refused while another is valid",
+  )
+    .option("--force", "make one even though another root token is still valid", false)
+    .option(
+      "--output-file <file>",
+      "write the root token to this new file (mode 0600) instead of the terminal",
+    )
+    .action(async (options: OperatorStoreOptions & { force: boolean; outputFile?: string }) => {
+      await withOperatorBroker(options, async (broker) => {
+        const { generateRoot } = await import("../../shared/operator/root-tokens.ts");
+        await handOver(options.outputFile, async () => {
+          const generated = await generateRoot(broker, { force: options.force });
+          for (const other of generated.othersValid) {
+            process.stderr.write(
+              `Warning: root token ${other.accessor} (${other.createdBy}, ${other.createdAt}) is still valid: revoke it with \`coffer token revoke -accessor ${other.accessor}\`\n`,
+            );
+          }
+          return generated;
+        });
+      });
+    });
+
+  operatorCommand(
+    "sweep",
+    "revoke the leases that are due, once, as the revoker function does every minute",
+  ).action(async (options: OperatorStoreOptions) => {
+    await withOperatorBroker(options, async (broker) => {
+      // One budget for both: housekeeping gets what the sweep left of it.
+      const deadline = broker.now() + CLI_SWEEP_BUDGET_MS;
+      const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
+      const { runHousekeeping } = await import("../../shared/housekeeping.ts");
+      const housekeeping = await runHousekeeping(broker, { deadline });
+      process.stdout.write(`${JSON.stringify({ ...report, housekeeping }, null, 2)}\n`);
+      // Failures stay queued for the next sweep; the exit code lets scripts notice them.
+      const housekeepingFailed =
+        !housekeeping.complete || housekeeping.transit_failed + housekeeping.kv_failed > 0;
+      if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = EXIT_REMOTE;
+    });
+  });
+
+  return operator;
+}
