@@ -8,6 +8,7 @@
 import type { Command } from "commander";
 import type { Broker } from "../../shared/broker.ts";
 import { EXIT_REMOTE, LocalError } from "./exit-codes.ts";
+import type { ExportOptions, ImportOptions } from "./operator-archive.ts";
 
 /** A sweep from the command line stops starting revocations after this long. */
 const CLI_SWEEP_BUDGET_MS = 5 * 60_000;
@@ -187,6 +188,34 @@ export function registerOperatorCommands(program: Command): Command {
       if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = EXIT_REMOTE;
     });
   });
+
+  const passphraseHelp =
+    "a file whose first line is the archive's passphrase (default: COFFER_ARCHIVE_PASSPHRASE)";
+
+  operatorCommand(
+    "export",
+    "write an encrypted archive of the whole deployment: mounts, secrets with every version, policies, auth, keys",
+  )
+    .requiredOption("--output-file <file>", "the archive, a new file of mode 0600")
+    .option("--kms-key <arn>", "seal the archive to this KMS key instead of a passphrase")
+    .option("--passphrase-file <file>", passphraseHelp)
+    .option("--include-tokens", "also carry the tokens (a restore that keeps clients logged in)", false)
+    .option("--include-leases", "also carry the leases, so the new deployment revokes them", false)
+    .action(async (options: ExportOptions) => {
+      const { runExport } = await import("./operator-archive.ts");
+      await runExport(options);
+    });
+
+  operatorCommand(
+    "import",
+    "restore an archive into an empty deployment; run it again after a failure to continue where it stopped",
+  )
+    .requiredOption("--input-file <file>", "the archive")
+    .option("--passphrase-file <file>", passphraseHelp)
+    .action(async (options: ImportOptions) => {
+      const { runImport } = await import("./operator-archive.ts");
+      await runImport(options);
+    });
 
   return operator;
 }

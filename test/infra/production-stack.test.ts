@@ -102,7 +102,12 @@ describe("keys", () => {
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Condition: { StringEquals: { "kms:EncryptionContext:app": "coffer" } },
     });
-    expect(bySid.OperatorsUseTheKey).toMatchObject({ Principal: { AWS: [OPERATOR] } });
+    expect(bySid.OperatorsUseTheKey).toMatchObject({
+      Principal: { AWS: [OPERATOR] },
+      // Encrypt too: import wraps an archive's keyring under this key.
+      Action: ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
+      Condition: { StringEquals: { "kms:EncryptionContext:app": "coffer" } },
+    });
 
     const admin = bySid.AccountAdministersTheKey!;
     expect(admin.Principal).toEqual({ AWS: `arn:aws:iam::${ACCOUNT}:root` });
