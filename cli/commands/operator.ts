@@ -217,5 +217,21 @@ export function registerOperatorCommands(program: Command): Command {
       await runImport(options);
     });
 
+  operator
+    .command("migrate")
+    .description(
+      "copy KV secrets (every version, metadata), ACL policies and Kubernetes auth from a running Vault into Coffer",
+    )
+    .requiredOption("--from-vault <address>", "the Vault to read, e.g. https://vault.example.com:8200")
+    .option(
+      "--source-token-file <file>",
+      "a file holding the Vault token to read with (default: VAULT_SOURCE_TOKEN); it needs read and list",
+    )
+    .option("--address <address>", "the Coffer server to write to (default: COFFER_ADDR, then VAULT_ADDR)")
+    .action(async (options: { fromVault: string; sourceTokenFile?: string; address?: string }) => {
+      const { runMigration } = await import("./operator-migrate.ts");
+      await runMigration(options);
+    });
+
   return operator;
 }
