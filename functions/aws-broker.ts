@@ -12,6 +12,7 @@ import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
 import type { Log } from "../shared/log.ts";
 import { ENGINES } from "../shared/registry.ts";
+import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 
 export interface AwsBrokerConfig {
@@ -27,8 +28,10 @@ export interface AwsBrokerConfig {
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
-  /** Where the lease machinery logs; the revoker writes raw JSON lines for its metric filters. */
+  /** Where the broker logs; the functions write raw JSON lines for the metric filters. */
   log?: Log;
+  /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
+  onRejectedItem?: (rejected: RejectedItem) => void;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -68,5 +71,6 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     auditHashNonStrings: config.auditHashNonStrings,
     clusterName: config.clusterName,
     log: config.log,
+    onRejectedItem: config.onRejectedItem,
   });
 }

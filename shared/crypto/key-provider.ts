@@ -29,3 +29,12 @@ export interface KeyProvider {
   /** Throws CofferError ERR_DECRYPT_FAILED when the blob or context does not match. */
   unwrap(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
 }
+
+/**
+ * Wraps a data key the caller already holds, so another provider's keyring can be taken
+ * over (operator import). Kept off KeyProvider: the functions never wrap a key they hold,
+ * and their KMS permissions do not include kms:Encrypt. Adapters: local.ts, kms-wrap.ts.
+ */
+export interface KeyWrapper {
+  wrap(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}

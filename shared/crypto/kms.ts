@@ -77,7 +77,8 @@ async function send<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function mapKmsError(error: unknown): CofferError {
+/** A KMS failure as the broker reports it: a key that does not decrypt, a key unusable, or KMS unavailable. */
+export function mapKmsError(error: unknown): CofferError {
   const name = error instanceof Error ? error.name : "UnknownError";
   if (NOT_DECRYPTABLE.has(name)) {
     return new CofferError("ERR_DECRYPT_FAILED", `KMS refused to decrypt the data key (${name})`, [], {

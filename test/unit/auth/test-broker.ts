@@ -9,13 +9,13 @@ import { type Broker, createBroker, type EngineType } from "../../../shared/brok
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/registry.ts";
 import type { RejectedItem } from "../../../shared/store/authenticated-store.ts";
-import type { ItemStore } from "../../../shared/store/item-store.ts";
+import type { ItemScanner, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
 
 export interface TestDeployment {
   /** The raw store under every process's broker, as someone with access to the table sees it. */
-  store: ItemStore;
+  store: ItemStore & ItemScanner;
   rootKey: Uint8Array;
   clock: { now: number };
   /** Another process of the same deployment: same store and key, its own caches. */
