@@ -161,8 +161,8 @@ export function remountRoutes(broker: Broker): Route[] {
       pattern: /^remount$/,
       sudo: true,
       fields: {
-        from: { type: "string", required: true, description: "The mount's path now." },
-        to: { type: "string", required: true, description: "The path to move it to." },
+        from: { type: "string", description: "The mount's path now." },
+        to: { type: "string", description: "The path to move it to." },
         config: {
           type: "object",
           description: "Ignored, as Vault ignores it: tune the mount after moving it.",
@@ -170,6 +170,9 @@ export function remountRoutes(broker: Broker): Route[] {
       },
       operations: {
         update: async (request): Promise<EngineResponse> => {
+          if (!request.fields.from || !request.fields.to) {
+            throw invalidRequest("both 'from' and 'to' path must be specified as a string");
+          }
           const from = normalizeMountPath(request.fields.from);
           const to = normalizeMountPath(request.fields.to);
           const migration = await remount(from, to, request.id);
