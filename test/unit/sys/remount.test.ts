@@ -88,7 +88,7 @@ describe("sys/remount", () => {
       [{ from: "sys", to: "system" }, 'cannot remount "sys/"'],
       [{ from: "nowhere", to: "else" }, 'no matching mount at "nowhere/"'],
       [{ from: "t", to: "identity/t" }, 'cannot mount at "identity/t/": "identity/" is reserved'],
-      [{ from: "t" }, 'missing required field "to"'],
+      [{ from: "t" }, "both 'from' and 'to' path must be specified as a string"],
     ] as const) {
       const reply = await call("POST", "sys/remount", body);
       expect({ body, status: reply.status, errors: reply.body.errors }).toEqual({
