@@ -1,8 +1,10 @@
 /**
  * sys/leases/: Vault's lease endpoints (lookup, LIST by prefix, renew, revoke,
  * revoke-prefix, revoke-force) in Vault's paths and shapes, plus revoke-identity, a Coffer
- * extension that revokes every lease one identity (a service account) obtained.
+ * extension that revokes every token of one identity (a service account's logins and the
+ * tokens they made, with their trees) and every lease it obtained.
  */
+import { revocationResponse } from "../auth/tokens/revocation-response.ts";
 import type { Broker } from "../broker.ts";
 import {
   type EngineRequest,
@@ -151,6 +153,10 @@ export function leaseRoutes(broker: Broker): Route[] {
     if (entity === "") throw invalidRequest('missing required field "entity_id"');
     if (entity.length > 256 || hasControlCharacters(entity)) throw invalidRequest("invalid entity_id");
     const { sync } = request.fields;
+    // The identity's tokens first, with their trees: once they are marked, none of them takes
+    // a new lease, so the leases revoked next are all there will be.
+    const tokens = await broker.tokens.revokeByEntity(entity, { requestId: request.id, walk: sync });
+    if (sync) revocationResponse(tokens, "the identity's tokens are revoked and can no longer be used");
     return revokeResponse(await leases.revokeByIdentity(entity, { requestId: request.id, sync }), sync);
   };
 
