@@ -5,6 +5,7 @@
  * tokens they made, with their trees) and every lease it obtained.
  */
 import { revocationResponse } from "../auth/tokens/revocation-response.ts";
+import { policyIdentityOf } from "../auth/tokens/token-record.ts";
 import type { Broker } from "../broker.ts";
 import {
   type EngineRequest,
@@ -18,6 +19,7 @@ import { CofferError, invalidRequest } from "../errors.ts";
 import { hasControlCharacters } from "../http/request.ts";
 import type { Lease } from "../leases/lease.ts";
 import type { RevokeSummary } from "../leases/lease-manager.ts";
+import { ROOT_POLICY_NAME } from "../policy/policy-store.ts";
 
 /** Longest lease id or prefix accepted: DynamoDB sort keys stop at 1024 bytes. */
 export const MAX_LEASE_ID_BYTES = 512;
@@ -100,12 +102,24 @@ export function revokeResponse(summary: RevokeSummary, sync: boolean): EngineRes
 export function leaseRoutes(broker: Broker): Route[] {
   const leases = broker.leases;
 
+  /** Whether the caller has sudo on the lookup path: only such a caller learns whose token took a lease. */
+  const sudoOnLookup = async (request: EngineRequest): Promise<boolean> => {
+    const caller = request.caller;
+    if (!caller) return false;
+    if (caller.policies.includes(ROOT_POLICY_NAME)) return true;
+    const acl = await broker.policies.acl(caller.policies, policyIdentityOf(caller));
+    return acl.capabilities("sys/leases/lookup").has("sudo");
+  };
+
   const lookup = async (
     request: EngineRequest<{ id?: string; lease_id?: string }>,
   ): Promise<EngineResponse> => {
     const lease = await leases.lookup(leaseIdOf(request.fields));
     if (!lease) throw invalidRequest("invalid lease");
-    return { data: describeLease(lease, broker.now()) };
+    const data = describeLease(lease, broker.now());
+    return {
+      data: (await sudoOnLookup(request)) ? { ...data, token_accessor: lease.identity.accessor } : data,
+    };
   };
 
   const renew = async (
