@@ -124,6 +124,8 @@ export interface TokenRevoker {
   resume(record: TokenRecord, pass: Pass): Promise<boolean>;
   /** A pass for the sweep: one deadline and one set of limits for every token it resumes. */
   pass(options: RevokeTokenOptions): Pass;
+  /** Runs `task` under `limit` unless the pass's deadline came first; undefined when it did not run. */
+  inTime<T>(p: Pass, limit: Limited, task: () => Promise<T>): Promise<T | undefined>;
 }
 
 /** The writes that move a token to `after`, conditioned on `before` being what is stored. */
@@ -153,6 +155,14 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
     p.outcome.complete = false;
     return false;
   };
+
+  /**
+   * Runs `task` under `limit` unless the pass's deadline has come by the time its turn
+   * does: work queued behind the limit must not start late. Undefined when it did not run.
+   */
+  async function inTime<T>(p: Pass, limit: Limited, task: () => Promise<T>): Promise<T | undefined> {
+    return limit(async () => (now() >= p.deadline ? undefined : task()));
+  }
 
   /**
    * Marks the token as being revoked; returns it as stored then, or undefined when it is
@@ -268,15 +278,25 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
 
   /**
    * The children of the token with this accessor, a page at a time: each marked and
-   * walked (or made an orphan). True when none is left unfinished.
+   * walked (or made an orphan). "done" when none is left unfinished, "none" when there
+   * was none at all.
    */
-  async function walkChildren(parentAccessor: string, mode: RevokeMode, p: Pass): Promise<boolean> {
+  async function walkChildren(
+    parentAccessor: string,
+    mode: RevokeMode,
+    p: Pass,
+  ): Promise<"done" | "none" | "unfinished"> {
     let done = true;
+    let seen = 0;
     let cursor: string | undefined;
     do {
-      if (now() >= p.deadline) return unfinished(p);
+      if (now() >= p.deadline) {
+        unfinished(p);
+        return "unfinished";
+      }
       const page = await store.query({ pk: childrenPartition(parentAccessor), limit: CHILDREN_PAGE, cursor });
       cursor = page.cursor;
+      seen += page.items.length;
       const items = await store.batchGet(page.items.map((entry) => tokenKey(String(entry.token_hmac))));
       const results = await Promise.all(
         page.items.map(async (entry, i): Promise<boolean> => {
@@ -284,16 +304,20 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
           if (!item) return vanished(entry, p);
           const child = tokenFromItem(item);
           if (mode === "orphan") {
-            await p.writes(() => makeOrphan(child, parentAccessor));
-            return true;
+            const orphaned = await inTime(p, p.writes, async () => {
+              await makeOrphan(child, parentAccessor);
+              return true;
+            });
+            return orphaned ?? unfinished(p);
           }
-          const marked = await p.writes(() => mark(child, "tree"));
-          return marked ? walk(marked, p) : true;
+          const marked = await inTime(p, p.writes, async () => (await mark(child, "tree")) ?? "gone");
+          if (marked === undefined) return unfinished(p);
+          return marked === "gone" ? true : walk(marked, p);
         }),
       );
       if (results.includes(false)) done = false;
     } while (cursor);
-    return done;
+    return !done ? "unfinished" : seen === 0 ? "none" : "done";
   }
 
   /**
@@ -303,10 +327,11 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
    */
   async function vanished(entry: Item, p: Pass): Promise<boolean> {
     const accessor = entry.sk;
-    const childrenDone = await walkChildren(accessor, "tree", p);
-    const leaseOutcome = await p.leaseRevocations(() =>
+    const childrenDone = (await walkChildren(accessor, "tree", p)) !== "unfinished";
+    const leaseOutcome = await inTime(p, p.leaseRevocations, () =>
       leases.revokeByToken(accessor, { requestId: p.requestId, waitMs: Math.max(0, p.deadline - now()) }),
     );
+    if (!leaseOutcome) return unfinished(p);
     p.outcome.failed.push(...leaseOutcome.failed);
     p.outcome.pending.push(...leaseOutcome.pending);
     if (!childrenDone || leaseOutcome.failed.length > 0 || leaseOutcome.pending.length > 0)
@@ -333,26 +358,30 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
 
   async function walkOnce(record: TokenRecord, p: Pass): Promise<boolean> {
     if (now() >= p.deadline) return unfinished(p);
-    const childrenDone = await walkChildren(record.accessor, record.revokeMode, p);
-    const leaseOutcome = await p.leaseRevocations(() =>
+    const children = await walkChildren(record.accessor, record.revokeMode, p);
+    const leaseOutcome = await inTime(p, p.leaseRevocations, () =>
       leases.revokeByToken(record.accessor, {
         requestId: p.requestId,
         waitMs: Math.max(0, p.deadline - now()),
       }),
     );
+    if (!leaseOutcome) return unfinished(p);
     p.outcome.failed.push(...leaseOutcome.failed);
     p.outcome.pending.push(...leaseOutcome.pending);
     if (leaseOutcome.failed.length > 0 || leaseOutcome.pending.length > 0) {
       await p.writes(() => postpone(record));
       return unfinished(p);
     }
-    if (!childrenDone) return unfinished(p);
+    if (children === "unfinished") return unfinished(p);
     let current: TokenRecord | undefined = record;
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
       if (!current) return true;
       // Children another pass is still finishing keep the token: it goes once they are gone.
-      const left = await store.query({ pk: childrenPartition(record.accessor), limit: 1 });
-      if (left.items.length > 0) return unfinished(p);
+      const left =
+        children === "none"
+          ? []
+          : (await store.query({ pk: childrenPartition(record.accessor), limit: 1 })).items;
+      if (left.length > 0) return unfinished(p);
       const target = current;
       if (await p.writes(() => finish(target, p))) return true;
       current = await records.read(record.hmac);
@@ -391,11 +420,13 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
             await store.write([{ op: "delete", key: { pk: entry.pk, sk: entry.sk } }]);
             return;
           }
-          await p.trees(async () => {
+          const started = await inTime(p, p.trees, async () => {
             const marked = await p.writes(() => mark(tokenFromItem(item), "tree"));
             if (marked && options.walk === false) unfinished(p);
             else if (marked) await walk(marked, p);
+            return true;
           });
+          if (!started) unfinished(p);
         }),
       );
     } while (cursor);
@@ -415,5 +446,6 @@ export function createTokenRevoker(context: TokenRevocationContext): TokenRevoke
       return marked ? walk(marked, p) : true;
     },
     pass,
+    inTime,
   };
 }

@@ -86,7 +86,9 @@ export async function sweepTokens(
               return;
             }
             const expiredAt = record.state === "active" ? record.expiresAt : null;
-            if (await p.trees(() => revoker.resume(record, p))) {
+            const done = await revoker.inTime(p, p.trees, () => revoker.resume(record, p));
+            if (done === undefined) report.complete = false;
+            if (done) {
               if (expiredAt !== null) report.lag_ms_max = Math.max(report.lag_ms_max, now() - expiredAt);
             }
           } catch (error) {
