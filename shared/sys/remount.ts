@@ -12,6 +12,7 @@
  * fails the migration is recorded as failed and the same request resumes it: the entry
  * still at `from` starts over, the entry already at `to` finishes the last step.
  */
+import { revocationResponse } from "../auth/tokens/revocation-response.ts";
 import type { Broker } from "../broker.ts";
 import { type EngineResponse, type Route, route } from "../engines/engine.ts";
 import type { Mount } from "../engines/mount.ts";
@@ -85,7 +86,11 @@ export function remountRoutes(broker: Broker): Route[] {
   /** Ends what the mount issued before the move: a secrets engine's leases, an auth method's tokens. */
   async function endIssued(mount: Mount, path: string, requestId: string): Promise<void> {
     if (mount.path.startsWith("auth/")) {
-      await broker.tokens.revokeByAuthMount(mount.accessor);
+      // Not finished in this request (a large tree): 503, and the same request resumes.
+      revocationResponse(
+        await broker.tokens.revokeByAuthMount(mount.accessor, { requestId }),
+        `the tokens of ${mount.path} are revoked and can no longer be used`,
+      );
       return;
     }
     await endLeasesUnder(path, requestId);
