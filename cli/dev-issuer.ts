@@ -14,7 +14,7 @@ import type { Hono } from "hono";
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import type { Broker } from "../shared/broker.ts";
 import { toBase64Url } from "../shared/crypto/encoding.ts";
-import { parseDuration } from "../shared/http/fields.ts";
+import { parseDuration } from "../shared/engines/fields.ts";
 import { writeFileAtomic } from "./agent/atomic-write.ts";
 import { DEV_ISSUER_PATH } from "./dev-issuer-path.ts";
 

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
-import { mountDevTransit } from "../shared/engines/transit/dev-mount.ts";
-import { runHousekeeping } from "../shared/housekeeping.ts";
-import { consoleLeaseLog } from "../shared/leases/lease-log.ts";
 import { sweepEvery } from "../shared/leases/sweep-schedule.ts";
+import { consoleLog } from "../shared/log.ts";
+import { runPeriodicWork } from "../shared/mounts/periodic.ts";
 import { initialize, isInitialized } from "../shared/sys/init.ts";
 import { writeFileAtomic } from "./agent/atomic-write.ts";
 import { createDevIssuer, DEV_AUTH_MOUNT, issuerUrlFor } from "./dev-issuer.ts";
+import { mountDevTransit } from "./dev-transit.ts";
 import { acceptListMethod } from "./list-method.ts";
 import { createLocalBroker } from "./local-broker.ts";
 import { devUiFiles } from "./ui-files.ts";
@@ -118,10 +118,10 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
   await devIssuer.start(url, app, rootToken);
   const uiSignInLink = await uiSignIn.start(issuerUrlFor(url));
   const sweepIntervalMs = options.sweepIntervalMs ?? DEV_SWEEP_INTERVAL_MS;
-  const sweeps = sweepEvery(broker.leases, sweepIntervalMs, consoleLeaseLog, async () => {
-    const housekeeping = await runHousekeeping(broker, { deadline: broker.now() + sweepIntervalMs });
-    if (housekeeping.transit_rotated + housekeeping.kv_cleaned > 0 || housekeeping.errors.length > 0) {
-      consoleLeaseLog(housekeeping.complete ? "info" : "warn", "housekeeping", { ...housekeeping });
+  const sweeps = sweepEvery(broker.leases, sweepIntervalMs, consoleLog, async () => {
+    const work = await runPeriodicWork(broker, { deadline: broker.now() + sweepIntervalMs });
+    if (work.done > 0 || work.errors.length > 0) {
+      consoleLog(work.complete ? "info" : "warn", "periodic work", { ...work });
     }
   });
   return {

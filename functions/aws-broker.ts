@@ -9,8 +9,9 @@ import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.
 import { awsRetryConfig } from "../shared/aws-retry.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
-import { ENGINES } from "../shared/engines/registry.ts";
-import type { LeaseLog } from "../shared/leases/lease-log.ts";
+import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
+import type { Log } from "../shared/log.ts";
+import { ENGINES } from "../shared/registry.ts";
 import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 
@@ -27,8 +28,8 @@ export interface AwsBrokerConfig {
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
-  /** Where the lease machinery logs; the functions write raw JSON lines for the metric filters. */
-  leaseLog?: LeaseLog;
+  /** Where background work logs; the functions write raw JSON lines (functions/log-lines.ts). */
+  log?: Log;
   /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
   onRejectedItem?: (rejected: RejectedItem) => void;
 }
@@ -63,12 +64,13 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     keyProvider: createKmsKeyProvider({
       client: config.clients?.kms ?? new KMSClient(clientConfig),
       keyId: config.kmsKeyId,
+      symmetric: nodeSymmetricCrypto,
     }),
     engines: ENGINES,
     auditWriters: config.auditWriters ?? [consoleAuditWriter],
     auditHashNonStrings: config.auditHashNonStrings,
     clusterName: config.clusterName,
-    leaseLog: config.leaseLog,
+    log: config.log,
     onRejectedItem: config.onRejectedItem,
   });
 }

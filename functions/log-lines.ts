@@ -7,20 +7,20 @@
  * whole. JSON patterns match fields, never text inside a value, so a caller who puts
  * words in a path cannot make a record count as something else.
  */
-import type { LeaseLog } from "../shared/leases/lease-log.ts";
+import type { Log } from "../shared/log.ts";
 import { logRejectedItem, type RejectedItem } from "../shared/store/authenticated-store.ts";
 
 export function writeLogLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-export const stdoutLeaseLog: LeaseLog = (level, message, fields) => {
+export const stdoutLog: Log = (level, message, fields) => {
   writeLogLine(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }));
 };
 
 /** What both functions give createAwsBroker for their logs. */
 export const lambdaLogging = {
   auditWriters: [writeLogLine],
-  leaseLog: stdoutLeaseLog,
+  log: stdoutLog,
   onRejectedItem: (rejected: RejectedItem) => logRejectedItem(rejected, writeLogLine),
 };

@@ -4,15 +4,15 @@
  * revocations in flight and the report. What it does not finish, the next tick continues;
  * two overlapping invocations never revoke a lease twice. The report (counts and
  * revocation lag) is one structured log line for CloudWatch Logs Insights. Then, with the
- * time left, housekeeping (shared/housekeeping.ts): due transit key rotations and
- * unfinished KV removals.
+ * time left, every mount's periodic work (shared/mounts/periodic.ts): due transit key
+ * rotations, unfinished KV removals.
  */
 import type { Broker } from "../shared/broker.ts";
-import { runHousekeeping } from "../shared/housekeeping.ts";
-import type { LeaseLog } from "../shared/leases/lease-log.ts";
 import type { SweepReport } from "../shared/leases/sweep.ts";
+import type { Log } from "../shared/log.ts";
+import { runPeriodicWork } from "../shared/mounts/periodic.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
-import { lambdaLogging, stdoutLeaseLog } from "./log-lines.ts";
+import { lambdaLogging, stdoutLog } from "./log-lines.ts";
 import { embeddedMetrics, metricsNamespaceFromEnv, sweepMetrics } from "./metrics.ts";
 
 /** Left of the invocation's time when the sweep stops starting revocations. */
@@ -29,7 +29,7 @@ export interface RevokerContext {
  * The revoker for a broker. With a metrics namespace, each sweep's report line is also an
  * EMF document (functions/metrics.ts) carrying the metrics the alarms watch.
  */
-export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog, metricsNamespace?: string) {
+export function createRevoker(broker: Broker, log: Log = stdoutLog, metricsNamespace?: string) {
   return async (_event: unknown, context: RevokerContext): Promise<SweepReport> => {
     const budgetMs = Math.max(MIN_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
     const report = await broker.leases.sweep({ budgetMs });
@@ -39,14 +39,12 @@ export function createRevoker(broker: Broker, log: LeaseLog = stdoutLeaseLog, me
       budget_ms: budgetMs,
       ...(metricsNamespace && embeddedMetrics(metricsNamespace, "revoker", sweepMetrics(report))),
     });
-    // Leases first: housekeeping gets whatever time the sweep left.
+    // Leases first: the periodic work gets whatever time the sweep left.
     const deadline = broker.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
     if (deadline > broker.now()) {
-      const housekeeping = await runHousekeeping(broker, { deadline });
-      const clean = housekeeping.complete && housekeeping.transit_failed + housekeeping.kv_failed === 0;
-      if (!clean || housekeeping.transit_rotated + housekeeping.kv_cleaned > 0) {
-        log(clean ? "info" : "warn", "housekeeping", { ...housekeeping });
-      }
+      const work = await runPeriodicWork(broker, { deadline });
+      const clean = work.complete && work.failed === 0;
+      if (!clean || work.done > 0) log(clean ? "info" : "warn", "periodic work", { ...work });
     }
     return report;
   };
@@ -57,7 +55,7 @@ let revoker: Promise<ReturnType<typeof createRevoker>> | undefined;
 
 export const handler = async (event: unknown, context: RevokerContext): Promise<SweepReport> => {
   revoker ??= createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging }).then((broker) =>
-    createRevoker(broker, stdoutLeaseLog, metricsNamespaceFromEnv()),
+    createRevoker(broker, stdoutLog, metricsNamespaceFromEnv()),
   );
   revoker.catch(() => {
     revoker = undefined;

@@ -11,7 +11,7 @@ import { Hono } from "hono";
 import type { AuditEntry, AuditedRequest } from "./audit/audit-log.ts";
 import type { Broker } from "./broker.ts";
 import type { EngineResponse, JsonObject } from "./engines/engine.ts";
-import { toEnvelope } from "./http/envelope.ts";
+import { hasBody, toEnvelope } from "./http/envelope.ts";
 import { RETRY_AFTER_SECONDS, toErrorReply } from "./http/errors.ts";
 import {
   type DataLimits,
@@ -53,15 +53,9 @@ interface Outcome {
   auditedData?: unknown;
 }
 
-function hasNoBody(response: EngineResponse): boolean {
-  return (
-    response.data === undefined && response.auth === undefined && !response.leaseId && !response.warnings
-  );
-}
-
 function outcomeOf(requestId: string, mountType: string, response: EngineResponse): Outcome {
   if (response.raw) return { status: response.status ?? 200, body: response.raw };
-  if (hasNoBody(response)) return { status: response.status ?? 204 };
+  if (!hasBody(response)) return { status: response.status ?? 204 };
   return {
     status: response.status ?? 200,
     body: toEnvelope(requestId, mountType, response),

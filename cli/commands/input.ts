@@ -9,7 +9,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { InvalidArgumentError } from "commander";
-import { parseDuration } from "../../shared/http/fields.ts";
+import { parseDuration } from "../../shared/engines/fields.ts";
 import { LocalError } from "./exit-codes.ts";
 
 export async function readStdinBytes(): Promise<Buffer> {

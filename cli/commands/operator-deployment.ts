@@ -17,7 +17,7 @@ import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
 import { createKmsKeyWrapper } from "../../shared/crypto/kms-wrap.ts";
 import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
 import { loadOrCreateRootKey } from "../../shared/crypto/local-root-key.node.ts";
-import { ENGINES } from "../../shared/engines/registry.ts";
+import { ENGINES } from "../../shared/registry.ts";
 import { createDynamoDbStore } from "../../shared/store/dynamodb.ts";
 import { createDynamoDbScanner } from "../../shared/store/dynamodb-scan.ts";
 import type { ItemScanner, ItemStore } from "../../shared/store/item-store.ts";

@@ -176,16 +176,15 @@ export function registerOperatorCommands(program: Command): Command {
     "revoke the leases that are due, once, as the revoker function does every minute",
   ).action(async (options: OperatorStoreOptions) => {
     await withOperatorBroker(options, async (broker) => {
-      // One budget for both: housekeeping gets what the sweep left of it.
+      // One budget for both: the periodic work gets what the sweep left of it.
       const deadline = broker.now() + CLI_SWEEP_BUDGET_MS;
       const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
-      const { runHousekeeping } = await import("../../shared/housekeeping.ts");
-      const housekeeping = await runHousekeeping(broker, { deadline });
-      process.stdout.write(`${JSON.stringify({ ...report, housekeeping }, null, 2)}\n`);
+      const { runPeriodicWork } = await import("../../shared/mounts/periodic.ts");
+      const periodic = await runPeriodicWork(broker, { deadline });
+      process.stdout.write(`${JSON.stringify({ ...report, periodic }, null, 2)}\n`);
       // Failures stay queued for the next sweep; the exit code lets scripts notice them.
-      const housekeepingFailed =
-        !housekeeping.complete || housekeeping.transit_failed + housekeeping.kv_failed > 0;
-      if (report.failed > 0 || !report.complete || housekeepingFailed) process.exitCode = EXIT_REMOTE;
+      const periodicFailed = !periodic.complete || periodic.failed > 0;
+      if (report.failed > 0 || !report.complete || periodicFailed) process.exitCode = EXIT_REMOTE;
     });
   });
 

@@ -9,6 +9,7 @@
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { CofferError } from "../errors.ts";
 import type { DataKey, EncryptionContext, KeyProvider } from "./key-provider.ts";
+import type { SymmetricCrypto } from "./symmetric.ts";
 
 const KEY_BYTES = 32;
 // KMS's documented bounds on CiphertextBlob; outside them it answers ValidationException,
@@ -27,11 +28,17 @@ const KEY_UNUSABLE = new Set([
   "UnrecognizedClientException",
 ]);
 
-export function createKmsKeyProvider(options: { client: KMSClient; keyId: string }): KeyProvider {
+export function createKmsKeyProvider(options: {
+  client: KMSClient;
+  keyId: string;
+  /** See KeyProvider.symmetric. */
+  symmetric?: SymmetricCrypto;
+}): KeyProvider {
   const { client, keyId } = options;
 
   return {
     kind: "kms",
+    symmetric: options.symmetric,
 
     async generateDataKey(context: EncryptionContext): Promise<DataKey> {
       const output = await send(() =>

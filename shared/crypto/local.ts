@@ -10,6 +10,7 @@
 import { CofferError } from "../errors.ts";
 import { canonicalEncode, concatBytes, ownBytes } from "./encoding.ts";
 import type { DataKey, EncryptionContext, KeyProvider, KeyWrapper } from "./key-provider.ts";
+import type { SymmetricCrypto } from "./symmetric.ts";
 
 const FORMAT = 0x01;
 const NONCE_BYTES = 12;
@@ -17,7 +18,10 @@ const KEY_BYTES = 32;
 const TAG_BYTES = 16;
 const WRAPPED_BYTES = 1 + NONCE_BYTES + KEY_BYTES + TAG_BYTES;
 
-export function createLocalKeyProvider(rootKey: Uint8Array): KeyProvider & KeyWrapper {
+export function createLocalKeyProvider(
+  rootKey: Uint8Array,
+  options: { symmetric?: SymmetricCrypto } = {},
+): KeyProvider & KeyWrapper {
   if (rootKey.length !== KEY_BYTES) {
     throw new CofferError("ERR_INTERNAL", `local root key must be ${KEY_BYTES} bytes, got ${rootKey.length}`);
   }
@@ -43,6 +47,7 @@ export function createLocalKeyProvider(rootKey: Uint8Array): KeyProvider & KeyWr
 
   return {
     kind: "local",
+    symmetric: options.symmetric,
 
     async generateDataKey(context: EncryptionContext): Promise<DataKey> {
       const plaintext = crypto.getRandomValues(new Uint8Array(KEY_BYTES));

@@ -16,6 +16,16 @@ export interface VaultEnvelope {
   mount_type: string;
 }
 
+/** Whether an answer carries a body (else it is a 204). */
+export function hasBody(response: EngineResponse): boolean {
+  return (
+    response.data !== undefined ||
+    response.auth !== undefined ||
+    Boolean(response.leaseId) ||
+    response.warnings !== undefined
+  );
+}
+
 export function toEnvelope(requestId: string, mountType: string, response: EngineResponse): VaultEnvelope {
   return {
     request_id: requestId,

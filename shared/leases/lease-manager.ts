@@ -3,12 +3,13 @@
  * revokes one lease, every lease under a prefix, of an identity or of a token, and sweeps
  * what is due. It knows nothing of any engine: revocation goes through lease types.
  */
-import type { TokenRecord } from "../auth/tokens/token-store.ts";
 import { toBase64Url } from "../crypto/encoding.ts";
 import { seal } from "../crypto/envelope.ts";
-import type { JsonObject } from "../engines/engine.ts";
+import type { Caller, JsonObject } from "../engines/engine.ts";
+import type { LeaseTypes } from "../engines/lease-type.ts";
+import type { Mount } from "../engines/mount.ts";
 import { CofferError, invalidRequest } from "../errors.ts";
-import type { Mount, MountTable } from "../mounts/mount-table.ts";
+import type { MountTable } from "../mounts/mount-table.ts";
 import type { Item, ItemKey, WriteOp } from "../store/item-store.ts";
 import { limitConcurrency } from "./concurrency-limit.ts";
 import { type Lease, type LeaseIdentity, leaseDataBinding, leaseFromItem, leaseToItem } from "./lease.ts";
@@ -20,7 +21,6 @@ import {
   leasePartition,
   tokenPartition,
 } from "./lease-keys.ts";
-import type { LeaseTypes } from "./lease-type.ts";
 import {
   type LeaseContext,
   openLease,
@@ -49,8 +49,8 @@ export interface IssueLeaseInput {
   /** The lease type, registered by the issuing engine, that revokes it. */
   type: string;
   mount: Mount;
-  /** The caller's token: the lease's identity, and revoking the token revokes the lease. */
-  token: TokenRecord | undefined;
+  /** Who obtained it: the lease's identity, and revoking the caller's token revokes the lease. */
+  caller: Caller | undefined;
   /** Epoch milliseconds. */
   expiresAt: number;
   /** Renewals never push expiry past this (epoch ms). */
@@ -124,14 +124,14 @@ export interface LeaseManagerOptions extends LeaseContext {
 
 const encoder = new TextEncoder();
 
-function identityOf(token: TokenRecord | undefined): LeaseIdentity {
-  if (!token) return { accessor: "", entityId: "", displayName: "", metadata: {} };
+function identityOf(caller: Caller | undefined): LeaseIdentity {
+  if (!caller) return { accessor: "", entityId: "", displayName: "", metadata: {} };
   return {
-    accessor: token.accessor,
+    accessor: caller.accessor,
     // The proven identity only: revoke-identity must find exactly what the entity obtained.
-    entityId: token.identity?.entityId ?? "",
-    displayName: token.displayName,
-    metadata: { ...token.identity?.metadata },
+    entityId: caller.identity?.entityId ?? "",
+    displayName: caller.displayName,
+    metadata: { ...caller.identity?.metadata },
   };
 }
 
@@ -308,7 +308,7 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
         id,
         type: input.type,
         mount: { path: input.mount.path, uuid: input.mount.uuid, type: input.mount.type },
-        identity: identityOf(input.token),
+        identity: identityOf(input.caller),
         issuedAt,
         expiresAt: input.expiresAt,
         lastRenewedAt: null,

@@ -4,7 +4,7 @@
  * interval as its budget, and sweeps that did something are logged with their report.
  */
 
-import type { LeaseLog } from "./lease-log.ts";
+import type { Log } from "../log.ts";
 import type { LeaseManager } from "./lease-manager.ts";
 import { describeError } from "./revocation.ts";
 
@@ -16,7 +16,7 @@ export interface SweepSchedule {
 export function sweepEvery(
   leases: LeaseManager,
   intervalMs: number,
-  log: LeaseLog,
+  log: Log,
   /** Runs after each sweep, within the same tick (the revoker's housekeeping). */
   afterSweep?: () => Promise<void>,
 ): SweepSchedule {

@@ -5,7 +5,8 @@
  * caller of `prepare` (the HTTP edge, which audits first) runs it.
  * Every refusal is a CofferError; the HTTP edge turns it into a status.
  */
-import { policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
+import { loginToken } from "../auth/tokens/login-token.ts";
+import { callerOf, policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
 import type {
   Engine,
@@ -16,9 +17,12 @@ import type {
   Operation,
   Route,
 } from "../engines/engine.ts";
+import { fieldWarnings, type ParsedFields, parseFields } from "../engines/fields.ts";
+import type { Mount } from "../engines/mount.ts";
 import { CofferError, notFound, permissionDenied } from "../errors.ts";
+import { hasBody } from "../http/envelope.ts";
 import type { Capability } from "../policy/acl.ts";
-import type { Mount } from "./mount-table.ts";
+import { attachCallerToken } from "./caller-token.ts";
 
 /** A request before its body is read: everything the edge checks without the caller's data. */
 export interface RequestHead {
@@ -71,6 +75,23 @@ function findRoute(
     if (match) return { route, params: { ...match.groups } };
   }
   return undefined;
+}
+
+/**
+ * Vault's warnings for fields the route ignored or took from the path. As in Vault, an
+ * answer without a body stays one (204): a client expecting no content gets none.
+ */
+function withFieldWarnings(response: EngineResponse, parsed: ParsedFields): EngineResponse {
+  const warnings = fieldWarnings(parsed);
+  if (warnings.length === 0) return response;
+  if (response.raw) {
+    // An envelope sent as is (the legacy sys/policy shape) carries them too; sys/health's own shape does not.
+    if (!("request_id" in response.raw)) return response;
+    const own = Array.isArray(response.raw.warnings) ? (response.raw.warnings as string[]) : [];
+    return { ...response, raw: { ...response.raw, warnings: [...own, ...warnings] } };
+  }
+  if (!hasBody(response)) return response;
+  return { ...response, warnings: [...(response.warnings ?? []), ...warnings] };
 }
 
 function handlerFor(route: Route, operation: Operation): Handler | undefined {
@@ -137,27 +158,53 @@ export function createRouter(broker: Broker): Router {
       return {
         unauthenticated: route.unauthenticated === true,
         async prepare(data) {
+          // Checked now, refused only once the request is audited: an invalid field is
+          // the caller's mistake, answered like any other by the handler's step.
+          let parsed: ParsedFields | undefined;
+          let invalid: unknown;
+          try {
+            parsed = parseFields(route.fields, data, found.params, route);
+          } catch (error) {
+            invalid = error;
+          }
           const engineRequest: EngineRequest = {
             id: request.id,
             operation: request.operation,
             path: resolved.rest,
-            params: found.params,
+            fields: parsed?.values ?? {},
             data,
-            query: request.query,
             contentType: request.contentType,
-            mount: resolved.mount,
-            token,
-            clientToken: request.clientToken,
+            ...(token ? { caller: callerOf(token) } : {}),
           };
+          // Only the core's own backends ever see the token itself.
+          if (token && request.clientToken && resolved.mount.builtin) {
+            attachCallerToken(engineRequest, { record: token, token: request.clientToken });
+          }
           // POST and PUT are "create" or "update" as the target exists, as in Vault.
-          if (granted && request.operation === "update" && route.exists) {
+          if (granted && request.operation === "update" && route.exists && parsed) {
             engineRequest.operation = (await route.exists(engineRequest)) ? "update" : "create";
             if (!granted.has(engineRequest.operation)) throw permissionDenied();
           }
           trace.operation = engineRequest.operation;
           const handler = handlerFor(route, engineRequest.operation);
           if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
-          return { operation: engineRequest.operation, run: () => handler(engineRequest) };
+          const mount = resolved.mount;
+          return {
+            operation: engineRequest.operation,
+            async run() {
+              if (!parsed) throw invalid;
+              let response = await handler(engineRequest);
+              if (response.login) {
+                // An auth method proved who the caller is: the core makes the token.
+                const { login, ...rest } = response;
+                response = {
+                  ...rest,
+                  auth: await loginToken(broker.tokens, mount, request.path, login, broker.now()),
+                };
+              }
+              return withFieldWarnings(response, parsed);
+            },
+          };
         },
       };
     },

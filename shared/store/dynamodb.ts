@@ -20,6 +20,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { type AwsSdkError, awsFailureKind } from "../aws-errors.ts";
 import { compareBytes, fromBase64Url, toBase64Url } from "../crypto/encoding.ts";
 import { CofferError, invalidRequest } from "../errors.ts";
 import { checkKey, checkQuery, checkWrite, conditionFailed, isPlainObject, keyId } from "./item-size.ts";
@@ -46,17 +47,11 @@ const CONFLICT_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 25;
 const BACKOFF_CAP_MS = 1000;
 
-const THROTTLING = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-]);
 const THROTTLING_REASONS = new Set([
   "ThrottlingError",
   "ProvisionedThroughputExceeded",
   "RequestLimitExceeded",
 ]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
 
 export function createDynamoDbStore(options: { client: DynamoDBClient; tableName: string }): ItemStore {
   const { client, tableName: TableName } = options;
@@ -329,12 +324,7 @@ async function call<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
-interface SdkError {
-  name?: string;
-  message?: string;
-  code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
+interface SdkError extends AwsSdkError {
   CancellationReasons?: { Code?: string; Message?: string }[];
 }
 
@@ -372,13 +362,16 @@ function translate(caught: unknown): unknown {
     return caught;
   }
   if (name === "ValidationException" && isSizeMessage(error.message)) return tooLarge(caught);
-  if (THROTTLING.has(name)) return upstream("DynamoDB throttled", caught);
-  const status = error.$metadata?.httpStatusCode ?? 0;
-  if (status >= 500 || error.$fault === "server") return upstream("DynamoDB failed", caught);
-  if (name === "TimeoutError" || (error.code !== undefined && NETWORK_CODES.has(error.code))) {
-    return upstream("DynamoDB could not be reached", caught);
+  switch (awsFailureKind(caught)) {
+    case "throttling":
+      return upstream("DynamoDB throttled", caught);
+    case "server":
+      return upstream("DynamoDB failed", caught);
+    case "unreachable":
+      return upstream("DynamoDB could not be reached", caught);
+    default:
+      return caught;
   }
-  return caught;
 }
 
 const isSizeMessage = (message: string | undefined) => /item size/i.test(message ?? "");

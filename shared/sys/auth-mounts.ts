@@ -5,18 +5,13 @@
  * disabling one revokes every token it issued.
  */
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, JsonObject, Route } from "../engines/engine.ts";
+import { type JsonObject, type Route, route } from "../engines/engine.ts";
+import { requireValue } from "../engines/fields.ts";
+import type { Mount } from "../engines/mount.ts";
 import { invalidRequest } from "../errors.ts";
-import {
-  optionalDuration,
-  optionalObject,
-  optionalString,
-  rejectUnknownFields,
-  requiredString,
-} from "../http/fields.ts";
-import { MOUNT_FIELDS, type Mount } from "../mounts/mount-table.ts";
 import { disableMount } from "./disable-mount.ts";
-import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
+import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
+import { TUNE_FIELDS, tuneMount } from "./tune.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
 export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
@@ -28,22 +23,30 @@ function describeAuthMount(mount: Mount, version: string): JsonObject {
 }
 
 /** "kubernetes", "/k8s-prod/" -> "auth/kubernetes/", "auth/k8s-prod/". */
-function authPath(request: EngineRequest): string {
-  const relative = (request.params.path ?? "").replace(/^\/+|\/+$/g, "");
+function authPath(request: { fields: { path: string } }): string {
+  const relative = request.fields.path.replace(/^\/+|\/+$/g, "");
   if (relative === "") throw invalidRequest("missing auth mount path");
   return `${AUTH_PREFIX}${relative}/`;
 }
 
-async function authMountAt(broker: Broker, path: string): Promise<Mount | undefined> {
+async function findAuthMount(broker: Broker, path: string): Promise<Mount | undefined> {
   return (await broker.mounts.list()).find((mount) => mount.path === path);
+}
+
+/** The auth method mounted at `path`, or a 400 naming the path. */
+async function authMountAt(broker: Broker, path: string): Promise<Mount> {
+  const mount = await findAuthMount(broker, path);
+  if (!mount) throw invalidRequest(`no auth mount at "${path}"`);
+  return mount;
 }
 
 export function authMountRoutes(broker: Broker): Route[] {
   const version = broker.info.version;
 
   return [
-    {
+    route({
       pattern: /^auth\/?$/,
+      fields: {},
       operations: {
         read: async () => {
           const mounts = (await broker.mounts.list()).filter((mount) => mount.path.startsWith(AUTH_PREFIX));
@@ -57,55 +60,47 @@ export function authMountRoutes(broker: Broker): Route[] {
           };
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^auth\/(?<path>.+)\/tune$/,
       sudo: true,
+      fields: TUNE_FIELDS,
       operations: {
-        read: async (request) => {
-          const mount = await authMountAt(broker, authPath(request));
-          if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
-          return { data: describeTuning(mount, { token_type: "default-service" }) };
-        },
-        update: async () => {
-          throw invalidRequest(
-            "tuning auth mounts is not supported: disable and enable the mount with the new settings",
-          );
-        },
+        read: async (request) => ({
+          data: describeTuning(await authMountAt(broker, authPath(request)), {
+            token_type: "default-service",
+          }),
+        }),
+        update: async (request) =>
+          tuneMount(broker, await authMountAt(broker, authPath(request)), request.fields),
       },
-    },
-    {
+    }),
+    route({
       pattern: /^auth\/(?<path>.+)$/,
       sudo: true,
+      fields: MOUNT_FIELDS,
       operations: {
-        read: async (request) => {
-          const mount = await authMountAt(broker, authPath(request));
-          if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
-          return { data: describeAuthMount(mount, version) };
-        },
+        read: async (request) => ({
+          data: describeAuthMount(await authMountAt(broker, authPath(request)), version),
+        }),
         update: async (request) => {
-          const data = request.data;
-          rejectUnknownFields(data, MOUNT_FIELDS);
-          const type = requiredString(data, "type");
-          if (!AUTH_TYPES.has(type) || !broker.engines[type]) {
+          const fields = request.fields;
+          const type = requireValue(fields.type, "type");
+          if (!AUTH_TYPES.has(type) || !broker.engines.types[type]) {
             throw invalidRequest(`plugin not found in the catalog: ${type}`);
           }
-          const config = optionalObject(data, "config") ?? {};
           await broker.mounts.enable({
             path: authPath(request),
             type,
-            description: optionalString(data, "description"),
-            options: mountOptions(optionalObject(data, "options")),
-            config: {
-              default_lease_ttl: optionalDuration(config, "default_lease_ttl"),
-              max_lease_ttl: optionalDuration(config, "max_lease_ttl"),
-            },
+            description: fields.description,
+            options: mountOptions(fields.options),
+            config: mountConfig(fields.config),
           });
           return {};
         },
         delete: async (request) => {
           const path = authPath(request);
-          const known = await authMountAt(broker, path);
+          const known = await findAuthMount(broker, path);
           if (known?.builtin) throw invalidRequest(`cannot disable ${path}`);
           // Revoke first, so a failure leaves the mount in place for a retry; then again
           // for tokens issued while it was being disabled. The mount table may be a few
@@ -116,6 +111,6 @@ export function authMountRoutes(broker: Broker): Route[] {
           return {};
         },
       },
-    },
+    }),
   ];
 }

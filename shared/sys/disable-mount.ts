@@ -8,10 +8,11 @@
  * did not list yet.
  */
 import type { Broker } from "../broker.ts";
-import { type Mount, normalizeMountPath } from "../mounts/mount-table.ts";
+import type { Mount } from "../engines/mount.ts";
+import { normalizeMountPath } from "../mounts/mount-table.ts";
 
 async function purgeMount(broker: Broker, mount: Mount): Promise<void> {
-  if (!broker.engines[mount.type]) return;
+  if (!broker.engines.types[mount.type]) return;
   await (await broker.engineFor(mount)).purge?.();
 }
 

@@ -11,27 +11,32 @@
 
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engines/engine.ts";
+import { type EngineRequest, type EngineResponse, type Route, route } from "../engines/engine.ts";
 import { CofferError, permissionDenied } from "../errors.ts";
 import { describeMount } from "./mount-shape.ts";
 
 export function internalUiMountRoutes(broker: Broker): Route[] {
-  async function read(request: EngineRequest): Promise<EngineResponse> {
-    const token = request.token;
-    if (!token) throw permissionDenied();
-    const path = `${(request.params.path ?? "").replace(/^\/+/, "").replace(/\/+$/, "")}/`;
+  async function read(request: EngineRequest<{ path: string }>): Promise<EngineResponse> {
+    const caller = request.caller;
+    if (!caller) throw permissionDenied();
+    const path = `${request.fields.path.replace(/^\/+/, "").replace(/\/+$/, "")}/`;
     const refused = new CofferError(
       "ERR_PERMISSION_DENIED",
       `preflight capability check returned 403, please ensure client's policies grant access to path "${path}"`,
     );
     const resolved = await broker.mounts.resolve(path);
     if (!resolved) throw refused;
-    const acl = await broker.policies.acl(token.policies, policyIdentityOf(token));
+    const acl = await broker.policies.acl(caller.policies, policyIdentityOf(caller));
     if (!acl.grantsAnyUnder(resolved.mount.path)) throw refused;
     return { data: { ...describeMount(resolved.mount, broker.info.version), path: resolved.mount.path } };
   }
 
   return [
-    { pattern: /^internal\/ui\/mounts\/(?<path>.+)$/, authorizedByHandler: true, operations: { read } },
+    route({
+      pattern: /^internal\/ui\/mounts\/(?<path>.+)$/,
+      authorizedByHandler: true,
+      fields: { path: { type: "string", path: true, description: "A path inside the mount asked about." } },
+      operations: { read },
+    }),
   ];
 }

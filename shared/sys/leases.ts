@@ -4,12 +4,18 @@
  * extension that revokes every lease one identity (a service account) obtained.
  */
 import type { Broker } from "../broker.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engines/engine.ts";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
+  type Route,
+  route,
+} from "../engines/engine.ts";
+import type { FieldSchema } from "../engines/fields.ts";
 import { CofferError, invalidRequest } from "../errors.ts";
-import { optionalBoolean, optionalDuration, optionalString, rejectUnknownFields } from "../http/fields.ts";
 import { hasControlCharacters } from "../http/request.ts";
 import type { Lease } from "../leases/lease.ts";
-import type { RevokeOptions, RevokeSummary } from "../leases/lease-manager.ts";
+import type { RevokeSummary } from "../leases/lease-manager.ts";
 
 /** Longest lease id or prefix accepted: DynamoDB sort keys stop at 1024 bytes. */
 export const MAX_LEASE_ID_BYTES = 512;
@@ -33,15 +39,23 @@ function checkLeasePath(value: string, name: string): string {
 }
 
 /** The lease id from the path (…/<id>) or, as Vault also accepts, from the body's lease_id. */
-function leaseIdOf(request: EngineRequest, known: readonly string[]): string {
-  rejectUnknownFields(request.data, known);
-  const fromPath = request.params.id;
-  const fromBody = optionalString(request.data, "lease_id");
+function leaseIdOf(fields: { id?: string; lease_id?: string }): string {
+  const fromPath = fields.id;
+  const fromBody = fields.lease_id;
   if (fromPath !== undefined && fromBody !== undefined && fromBody !== fromPath) {
     throw invalidRequest("the lease id in the path and in the body differ");
   }
   return checkLeasePath(fromPath ?? fromBody ?? "", "lease_id");
 }
+
+const LEASE_ID = { type: "string", description: "The lease's id, when the path does not give it." } as const;
+const PATH_LEASE_ID = { type: "string", path: true, description: "The lease's id." } as const;
+const PREFIX = { type: "string", path: true, description: "A prefix of lease ids." } as const;
+const SYNC = {
+  type: "boolean",
+  default: true,
+  description: "Wait for the revocation (true), or only mark the leases for the revoker (false).",
+} as const;
 
 const rfc3339 = (ms: number) => new Date(ms).toISOString();
 
@@ -84,33 +98,18 @@ export function revokeResponse(summary: RevokeSummary, sync: boolean): EngineRes
 export function leaseRoutes(broker: Broker): Route[] {
   const leases = broker.leases;
 
-  const revokeWith =
-    (
-      run: (target: string, options: RevokeOptions) => Promise<RevokeSummary>,
-      target: (r: EngineRequest) => string,
-    ) =>
-    async (request: EngineRequest): Promise<EngineResponse> => {
-      const subject = target(request);
-      const sync = optionalBoolean(request.data, "sync") ?? true;
-      return revokeResponse(await run(subject, { requestId: request.id, sync }), sync);
-    };
-
-  const prefixOf = (request: EngineRequest) => {
-    rejectUnknownFields(request.data, ["sync"]);
-    return checkLeasePath(request.params.prefix ?? "", "prefix");
-  };
-
-  const lookup = async (request: EngineRequest): Promise<EngineResponse> => {
-    const id = leaseIdOf(request, ["lease_id"]);
-    const lease = await leases.lookup(id);
+  const lookup = async (
+    request: EngineRequest<{ id?: string; lease_id?: string }>,
+  ): Promise<EngineResponse> => {
+    const lease = await leases.lookup(leaseIdOf(request.fields));
     if (!lease) throw invalidRequest("invalid lease");
     return { data: describeLease(lease, broker.now()) };
   };
 
-  const renew = async (request: EngineRequest): Promise<EngineResponse> => {
-    const id = leaseIdOf(request, ["lease_id", "increment"]);
-    const increment = optionalDuration(request.data, "increment") ?? 0;
-    const lease = await leases.renew(id, increment);
+  const renew = async (
+    request: EngineRequest<{ id?: string; lease_id?: string; increment: number | undefined }>,
+  ): Promise<EngineResponse> => {
+    const lease = await leases.renew(leaseIdOf(request.fields), request.fields.increment ?? 0);
     return {
       leaseId: lease.id,
       renewable: lease.renewable,
@@ -122,69 +121,109 @@ export function leaseRoutes(broker: Broker): Route[] {
     };
   };
 
-  const revoke = async (request: EngineRequest): Promise<EngineResponse> => {
-    const id = leaseIdOf(request, ["lease_id", "sync"]);
-    const sync = optionalBoolean(request.data, "sync") ?? true;
-    return revokeResponse(await leases.revoke(id, { requestId: request.id, sync }), sync);
+  const revoke = async (
+    request: EngineRequest<{ id?: string; lease_id?: string; sync: boolean }>,
+  ): Promise<EngineResponse> => {
+    const { sync } = request.fields;
+    return revokeResponse(
+      await leases.revoke(leaseIdOf(request.fields), { requestId: request.id, sync }),
+      sync,
+    );
   };
 
-  const entityOf = (request: EngineRequest) => {
-    rejectUnknownFields(request.data, ["entity_id", "sync"]);
-    const fromPath = request.params.entity;
-    const fromBody = optionalString(request.data, "entity_id");
+  const revokePrefix = async (
+    request: EngineRequest<{ prefix: string; sync: boolean }>,
+  ): Promise<EngineResponse> => {
+    const prefix = checkLeasePath(request.fields.prefix, "prefix");
+    const { sync } = request.fields;
+    return revokeResponse(await leases.revokePrefix(prefix, { requestId: request.id, sync }), sync);
+  };
+
+  const revokeIdentity = async (
+    request: EngineRequest<{ entity?: string; entity_id?: string; sync: boolean }>,
+  ): Promise<EngineResponse> => {
+    const fromPath = request.fields.entity;
+    const fromBody = request.fields.entity_id;
     if (fromPath !== undefined && fromBody !== undefined && fromBody !== fromPath) {
       throw invalidRequest("the entity id in the path and in the body differ");
     }
     const entity = fromPath ?? fromBody ?? "";
     if (entity === "") throw invalidRequest('missing required field "entity_id"');
     if (entity.length > 256 || hasControlCharacters(entity)) throw invalidRequest("invalid entity_id");
-    return entity;
+    const { sync } = request.fields;
+    return revokeResponse(await leases.revokeByIdentity(entity, { requestId: request.id, sync }), sync);
   };
-  const revokeIdentity = revokeWith((entity, options) => leases.revokeByIdentity(entity, options), entityOf);
+
+  const lookupFields = { lease_id: LEASE_ID } as const satisfies FieldSchema;
+  const renewFields = {
+    lease_id: LEASE_ID,
+    increment: { type: "duration", description: "The new TTL from now; 0 or none is the lease's last." },
+  } as const satisfies FieldSchema;
+  const revokeFields = { lease_id: LEASE_ID, sync: SYNC } as const satisfies FieldSchema;
+  const identityFields = {
+    entity_id: { type: "string", description: "The entity, when the path does not give it." },
+    sync: SYNC,
+  } as const satisfies FieldSchema;
 
   return [
-    { pattern: /^leases\/lookup$/, operations: { update: lookup } },
-    {
+    route({ pattern: /^leases\/lookup$/, fields: lookupFields, operations: { update: lookup } }),
+    route({
       pattern: /^leases\/lookup\/(?<prefix>.*)$/,
       sudo: true,
+      fields: { prefix: PREFIX },
       operations: {
         list: async (request) => {
-          const prefix = request.params.prefix ?? "";
+          const prefix = request.fields.prefix;
           if (prefix !== "") checkLeasePath(prefix, "prefix");
           const keys = await leases.list(prefix);
           if (keys.length === 0) return { status: 404, raw: { errors: [] } };
           return { data: { keys } };
         },
       },
-    },
-    { pattern: /^leases\/renew$/, operations: { update: renew } },
-    { pattern: /^leases\/renew\/(?<id>.+)$/, operations: { update: renew } },
-    { pattern: /^leases\/revoke$/, operations: { update: revoke } },
-    { pattern: /^leases\/revoke\/(?<id>.+)$/, operations: { update: revoke } },
-    {
+    }),
+    route({ pattern: /^leases\/renew$/, fields: renewFields, operations: { update: renew } }),
+    route({
+      pattern: /^leases\/renew\/(?<id>.+)$/,
+      fields: { id: PATH_LEASE_ID, ...renewFields },
+      operations: { update: renew },
+    }),
+    route({ pattern: /^leases\/revoke$/, fields: revokeFields, operations: { update: revoke } }),
+    route({
+      pattern: /^leases\/revoke\/(?<id>.+)$/,
+      fields: { id: PATH_LEASE_ID, ...revokeFields },
+      operations: { update: revoke },
+    }),
+    route({
       pattern: /^leases\/revoke-prefix\/(?<prefix>.+)$/,
       sudo: true,
-      operations: { update: revokeWith((prefix, options) => leases.revokePrefix(prefix, options), prefixOf) },
-    },
-    {
+      fields: { prefix: PREFIX, sync: SYNC },
+      operations: { update: revokePrefix },
+    }),
+    route({
       pattern: /^leases\/revoke-force\/(?<prefix>.+)$/,
       sudo: true,
+      fields: { prefix: PREFIX },
       operations: {
         update: async (request) => {
-          const prefix = checkLeasePath(request.params.prefix ?? "", "prefix");
-          rejectUnknownFields(request.data, []);
+          const prefix = checkLeasePath(request.fields.prefix, "prefix");
           return revokeResponse(
             await leases.revokePrefix(prefix, { requestId: request.id, force: true }),
             true,
           );
         },
       },
-    },
-    { pattern: /^leases\/revoke-identity$/, sudo: true, operations: { update: revokeIdentity } },
-    {
+    }),
+    route({
+      pattern: /^leases\/revoke-identity$/,
+      sudo: true,
+      fields: identityFields,
+      operations: { update: revokeIdentity },
+    }),
+    route({
       pattern: /^leases\/revoke-identity\/(?<entity>.+)$/,
       sudo: true,
+      fields: { entity: { type: "string", path: true, description: "The entity." }, ...identityFields },
       operations: { update: revokeIdentity },
-    },
+    }),
   ];
 }

@@ -1,8 +1,7 @@
 /**
  * The policy endpoints of sys/: sys/policies/acl/<name> (read, write, delete, list), the
  * legacy sys/policy/<name> that popular Vault client libraries still call (with its
- * older response shape: `rules` instead of `policy`, fields also at the top level), and
- * sys/capabilities-self.
+ * older response shape: `rules` instead of `policy`, fields also at the top level).
  */
 
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
@@ -13,15 +12,13 @@ import {
   type JsonObject,
   notFoundResponse,
   type Route,
+  route,
 } from "../engines/engine.ts";
+import type { Mount } from "../engines/mount.ts";
 import { invalidRequest, permissionDenied } from "../errors.ts";
 import { toEnvelope } from "../http/envelope.ts";
-import { optionalString, optionalStringList, rejectUnknownFields } from "../http/fields.ts";
-import type { Acl, Capability } from "../policy/acl.ts";
+import type { Capability } from "../policy/acl.ts";
 import { policyName } from "../policy/policy-store.ts";
-
-/** Most paths one capabilities request may ask about. */
-const MAX_CAPABILITY_PATHS = 100;
 
 /** Vault accepts the policy text base64-encoded too, to spare clients the escaping. */
 function policyText(value: string): string {
@@ -40,39 +37,40 @@ function legacy(request: EngineRequest, data: JsonObject): EngineResponse {
   return { raw: { ...(toEnvelope(request.id, "system", { data }) as unknown as JsonObject), ...data } };
 }
 
-/** Vault's answer for one path: ["root"] for root, ["deny"] for nothing, else the sorted capabilities. */
-function capabilityNames(acl: Acl, path: string): string[] {
-  if (acl.root) return ["root"];
-  const granted = [...acl.capabilities(path.replace(/^\/+/, ""))].sort();
-  return granted.length === 0 ? ["deny"] : granted;
-}
+const POLICY_NAME = { type: "string", path: true, description: "The policy's name." } as const;
+const POLICY_TEXT = { type: "string", description: "The policy, in HCL or JSON (base64 accepted)." } as const;
 
-export function policyRoutes(broker: Broker): Route[] {
+export function policyRoutes(broker: Broker, mount: Mount): Route[] {
   const { policies } = broker;
-  const name = (request: EngineRequest) => request.params.name ?? "";
+  type NamedRequest = EngineRequest<{ name: string }>;
 
   /**
    * The name a request acts on, as stored (lower case, trimmed). The router checked the
    * path as sent; when the name is spelled otherwise, the operation must also be allowed
    * on the path of the name that is acted on, or `ADMIN` would get past a rule on `admin`.
    */
-  async function actedOn(request: EngineRequest, route: "policies/acl/" | "policy/"): Promise<string> {
-    const sent = name(request);
+  async function actedOn(request: NamedRequest, route: "policies/acl/" | "policy/"): Promise<string> {
+    const sent = request.fields.name;
     const stored = policyName(sent);
-    if (stored === sent || !request.token) return stored;
-    const acl = await policies.acl(request.token.policies, policyIdentityOf(request.token));
-    const granted = acl.capabilities(`${request.mount.path}${route}${stored}`);
+    if (stored === sent || !request.caller) return stored;
+    const acl = await policies.acl(request.caller.policies, policyIdentityOf(request.caller));
+    const granted = acl.capabilities(`${mount.path}${route}${stored}`);
     if (granted.has("deny") || !granted.has(request.operation as Capability)) throw permissionDenied();
     return stored;
   }
 
   const list = async (): Promise<EngineResponse> => ({ data: { keys: await policies.list() } });
+  const listLegacy = async (request: EngineRequest): Promise<EngineResponse> => {
+    const names = await policies.list();
+    return legacy(request, { keys: names, policies: names });
+  };
 
   return [
-    { pattern: /^policies\/acl\/?$/, operations: { list, read: list } },
-    {
+    route({ pattern: /^policies\/acl\/?$/, fields: {}, operations: { list, read: list } }),
+    route({
       pattern: /^policies\/acl\/(?<name>[^/]+)$/,
-      exists: async (request) => (await policies.read(name(request))) !== undefined,
+      fields: { name: POLICY_NAME, policy: POLICY_TEXT },
+      exists: async (request) => (await policies.read(request.fields.name)) !== undefined,
       operations: {
         read: async (request) => {
           const stored = await actedOn(request, "policies/acl/");
@@ -82,8 +80,7 @@ export function policyRoutes(broker: Broker): Route[] {
         },
         update: async (request) => {
           const stored = await actedOn(request, "policies/acl/");
-          rejectUnknownFields(request.data, ["policy"]);
-          const text = optionalString(request.data, "policy");
+          const text = request.fields.policy;
           if (!text) throw invalidRequest('missing required field "policy"');
           await policies.write(stored, policyText(text));
           return {};
@@ -93,23 +90,19 @@ export function policyRoutes(broker: Broker): Route[] {
           return {};
         },
       },
-    },
-    {
-      pattern: /^policy\/?$/,
-      operations: {
-        read: async (request) => {
-          const names = await policies.list();
-          return legacy(request, { keys: names, policies: names });
-        },
-        list: async (request) => {
-          const names = await policies.list();
-          return legacy(request, { keys: names, policies: names });
+    }),
+    route({ pattern: /^policy\/?$/, fields: {}, operations: { read: listLegacy, list: listLegacy } }),
+    route({
+      pattern: /^policy\/(?<name>[^/]+)$/,
+      fields: {
+        name: POLICY_NAME,
+        policy: POLICY_TEXT,
+        rules: {
+          type: "string",
+          description: 'The policy, in the legacy endpoint\'s older name ("policy" wins).',
         },
       },
-    },
-    {
-      pattern: /^policy\/(?<name>[^/]+)$/,
-      exists: async (request) => (await policies.read(name(request))) !== undefined,
+      exists: async (request) => (await policies.read(request.fields.name)) !== undefined,
       operations: {
         read: async (request) => {
           const stored = await actedOn(request, "policy/");
@@ -119,8 +112,7 @@ export function policyRoutes(broker: Broker): Route[] {
         },
         update: async (request) => {
           const stored = await actedOn(request, "policy/");
-          rejectUnknownFields(request.data, ["policy", "rules"]);
-          const text = optionalString(request.data, "policy") || optionalString(request.data, "rules");
+          const text = request.fields.policy || request.fields.rules;
           if (!text) throw invalidRequest('missing required field "policy"');
           await policies.write(stored, policyText(text));
           return {};
@@ -130,27 +122,6 @@ export function policyRoutes(broker: Broker): Route[] {
           return {};
         },
       },
-    },
-    {
-      pattern: /^capabilities-self$/,
-      operations: {
-        update: async (request) => {
-          const token = request.token;
-          if (!token) throw permissionDenied();
-          rejectUnknownFields(request.data, ["path", "paths"]);
-          const paths =
-            optionalStringList(request.data, "paths") ?? optionalStringList(request.data, "path") ?? [];
-          if (paths.length === 0) throw invalidRequest('missing required field "paths"');
-          if (paths.length > MAX_CAPABILITY_PATHS) {
-            throw invalidRequest(`at most ${MAX_CAPABILITY_PATHS} paths per request`);
-          }
-          const acl = await policies.acl(token.policies, policyIdentityOf(token));
-          const data: JsonObject = {};
-          for (const path of paths) data[path] = capabilityNames(acl, path);
-          if (paths.length === 1) data.capabilities = data[paths[0] as string];
-          return { data };
-        },
-      },
-    },
+    }),
   ];
 }

@@ -1,25 +1,42 @@
-import type { Engine, EngineFactory, JsonObject } from "../engines/engine.ts";
+/**
+ * The built-in sys/ backend: health and seal status, the secrets engines' mount table,
+ * and (in their own files) auth mounts, policies, leases and sys/internal/ui/mounts.
+ */
+import type { BuiltinFactory } from "../broker.ts";
+import { type Engine, type JsonObject, type Mount, route } from "../engines/engine.ts";
+import { type FieldSchema, requireValue } from "../engines/fields.ts";
 import { invalidRequest } from "../errors.ts";
-import {
-  optionalDuration,
-  optionalInteger,
-  optionalObject,
-  optionalString,
-  rejectUnknownFields,
-  requiredString,
-} from "../http/fields.ts";
-import { MOUNT_FIELDS } from "../mounts/mount-table.ts";
 import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
+import { capabilityRoutes } from "./capabilities.ts";
 import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
 import { internalUiMountsListingRoutes } from "./internal-ui-mounts-listing.ts";
 import { leaseRoutes } from "./leases.ts";
-import { describeMount, describeTuning, mountOptions } from "./mount-shape.ts";
+import { legacyLeaseRoutes } from "./legacy-lease-routes.ts";
+import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
+import { remountRoutes } from "./remount.ts";
+import { TUNE_FIELDS, tuneMount } from "./tune.ts";
 
 /** Mount types that are built in and cannot be enabled through sys/mounts. */
 const BUILTIN_TYPES = new Set(["system", "token"]);
+
+const statusCode = (description: string) => ({ type: "integer", min: 100, max: 599, description }) as const;
+
+/** sys/health's query parameters, as Vault's: the status codes to answer in each state. */
+const HEALTH_FIELDS = {
+  activecode: statusCode("The status of an initialized broker (200)."),
+  uninitcode: statusCode("The status before `coffer operator init` (501)."),
+  standbyok: { type: "boolean", description: "Kept for Vault clients: Coffer has no standbys." },
+  perfstandbyok: { type: "boolean", description: "Kept for Vault clients: Coffer has no standbys." },
+  standbycode: statusCode("Kept for Vault clients: Coffer has no standbys."),
+  performancestandbycode: statusCode("Kept for Vault clients: Coffer has no standbys."),
+  drsecondarycode: statusCode("Kept for Vault clients: Coffer has no replication."),
+  haunhealthycode: statusCode("Kept for Vault clients: Coffer has no HA cluster."),
+  sealedcode: statusCode("Kept for Vault clients: Coffer is never sealed."),
+  removedcode: statusCode("Kept for Vault clients: Coffer has no raft nodes."),
+} as const satisfies FieldSchema;
 
 /** Vault's "kv-v2" is "kv" with options.version "2". */
 function normalizeType(
@@ -31,7 +48,7 @@ function normalizeType(
   return { type, options };
 }
 
-export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
+export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
   let initialized = false;
   const initializedNow = async () => {
     // Once true it stays true: skip the store read on every health probe afterwards.
@@ -56,18 +73,25 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
     storage_type: broker.info.storage,
   });
 
+  /** The secrets engine mounted at `path` ("secret", "/secret/"), or a 400 naming the path. */
+  async function secretsMountAt(path: string): Promise<Mount> {
+    const mountPath = `${path.replace(/^\/+|\/+$/g, "")}/`;
+    const mount = (await broker.mounts.list()).find((candidate) => candidate.path === mountPath);
+    if (!mount || mount.path.startsWith("auth/")) throw invalidRequest(`no matching mount at "${mountPath}"`);
+    return mount;
+  }
+
   return {
     routes: [
-      {
+      route({
         pattern: /^health$/,
         unauthenticated: true,
+        fields: HEALTH_FIELDS,
         operations: {
           read: async (request) => {
             const ready = await initializedNow();
-            const code = (name: string, fallback: number) =>
-              optionalInteger(request.data, name, { min: 100, max: 599 }) ?? fallback;
             return {
-              status: ready ? code("activecode", 200) : code("uninitcode", 501),
+              status: ready ? (request.fields.activecode ?? 200) : (request.fields.uninitcode ?? 501),
               raw: {
                 initialized: ready,
                 sealed: false,
@@ -83,15 +107,17 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             };
           },
         },
-      },
-      {
+      }),
+      route({
         pattern: /^seal-status$/,
         unauthenticated: true,
+        fields: {},
         operations: { read: async () => ({ raw: await sealStatus() }) },
-      },
-      {
+      }),
+      route({
         pattern: /^leader$/,
         unauthenticated: true,
+        fields: {},
         operations: {
           read: async () => ({
             raw: {
@@ -105,14 +131,16 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             },
           }),
         },
-      },
-      {
+      }),
+      route({
         pattern: /^init$/,
         unauthenticated: true,
+        fields: {},
         operations: { read: async () => ({ raw: { initialized: await initializedNow() } }) },
-      },
-      {
+      }),
+      route({
         pattern: /^mounts\/?$/,
+        fields: {},
         operations: {
           read: async () => {
             const mounts = (await broker.mounts.list()).filter((mount) => !mount.path.startsWith("auth/"));
@@ -123,49 +151,34 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             };
           },
         },
-      },
-      {
+      }),
+      route({
         pattern: /^mounts\/(?<path>.+)\/tune$/,
+        fields: TUNE_FIELDS,
         operations: {
-          read: async (request) => {
-            const path = `${request.params.path}/`;
-            const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
-            if (!mount || mount.path.startsWith("auth/"))
-              throw invalidRequest(`no matching mount at "${path}"`);
-            return { data: describeTuning(mount) };
-          },
-          update: async () => {
-            throw invalidRequest(
-              "tuning mounts is not supported: disable and enable the mount with the new settings",
-            );
-          },
+          read: async (request) => ({ data: describeTuning(await secretsMountAt(request.fields.path)) }),
+          update: async (request) =>
+            tuneMount(broker, await secretsMountAt(request.fields.path), request.fields),
         },
-      },
-      {
+      }),
+      route({
         pattern: /^mounts\/(?<path>.+)$/,
+        fields: MOUNT_FIELDS,
         operations: {
-          read: async (request) => {
-            const path = `${request.params.path?.replace(/\/+$/, "")}/`;
-            const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
-            if (!mount || mount.path.startsWith("auth/"))
-              throw invalidRequest(`no matching mount at "${path}"`);
-            return { data: describeMount(mount, broker.info.version) };
-          },
+          read: async (request) => ({
+            data: describeMount(await secretsMountAt(request.fields.path), broker.info.version),
+          }),
           update: async (request) => {
-            const data = request.data;
-            rejectUnknownFields(data, MOUNT_FIELDS);
-            const path = request.params.path ?? "";
+            const fields = request.fields;
+            const path = fields.path;
             if (path.replace(/^\/+/, "").startsWith("auth/")) {
               throw invalidRequest("auth methods are enabled through sys/auth");
             }
-            const requested = normalizeType(
-              requiredString(data, "type"),
-              mountOptions(optionalObject(data, "options")),
-            );
+            const requested = normalizeType(requireValue(fields.type, "type"), mountOptions(fields.options));
             if (
               BUILTIN_TYPES.has(requested.type) ||
               AUTH_TYPES.has(requested.type) ||
-              !broker.engines[requested.type]
+              !broker.engines.types[requested.type]
             ) {
               throw invalidRequest(`plugin not found in the catalog: ${requested.type}`);
             }
@@ -176,21 +189,17 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             ) {
               throw invalidRequest('invalid KV version: options.version must be "1" or "2"');
             }
-            const config = optionalObject(data, "config") ?? {};
             await broker.mounts.enable({
               path,
               type: requested.type,
-              description: optionalString(data, "description"),
+              description: fields.description,
               options: requested.options,
-              config: {
-                default_lease_ttl: optionalDuration(config, "default_lease_ttl"),
-                max_lease_ttl: optionalDuration(config, "max_lease_ttl"),
-              },
+              config: mountConfig(fields.config),
             });
             return {};
           },
           delete: async (request) => {
-            const path = request.params.path ?? "";
+            const path = request.fields.path;
             if (path.replace(/^\/+/, "").startsWith("auth/")) {
               throw invalidRequest("auth methods are disabled through sys/auth");
             }
@@ -198,11 +207,14 @@ export const createSysEngine: EngineFactory = (_mount, broker): Engine => {
             return {};
           },
         },
-      },
+      }),
       ...leaseRoutes(broker),
+      ...legacyLeaseRoutes(leaseRoutes(broker)),
+      ...capabilityRoutes(broker),
+      ...remountRoutes(broker),
       ...internalUiMountRoutes(broker),
       ...internalUiMountsListingRoutes(broker),
-      ...policyRoutes(broker),
+      ...policyRoutes(broker, mount),
       ...authMountRoutes(broker),
     ],
   };

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createLocalBroker } from "../../cli/local-broker.ts";
-import type { Mount } from "../../shared/mounts/mount-table.ts";
+import type { Mount } from "../../shared/engines/mount.ts";
 import { initialize } from "../../shared/sys/init.ts";
 
 const BIN = join(import.meta.dirname, "../../cli/bin.mjs");
@@ -27,7 +27,7 @@ describe("coffer operator sweep", () => {
       path: "aws/creds/app",
       type: "aws-sts",
       mount,
-      token: undefined,
+      caller: undefined,
       expiresAt,
       renewable: false,
       data: {

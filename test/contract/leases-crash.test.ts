@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TokenRecord } from "../../shared/auth/tokens/token-store.ts";
+import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
+import type { Mount } from "../../shared/engines/mount.ts";
 import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
 import { leaseFromItem } from "../../shared/leases/lease.ts";
 import {
@@ -20,7 +21,6 @@ import {
   parseExpirySortKey,
 } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
-import type { Mount } from "../../shared/mounts/mount-table.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
@@ -54,7 +54,7 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
             path: "t/creds/crash",
             type: "test-credential",
             mount,
-            token: root,
+            caller: callerOf(root),
             expiresAt: clock.now() + 1_000,
             renewable: false,
             data: {},

@@ -23,11 +23,11 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsRetryConfig } from "../../shared/aws-retry.ts";
 import type { Broker } from "../../shared/broker.ts";
+import type { Mount } from "../../shared/engines/mount.ts";
 import { invalidRequest } from "../../shared/errors.ts";
 import { leaseFromItem } from "../../shared/leases/lease.ts";
 import { EXPIRY_SHARDS, expiryPartition, leaseKey } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS, openLease } from "../../shared/leases/revocation.ts";
-import type { Mount } from "../../shared/mounts/mount-table.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
@@ -253,7 +253,7 @@ async function runCase(
               path: "t/creds/p",
               type: TEST_LEASE_TYPE,
               mount,
-              token: undefined,
+              caller: undefined,
               expiresAt: clock.now() + step.ttlSeconds * 1000,
               maxExpiresAt: clock.now() + 3_600_000,
               renewable: true,

@@ -6,8 +6,9 @@
 import { Agent } from "node:http";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { TokenRecord } from "../../shared/auth/tokens/token-store.ts";
+import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Broker } from "../../shared/broker.ts";
+import type { Mount } from "../../shared/engines/mount.ts";
 import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
 import { type Lease, leaseFromItem, leaseToItem } from "../../shared/leases/lease.ts";
 import {
@@ -19,7 +20,6 @@ import {
   tokenPartition,
 } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS, RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
-import type { Mount } from "../../shared/mounts/mount-table.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { Item, ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
@@ -86,7 +86,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
       path,
       type: "test-credential",
       mount,
-      token: options.token ?? root,
+      caller: callerOf(options.token ?? root),
       expiresAt: subject.clock.now() + (options.ttlMs ?? 60_000),
       maxExpiresAt: subject.clock.now() + 600_000,
       renewable: options.renewable ?? true,
@@ -142,7 +142,7 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
             path: "t/creds/app",
             type: "test-credential",
             mount,
-            token: root,
+            caller: callerOf(root),
             expiresAt: Date.now() + 1000,
             renewable: false,
             data: {},

@@ -161,7 +161,7 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
       const cases: [string, string, unknown, RegExp][] = [
         ["GET", "aws/creds/nope", undefined, /Role "nope" not found/],
         ["POST", "aws/creds/app", { ttl: "forever" }, /invalid value for "ttl"/],
-        ["POST", "aws/creds/app", { role_session_name: "mine" }, /unknown fields: role_session_name/],
+        ["POST", "aws/creds/app", { role_session_name: "mine" }, /"role_session_name" is not supported/],
         ["POST", "aws/creds/app", { role_arn: aws.roles["app-two"]!.arn }, /not in allowed role arns/],
         ["GET", "aws/creds/bad%20name", undefined, /invalid role name/],
       ];
@@ -396,7 +396,6 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
         [{ access_key: "AKIAIOSFODNN7EXAMPLE" }, /"access_key" and "secret_key" go together/],
         [{ region: "moon-1" }, /expected an AWS region/],
         [{ username_template: "{{.DisplayName}}" }, /"username_template" is not supported/],
-        [{ secret: "x" }, /unknown fields: secret/],
         [{ max_retries: 99 }, /"max_retries": expected an integer <= 10/],
       ];
       for (const [body, message] of cases) {
@@ -454,7 +453,6 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
           /cannot exceed "max_sts_ttl"/,
         ],
         [{ role_arns: aws.roles.app!.arn, iam_groups: ["admins"] }, /"iam_groups" is not supported/],
-        [{ role_arns: aws.roles.app!.arn, colour: "blue" }, /unknown fields: colour/],
         [
           { role_arns: aws.roles.app!.arn, policy_document: JSON.stringify({ p: "x".repeat(3000) }) },
           /limit of 2048/,
@@ -475,6 +473,10 @@ describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
       });
       expect(warned.status).toBe(200);
       expect(warned.body.warnings[0]).toMatch(/clamped/);
+      // A field Vault does not know is ignored with Vault's warning; the role is written.
+      const coloured = await aws.call("POST", "aws/roles/long", { max_sts_ttl: "12h", colour: "blue" });
+      expect(coloured.status).toBe(200);
+      expect(coloured.body.warnings).toContain("Endpoint ignored these unrecognized parameters: [colour]");
 
       expect((await aws.call("DELETE", "aws/roles/reader")).status).toBe(204);
       expect((await aws.call("GET", "aws/roles/reader")).status).toBe(404);

@@ -8,15 +8,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { createApp } from "../../shared/app.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
+import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-aws-root";
@@ -38,22 +37,7 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
       inMemory: true,
       rootToken: ROOT,
     });
-    const iam = new IAMClient(motoClientConfig(moto));
-    const role = await iam.send(
-      new CreateRoleCommand({ RoleName: "deploy", AssumeRolePolicyDocument: TRUST_POLICY }),
-    );
-    await api(server.url, ROOT, "POST", "sys/mounts/aws", { type: "aws" });
-    await api(server.url, ROOT, "POST", "aws/config/root", {
-      region: moto.region,
-      sts_endpoint: moto.endpoint,
-      iam_endpoint: moto.endpoint,
-      access_key: MOTO_ACCESS_KEY,
-      secret_key: MOTO_SECRET_KEY,
-    });
-    await api(server.url, ROOT, "POST", "aws/roles/deploy", {
-      credential_type: "assumed_role",
-      role_arns: [role.Role?.Arn],
-    });
+    await mountAwsOnMoto((method, path, body) => api(server.url, ROOT, method, path, body), moto);
   }, 120_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRevoker } from "../../functions/revoker.ts";
-import { poolUsage } from "../../shared/engines/database/connection-pools.ts";
+import { poolUsage } from "../../shared/engines/database/connection-pools.node.ts";
 import {
   type DatabaseFixture,
   openDatabaseFixture,

@@ -28,7 +28,7 @@ describe("an attacker with write access to the table", () => {
       api,
       rootToken: root,
     } = await initializedDeployment({
-      engines: { leasing: createLeaseTestEngine().loader },
+      engines: { leasing: createLeaseTestEngine().type },
     }));
     return () => deployment.close();
   });

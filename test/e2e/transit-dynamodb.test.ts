@@ -3,13 +3,15 @@
  * DynamoDB transactions with conditions, material is sealed under KMS, and the table holds
  * neither plaintext nor key material in clear.
  */
+
+import { createPublicKey, verify } from "node:crypto";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsConfigFromEnv, createAwsBroker } from "../../functions/aws-broker.ts";
 import { createApp } from "../../shared/app.ts";
 import type { Broker } from "../../shared/broker.ts";
-import { rotateDueTransitKeys } from "../../shared/engines/transit/index.ts";
+import { runPeriodicWork } from "../../shared/mounts/periodic.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
@@ -65,7 +67,11 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     expect(rewrapped.key_version).toBe(2);
     const decrypted = (await call("transit/decrypt/app", { ciphertext: rewrapped.ciphertext })).body.data;
     expect(Buffer.from(decrypted.plaintext, "base64").toString()).toBe(SECRET);
-    expect(await rotateDueTransitKeys(broker)).toMatchObject({ rotated: [], failed: [] });
+    expect(await runPeriodicWork(broker, { deadline: Number.POSITIVE_INFINITY })).toMatchObject({
+      done: 0,
+      failed: 0,
+      complete: true,
+    });
 
     const config = await call("transit/keys/app/config", {
       min_decryption_version: 2,
@@ -88,5 +94,24 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     await call("transit/keys/app/config", { deletion_allowed: true });
     expect((await call("transit/keys/app", undefined, "DELETE")).status).toBe(204);
     expect((await call("transit/keys/app", undefined, "GET")).status).toBe(404);
+  });
+
+  it("keeps a signing key's pair on DynamoDB: signatures verify across rotation, outside the broker too", async () => {
+    expect((await call("transit/keys/signer", { type: "ecdsa-p256" })).status).toBe(200);
+    const input = b64(SECRET);
+    const v1 = (await call("transit/sign/signer", { input })).body.data.signature;
+    expect((await call("transit/keys/signer/rotate")).body.data.latest_version).toBe(2);
+    const v2 = (await call("transit/sign/signer", { input })).body.data.signature;
+    const keys = (await call("transit/keys/signer", undefined, "GET")).body.data.keys;
+    for (const [version, signature] of [
+      ["1", v1],
+      ["2", v2],
+    ]) {
+      expect((await call("transit/verify/signer", { input, signature })).body.data.valid).toBe(true);
+      const bytes = Buffer.from(signature.split(":")[2], "base64");
+      expect(verify("sha256", Buffer.from(SECRET), createPublicKey(keys[version].public_key), bytes)).toBe(
+        true,
+      );
+    }
   });
 });

@@ -6,8 +6,8 @@
 import { type Broker, createBroker } from "../../shared/broker.ts";
 import type { KeyProvider } from "../../shared/crypto/key-provider.ts";
 import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
-import { ENGINES } from "../../shared/engines/registry.ts";
-import type { LeaseLogLevel } from "../../shared/leases/lease-log.ts";
+import type { LogLevel } from "../../shared/log.ts";
+import { ENGINES } from "../../shared/registry.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { createLeaseTestEngine, type LeaseTestEngine } from "./lease-test-engine.ts";
@@ -29,7 +29,7 @@ export function testClock(offsetMs = 0): TestClock {
 }
 
 export interface LogEvent {
-  level: LeaseLogLevel;
+  level: LogLevel;
   msg: string;
   [field: string]: unknown;
 }
@@ -63,10 +63,10 @@ export async function openLeaseBroker(options: LeaseBrokerOptions): Promise<Leas
     store: options.store,
     storage: options.storage ?? "sqlite",
     keyProvider: options.keyProvider ?? createLocalKeyProvider(options.rootKey),
-    engines: { ...ENGINES, leasing: engine.loader },
+    engines: { ...ENGINES, types: { ...ENGINES.types, leasing: engine.type } },
     auditWriters: [(line) => void audit.push(JSON.parse(line))],
     now: clock.now,
-    leaseLog: (level, msg, fields) => void logs.push({ level, msg, ...fields }),
+    log: (level, msg, fields) => void logs.push({ level, msg, ...fields }),
   });
   return { broker, engine, clock, audit, logs };
 }

@@ -6,15 +6,9 @@
  * slow) through `behaviour`. It plugs into the broker's engine registry, the extension
  * point every engine uses; nothing of the product is replaced.
  */
-import type { EngineLoader } from "../../shared/broker.ts";
-import type { Engine, EngineFactory } from "../../shared/engines/engine.ts";
-import { optionalDuration } from "../../shared/http/fields.ts";
-import type {
-  LeaseIssuingEngine,
-  LeaseTypes,
-  LeaseView,
-  RevokeOutcome,
-} from "../../shared/leases/lease-type.ts";
+import type { EngineType } from "../../shared/broker.ts";
+import { type Engine, type EngineFactory, route } from "../../shared/engines/engine.ts";
+import type { LeaseTypes, LeaseView, RevokeOutcome } from "../../shared/engines/lease-type.ts";
 
 export const TEST_LEASE_TYPE = "test-credential";
 
@@ -26,7 +20,8 @@ export interface RevokeCall {
 }
 
 export interface LeaseTestEngine {
-  loader: EngineLoader;
+  /** The engine's entry for the broker's registry. */
+  type: EngineType;
   revokeCalls: RevokeCall[];
   renewCalls: { id: string; increment: number }[];
   /** How many times revoke was called per lease id. */
@@ -49,7 +44,7 @@ export function createLeaseTestEngine(): LeaseTestEngine {
     renewCalls: [],
     behaviour: {},
     revokeCount: (id) => engine.revokeCalls.filter((call) => call.id === id).length,
-    loader: async () => factory,
+    type: { load: async () => factory },
   };
 
   const leaseTypes: LeaseTypes = {
@@ -66,35 +61,38 @@ export function createLeaseTestEngine(): LeaseTestEngine {
     },
   };
 
-  const factory: EngineFactory = (mount, broker): LeaseIssuingEngine & Engine => ({
+  const factory: EngineFactory = ({ leases, now }): Engine => ({
     routes: [
-      {
+      route({
         pattern: /^creds\/(?<name>[^/]+)$/,
+        fields: {
+          name: { type: "string", path: true, description: "What the credential is for." },
+          ttl: { type: "duration", default: 60, description: "The lease's TTL." },
+        },
         operations: {
           read: async (request) => {
-            const ttl = optionalDuration(request.data, "ttl") ?? 60;
-            const lease = await broker.leases.issue({
-              path: `${mount.path}${request.path}`,
+            const ttl = request.fields.ttl;
+            const leaseId = await leases.issue({
+              path: request.path,
               type: TEST_LEASE_TYPE,
-              mount,
-              token: request.token,
-              expiresAt: broker.now() + ttl * 1000,
-              maxExpiresAt: broker.now() + 10 * ttl * 1000,
+              caller: request.caller,
+              expiresAt: now() + ttl * 1000,
+              maxExpiresAt: now() + 10 * ttl * 1000,
               renewable: true,
-              data: { name: request.params.name ?? "" },
+              data: { name: request.fields.name },
             });
             return {
-              data: { username: request.params.name },
-              leaseId: lease.id,
+              data: { username: request.fields.name },
+              leaseId,
               leaseDuration: ttl,
               renewable: true,
             };
           },
         },
-      },
+      }),
     ],
     async purge() {
-      await broker.leases.revokeMountLeases(mount.path, leaseTypes);
+      await leases.revokeAll();
       await engine.behaviour.purge?.();
     },
     leaseTypes,

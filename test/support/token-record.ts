@@ -1,5 +1,5 @@
-import type { ProvenIdentity } from "../../shared/auth/tokens/proven-identity.ts";
 import type { TokenRecord } from "../../shared/auth/tokens/token-store.ts";
+import type { ProvenIdentity } from "../../shared/engines/proven-identity.ts";
 
 /** A token from a Kubernetes login with nothing else set, for code that only reads a record. */
 export function tokenRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {

@@ -11,14 +11,8 @@
  * are only kept for clients that send them.
  */
 import type { JsonObject } from "../../engines/engine.ts";
+import type { FieldSchema, FieldValues } from "../../engines/fields.ts";
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalBoolean,
-  optionalDuration,
-  optionalString,
-  optionalStringList,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
 import type { Item, ItemKey } from "../../store/item-store.ts";
 import { ALLOWED_ALGORITHMS, type Algorithm, isAllowedAlgorithm } from "./key-set.ts";
 import { urlProblem } from "./remote-keys.ts";
@@ -45,26 +39,42 @@ export interface KubernetesConfig {
   revision: string;
 }
 
-const FIELDS = [
-  "oidc_discovery_url",
-  "jwks_url",
-  "pem_keys",
-  "jwt_validation_pubkeys",
-  "jwks",
-  "issuer",
-  "disable_iss_validation",
-  "allow_legacy_tokens",
-  "clock_skew_leeway",
-  "jwt_supported_algs",
-  "kubernetes_host",
-  "kubernetes_ca_cert",
-  "disable_local_ca_jwt",
-  "token_reviewer_jwt",
-  "use_annotations_as_alias_metadata",
-];
+/** The fields of auth/<mount>/config, in Vault's names where they apply. */
+export const CONFIG_FIELDS = {
+  oidc_discovery_url: { type: "string", description: "The issuer's OIDC discovery URL." },
+  jwks_url: { type: "string", description: "A URL serving the issuer's JWKS." },
+  pem_keys: { type: "stringList", description: "Static PEM public keys or certificates." },
+  jwt_validation_pubkeys: {
+    type: "stringList",
+    description: "The same as pem_keys, in another of Vault's names.",
+  },
+  jwks: { type: "any", description: "A static JWKS document (JSON text or an object)." },
+  issuer: { type: "string", description: "The issuer tokens must name; discovered when empty." },
+  disable_iss_validation: { type: "boolean", default: false, description: "Accept any issuer." },
+  allow_legacy_tokens: {
+    type: "boolean",
+    default: false,
+    description: "Accept tokens without an expiry (legacy secret-based service account tokens).",
+  },
+  clock_skew_leeway: { type: "duration", description: "Clock skew tolerated on expiry and not-before." },
+  jwt_supported_algs: { type: "stringList", description: "Signature algorithms accepted." },
+  kubernetes_host: { type: "string", description: "Kept for Vault clients; Coffer never calls the cluster." },
+  kubernetes_ca_cert: {
+    type: "string",
+    description: "Kept for Vault clients; Coffer never calls the cluster.",
+  },
+  disable_local_ca_jwt: { type: "boolean", description: "Accepted from Vault clients; unused." },
+  token_reviewer_jwt: {
+    type: "string",
+    description: "Refused when set: Coffer never calls the TokenReview API.",
+  },
+  use_annotations_as_alias_metadata: {
+    type: "boolean",
+    description: "Refused when set: Coffer never calls the cluster.",
+  },
+} as const satisfies FieldSchema;
 
-function jwksText(data: JsonObject): string {
-  const value = data.jwks;
+function jwksText(value: unknown): string {
   if (value === undefined || value === null || value === "") return "";
   if (typeof value === "object" && !Array.isArray(value)) return JSON.stringify(value);
   if (typeof value !== "string") throw invalidRequest('invalid value for "jwks": expected a JWKS document');
@@ -76,8 +86,8 @@ function jwksText(data: JsonObject): string {
   return value;
 }
 
-function url(data: JsonObject, name: string): string {
-  const value = optionalString(data, name)?.trim() ?? "";
+function url(given: string | undefined, name: string): string {
+  const value = given?.trim() ?? "";
   if (value === "") return "";
   const problem = urlProblem(value);
   if (problem) throw invalidRequest(`invalid value for "${name}": ${problem}`);
@@ -89,42 +99,39 @@ function url(data: JsonObject, name: string): string {
  * is stored, with a warning for each static key that can never verify a token.
  */
 export async function configFromRequest(
-  data: JsonObject,
+  fields: FieldValues<typeof CONFIG_FIELDS>,
 ): Promise<{ config: KubernetesConfig; warnings: string[] }> {
-  rejectUnknownFields(data, FIELDS);
-  if (optionalString(data, "token_reviewer_jwt")) {
+  if (fields.token_reviewer_jwt) {
     throw invalidRequest(
       '"token_reviewer_jwt" is not used: Coffer verifies tokens offline and never calls the TokenReview API',
     );
   }
-  if (optionalBoolean(data, "use_annotations_as_alias_metadata")) {
+  if (fields.use_annotations_as_alias_metadata) {
     throw invalidRequest(
       '"use_annotations_as_alias_metadata" is not supported: Coffer never calls the cluster',
     );
   }
-  const pemKeys = optionalStringList(data, "pem_keys");
-  const pubkeys = optionalStringList(data, "jwt_validation_pubkeys");
+  const pemKeys = fields.pem_keys;
+  const pubkeys = fields.jwt_validation_pubkeys;
   if (pemKeys?.length && pubkeys?.length) {
     throw invalidRequest('set "pem_keys" or "jwt_validation_pubkeys", not both');
   }
   const config: KubernetesConfig = {
-    oidcDiscoveryUrl: url(data, "oidc_discovery_url"),
-    jwksUrl: url(data, "jwks_url"),
+    oidcDiscoveryUrl: url(fields.oidc_discovery_url, "oidc_discovery_url"),
+    jwksUrl: url(fields.jwks_url, "jwks_url"),
     pemKeys: pemKeys?.length ? pemKeys : (pubkeys ?? []),
-    jwks: jwksText(data),
-    issuer: optionalString(data, "issuer")?.trim() ?? "",
-    disableIssValidation: optionalBoolean(data, "disable_iss_validation") ?? false,
-    allowLegacyTokens: optionalBoolean(data, "allow_legacy_tokens") ?? false,
-    clockSkewLeeway: optionalDuration(data, "clock_skew_leeway") ?? DEFAULT_LEEWAY_SECONDS,
+    jwks: jwksText(fields.jwks),
+    issuer: fields.issuer?.trim() ?? "",
+    disableIssValidation: fields.disable_iss_validation,
+    allowLegacyTokens: fields.allow_legacy_tokens,
+    clockSkewLeeway: fields.clock_skew_leeway ?? DEFAULT_LEEWAY_SECONDS,
     jwtSupportedAlgs: [...ALLOWED_ALGORITHMS],
-    kubernetesHost: optionalString(data, "kubernetes_host") ?? "",
-    kubernetesCaCert: optionalString(data, "kubernetes_ca_cert") ?? "",
+    kubernetesHost: fields.kubernetes_host ?? "",
+    kubernetesCaCert: fields.kubernetes_ca_cert ?? "",
     revision: crypto.randomUUID(),
   };
-  // Accepted from Vault clients, type-checked, and otherwise unused.
-  optionalBoolean(data, "disable_local_ca_jwt");
 
-  const algs = optionalStringList(data, "jwt_supported_algs");
+  const algs = fields.jwt_supported_algs;
   if (algs && algs.length > 0) {
     const refused = algs.filter((alg) => !isAllowedAlgorithm(alg));
     if (refused.length > 0) {

@@ -3,22 +3,16 @@
  * ...): its configuration, its roles, and login. Login is the only route reachable
  * without a token.
  */
-import {
-  type Engine,
-  type EngineFactory,
-  type EngineRequest,
-  notFoundResponse,
-} from "../../engines/engine.ts";
+import { type Engine, type EngineFactory, notFoundResponse, route } from "../../engines/engine.ts";
 import { deletePartition, listSortKeys } from "../../store/item-store.ts";
-import { configFromItem, configFromRequest, configToItem, describeConfig } from "./config.ts";
-import { login } from "./login.ts";
-import { forgetMountKeys } from "./mount-keys.ts";
-import { describeRole, roleFromItem, roleFromRequest, roleName, roleToItem } from "./role.ts";
+import { CONFIG_FIELDS, configFromItem, configFromRequest, configToItem, describeConfig } from "./config.ts";
+import { LOGIN_FIELDS, login } from "./login.ts";
+import { createMountKeys } from "./mount-keys.ts";
+import { describeRole, ROLE_FIELDS, roleFromItem, roleFromRequest, roleName, roleToItem } from "./role.ts";
 import { configKey, mountPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
 
-export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => {
-  const { store } = broker;
-  const nameOf = (request: EngineRequest) => roleName(request.params.name ?? "");
+export const createKubernetesEngine: EngineFactory = ({ mount, store, now }): Engine => {
+  const keys = createMountKeys(now);
 
   async function readRole(name: string) {
     const item = await store.get(roleKey(mount.uuid, name));
@@ -29,13 +23,15 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
 
   return {
     routes: [
-      {
+      route({
         pattern: /^login$/,
         unauthenticated: true,
-        operations: { update: (request) => login(broker, request) },
-      },
-      {
+        fields: LOGIN_FIELDS,
+        operations: { update: (request) => login({ mount, store, keys, now }, request.fields) },
+      }),
+      route({
         pattern: /^config$/,
+        fields: CONFIG_FIELDS,
         exists: async () => (await store.get(configKey(mount.uuid))) !== undefined,
         operations: {
           read: async () => {
@@ -44,15 +40,16 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
             return { data: describeConfig(configFromItem(item)) };
           },
           update: async (request) => {
-            const { config, warnings } = await configFromRequest(request.data);
+            const { config, warnings } = await configFromRequest(request.fields);
             await store.write([{ op: "put", item: configToItem(configKey(mount.uuid), config) }]);
-            forgetMountKeys(broker, mount.uuid);
+            keys.forget();
             return warnings.length > 0 ? { warnings } : {};
           },
         },
-      },
-      {
+      }),
+      route({
         pattern: /^role\/?$/,
+        fields: {},
         operations: {
           list: async () => {
             const names = await listRoles();
@@ -60,32 +57,33 @@ export const createKubernetesEngine: EngineFactory = (mount, broker): Engine => 
             return { data: { keys: names } };
           },
         },
-      },
-      {
+      }),
+      route({
         pattern: /^role\/(?<name>[^/]+)$/,
-        exists: async (request) => (await readRole(nameOf(request))) !== undefined,
+        fields: { name: { type: "string", path: true, description: "The role's name." }, ...ROLE_FIELDS },
+        exists: async (request) => (await readRole(roleName(request.fields.name))) !== undefined,
         operations: {
           read: async (request) => {
-            const role = await readRole(nameOf(request));
+            const role = await readRole(roleName(request.fields.name));
             if (!role) return notFoundResponse();
             return { data: describeRole(role) };
           },
           update: async (request) => {
-            const name = nameOf(request);
-            const { role, warnings } = roleFromRequest(request.data, await readRole(name));
+            const name = roleName(request.fields.name);
+            const { role, warnings } = roleFromRequest(request.fields, await readRole(name));
             await store.write([{ op: "put", item: roleToItem(roleKey(mount.uuid, name), role) }]);
             return warnings.length > 0 ? { warnings } : {};
           },
           delete: async (request) => {
-            await store.write([{ op: "delete", key: roleKey(mount.uuid, nameOf(request)) }]);
+            await store.write([{ op: "delete", key: roleKey(mount.uuid, roleName(request.fields.name)) }]);
             return {};
           },
         },
-      },
+      }),
     ],
 
     async purge() {
-      forgetMountKeys(broker, mount.uuid);
+      keys.forget();
       await deletePartition(store, mountPartition(mount.uuid));
     },
   };

@@ -12,18 +12,11 @@
  * refuses only at login, where Coffer refuses again).
  */
 import type { JsonObject } from "../../engines/engine.ts";
+import type { FieldSchema, FieldValues } from "../../engines/fields.ts";
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalBoolean,
-  optionalDuration,
-  optionalInteger,
-  optionalString,
-  optionalStringList,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
+import { namesRoot } from "../../policy/policy-names.ts";
 import { policyName } from "../../policy/policy-store.ts";
 import type { Item, ItemKey } from "../../store/item-store.ts";
-import { namesRoot } from "../tokens/token-policies.ts";
 import { loginDenied } from "./login-errors.ts";
 import type { ServiceAccount } from "./service-account.ts";
 
@@ -57,29 +50,44 @@ export function roleName(raw: string): string {
   return raw.toLowerCase();
 }
 
-const FIELDS = [
-  "bound_service_account_names",
-  "bound_service_account_namespaces",
-  "bound_service_account_namespace_selector",
-  "audience",
-  "alias_name_source",
-  "token_policies",
-  "policies",
-  "token_ttl",
-  "ttl",
-  "token_max_ttl",
-  "max_ttl",
-  "token_explicit_max_ttl",
-  "token_no_default_policy",
-  "token_type",
-  "token_num_uses",
-  "num_uses",
-  "token_period",
-  "period",
-  "token_bound_cidrs",
-  "bound_cidrs",
-  "max_age",
-];
+const deprecated = (current: string) => `Deprecated: use "${current}".`;
+
+/** The fields of auth/<mount>/role/<name> besides the name, in Vault's names. */
+export const ROLE_FIELDS = {
+  bound_service_account_names: { type: "stringList", description: 'Service account names (globs, "*").' },
+  bound_service_account_namespaces: { type: "stringList", description: 'Namespaces (globs, "*").' },
+  bound_service_account_namespace_selector: {
+    type: "string",
+    description: "Refused when set: Coffer cannot read namespace labels.",
+  },
+  audience: { type: "string", description: "The audience tokens must carry; any when empty." },
+  alias_name_source: {
+    type: "string",
+    description:
+      '"serviceaccount_uid" (the default) or "serviceaccount_name": the alias an entity is found by.',
+  },
+  token_policies: { type: "stringList", description: "The policies of the tokens a login gets." },
+  policies: { type: "stringList", description: deprecated("token_policies") },
+  token_ttl: { type: "duration", description: "The tokens' TTL; 0 is the mount's default." },
+  ttl: { type: "duration", description: deprecated("token_ttl") },
+  token_max_ttl: { type: "duration", description: "The tokens' longest life with renewals." },
+  max_ttl: { type: "duration", description: deprecated("token_max_ttl") },
+  token_explicit_max_ttl: { type: "duration", description: "A hard cap on the tokens' life." },
+  token_no_default_policy: { type: "boolean", description: "Leave the default policy out." },
+  token_type: { type: "string", description: '"service" or "default": only service tokens are issued.' },
+  token_num_uses: { type: "integer", min: 0, description: "Refused unless 0." },
+  num_uses: { type: "integer", min: 0, description: "Refused unless 0." },
+  token_period: { type: "duration", description: "Refused when set: renew instead." },
+  period: { type: "duration", description: "Refused when set: renew instead." },
+  token_bound_cidrs: { type: "stringList", description: "Refused when set." },
+  bound_cidrs: { type: "stringList", description: "Refused when set." },
+  max_age: {
+    type: "duration",
+    description: "The oldest a token may be, counted from its issue (default 24h).",
+  },
+} as const satisfies FieldSchema;
+
+type RoleFields = FieldValues<typeof ROLE_FIELDS>;
 
 /** Vault's glob: "*" matches any run of characters (none included); nothing else is special. */
 export function globMatches(pattern: string, value: string): boolean {
@@ -97,8 +105,8 @@ export function globMatches(pattern: string, value: string): boolean {
   return value.length - last.length >= position && value.endsWith(last);
 }
 
-function boundList(data: JsonObject, name: string, current: string[] | undefined): string[] {
-  const list = optionalStringList(data, name)?.map((item) => item.trim()) ?? current ?? [];
+function boundList(given: string[] | undefined, name: string, current: string[] | undefined): string[] {
+  const list = given?.map((item) => item.trim()) ?? current ?? [];
   if (list.length === 0) throw invalidRequest(`"${name}" can not be empty`);
   if (list.length > 1 && list.includes("*")) throw invalidRequest(`"${name}": can not mix "*" with values`);
   for (const item of list) {
@@ -110,55 +118,57 @@ function boundList(data: JsonObject, name: string, current: string[] | undefined
 }
 
 /** One of two Vault spellings of a field; both at once is an error, as in Vault. */
-function either<T>(current: string, legacy: string, read: (name: string) => T | undefined): T | undefined {
-  const value = read(current);
-  const old = read(legacy);
+function either<K extends keyof RoleFields>(
+  fields: RoleFields,
+  current: K,
+  legacy: K,
+): RoleFields[K] | undefined {
+  const value = fields[current];
+  const old = fields[legacy];
   if (value !== undefined && old !== undefined) {
     throw invalidRequest(`cannot specify both "${current}" and "${legacy}"`);
   }
   return value ?? old;
 }
 
-function refuseIfSet(names: string[], isSet: (name: string) => boolean, message: string): void {
-  for (const name of names) if (isSet(name)) throw invalidRequest(`"${name}" ${message}`);
+function refuseIfSet(values: Record<string, unknown>, message: string): void {
+  for (const [name, value] of Object.entries(values)) {
+    const set = Array.isArray(value) ? value.length > 0 : Boolean(value);
+    if (set) throw invalidRequest(`"${name}" ${message}`);
+  }
 }
 
 export function roleFromRequest(
-  data: JsonObject,
+  fields: RoleFields,
   existing: KubernetesRole | undefined,
 ): { role: KubernetesRole; warnings: string[] } {
-  rejectUnknownFields(data, FIELDS);
-  if (optionalString(data, "bound_service_account_namespace_selector")) {
+  if (fields.bound_service_account_namespace_selector) {
     throw invalidRequest(
       '"bound_service_account_namespace_selector" is not supported: Coffer verifies tokens offline and cannot read namespace labels',
     );
   }
   refuseIfSet(
-    ["token_num_uses", "num_uses"],
-    (name) => Boolean(optionalInteger(data, name, { min: 0 })),
+    { token_num_uses: fields.token_num_uses, num_uses: fields.num_uses },
     "is not supported; omit it or use 0",
   );
   refuseIfSet(
-    ["token_period", "period"],
-    (name) => Boolean(optionalDuration(data, name)),
+    { token_period: fields.token_period, period: fields.period },
     "is not supported; use token_ttl and renew the token",
   );
   refuseIfSet(
-    ["token_bound_cidrs", "bound_cidrs"],
-    (name) => Boolean(optionalStringList(data, name)?.length),
+    { token_bound_cidrs: fields.token_bound_cidrs, bound_cidrs: fields.bound_cidrs },
     "is not supported",
   );
-  const tokenType = optionalString(data, "token_type");
+  const tokenType = fields.token_type;
   if (tokenType !== undefined && tokenType !== "default" && tokenType !== "service") {
     throw invalidRequest('"token_type" must be "service" or "default": only service tokens are issued');
   }
 
-  const aliasNameSource =
-    optionalString(data, "alias_name_source") ?? existing?.aliasNameSource ?? "serviceaccount_uid";
+  const aliasNameSource = fields.alias_name_source ?? existing?.aliasNameSource ?? "serviceaccount_uid";
   if (aliasNameSource !== "serviceaccount_uid" && aliasNameSource !== "serviceaccount_name") {
     throw invalidRequest('"alias_name_source" must be "serviceaccount_uid" or "serviceaccount_name"');
   }
-  const policies = either("token_policies", "policies", (name) => optionalStringList(data, name));
+  const policies = either(fields, "token_policies", "policies");
   if (policies && namesRoot(policies)) {
     throw invalidRequest(
       'auth methods cannot create root tokens: remove "root" from the role\'s token_policies',
@@ -166,28 +176,23 @@ export function roleFromRequest(
   }
   const role: KubernetesRole = {
     boundServiceAccountNames: boundList(
-      data,
+      fields.bound_service_account_names,
       "bound_service_account_names",
       existing?.boundServiceAccountNames,
     ),
     boundServiceAccountNamespaces: boundList(
-      data,
+      fields.bound_service_account_namespaces,
       "bound_service_account_namespaces",
       existing?.boundServiceAccountNamespaces,
     ),
-    audience: optionalString(data, "audience")?.trim() ?? existing?.audience ?? "",
+    audience: fields.audience?.trim() ?? existing?.audience ?? "",
     aliasNameSource,
     tokenPolicies: policies ? [...new Set(policies.map(policyName))] : (existing?.tokenPolicies ?? []),
-    tokenTtl: either("token_ttl", "ttl", (name) => optionalDuration(data, name)) ?? existing?.tokenTtl ?? 0,
-    tokenMaxTtl:
-      either("token_max_ttl", "max_ttl", (name) => optionalDuration(data, name)) ??
-      existing?.tokenMaxTtl ??
-      0,
-    tokenExplicitMaxTtl:
-      optionalDuration(data, "token_explicit_max_ttl") ?? existing?.tokenExplicitMaxTtl ?? 0,
-    tokenNoDefaultPolicy:
-      optionalBoolean(data, "token_no_default_policy") ?? existing?.tokenNoDefaultPolicy ?? false,
-    maxAge: optionalDuration(data, "max_age") ?? existing?.maxAge ?? DEFAULT_MAX_AGE_S,
+    tokenTtl: either(fields, "token_ttl", "ttl") ?? existing?.tokenTtl ?? 0,
+    tokenMaxTtl: either(fields, "token_max_ttl", "max_ttl") ?? existing?.tokenMaxTtl ?? 0,
+    tokenExplicitMaxTtl: fields.token_explicit_max_ttl ?? existing?.tokenExplicitMaxTtl ?? 0,
+    tokenNoDefaultPolicy: fields.token_no_default_policy ?? existing?.tokenNoDefaultPolicy ?? false,
+    maxAge: fields.max_age ?? existing?.maxAge ?? DEFAULT_MAX_AGE_S,
   };
   if (role.maxAge <= 0) {
     throw invalidRequest(

@@ -7,42 +7,45 @@
  * (`no_parent`, which needs sudo): `meta` is free-form data and never becomes one.
  */
 import type { Broker } from "../../broker.ts";
-import type { EngineRequest, EngineResponse } from "../../engines/engine.ts";
-import { invalidRequest, permissionDenied } from "../../errors.ts";
-import {
-  optionalBoolean,
-  optionalDuration,
-  optionalInteger,
-  optionalObject,
-  optionalString,
-  optionalStringList,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
+import type { EngineResponse, JsonObject } from "../../engines/engine.ts";
+import type { FieldSchema, FieldValues } from "../../engines/fields.ts";
+import type { Mount } from "../../engines/mount.ts";
+import { invalidRequest } from "../../errors.ts";
+import type { CallerToken } from "../../mounts/caller-token.ts";
 import { policyName, ROOT_POLICY_NAME } from "../../policy/policy-store.ts";
-import { authBlock } from "./token-engine.ts";
+import { authBlock } from "./auth-block.ts";
 import { childPolicies } from "./token-policies.ts";
 import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, policyIdentityOf } from "./token-store.ts";
 
-const FIELDS = [
-  "policies",
-  "meta",
-  "no_default_policy",
-  "ttl",
-  "explicit_max_ttl",
-  "display_name",
-  "renewable",
-  "no_parent",
-  "num_uses",
-  "period",
-  "type",
-];
+/** The fields of auth/token/create, as Vault declares them. */
+export const CREATE_FIELDS = {
+  policies: { type: "stringList", description: "The new token's policies; the maker's own when none." },
+  meta: { type: "object", description: "Free-form string data shown by lookup; grants nothing." },
+  no_default_policy: { type: "boolean", default: false, description: "Leave the default policy out." },
+  ttl: { type: "duration", description: "The token's TTL; 32 days when none." },
+  lease: { type: "duration", description: 'Deprecated: "ttl", which wins when both are given.' },
+  explicit_max_ttl: { type: "duration", description: "A hard cap no renewal passes." },
+  display_name: { type: "string", description: 'Shown as "token-<display_name>".' },
+  renewable: { type: "boolean", description: "Whether the token may be renewed; true when none." },
+  no_parent: {
+    type: "boolean",
+    default: false,
+    description: "An orphan, without the maker's identity (sudo).",
+  },
+  num_uses: { type: "integer", min: 0, description: "Refused unless 0: tokens are not use-limited." },
+  period: { type: "duration", description: 'Refused when set: use "ttl" and renew.' },
+  type: { type: "string", description: '"service" (or "default"): only service tokens exist.' },
+  id: { type: "string", description: "Refused when set: Coffer chooses every token." },
+  role_name: { type: "string", description: "Refused when set: Coffer has no token roles." },
+  entity_alias: { type: "string", description: "Refused when set: Coffer has no token roles." },
+} as const satisfies FieldSchema;
 
 const MAX_META_ENTRIES = 64;
 const MAX_META_VALUE_BYTES = 512;
 
-function metaOf(request: EngineRequest): Record<string, string> {
+function metaOf(given: JsonObject | undefined): Record<string, string> {
   const meta: Record<string, string> = {};
-  const entries = Object.entries(optionalObject(request.data, "meta") ?? {});
+  const entries = Object.entries(given ?? {});
   if (entries.length > MAX_META_ENTRIES)
     throw invalidRequest(`"meta" holds more than ${MAX_META_ENTRIES} entries`);
   for (const [key, value] of entries) {
@@ -55,8 +58,8 @@ function metaOf(request: EngineRequest): Record<string, string> {
   return meta;
 }
 
-function displayNameOf(request: EngineRequest): string {
-  const requested = optionalString(request.data, "display_name")?.trim() ?? "";
+function displayNameOf(given: string | undefined): string {
+  const requested = given?.trim() ?? "";
   // Vault's sanitizing: lower case, and anything outside [a-z0-9-] becomes "-".
   const cleaned = requested
     .toLowerCase()
@@ -65,16 +68,21 @@ function displayNameOf(request: EngineRequest): string {
   return cleaned === "" ? "token" : `token-${cleaned}`;
 }
 
-export async function createToken(broker: Broker, request: EngineRequest): Promise<EngineResponse> {
-  const caller = request.token;
-  if (!caller) throw permissionDenied();
-  const data = request.data;
-  rejectUnknownFields(data, FIELDS);
-  if (optionalInteger(data, "num_uses", { min: 0 }))
-    throw invalidRequest('"num_uses" is not supported; omit it or use 0');
-  if (optionalDuration(data, "period"))
-    throw invalidRequest('"period" is not supported; use "ttl" and renew the token');
-  const type = optionalString(data, "type");
+export async function createToken(
+  broker: Broker,
+  mount: Mount,
+  { record: caller }: CallerToken,
+  fields: FieldValues<typeof CREATE_FIELDS>,
+): Promise<EngineResponse> {
+  if (fields.id) throw invalidRequest('"id" is not supported: Coffer chooses every token itself');
+  if (fields.role_name || fields.entity_alias) {
+    throw invalidRequest(
+      `"${fields.role_name ? "role_name" : "entity_alias"}" is not supported: Coffer has no token roles`,
+    );
+  }
+  if (fields.num_uses) throw invalidRequest('"num_uses" is not supported; omit it or use 0');
+  if (fields.period) throw invalidRequest('"period" is not supported; use "ttl" and renew the token');
+  const type = fields.type;
   if (type !== undefined && type !== "service" && type !== "default") {
     throw invalidRequest('"type" must be "service": only service tokens are supported');
   }
@@ -82,22 +90,22 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
   const sudo =
     caller.policies.includes(ROOT_POLICY_NAME) ||
     (await broker.policies.acl(caller.policies, policyIdentityOf(caller)))
-      .capabilities(`${request.mount.path}create`)
+      .capabilities(`${mount.path}create`)
       .has("sudo");
-  const orphan = optionalBoolean(data, "no_parent") === true;
+  const orphan = fields.no_parent;
   if (orphan && !sudo) throw invalidRequest("root or sudo privileges required to create orphan token");
   const policies = childPolicies({
     parent: caller.policies,
-    requested: optionalStringList(data, "policies")?.map(policyName),
+    requested: fields.policies?.map(policyName),
     sudo,
-    noDefaultPolicy: optionalBoolean(data, "no_default_policy") === true,
+    noDefaultPolicy: fields.no_default_policy,
   });
   if (policies.length === 0) throw invalidRequest("a token needs at least one policy");
 
   // As in Vault: a root token without ttl or explicit_max_ttl never expires, and only a
   // parent that never expires may make one; every other token is bound by the system max.
-  const explicitMax = optionalDuration(data, "explicit_max_ttl") ?? 0;
-  const requestedTtl = optionalDuration(data, "ttl") ?? 0;
+  const explicitMax = fields.explicit_max_ttl ?? 0;
+  const requestedTtl = fields.ttl ?? fields.lease ?? 0;
   const neverExpires = policies.includes(ROOT_POLICY_NAME) && requestedTtl === 0 && explicitMax === 0;
   if (neverExpires && caller.expiresAt !== null) {
     throw invalidRequest("expiring root tokens cannot create non-expiring root tokens");
@@ -107,12 +115,12 @@ export async function createToken(broker: Broker, request: EngineRequest): Promi
 
   const { token, record } = await broker.tokens.create({
     policies,
-    displayName: displayNameOf(request),
-    path: `${request.mount.path}create`,
-    meta: metaOf(request),
+    displayName: displayNameOf(fields.display_name),
+    path: `${mount.path}create`,
+    meta: metaOf(fields.meta),
     ttl,
     maxTtl,
-    renewable: !neverExpires && (optionalBoolean(data, "renewable") ?? true),
+    renewable: !neverExpires && (fields.renewable ?? true),
     ...(orphan || !caller.identity ? {} : { identity: caller.identity }),
   });
   return { auth: authBlock(record, token, broker.now()) };

@@ -4,17 +4,18 @@
  * and TTL, and renew-self to stay logged in), and what a privileged caller may do with
  * other tokens: create, look up and revoke them by token or by accessor.
  */
-import type { Broker } from "../../broker.ts";
-import type {
-  Engine,
-  EngineFactory,
-  EngineRequest,
-  EngineResponse,
-  JsonObject,
+import type { Broker, BuiltinFactory } from "../../broker.ts";
+import {
+  type Engine,
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
+  route,
 } from "../../engines/engine.ts";
 import { CofferError, invalidRequest, permissionDenied } from "../../errors.ts";
-import { optionalDuration, rejectUnknownFields, requiredString } from "../../http/fields.ts";
-import { createToken } from "./token-create.ts";
+import { type CallerToken, callerTokenOf } from "../../mounts/caller-token.ts";
+import { authBlock } from "./auth-block.ts";
+import { CREATE_FIELDS, createToken } from "./token-create.ts";
 import type { TokenRecord } from "./token-store.ts";
 
 export function describeToken(record: TokenRecord, token: string | undefined, now: number): JsonObject {
@@ -41,108 +42,122 @@ export function describeToken(record: TokenRecord, token: string | undefined, no
   };
 }
 
-export function authBlock(
-  record: TokenRecord,
-  token: string,
-  now: number,
-): NonNullable<EngineResponse["auth"]> {
-  return {
-    client_token: token,
-    accessor: record.accessor,
-    policies: record.policies,
-    token_policies: record.policies,
-    metadata: Object.keys(record.meta).length > 0 ? record.meta : null,
-    lease_duration: record.expiresAt === null ? 0 : Math.max(0, Math.floor((record.expiresAt - now) / 1000)),
-    renewable: record.renewable,
-    entity_id: record.identity?.entityId ?? "",
-    token_type: "service",
-    orphan: true,
-  };
-}
-
-function caller(request: EngineRequest): TokenRecord {
-  if (!request.token) throw permissionDenied();
-  return request.token;
+function caller(request: EngineRequest): CallerToken {
+  const token = callerTokenOf(request);
+  if (!token) throw permissionDenied();
+  return token;
 }
 
 /** The token named by the `token` field; Vault answers "bad token" for one it does not know. */
-async function tokenNamed(
-  broker: Broker,
-  request: EngineRequest,
-): Promise<{ token: string; record: TokenRecord }> {
-  rejectUnknownFields(request.data, ["token"]);
-  const token = requiredString(request.data, "token");
+async function tokenNamed(broker: Broker, token: string): Promise<TokenRecord> {
   const record = await broker.tokens.lookup(token);
   if (!record) throw new CofferError("ERR_PERMISSION_DENIED", "bad token");
-  return { token, record };
+  return record;
 }
 
-async function accessorNamed(broker: Broker, request: EngineRequest): Promise<TokenRecord> {
-  rejectUnknownFields(request.data, ["accessor"]);
-  const record = await broker.tokens.lookupByAccessor(requiredString(request.data, "accessor"));
+async function accessorNamed(broker: Broker, accessor: string): Promise<TokenRecord> {
+  const record = await broker.tokens.lookupByAccessor(accessor);
   if (!record) throw invalidRequest("invalid accessor");
   return record;
 }
 
-export const createTokenEngine: EngineFactory = (_mount, broker): Engine => {
-  const lookupSelf = async (request: EngineRequest): Promise<EngineResponse> => ({
-    data: describeToken(caller(request), request.clientToken, broker.now()),
-  });
-  const lookup = async (request: EngineRequest): Promise<EngineResponse> => {
-    const { token, record } = await tokenNamed(broker, request);
+const TOKEN = { token: { type: "string", required: true, description: "The token." } } as const;
+const ACCESSOR = {
+  accessor: { type: "string", required: true, description: "The token's accessor." },
+} as const;
+/** Vault's self endpoints take a token field too, which they ignore: the caller's own token counts. */
+const SELF_TOKEN = {
+  token: { type: "string", description: "Ignored: the caller's own token counts." },
+} as const;
+
+export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
+  const lookupSelf = async (request: EngineRequest): Promise<EngineResponse> => {
+    const { record, token } = caller(request);
     return { data: describeToken(record, token, broker.now()) };
   };
-  const lookupAccessor = async (request: EngineRequest): Promise<EngineResponse> => ({
-    data: describeToken(await accessorNamed(broker, request), undefined, broker.now()),
-  });
 
   return {
     routes: [
-      { pattern: /^create$/, operations: { update: (request) => createToken(broker, request) } },
+      route({
+        pattern: /^create$/,
+        fields: CREATE_FIELDS,
+        operations: { update: (request) => createToken(broker, mount, caller(request), request.fields) },
+      }),
       // POST only: a token in a query string would end up in access logs.
-      { pattern: /^lookup$/, operations: { update: lookup } },
-      { pattern: /^lookup-accessor$/, operations: { update: lookupAccessor } },
-      {
-        pattern: /^revoke$/,
+      route({
+        pattern: /^lookup$/,
+        fields: TOKEN,
         operations: {
           update: async (request) => {
-            rejectUnknownFields(request.data, ["token"]);
+            const record = await tokenNamed(broker, request.fields.token);
+            return { data: describeToken(record, request.fields.token, broker.now()) };
+          },
+        },
+      }),
+      route({
+        pattern: /^lookup-accessor$/,
+        fields: ACCESSOR,
+        operations: {
+          update: async (request) => ({
+            data: describeToken(
+              await accessorNamed(broker, request.fields.accessor),
+              undefined,
+              broker.now(),
+            ),
+          }),
+        },
+      }),
+      route({
+        pattern: /^revoke$/,
+        fields: TOKEN,
+        operations: {
+          update: async (request) => {
             // Like Vault: revoking a token that is already gone succeeds.
-            const record = await broker.tokens.lookup(requiredString(request.data, "token"));
+            const record = await broker.tokens.lookup(request.fields.token);
             if (record) await broker.tokens.revoke(record);
             return {};
           },
         },
-      },
-      {
+      }),
+      route({
         pattern: /^revoke-accessor$/,
+        fields: ACCESSOR,
         operations: {
           update: async (request) => {
-            await broker.tokens.revoke(await accessorNamed(broker, request));
+            await broker.tokens.revoke(await accessorNamed(broker, request.fields.accessor));
             return {};
           },
         },
-      },
-      { pattern: /^lookup-self$/, operations: { read: lookupSelf, update: lookupSelf } },
-      {
+      }),
+      route({
+        pattern: /^lookup-self$/,
+        fields: SELF_TOKEN,
+        operations: { read: lookupSelf, update: lookupSelf },
+      }),
+      route({
         pattern: /^renew-self$/,
+        fields: {
+          ...SELF_TOKEN,
+          increment: { type: "duration", description: "The new TTL from now; 0 or none is the token's own." },
+        },
         operations: {
           update: async (request) => {
-            const record = caller(request);
-            const renewed = await broker.tokens.renew(record, optionalDuration(request.data, "increment"));
-            return { auth: authBlock(renewed, request.clientToken ?? "", broker.now()) };
+            const { record, token } = caller(request);
+            const renewed = await broker.tokens.renew(record, request.fields.increment);
+            return { auth: authBlock(renewed, token, broker.now()) };
           },
         },
-      },
-      {
+      }),
+      route({
         pattern: /^revoke-self$/,
+        fields: {},
         operations: {
           update: async (request) => {
-            await broker.tokens.revoke(caller(request));
+            await broker.tokens.revoke(caller(request).record);
             return {};
           },
         },
-      },
+      }),
     ],
   };
 };

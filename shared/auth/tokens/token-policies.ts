@@ -8,21 +8,12 @@
  * - Only a root token may make a root token; sudo does not lift that.
  * - No auth method may issue a root token, whatever its role says.
  *
- * Names are compared as Vault compares them: trimmed and in lower case, so "ROOT" and
- * " root " are root, and duplicates count once.
+ * Names are compared as Vault compares them (policy-names.ts).
  */
 import { invalidRequest } from "../../errors.ts";
 import { DEFAULT_POLICY_NAME } from "../../policy/default-policy.ts";
+import { sanitizePolicies } from "../../policy/policy-names.ts";
 import { ROOT_POLICY_NAME } from "../../policy/policy-store.ts";
-
-/** Trimmed, lower case, without duplicates; root alone when root is among them (Vault's SanitizePolicies). */
-export function sanitizePolicies(policies: readonly string[]): string[] {
-  const names = [...new Set(policies.map((name) => name.trim().toLowerCase()))].filter((name) => name !== "");
-  return names.includes(ROOT_POLICY_NAME) ? [ROOT_POLICY_NAME] : names;
-}
-
-export const namesRoot = (policies: readonly string[]): boolean =>
-  sanitizePolicies(policies).includes(ROOT_POLICY_NAME);
 
 export interface ChildPolicyRequest {
   /** The parent's policies. */

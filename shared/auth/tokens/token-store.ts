@@ -11,11 +11,12 @@
  * mount revokes every token it issued.
  */
 import { toBase64Url } from "../../crypto/encoding.ts";
+import type { Caller } from "../../engines/engine.ts";
+import type { ProvenIdentity } from "../../engines/proven-identity.ts";
 import { CofferError, permissionDenied } from "../../errors.ts";
 import type { PolicyIdentity } from "../../policy/acl.ts";
 import type { Item, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { TTL_ATTRIBUTE } from "../../store/ttl.ts";
-import type { ProvenIdentity } from "./proven-identity.ts";
 
 export const TOKEN_CACHE_MS = 5_000;
 const TOKEN_CACHE_MAX_ENTRIES = 10_000;
@@ -101,13 +102,23 @@ const mountIndexKey = (mountAccessor: string, hmac: string) => ({
 });
 
 /** What templated policies may know about the token's holder: its proven identity only. */
-export function policyIdentityOf(record: TokenRecord): PolicyIdentity {
-  if (!record.identity) return { aliases: {} };
-  const { mountAccessor, aliasName, metadata, entityId } = record.identity;
+export function policyIdentityOf(holder: { identity?: ProvenIdentity }): PolicyIdentity {
+  if (!holder.identity) return { aliases: {} };
+  const { mountAccessor, aliasName, metadata, entityId } = holder.identity;
   return {
     aliases: { [mountAccessor]: metadata },
     aliasNames: { [mountAccessor]: aliasName },
     entityId: entityId || undefined,
+  };
+}
+
+/** What an engine learns of the token's holder: never the token, its HMAC or its `meta`. */
+export function callerOf(record: TokenRecord): Caller {
+  return {
+    accessor: record.accessor,
+    policies: record.policies,
+    displayName: record.displayName,
+    ...(record.identity ? { identity: record.identity } : {}),
   };
 }
 

@@ -4,40 +4,17 @@
  * Coffer's credentials or the request is a 400 naming AWS's error, as Vault answers; an
  * error of unknown kind stays internal.
  */
+import { type AwsSdkError, awsFailureKind } from "../../aws-errors.ts";
 import { CofferError } from "../../errors.ts";
-
-const THROTTLING = new Set([
-  "Throttling",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "TooManyRequestsException",
-  "RequestThrottled",
-  "RequestThrottledException",
-]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
-
-interface SdkError {
-  name?: string;
-  message?: string;
-  code?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** The AWS error code, when the error came from AWS. */
-export function awsErrorCode(error: unknown): string | undefined {
-  const sdk = error as SdkError | undefined;
-  return sdk?.$metadata ? sdk.name : undefined;
-}
 
 export function awsFailure(what: string, error: unknown): CofferError {
   if (error instanceof CofferError) return error;
-  const sdk = (error ?? {}) as SdkError;
+  const sdk = (error ?? {}) as AwsSdkError;
   const name = sdk.name ?? "Error";
-  const status = sdk.$metadata?.httpStatusCode ?? 0;
   const message = (sdk.message ?? "").slice(0, 300);
   const options = { cause: error };
-  if (THROTTLING.has(name)) {
+  const kind = awsFailureKind(error);
+  if (kind === "throttling") {
     return new CofferError(
       "ERR_UPSTREAM_UNAVAILABLE",
       `AWS throttled the request to ${what}; retry later`,
@@ -45,7 +22,7 @@ export function awsFailure(what: string, error: unknown): CofferError {
       options,
     );
   }
-  if (name === "TimeoutError" || (sdk.code !== undefined && NETWORK_CODES.has(sdk.code))) {
+  if (kind === "unreachable") {
     return new CofferError("ERR_UPSTREAM_UNAVAILABLE", `AWS could not be reached to ${what}`, [], options);
   }
   if (/region is missing/i.test(message)) {
@@ -64,10 +41,10 @@ export function awsFailure(what: string, error: unknown): CofferError {
       options,
     );
   }
-  if (status >= 500 || sdk.$fault === "server") {
+  if (kind === "server") {
     return new CofferError("ERR_UPSTREAM_UNAVAILABLE", `AWS failed to ${what}: ${name}`, [], options);
   }
-  if (status >= 400 || sdk.$fault === "client") {
+  if (kind === "client") {
     return new CofferError("ERR_INVALID_REQUEST", `AWS refused to ${what}: ${name}: ${message}`, [], options);
   }
   return new CofferError("ERR_INTERNAL", `failed to ${what}: ${name}: ${message}`, [], options);

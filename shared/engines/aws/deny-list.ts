@@ -22,10 +22,10 @@
  * role must not overwrite each other's policy: the name carries an id of the deployment.
  */
 import { DeleteRolePolicyCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
-import type { Broker } from "../../broker.ts";
+import { awsErrorCode } from "../../aws-errors.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
 import type { Item, ItemKey, ItemStore, WriteOp } from "../../store/item-store.ts";
-import { awsErrorCode, awsFailure } from "./aws-errors.ts";
+import { awsFailure } from "./aws-errors.ts";
 import type { AwsClients } from "./clients.ts";
 import {
   collapse,
@@ -105,14 +105,17 @@ export async function denyPolicyName(store: ItemStore, now: number): Promise<str
   }
 }
 
-export function createDenyList(options: { broker: Broker; clients: () => Promise<AwsClients> }): DenyList {
-  const { broker } = options;
-  const store = broker.store;
+export function createDenyList(options: {
+  store: ItemStore;
+  now: () => number;
+  clients: () => Promise<AwsClients>;
+}): DenyList {
+  const { store, now } = options;
   let policyName: Promise<string> | undefined;
 
   async function writePolicy(roleArn: string, state: DenyState): Promise<void> {
     const { iam } = await options.clients();
-    policyName ??= denyPolicyName(store, broker.now()).catch((error) => {
+    policyName ??= denyPolicyName(store, now()).catch((error) => {
       policyName = undefined;
       throw error;
     });
@@ -150,7 +153,7 @@ export function createDenyList(options: { broker: Broker; clients: () => Promise
         revision: revision + 1,
         sessions: { ...state.sessions } as unknown as Item[string],
         issued_before: state.issuedBefore ? { ...state.issuedBefore } : null,
-        updated_at: new Date(broker.now()).toISOString(),
+        updated_at: new Date(now()).toISOString(),
       },
       condition: item ? { attribute: "revision", equals: revision } : { exists: false },
     };
@@ -184,7 +187,7 @@ export function createDenyList(options: { broker: Broker; clients: () => Promise
     for (let attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
       const item = await store.get(key);
       const before = stateFromItem(item);
-      const next = withDenied(prune(before, broker.now()), additions);
+      const next = withDenied(prune(before, now()), additions);
       const state = forceCollapse && !next.collapsed ? collapse(next.state) : next.state;
       const collapsed = next.collapsed || forceCollapse;
       const adding = Object.keys(additions).length > 0;

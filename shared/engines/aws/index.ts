@@ -2,12 +2,11 @@
  * The aws secrets engine: STS credentials for Kubernetes workloads, with Vault's paths and
  * shapes, each path family in its own file. Every credential is a lease of type "aws-sts",
  * which, unlike Vault's, can be revoked before it expires (shared/engines/aws/sts-lease.ts).
- * The engine keeps its state in the item store and its leases in the lease manager, and
- * knows nothing of how either is stored.
+ * The engine keeps its state in its mount's store and its leases with its mount's lease
+ * issuer, and knows nothing of how either is stored.
  */
-import type { LeaseIssuingEngine } from "../../leases/lease-type.ts";
 import { deletePartition } from "../../store/item-store.ts";
-import type { EngineFactory } from "../engine.ts";
+import type { Engine, EngineFactory } from "../engine.ts";
 import { awsClientCache } from "./clients.ts";
 import { createDenyList } from "./deny-list.ts";
 import { configRootRoute } from "./path-config-root.ts";
@@ -17,22 +16,19 @@ import { rootConfigFromItem } from "./root-config.ts";
 import { awsPartition, configKey } from "./storage.ts";
 import { stsLeaseType } from "./sts-lease.ts";
 
-export const createAwsEngine: EngineFactory = (mount, broker): LeaseIssuingEngine => {
-  const clientsFor = awsClientCache((item) => rootConfigFromItem(broker, mount, item));
+export const createAwsEngine: EngineFactory = (context): Engine => {
+  const { mount, store, leases } = context;
+  const clientsFor = awsClientCache((item) => rootConfigFromItem(context, item));
   const denyList = createDenyList({
-    broker,
-    clients: async () => clientsFor(await broker.store.get(configKey(mount.uuid))),
+    store,
+    now: context.now,
+    clients: async () => clientsFor(await store.get(configKey(mount.uuid))),
   });
   const stsLease = stsLeaseType(denyList);
-  const leaseTypes = { [stsLease.name]: stsLease };
 
   return {
-    routes: [
-      configRootRoute(broker, mount),
-      ...roleRoutes(broker, mount),
-      credsRoute(broker, mount, clientsFor),
-    ],
-    leaseTypes,
+    routes: [configRootRoute(context), ...roleRoutes(context), credsRoute(context, clientsFor)],
+    leaseTypes: { [stsLease.name]: stsLease },
     /**
      * On disable, as in Vault, every lease of the mount is revoked (forcibly: the mount is
      * going away whatever AWS says), then its configuration and roles go. The deny lists
@@ -40,8 +36,8 @@ export const createAwsEngine: EngineFactory = (mount, broker): LeaseIssuingEngin
      * (deny-list.ts).
      */
     async purge() {
-      await broker.leases.revokeMountLeases(mount.path, leaseTypes);
-      await deletePartition(broker.store, awsPartition(mount.uuid));
+      await leases.revokeAll();
+      await deletePartition(store, awsPartition(mount.uuid));
     },
   };
 };

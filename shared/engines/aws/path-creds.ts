@@ -7,22 +7,19 @@
  * anyone and expire on their own (within the hour).
  */
 import { AssumeRoleCommand, type AssumeRoleCommandOutput } from "@aws-sdk/client-sts";
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { optionalString, rejectUnknownFields } from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
+import { type EngineContext, type EngineRequest, type EngineResponse, type Route, route } from "../engine.ts";
+import type { FieldSchema, FieldValues } from "../fields.ts";
 import { awsFailure } from "./aws-errors.ts";
 import type { AwsClients } from "./clients.ts";
-import { roleName } from "./path-roles.ts";
+import { ROLE, roleName } from "./path-roles.ts";
 import { type AwsRole, requestedStsTtl, roleFromItem, stsDuration } from "./role.ts";
 import { sessionIdentityOf } from "./session-identity.ts";
 import { configKey, roleKey } from "./storage.ts";
 import { STS_LEASE_TYPE, type StsLeaseData } from "./sts-lease.ts";
 
-function chooseRoleArn(request: EngineRequest, role: AwsRole, name: string): string {
-  const requested = optionalString(request.data, "role_arn");
+function chooseRoleArn(requested: string | undefined, role: AwsRole, name: string): string {
   if (requested === undefined || requested === "") {
     if (role.roleArns.length !== 1 || !role.roleArns[0]) {
       throw invalidRequest("did not supply a role_arn parameter and unable to determine one");
@@ -35,25 +32,42 @@ function chooseRoleArn(request: EngineRequest, role: AwsRole, name: string): str
   return requested;
 }
 
+/** The fields of aws/creds/<name> and aws/sts/<name>, as Vault declares them. */
+export const CREDS_FIELDS = {
+  name: ROLE,
+  ttl: { type: "duration", description: "The credentials' lifetime; 0 or none is the role's default." },
+  role_arn: { type: "string", description: "Which of the role's IAM roles to assume, when it has several." },
+  role_session_name: {
+    type: "string",
+    description: "Refused when set: the session is named after the caller's proven identity.",
+  },
+  mfa_code: { type: "string", description: "For iam_user credentials only: refused when set." },
+} as const satisfies FieldSchema;
+
 export function credsRoute(
-  broker: Broker,
-  mount: Mount,
+  { mount, store, leases, now }: EngineContext,
   clientsFor: (configItem: Item | undefined) => Promise<AwsClients>,
 ): Route {
-  async function issue(request: EngineRequest): Promise<EngineResponse> {
-    rejectUnknownFields(request.data, ["ttl", "role_arn"]);
-    const name = roleName(request);
-    const requestedTtl = requestedStsTtl(request.data);
+  async function issue(request: EngineRequest<FieldValues<typeof CREDS_FIELDS>>): Promise<EngineResponse> {
+    const name = roleName(request.fields.name);
+    // The session name is what IAM denies on revocation and CloudTrail shows: it always
+    // comes from the caller's proven identity, never from the request.
+    if (request.fields.role_session_name) {
+      throw invalidRequest(
+        '"role_session_name" is not supported: Coffer names each session after the caller\'s proven identity',
+      );
+    }
+    if (request.fields.mfa_code) {
+      throw invalidRequest('"mfa_code" is not supported: Coffer issues assumed_role credentials only');
+    }
+    const requestedTtl = requestedStsTtl(request.fields.ttl);
     // The role and the configuration in one round trip.
-    const [configItem, roleItem] = await broker.store.batchGet([
-      configKey(mount.uuid),
-      roleKey(mount.uuid, name),
-    ]);
+    const [configItem, roleItem] = await store.batchGet([configKey(mount.uuid), roleKey(mount.uuid, name)]);
     if (!roleItem) throw invalidRequest(`Role "${name}" not found`);
     const role = roleFromItem(roleItem);
-    const roleArn = chooseRoleArn(request, role, name);
+    const roleArn = chooseRoleArn(request.fields.role_arn, role, name);
     const duration = stsDuration(role, requestedTtl, mount.config.max_lease_ttl);
-    const { sessionName, tags } = sessionIdentityOf(request.token);
+    const { sessionName, tags } = sessionIdentityOf(request.caller);
     const { sts } = await clientsFor(configItem);
 
     let output: AssumeRoleCommandOutput;
@@ -95,11 +109,10 @@ export function credsRoute(
       expiration,
       issued: expiration - duration * 1000,
     };
-    const lease = await broker.leases.issue({
-      path: `${mount.path}${request.path}`,
+    const leaseId = await leases.issue({
+      path: request.path,
       type: STS_LEASE_TYPE,
-      mount,
-      token: request.token,
+      caller: request.caller,
       expiresAt: expiration,
       renewable: false,
       data: { ...data },
@@ -111,14 +124,15 @@ export function credsRoute(
         security_token: credentials.SessionToken,
         arn,
       },
-      leaseId: lease.id,
-      leaseDuration: Math.max(0, Math.floor((expiration - broker.now()) / 1000)),
+      leaseId,
+      leaseDuration: Math.max(0, Math.floor((expiration - now()) / 1000)),
       renewable: false,
     };
   }
 
-  return {
+  return route({
     pattern: /^(?:creds|sts)\/(?<name>[^/]+)$/,
+    fields: CREDS_FIELDS,
     operations: { read: issue, update: issue },
-  };
+  });
 }

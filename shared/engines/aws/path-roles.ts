@@ -2,16 +2,17 @@
  * aws/roles and aws/roles/<name>: list, read, write (merging into the existing role, as
  * Vault does) and delete roles.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import { listSortKeys } from "../../store/item-store.ts";
-import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
-import { describeRole, mergeRole, ROLE_NAME, roleFromItem, roleToItem } from "./role.ts";
+import { type EngineContext, notFoundResponse, type Route, route } from "../engine.ts";
+import type { PathField } from "../fields.ts";
+import { describeRole, mergeRole, ROLE_FIELDS, ROLE_NAME, roleFromItem, roleToItem } from "./role.ts";
 import { awsPartition, ROLE_PREFIX, roleKey } from "./storage.ts";
 
-export function roleName(request: EngineRequest): string {
-  const name = request.params.name ?? "";
+/** The role a route acts on, from its path. */
+export const ROLE: PathField = { type: "string", path: true, description: "The role's name." };
+
+export function roleName(name: string): string {
   if (!ROLE_NAME.test(name)) {
     throw invalidRequest(
       `invalid role name "${name}": use letters, digits, "_", "-", "." and "@" (at most 128)`,
@@ -20,11 +21,11 @@ export function roleName(request: EngineRequest): string {
   return name;
 }
 
-export function roleRoutes(broker: Broker, mount: Mount): Route[] {
-  const store = broker.store;
+export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
   return [
-    {
+    route({
       pattern: /^roles\/?$/,
+      fields: {},
       operations: {
         list: async () => {
           const keys = await listSortKeys(store, awsPartition(mount.uuid), ROLE_PREFIX);
@@ -32,21 +33,23 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
           return { data: { keys } };
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^roles\/(?<name>[^/]+)$/,
-      exists: async (request) => (await store.get(roleKey(mount.uuid, roleName(request)))) !== undefined,
+      fields: { name: ROLE, ...ROLE_FIELDS },
+      exists: async (request) =>
+        (await store.get(roleKey(mount.uuid, roleName(request.fields.name)))) !== undefined,
       operations: {
         read: async (request) => {
-          const item = await store.get(roleKey(mount.uuid, roleName(request)));
+          const item = await store.get(roleKey(mount.uuid, roleName(request.fields.name)));
           if (!item) return notFoundResponse();
           return { data: describeRole(roleFromItem(item)) };
         },
         update: async (request) => {
-          const key = roleKey(mount.uuid, roleName(request));
+          const key = roleKey(mount.uuid, roleName(request.fields.name));
           const existing = await store.get(key);
-          const { role, warnings } = mergeRole(existing && roleFromItem(existing), request.data);
-          const item = roleToItem(key, role, new Date(broker.now()).toISOString());
+          const { role, warnings } = mergeRole(existing && roleFromItem(existing), request.fields);
+          const item = roleToItem(key, role, new Date(now()).toISOString());
           try {
             await store.write([
               {
@@ -65,10 +68,10 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
           return warnings.length > 0 ? { warnings } : {};
         },
         delete: async (request) => {
-          await store.write([{ op: "delete", key: roleKey(mount.uuid, roleName(request)) }]);
+          await store.write([{ op: "delete", key: roleKey(mount.uuid, roleName(request.fields.name)) }]);
           return {};
         },
       },
-    },
+    }),
   ];
 }

@@ -4,15 +4,9 @@
  * credential_type "assumed_role" only. Writes merge into the existing role, as Vault's do.
  */
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalDuration,
-  optionalString,
-  optionalStringList,
-  rejectNonEmptyFields,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
 import type { Item } from "../../store/item-store.ts";
 import type { JsonObject } from "../engine.ts";
+import { type FieldSchema, type FieldValues, parseField, rejectNonEmptyFields } from "../fields.ts";
 
 export const ASSUMED_ROLE = "assumed_role";
 /** STS's own bounds on DurationSeconds when Coffer assumes a role from a role session (role chaining). */
@@ -41,25 +35,32 @@ export interface AwsRole {
   externalId: string;
 }
 
-const KNOWN_FIELDS = [
-  "credential_type",
-  "role_arns",
-  "policy_document",
-  "policy_arns",
-  "default_sts_ttl",
-  "max_sts_ttl",
-  "external_id",
-  // Vault fields for credential types or features Coffer does not implement: accepted when empty.
-  "iam_groups",
-  "iam_tags",
-  "session_tags",
-  "user_path",
-  "permissions_boundary_arn",
-  "mfa_serial_number",
-  "policy",
-  "arn",
-];
-const UNSUPPORTED_FIELDS = KNOWN_FIELDS.slice(7);
+const unsupported = { type: "any", description: "Refused when set: not an assumed_role feature." } as const;
+
+/** The fields of aws/roles/<name> besides the name, as Vault declares them. */
+export const ROLE_FIELDS = {
+  credential_type: { type: "string", description: `The kind of credentials: "${ASSUMED_ROLE}" only.` },
+  role_arns: { type: "stringList", description: "The IAM roles a caller may assume through the role." },
+  policy_document: { type: "any", description: "A session policy (JSON text or an object)." },
+  policy_arns: { type: "stringList", description: "Managed session policies." },
+  default_sts_ttl: {
+    type: "duration",
+    description: "The credentials' lifetime when a request asks for none.",
+  },
+  max_sts_ttl: { type: "duration", description: "The longest lifetime a request may ask for." },
+  external_id: { type: "string", description: "The external id to assume the roles with." },
+  // Vault's fields for credential types or features Coffer does not implement: accepted when empty.
+  iam_groups: unsupported,
+  iam_tags: unsupported,
+  session_tags: unsupported,
+  user_path: unsupported,
+  permissions_boundary_arn: unsupported,
+  mfa_serial_number: unsupported,
+  policy: unsupported,
+  arn: unsupported,
+} as const satisfies FieldSchema;
+
+type RoleFields = FieldValues<typeof ROLE_FIELDS>;
 
 export function roleFromItem(item: Item): AwsRole {
   return {
@@ -105,32 +106,38 @@ function compactPolicy(text: string): string {
   return compact;
 }
 
-function policyDocumentOf(data: JsonObject): string | undefined {
-  const value = data.policy_document;
+function policyDocumentOf(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   // Vault takes a string; tools that build the body from HCL or YAML often send the document as an object.
   if (typeof value === "object" && !Array.isArray(value)) return compactPolicy(JSON.stringify(value));
-  return compactPolicy(optionalString(data, "policy_document") ?? "");
+  return compactPolicy(parseField(ROLE_FIELDS.policy_document, value, "policy_document") as string);
 }
 
-/** The role after a write of `data` onto `existing` (undefined when creating). */
+/** The role after a write of `fields` onto `existing` (undefined when creating). */
 export function mergeRole(
   existing: AwsRole | undefined,
-  data: JsonObject,
+  fields: RoleFields,
 ): { role: AwsRole; warnings: string[] } {
-  rejectUnknownFields(data, KNOWN_FIELDS);
   rejectNonEmptyFields(
-    { ...data, user_path: data.user_path === "/" ? "" : data.user_path },
-    UNSUPPORTED_FIELDS,
+    {
+      iam_groups: fields.iam_groups,
+      iam_tags: fields.iam_tags,
+      session_tags: fields.session_tags,
+      user_path: fields.user_path === "/" ? "" : fields.user_path,
+      permissions_boundary_arn: fields.permissions_boundary_arn,
+      mfa_serial_number: fields.mfa_serial_number,
+      policy: fields.policy,
+      arn: fields.arn,
+    },
     "aws",
   );
-  const credentialType = optionalString(data, "credential_type");
+  const credentialType = fields.credential_type;
   if (credentialType !== undefined && credentialType !== ASSUMED_ROLE) {
     throw invalidRequest(
       `credential_type "${credentialType}" is not supported: Coffer issues "${ASSUMED_ROLE}" credentials`,
     );
   }
-  const roleArns = optionalStringList(data, "role_arns") ?? existing?.roleArns ?? [];
+  const roleArns = fields.role_arns ?? existing?.roleArns ?? [];
   if (roleArns.length === 0)
     throw invalidRequest(`"role_arns" is required for credential_type "${ASSUMED_ROLE}"`);
   if (roleArns.length > MAX_ROLE_ARNS)
@@ -139,23 +146,23 @@ export function mergeRole(
     if (!ROLE_ARN.test(arn))
       throw invalidRequest(`invalid value in "role_arns": "${arn}" is not an IAM role ARN`);
   }
-  const policyArns = optionalStringList(data, "policy_arns") ?? existing?.policyArns ?? [];
+  const policyArns = fields.policy_arns ?? existing?.policyArns ?? [];
   if (policyArns.length > MAX_POLICY_ARNS)
     throw invalidRequest(`"policy_arns" takes at most ${MAX_POLICY_ARNS} ARNs`);
   for (const arn of policyArns) {
     if (!POLICY_ARN.test(arn))
       throw invalidRequest(`invalid value in "policy_arns": "${arn}" is not an IAM policy ARN`);
   }
-  const externalId = optionalString(data, "external_id") ?? existing?.externalId ?? "";
+  const externalId = fields.external_id ?? existing?.externalId ?? "";
   if (externalId !== "" && !EXTERNAL_ID.test(externalId))
     throw invalidRequest('invalid value for "external_id"');
   const role: AwsRole = {
     credentialType: ASSUMED_ROLE,
     roleArns: [...new Set(roleArns)],
-    policyDocument: policyDocumentOf(data) ?? existing?.policyDocument ?? "",
+    policyDocument: policyDocumentOf(fields.policy_document) ?? existing?.policyDocument ?? "",
     policyArns: [...new Set(policyArns)],
-    defaultStsTtl: optionalDuration(data, "default_sts_ttl") ?? existing?.defaultStsTtl ?? 0,
-    maxStsTtl: optionalDuration(data, "max_sts_ttl") ?? existing?.maxStsTtl ?? 0,
+    defaultStsTtl: fields.default_sts_ttl ?? existing?.defaultStsTtl ?? 0,
+    maxStsTtl: fields.max_sts_ttl ?? existing?.maxStsTtl ?? 0,
     externalId,
   };
   if (role.maxStsTtl > 0 && role.defaultStsTtl > role.maxStsTtl) {
@@ -200,8 +207,7 @@ export function describeRole(role: AwsRole): JsonObject {
  * Vault's TTLs. Below STS's minimum it is refused rather than raised, so a caller asking
  * for short-lived credentials never gets longer-lived ones without knowing.
  */
-export function requestedStsTtl(data: JsonObject): number | undefined {
-  const ttl = optionalDuration(data, "ttl");
+export function requestedStsTtl(ttl: number | undefined): number | undefined {
   if (ttl === undefined || ttl === 0) return undefined;
   if (ttl < MIN_STS_DURATION_S) {
     throw invalidRequest(

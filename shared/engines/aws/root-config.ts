@@ -4,18 +4,12 @@
  * engine uses the function's own (the SDK's default chain). The secret key is sealed with
  * a binding to the mount and never returned.
  */
-import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalInteger,
-  optionalString,
-  rejectNonEmptyFields,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
-import type { JsonObject } from "../engine.ts";
+import type { EngineContext, JsonObject } from "../engine.ts";
+import { type FieldSchema, type FieldValues, rejectNonEmptyFields } from "../fields.ts";
+import type { Mount } from "../mount.ts";
 import { configKey } from "./storage.ts";
 
 export interface RootConfig {
@@ -44,29 +38,41 @@ export const DEFAULT_ROOT_CONFIG: RootConfig = {
   maxRetries: -1,
 };
 
-const KNOWN_FIELDS = [
-  "access_key",
-  "secret_key",
-  "region",
-  "sts_region",
-  "sts_endpoint",
-  "iam_endpoint",
-  "max_retries",
-  // Vault fields Coffer does not implement: accepted when empty, so tools that send every field work.
-  "username_template",
-  "role_arn",
-  "identity_token_audience",
-  "identity_token_ttl",
-  "sts_fallback_endpoints",
-  "sts_fallback_regions",
-];
-const UNSUPPORTED_FIELDS = KNOWN_FIELDS.slice(7);
+const unsupported = { type: "any", description: "Refused when set: Coffer does not implement it." } as const;
+
+/** The fields of aws/config/root, as Vault declares them. */
+export const ROOT_CONFIG_FIELDS = {
+  access_key: { type: "string", description: "Static credentials; the function's own role without them." },
+  secret_key: { type: "string", description: "Static credentials: sealed, never shown again." },
+  region: { type: "string", description: "The region of the IAM and STS clients." },
+  sts_region: { type: "string", description: "The region of the STS client, if another." },
+  sts_endpoint: {
+    type: "string",
+    description: "An STS endpoint override (an emulator, a private endpoint).",
+  },
+  iam_endpoint: { type: "string", description: "An IAM endpoint override." },
+  max_retries: {
+    type: "integer",
+    min: -1,
+    max: 10,
+    description: "Retries of a failed AWS call; -1 is Coffer's default policy.",
+  },
+  // Vault's fields Coffer does not implement: accepted when empty, so tools that send every field work.
+  username_template: unsupported,
+  role_arn: unsupported,
+  identity_token_audience: unsupported,
+  identity_token_ttl: unsupported,
+  sts_fallback_endpoints: unsupported,
+  sts_fallback_regions: unsupported,
+} as const satisfies FieldSchema;
+
+type RootConfigFields = FieldValues<typeof ROOT_CONFIG_FIELDS>;
 
 const secretBinding = (mount: Mount) => ({ purpose: "aws-root-secret-key", mount: mount.uuid });
 const encoder = new TextEncoder();
 
-function endpoint(data: JsonObject, name: string): string {
-  const value = optionalString(data, name)?.trim() ?? "";
+function endpoint(given: string | undefined, name: string): string {
+  const value = given?.trim() ?? "";
   if (value === "") return "";
   let url: URL;
   try {
@@ -88,8 +94,8 @@ function endpoint(data: JsonObject, name: string): string {
   return value.replace(/\/+$/, "");
 }
 
-function region(data: JsonObject, name: string): string {
-  const value = optionalString(data, name)?.trim() ?? "";
+function region(given: string | undefined, name: string): string {
+  const value = given?.trim() ?? "";
   if (value !== "" && !/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(value)) {
     throw invalidRequest(`invalid value for "${name}": expected an AWS region such as "eu-west-1"`);
   }
@@ -97,11 +103,23 @@ function region(data: JsonObject, name: string): string {
 }
 
 /** Validates a config/root write and returns the item to store. */
-export async function rootConfigItem(broker: Broker, mount: Mount, data: JsonObject): Promise<Item> {
-  rejectUnknownFields(data, KNOWN_FIELDS);
-  rejectNonEmptyFields(data, UNSUPPORTED_FIELDS, "aws");
-  const accessKey = optionalString(data, "access_key")?.trim() ?? "";
-  const secretKey = optionalString(data, "secret_key") ?? "";
+export async function rootConfigItem(
+  { mount, keyring, now }: Pick<EngineContext, "mount" | "keyring" | "now">,
+  fields: RootConfigFields,
+): Promise<Item> {
+  rejectNonEmptyFields(
+    {
+      username_template: fields.username_template,
+      role_arn: fields.role_arn,
+      identity_token_audience: fields.identity_token_audience,
+      identity_token_ttl: fields.identity_token_ttl,
+      sts_fallback_endpoints: fields.sts_fallback_endpoints,
+      sts_fallback_regions: fields.sts_fallback_regions,
+    },
+    "aws",
+  );
+  const accessKey = fields.access_key?.trim() ?? "";
+  const secretKey = fields.secret_key ?? "";
   if ((accessKey === "") !== (secretKey === "")) {
     throw invalidRequest('"access_key" and "secret_key" go together: give both or neither');
   }
@@ -112,21 +130,20 @@ export async function rootConfigItem(broker: Broker, mount: Mount, data: JsonObj
   return {
     ...configKey(mount.uuid),
     version: crypto.randomUUID(),
-    region: region(data, "region"),
-    sts_region: region(data, "sts_region"),
-    sts_endpoint: endpoint(data, "sts_endpoint"),
-    iam_endpoint: endpoint(data, "iam_endpoint"),
+    region: region(fields.region, "region"),
+    sts_region: region(fields.sts_region, "sts_region"),
+    sts_endpoint: endpoint(fields.sts_endpoint, "sts_endpoint"),
+    iam_endpoint: endpoint(fields.iam_endpoint, "iam_endpoint"),
     access_key: accessKey,
     secret_key:
-      secretKey === "" ? null : await seal(broker.keyring, encoder.encode(secretKey), secretBinding(mount)),
-    max_retries: optionalInteger(data, "max_retries", { min: -1, max: 10 }) ?? -1,
-    updated_at: new Date(broker.now()).toISOString(),
+      secretKey === "" ? null : await seal(keyring, encoder.encode(secretKey), secretBinding(mount)),
+    max_retries: fields.max_retries ?? -1,
+    updated_at: new Date(now()).toISOString(),
   };
 }
 
 export async function rootConfigFromItem(
-  broker: Broker,
-  mount: Mount,
+  { mount, keyring }: Pick<EngineContext, "mount" | "keyring">,
   item: Item | undefined,
 ): Promise<RootConfig> {
   if (!item) return DEFAULT_ROOT_CONFIG;
@@ -140,7 +157,7 @@ export async function rootConfigFromItem(
     accessKey: String(item.access_key ?? ""),
     secretKey:
       sealed instanceof Uint8Array
-        ? new TextDecoder().decode(await open(broker.keyring, sealed, secretBinding(mount)))
+        ? new TextDecoder().decode(await open(keyring, sealed, secretBinding(mount)))
         : "",
     maxRetries: Number(item.max_retries ?? -1),
   };

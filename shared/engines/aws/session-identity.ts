@@ -10,8 +10,8 @@
  * its children): IAM policies grant on these tags, so a field the caller can write (the
  * token's `meta`) must never reach them.
  */
-import { workloadOf } from "../../auth/tokens/proven-identity.ts";
-import type { TokenRecord } from "../../auth/tokens/token-store.ts";
+import type { Caller } from "../engine.ts";
+import { workloadOf } from "../proven-identity.ts";
 
 export const MAX_SESSION_NAME = 64;
 const SUFFIX_LENGTH = 10;
@@ -34,7 +34,7 @@ const sanitize = (text: string) => text.replace(/[^\w+=,.@-]/g, "-");
 
 /** The session for a caller: only its proven identity and display name are read. */
 export function sessionIdentityOf(
-  caller: Pick<TokenRecord, "identity" | "displayName"> | undefined,
+  caller: Pick<Caller, "identity" | "displayName"> | undefined,
 ): SessionIdentity {
   const workload = workloadOf(caller?.identity);
   const who = workload ? `${workload.serviceAccount}@${workload.namespace}` : caller?.displayName || "coffer";

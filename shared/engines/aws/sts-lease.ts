@@ -9,7 +9,7 @@
  * - revoked at or after expiry (the normal sweep): nothing to do, no AWS call at all.
  */
 import { CofferError } from "../../errors.ts";
-import type { LeaseType, LeaseView } from "../../leases/lease-type.ts";
+import type { LeaseType, LeaseView } from "../lease-type.ts";
 import type { DenyList } from "./deny-list.ts";
 
 export const STS_LEASE_TYPE = "aws-sts";

@@ -5,22 +5,12 @@
  * stamp is sealed with a binding to the mount and the connection's name: the URL, the
  * root user, its password, and a rotated password not yet confirmed (rotate-root.ts).
  */
-import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalBoolean,
-  optionalDuration,
-  optionalInteger,
-  optionalString,
-  optionalStringList,
-  optionalStringSlice,
-  rejectNonEmptyFields,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { Item } from "../../store/item-store.ts";
-import type { JsonObject } from "../engine.ts";
+import type { EngineContext, JsonObject } from "../engine.ts";
+import { type FieldSchema, type FieldValues, rejectNonEmptyFields } from "../fields.ts";
+import type { Mount } from "../mount.ts";
 import { connectionTarget, describeConnectionUrl, hasLiteralPassword } from "./connection-url.ts";
 import { checkStatements } from "./statement-template.ts";
 import { configKey } from "./storage.ts";
@@ -61,36 +51,60 @@ export interface StoredConnection {
   config: ConnectionConfig;
 }
 
-const SUPPORTED_FIELDS = [
-  "plugin_name",
-  "verify_connection",
-  "allowed_roles",
-  "root_rotation_statements",
-  "connection_url",
-  "username",
-  "password",
-  "max_open_connections",
-  "max_idle_connections",
-  "max_connection_lifetime",
-  "password_authentication",
-  "tls_ca",
-];
-// Vault fields of features Coffer does not implement: accepted when empty.
-const UNSUPPORTED_FIELDS = [
-  "plugin_version",
-  "password_policy",
-  "username_template",
-  "disable_escaping",
-  "tls_certificate",
-  "private_key",
-  "auth_type",
-  "service_account_json",
-  "skip_static_role_import_rotation",
-  "rotation_period",
-  "rotation_schedule",
-  "rotation_window",
-  "disable_automated_rotation",
-];
+const unsupported = { type: "any", description: "Refused when set: Coffer does not implement it." } as const;
+
+/** The fields of database/config/<name> besides the name, as Vault declares them. */
+export const CONNECTION_FIELDS = {
+  plugin_name: { type: "string", description: `The database plugin: "${PLUGIN_NAME}" only.` },
+  verify_connection: {
+    type: "boolean",
+    default: true,
+    description: "Connect once before storing the configuration.",
+  },
+  allowed_roles: {
+    type: "stringList",
+    description: 'Roles that may use the connection; globs, "*" for all.',
+  },
+  root_rotation_statements: { type: "stringSlice", description: "What rotate-root runs." },
+  connection_url: {
+    type: "string",
+    description: "postgresql://{{username}}:{{password}}@host/db, templated.",
+  },
+  username: { type: "string", description: "The root user Coffer manages users with." },
+  password: { type: "string", description: "Its password: sealed, never shown again." },
+  max_open_connections: {
+    type: "integer",
+    min: 0,
+    max: MAX_OPEN_CONNECTIONS,
+    description: "Connections a process keeps at most.",
+  },
+  max_idle_connections: { type: "integer", min: 0, description: "Kept for Vault's tools; idle ones close." },
+  max_connection_lifetime: {
+    type: "duration",
+    description: "How long a connection is reused; 0 until idle.",
+  },
+  password_authentication: {
+    type: "string",
+    description: '"password" (the default) or "scram-sha-256": how statements receive passwords.',
+  },
+  tls_ca: { type: "string", description: "PEM certificates to trust for TLS." },
+  // Vault's fields of features Coffer does not implement: accepted when empty.
+  plugin_version: unsupported,
+  password_policy: unsupported,
+  username_template: unsupported,
+  disable_escaping: unsupported,
+  tls_certificate: unsupported,
+  private_key: unsupported,
+  auth_type: unsupported,
+  service_account_json: unsupported,
+  skip_static_role_import_rotation: unsupported,
+  rotation_period: unsupported,
+  rotation_schedule: unsupported,
+  rotation_window: unsupported,
+  disable_automated_rotation: unsupported,
+} as const satisfies FieldSchema;
+
+type ConnectionFields = FieldValues<typeof CONNECTION_FIELDS>;
 
 const binding = (mount: Mount, name: string) => ({ purpose: "database-connection", mount: mount.uuid, name });
 const encoder = new TextEncoder();
@@ -106,8 +120,10 @@ export function allowsRole(config: ConnectionConfig, role: string): boolean {
   });
 }
 
-function passwordAuthentication(data: JsonObject, fallback: PasswordAuthentication): PasswordAuthentication {
-  const value = optionalString(data, "password_authentication");
+function passwordAuthentication(
+  value: string | undefined,
+  fallback: PasswordAuthentication,
+): PasswordAuthentication {
   if (value === undefined || value === "") return fallback;
   if (!(PASSWORD_AUTHENTICATIONS as readonly string[]).includes(value)) {
     throw invalidRequest(`invalid value for "password_authentication": use "password" or "scram-sha-256"`);
@@ -121,43 +137,59 @@ function passwordAuthentication(data: JsonObject, fallback: PasswordAuthenticati
  */
 export function mergeConfig(
   existing: ConnectionConfig | undefined,
-  data: JsonObject,
+  fields: ConnectionFields,
 ): { config: ConnectionConfig; verify: boolean; warnings: string[] } {
-  rejectUnknownFields(data, [...SUPPORTED_FIELDS, ...UNSUPPORTED_FIELDS]);
-  rejectNonEmptyFields(data, UNSUPPORTED_FIELDS, "database");
-  const pluginName = optionalString(data, "plugin_name") ?? existing?.pluginName ?? "";
+  rejectNonEmptyFields(
+    {
+      plugin_version: fields.plugin_version,
+      password_policy: fields.password_policy,
+      username_template: fields.username_template,
+      disable_escaping: fields.disable_escaping,
+      tls_certificate: fields.tls_certificate,
+      private_key: fields.private_key,
+      auth_type: fields.auth_type,
+      service_account_json: fields.service_account_json,
+      skip_static_role_import_rotation: fields.skip_static_role_import_rotation,
+      rotation_period: fields.rotation_period,
+      rotation_schedule: fields.rotation_schedule,
+      rotation_window: fields.rotation_window,
+      disable_automated_rotation: fields.disable_automated_rotation,
+    },
+    "database",
+  );
+  const pluginName = fields.plugin_name ?? existing?.pluginName ?? "";
   if (pluginName === "") throw invalidRequest("plugin_name must be provided");
   if (pluginName !== PLUGIN_NAME) {
     throw invalidRequest(`unsupported plugin_name "${pluginName}": Coffer offers "${PLUGIN_NAME}"`);
   }
-  const connectionUrl = optionalString(data, "connection_url")?.trim() ?? existing?.connectionUrl ?? "";
+  const connectionUrl = fields.connection_url?.trim() ?? existing?.connectionUrl ?? "";
   if (connectionUrl === "") throw invalidRequest("connection_url cannot be empty");
-  const newPassword = optionalString(data, "password");
-  const maxOpen = optionalInteger(data, "max_open_connections", { min: 0, max: MAX_OPEN_CONNECTIONS });
-  const tlsCa = optionalString(data, "tls_ca")?.trim() ?? existing?.tlsCa ?? "";
+  const newPassword = fields.password;
+  const maxOpen = fields.max_open_connections;
+  const tlsCa = fields.tls_ca?.trim() ?? existing?.tlsCa ?? "";
   if (tlsCa !== "" && !tlsCa.startsWith("-----BEGIN CERTIFICATE-----")) {
     throw invalidRequest('invalid value for "tls_ca": expected PEM certificates');
   }
   const config: ConnectionConfig = {
     pluginName,
     connectionUrl,
-    username: optionalString(data, "username") ?? existing?.username ?? "",
+    username: fields.username ?? existing?.username ?? "",
     password: newPassword ?? existing?.password ?? "",
     // A new password set by hand supersedes a rotation that was never confirmed.
     pendingPassword: newPassword === undefined ? (existing?.pendingPassword ?? "") : "",
-    allowedRoles: optionalStringList(data, "allowed_roles") ?? existing?.allowedRoles ?? [],
-    verifyConnection: optionalBoolean(data, "verify_connection") ?? true,
+    allowedRoles: fields.allowed_roles ?? existing?.allowedRoles ?? [],
+    verifyConnection: fields.verify_connection,
     maxOpenConnections:
       maxOpen === undefined
         ? (existing?.maxOpenConnections ?? DEFAULT_MAX_OPEN_CONNECTIONS)
         : maxOpen || DEFAULT_MAX_OPEN_CONNECTIONS,
-    maxIdleConnections:
-      optionalInteger(data, "max_idle_connections", { min: 0 }) ?? existing?.maxIdleConnections ?? 0,
-    maxConnectionLifetime:
-      optionalDuration(data, "max_connection_lifetime") ?? existing?.maxConnectionLifetime ?? 0,
-    rootRotationStatements:
-      optionalStringSlice(data, "root_rotation_statements") ?? existing?.rootRotationStatements ?? [],
-    passwordAuthentication: passwordAuthentication(data, existing?.passwordAuthentication ?? "password"),
+    maxIdleConnections: fields.max_idle_connections ?? existing?.maxIdleConnections ?? 0,
+    maxConnectionLifetime: fields.max_connection_lifetime ?? existing?.maxConnectionLifetime ?? 0,
+    rootRotationStatements: fields.root_rotation_statements ?? existing?.rootRotationStatements ?? [],
+    passwordAuthentication: passwordAuthentication(
+      fields.password_authentication,
+      existing?.passwordAuthentication ?? "password",
+    ),
     tlsCa,
   };
   // Parsed now, with stand-in credentials, so a bad URL is refused before anything is stored.
@@ -167,24 +199,29 @@ export function mergeConfig(
   return { config, verify: config.verifyConnection, warnings };
 }
 
+/** What sealing and opening a connection takes. */
+export type ConnectionSealing = Pick<EngineContext, "mount" | "keyring" | "now">;
+
 export async function configToItem(
-  broker: Broker,
-  mount: Mount,
+  { mount, keyring, now }: ConnectionSealing,
   name: string,
   config: ConnectionConfig,
 ): Promise<Item> {
-  const sealed = await seal(broker.keyring, encoder.encode(JSON.stringify(config)), binding(mount, name));
+  const sealed = await seal(keyring, encoder.encode(JSON.stringify(config)), binding(mount, name));
   return {
     ...configKey(mount.uuid, name),
     version: crypto.randomUUID(),
     config: sealed,
-    updated_at: new Date(broker.now()).toISOString(),
+    updated_at: new Date(now()).toISOString(),
   };
 }
 
-export async function configFromItem(broker: Broker, mount: Mount, item: Item): Promise<StoredConnection> {
+export async function configFromItem(
+  { mount, keyring }: ConnectionSealing,
+  item: Item,
+): Promise<StoredConnection> {
   const name = item.sk.slice(item.sk.indexOf("/") + 1);
-  const plaintext = await open(broker.keyring, item.config as Uint8Array, binding(mount, name));
+  const plaintext = await open(keyring, item.config as Uint8Array, binding(mount, name));
   return {
     name,
     version: String(item.version),

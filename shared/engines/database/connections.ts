@@ -1,7 +1,7 @@
 /**
  * The database connections of one mount, as its routes and its lease type use them: each
  * read from the store and opened, then served from this process's pool for its version
- * (connection-pools.ts), with failures turned into clear errors scrubbed of the
+ * (connection-pools.node.ts), with failures turned into clear errors scrubbed of the
  * connection's secrets (database-errors.ts).
  *
  * A root password rotation that changed the database but died before its new password was
@@ -9,16 +9,15 @@
  * database refuses the old one, the pending one is tried and, if it works, stored.
  */
 import type { PoolClient } from "pg";
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineContext } from "../engine.ts";
 import {
   type ConnectionConfig,
   configFromItem,
   configToItem,
   type StoredConnection,
 } from "./connection-config.ts";
-import { closePool, closePools, type PoolSettings, poolFor } from "./connection-pools.ts";
+import { closePool, closePools, type PoolSettings, poolFor } from "./connection-pools.node.ts";
 import { connectionTarget, literalPasswordsIn } from "./connection-url.ts";
 import { databaseFailure, isPasswordRefused } from "./database-errors.ts";
 import { configKey } from "./storage.ts";
@@ -60,12 +59,13 @@ export function poolSettings(config: ConnectionConfig, password: string): PoolSe
   };
 }
 
-export function createConnections(broker: Broker, mount: Mount): Connections {
+export function createConnections(context: EngineContext): Connections {
+  const { mount, store } = context;
   const poolKey = (name: string) => `${mount.uuid}/${name}`;
 
   async function find(name: string): Promise<StoredConnection | undefined> {
-    const item = await broker.store.get(configKey(mount.uuid, name));
-    return item && configFromItem(broker, mount, item);
+    const item = await store.get(configKey(mount.uuid, name));
+    return item && configFromItem(context, item);
   }
 
   async function save(
@@ -73,9 +73,9 @@ export function createConnections(broker: Broker, mount: Mount): Connections {
     config: ConnectionConfig,
     previous: string | null,
   ): Promise<StoredConnection> {
-    const item = await configToItem(broker, mount, name, config);
+    const item = await configToItem(context, name, config);
     try {
-      await broker.store.write([
+      await store.write([
         {
           op: "put",
           item,

@@ -4,11 +4,10 @@
  * family in its own file. Every credential is a lease of type "database-user"
  * (user-lease.ts). The engine keeps its configuration in the item store (connections
  * sealed), its leases in the lease manager, and its database connections in small
- * per-process pools (connection-pools.ts); it knows nothing of how any of them is stored.
+ * per-process pools (connection-pools.node.ts); it knows nothing of how any of them is stored.
  */
-import type { LeaseIssuingEngine } from "../../leases/lease-type.ts";
 import { deletePartition } from "../../store/item-store.ts";
-import type { EngineFactory } from "../engine.ts";
+import type { Engine, EngineFactory } from "../engine.ts";
 import { createConnections } from "./connections.ts";
 import { configRoutes } from "./path-config.ts";
 import { credsRoute } from "./path-creds.ts";
@@ -18,16 +17,17 @@ import { rotateRootRoute } from "./path-rotate-root.ts";
 import { databasePartition } from "./storage.ts";
 import { userLeaseType } from "./user-lease.ts";
 
-export const createDatabaseEngine: EngineFactory = (mount, broker): LeaseIssuingEngine => {
-  const connections = createConnections(broker, mount);
-  const userLease = userLeaseType(broker, mount, connections);
+export const createDatabaseEngine: EngineFactory = (context): Engine => {
+  const { mount, store, leases } = context;
+  const connections = createConnections(context);
+  const userLease = userLeaseType(context, connections);
   const leaseTypes = { [userLease.name]: userLease };
 
   return {
     routes: [
-      ...configRoutes(broker, mount, connections),
-      ...roleRoutes(broker, mount),
-      credsRoute(broker, mount, connections, leaseTypes),
+      ...configRoutes(context, connections),
+      ...roleRoutes(context),
+      credsRoute(context, connections, leaseTypes),
       rotateRootRoute(connections),
       resetRoute(connections),
     ],
@@ -37,8 +37,8 @@ export const createDatabaseEngine: EngineFactory = (mount, broker): LeaseIssuing
      * going away whatever the database says), then its connections and roles go.
      */
     async purge() {
-      await broker.leases.revokeMountLeases(mount.path, leaseTypes);
-      await deletePartition(broker.store, databasePartition(mount.uuid));
+      await leases.revokeAll();
+      await deletePartition(store, databasePartition(mount.uuid));
       await connections.closeAll();
     },
   };

@@ -3,34 +3,33 @@
  * and delete connections. A write is verified by connecting (verify_connection, default
  * true) before it is stored; reads never show a password.
  */
-import type { Broker } from "../../broker.ts";
 import { invalidRequest } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
-import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
-import { describeConfig, mergeConfig } from "./connection-config.ts";
-import { probe } from "./connection-pools.ts";
+import { type EngineContext, notFoundResponse, type Route, route } from "../engine.ts";
+import { CONNECTION_FIELDS, describeConfig, mergeConfig } from "./connection-config.ts";
+import { probe } from "./connection-pools.node.ts";
 import { literalPasswordsIn } from "./connection-url.ts";
 import { type Connections, poolSettings } from "./connections.ts";
 import { databaseFailure } from "./database-errors.ts";
-import { checkName } from "./names.ts";
+import { checkName, NAME } from "./names.ts";
 import { CONFIG_PREFIX, configKey, listNames } from "./storage.ts";
 
-export function configRoutes(broker: Broker, mount: Mount, connections: Connections): Route[] {
-  const nameOf = (request: EngineRequest) => checkName("connection", request.params.name ?? "");
+export function configRoutes({ mount, store }: EngineContext, connections: Connections): Route[] {
+  const nameOf = (request: { fields: { name: string } }) => checkName("connection", request.fields.name);
   return [
-    {
+    route({
       pattern: /^config\/?$/,
+      fields: {},
       operations: {
         list: async () => {
-          const keys = await listNames(broker.store, mount.uuid, CONFIG_PREFIX);
+          const keys = await listNames(store, mount.uuid, CONFIG_PREFIX);
           return keys.length === 0 ? notFoundResponse() : { data: { keys } };
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^config\/(?<name>[^/]+)$/,
-      exists: async (request) =>
-        (await broker.store.get(configKey(mount.uuid, nameOf(request)))) !== undefined,
+      fields: { name: NAME, ...CONNECTION_FIELDS },
+      exists: async (request) => (await store.get(configKey(mount.uuid, nameOf(request)))) !== undefined,
       operations: {
         read: async (request) => {
           const connection = await connections.find(nameOf(request));
@@ -40,7 +39,7 @@ export function configRoutes(broker: Broker, mount: Mount, connections: Connecti
         update: async (request) => {
           const name = nameOf(request);
           const existing = await connections.find(name);
-          const { config, verify, warnings } = mergeConfig(existing?.config, request.data);
+          const { config, verify, warnings } = mergeConfig(existing?.config, request.fields);
           if (verify) {
             try {
               await probe(poolSettings(config, config.password).target);
@@ -57,11 +56,11 @@ export function configRoutes(broker: Broker, mount: Mount, connections: Connecti
         },
         delete: async (request) => {
           const name = nameOf(request);
-          await broker.store.write([{ op: "delete", key: configKey(mount.uuid, name) }]);
+          await store.write([{ op: "delete", key: configKey(mount.uuid, name) }]);
           await connections.close(name);
           return {};
         },
       },
-    },
+    }),
   ];
 }

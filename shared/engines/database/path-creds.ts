@@ -17,16 +17,14 @@
  *   moment): the user is dropped again, or handed to the revoker under a lease due at once,
  *   and the request fails, rather than hand out a credential whose revocation already ran.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { rejectUnknownFields } from "../../http/fields.ts";
-import type { LeaseType, LeaseTypes } from "../../leases/lease-type.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
+import { type EngineContext, type EngineRequest, type EngineResponse, type Route, route } from "../engine.ts";
+import type { LeaseType, LeaseTypes } from "../lease-type.ts";
+import type { Mount } from "../mount.ts";
 import { allowsRole } from "./connection-config.ts";
 import type { Connections } from "./connections.ts";
 import { sqlState } from "./database-errors.ts";
-import { checkName } from "./names.ts";
+import { checkName, NAME } from "./names.ts";
 import { generatePassword } from "./password.ts";
 import { createUser, DEFAULT_REVOCATION_STATEMENTS, formatExpiration, revokeUser } from "./postgres-users.ts";
 import { type DatabaseRole, roleFromItem } from "./role.ts";
@@ -60,9 +58,13 @@ function ttlsOf(role: DatabaseRole, mount: Mount): { ttl: number; maxTtl: number
   };
 }
 
-export function credsRoute(broker: Broker, mount: Mount, connections: Connections, types: LeaseTypes): Route {
+export function credsRoute(
+  { mount, store, leases, now }: EngineContext,
+  connections: Connections,
+  types: LeaseTypes,
+): Route {
   async function withdraw(request: EngineRequest, leaseId: string, userMayExist: boolean): Promise<void> {
-    await broker.leases
+    await leases
       .revoke(leaseId, {
         requestId: request.id,
         types: userMayExist ? types : { [USER_LEASE_TYPE]: NOTHING_CREATED },
@@ -71,19 +73,18 @@ export function credsRoute(broker: Broker, mount: Mount, connections: Connection
       .catch(() => undefined);
   }
 
-  async function issue(request: EngineRequest): Promise<EngineResponse> {
-    rejectUnknownFields(request.data, []);
-    const name = checkName("role", request.params.name ?? "");
-    const roleItem = await broker.store.get(roleKey(mount.uuid, name));
+  async function issue(request: EngineRequest<{ name: string }>): Promise<EngineResponse> {
+    const name = checkName("role", request.fields.name);
+    const roleItem = await store.get(roleKey(mount.uuid, name));
     if (!roleItem) throw invalidRequest(`unknown role: ${name}`);
     const role = roleFromItem(roleItem);
     const connection = await connections.get(role.dbName);
     if (!allowsRole(connection.config, name)) throw invalidRequest(`"${name}" is not an allowed role`);
 
-    const issuedAt = broker.now();
+    const issuedAt = now();
     const { ttl, maxTtl } = ttlsOf(role, mount);
     const expiresAt = issuedAt + ttl * 1000;
-    const username = generateUsername(request.token, name);
+    const username = generateUsername(request.caller, name);
     const password = generatePassword();
     const passwordInStatements =
       connection.config.passwordAuthentication === "scram-sha-256" ? await scramVerifier(password) : password;
@@ -95,16 +96,15 @@ export function credsRoute(broker: Broker, mount: Mount, connections: Connection
       renew_statements: role.renewStatements,
     };
     const leaseInput = {
-      path: `${mount.path}${request.path}`,
+      path: request.path,
       type: USER_LEASE_TYPE,
-      mount,
-      token: request.token,
+      caller: request.caller,
       expiresAt,
       maxExpiresAt: issuedAt + maxTtl * 1000,
       renewable: true,
       data: { ...data },
     };
-    const lease = await broker.leases.issue(leaseInput);
+    const leaseId = await leases.issue(leaseInput);
 
     let reached = false;
     try {
@@ -122,20 +122,17 @@ export function credsRoute(broker: Broker, mount: Mount, connections: Connection
         [password, passwordInStatements],
       );
     } catch (error) {
-      await withdraw(request, lease.id, mayHaveCreated(reached, error));
+      await withdraw(request, leaseId, mayHaveCreated(reached, error));
       throw error;
     }
 
-    const current = await broker.leases.lookup(lease.id);
-    if (!current || current.claim !== null || current.revokeRequested) {
+    if (!(await leases.standing(leaseId))) {
       const statements =
         role.revocationStatements.length > 0 ? role.revocationStatements : DEFAULT_REVOCATION_STATEMENTS;
       await connections
         .run(connection, `revoke user ${username}`, (client) => revokeUser(client, username, statements))
         // The database failed just now: a lease due at once hands the user to the revoker.
-        .catch(() =>
-          broker.leases.issue({ ...leaseInput, expiresAt: broker.now() + 1000, maxExpiresAt: null }),
-        )
+        .catch(() => leases.issue({ ...leaseInput, expiresAt: now() + 1000, maxExpiresAt: null }))
         .catch(() => undefined);
       throw new CofferError(
         "ERR_CONFLICT",
@@ -144,14 +141,15 @@ export function credsRoute(broker: Broker, mount: Mount, connections: Connection
     }
     return {
       data: { username, password },
-      leaseId: lease.id,
+      leaseId,
       leaseDuration: ttl,
       renewable: true,
     };
   }
 
-  return {
+  return route({
     pattern: /^creds\/(?<name>[^/]+)$/,
+    fields: { name: NAME },
     operations: { read: issue },
-  };
+  });
 }

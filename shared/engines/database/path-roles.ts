@@ -3,29 +3,29 @@
  * role, as Vault does) and delete roles. Deleting a role leaves the users it created to
  * their leases.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, isCofferError } from "../../errors.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
-import { type EngineRequest, notFoundResponse, type Route } from "../engine.ts";
-import { checkName } from "./names.ts";
-import { describeRole, mergeRole, roleFromItem, roleToItem } from "./role.ts";
+import { type EngineContext, notFoundResponse, type Route, route } from "../engine.ts";
+import { checkName, NAME } from "./names.ts";
+import { describeRole, mergeRole, ROLE_FIELDS, roleFromItem, roleToItem } from "./role.ts";
 import { listNames, ROLE_PREFIX, roleKey } from "./storage.ts";
 
-export function roleRoutes(broker: Broker, mount: Mount): Route[] {
-  const store = broker.store;
-  const keyOf = (request: EngineRequest) => roleKey(mount.uuid, checkName("role", request.params.name ?? ""));
+export function roleRoutes({ mount, store, now }: EngineContext): Route[] {
+  const keyOf = (request: { fields: { name: string } }) =>
+    roleKey(mount.uuid, checkName("role", request.fields.name));
   return [
-    {
+    route({
       pattern: /^roles\/?$/,
+      fields: {},
       operations: {
         list: async () => {
           const keys = await listNames(store, mount.uuid, ROLE_PREFIX);
           return keys.length === 0 ? notFoundResponse() : { data: { keys } };
         },
       },
-    },
-    {
+    }),
+    route({
       pattern: /^roles\/(?<name>[^/]+)$/,
+      fields: { name: NAME, ...ROLE_FIELDS },
       exists: async (request) => (await store.get(keyOf(request))) !== undefined,
       operations: {
         read: async (request) => {
@@ -36,12 +36,12 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
         update: async (request) => {
           const key = keyOf(request);
           const existing = await store.get(key);
-          const role = mergeRole(existing && roleFromItem(existing), request.data);
+          const role = mergeRole(existing && roleFromItem(existing), request.fields);
           try {
             await store.write([
               {
                 op: "put",
-                item: roleToItem(key, role, new Date(broker.now()).toISOString()),
+                item: roleToItem(key, role, new Date(now()).toISOString()),
                 // A concurrent write to the same role must not be merged over silently.
                 condition: existing
                   ? { attribute: "updated_at", equals: String(existing.updated_at) }
@@ -59,6 +59,6 @@ export function roleRoutes(broker: Broker, mount: Mount): Route[] {
           return {};
         },
       },
-    },
+    }),
   ];
 }

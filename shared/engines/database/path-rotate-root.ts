@@ -9,11 +9,10 @@
  * database and the store never disagree for good, and the password is never lost.
  */
 import { invalidRequest } from "../../errors.ts";
-import { rejectUnknownFields } from "../../http/fields.ts";
-import type { Route } from "../engine.ts";
+import { type Route, route } from "../engine.ts";
 import { hasLiteralPassword } from "./connection-url.ts";
 import type { Connections } from "./connections.ts";
-import { checkName } from "./names.ts";
+import { checkName, NAME } from "./names.ts";
 import { generatePassword } from "./password.ts";
 import { scramVerifier } from "./scram-verifier.ts";
 import { renderStatement } from "./statement-template.ts";
@@ -23,12 +22,12 @@ import { runInTransaction } from "./transaction.ts";
 export const DEFAULT_ROOT_ROTATION_STATEMENTS = [`ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';`];
 
 export function rotateRootRoute(connections: Connections): Route {
-  return {
+  return route({
     pattern: /^rotate-root\/(?<name>[^/]+)$/,
+    fields: { name: NAME },
     operations: {
       update: async (request) => {
-        rejectUnknownFields(request.data, []);
-        const name = checkName("connection", request.params.name ?? "");
+        const name = checkName("connection", request.fields.name);
         const connection = await connections.get(name);
         const { config } = connection;
         if (config.username === "") {
@@ -73,5 +72,5 @@ export function rotateRootRoute(connections: Connections): Route {
         return {};
       },
     },
-  };
+  });
 }

@@ -5,15 +5,9 @@
  * templates are checked when written, so a typo is a 400 then rather than at issue time.
  */
 import { invalidRequest } from "../../errors.ts";
-import {
-  optionalDuration,
-  optionalObject,
-  optionalString,
-  optionalStringSlice,
-  rejectUnknownFields,
-} from "../../http/fields.ts";
 import type { Item } from "../../store/item-store.ts";
 import type { JsonObject } from "../engine.ts";
+import type { FieldSchema, FieldValues } from "../fields.ts";
 import { checkName } from "./names.ts";
 import { CREATION_PLACEHOLDERS, RENEW_PLACEHOLDERS, REVOCATION_PLACEHOLDERS } from "./postgres-users.ts";
 import { checkStatements } from "./statement-template.ts";
@@ -33,65 +27,73 @@ export interface DatabaseRole {
   maxTtl: number;
 }
 
-const KNOWN_FIELDS = [
-  "db_name",
-  "creation_statements",
-  "revocation_statements",
-  "renew_statements",
-  "rollback_statements",
-  "default_ttl",
-  "max_ttl",
-  "credential_type",
-  "credential_config",
-];
+/** The fields of database/roles/<name> besides the name, as Vault declares them. */
+export const ROLE_FIELDS = {
+  db_name: { type: "string", description: "The connection the role creates users on." },
+  creation_statements: { type: "stringSlice", description: "What creates a user, templated." },
+  revocation_statements: { type: "stringSlice", description: "What drops one; the default when none." },
+  renew_statements: { type: "stringSlice", description: "What renews one; the default moves VALID UNTIL." },
+  rollback_statements: { type: "stringSlice", description: "Kept for Vault's tools; creation is atomic." },
+  default_ttl: { type: "duration", description: "The credentials' lifetime; 0 is the mount's default." },
+  max_ttl: { type: "duration", description: "The longest lifetime with renewals; 0 is the mount's maximum." },
+  credential_type: { type: "string", description: '"password" only.' },
+  credential_config: { type: "object", description: "Refused when set: for other credential types." },
+} as const satisfies FieldSchema;
 
 function statements(
-  data: JsonObject,
+  given: string[] | undefined,
   field: string,
   existing: string[] | undefined,
   placeholders: readonly string[],
 ): string[] {
-  const list = (optionalStringSlice(data, field) ?? existing ?? []).filter((item) => item.trim() !== "");
+  const list = (given ?? existing ?? []).filter((item) => item.trim() !== "");
   checkStatements(field, list, placeholders);
   return list;
 }
 
-export function mergeRole(existing: DatabaseRole | undefined, data: JsonObject): DatabaseRole {
-  rejectUnknownFields(data, KNOWN_FIELDS);
-  const credentialType = optionalString(data, "credential_type");
+export function mergeRole(
+  existing: DatabaseRole | undefined,
+  fields: FieldValues<typeof ROLE_FIELDS>,
+): DatabaseRole {
+  const credentialType = fields.credential_type;
   if (credentialType !== undefined && credentialType !== "" && credentialType !== "password") {
     throw invalidRequest(`unsupported credential_type "${credentialType}": Coffer issues "password" only`);
   }
-  const credentialConfig = optionalObject(data, "credential_config");
+  const credentialConfig = fields.credential_config;
   if (credentialConfig !== undefined && Object.keys(credentialConfig).length > 0) {
     throw invalidRequest('"credential_config" is not supported by Coffer\'s database engine');
   }
-  const dbName = optionalString(data, "db_name") ?? existing?.dbName ?? "";
+  const dbName = fields.db_name ?? existing?.dbName ?? "";
   if (dbName === "") throw invalidRequest('missing required field "db_name"');
   checkName("connection", dbName);
   const role: DatabaseRole = {
     dbName,
     creationStatements: statements(
-      data,
+      fields.creation_statements,
       "creation_statements",
       existing?.creationStatements,
       CREATION_PLACEHOLDERS,
     ),
     revocationStatements: statements(
-      data,
+      fields.revocation_statements,
       "revocation_statements",
       existing?.revocationStatements,
       REVOCATION_PLACEHOLDERS,
     ),
-    renewStatements: statements(data, "renew_statements", existing?.renewStatements, RENEW_PLACEHOLDERS),
+    renewStatements: statements(
+      fields.renew_statements,
+      "renew_statements",
+      existing?.renewStatements,
+      RENEW_PLACEHOLDERS,
+    ),
     rollbackStatements: statements(
-      data,
+      fields.rollback_statements,
       "rollback_statements",
       existing?.rollbackStatements,
       REVOCATION_PLACEHOLDERS,
     ),
-    defaultTtl: optionalDuration(data, "default_ttl") ?? existing?.defaultTtl ?? 0,
-    maxTtl: optionalDuration(data, "max_ttl") ?? existing?.maxTtl ?? 0,
+    defaultTtl: fields.default_ttl ?? existing?.defaultTtl ?? 0,
+    maxTtl: fields.max_ttl ?? existing?.maxTtl ?? 0,
   };
   if (role.creationStatements.length === 0) throw invalidRequest("empty creation statements");
   if (role.maxTtl > 0 && role.defaultTtl > role.maxTtl) {

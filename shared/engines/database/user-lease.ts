@@ -12,10 +12,9 @@
  * A connection deleted while its leases live makes their revocation fail, visibly and
  * retried, until it is configured again or an operator removes the leases by force.
  */
-import type { Broker } from "../../broker.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
-import type { LeaseType, LeaseView } from "../../leases/lease-type.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineContext } from "../engine.ts";
+import type { LeaseType, LeaseView } from "../lease-type.ts";
 import type { Connections } from "./connections.ts";
 import {
   DEFAULT_RENEW_STATEMENTS,
@@ -56,10 +55,10 @@ export function userLeaseData(lease: LeaseView): UserLeaseData {
   return { db_name, role, username, revocation_statements, renew_statements };
 }
 
-export function userLeaseType(broker: Broker, mount: Mount, connections: Connections): LeaseType {
+export function userLeaseType({ mount, store, now }: EngineContext, connections: Connections): LeaseType {
   /** The role's statements of a kind, its issue-time ones if the role is gone, else the defaults. */
   async function statementsFor(data: UserLeaseData, kind: "revocation" | "renew"): Promise<string[]> {
-    const item = await broker.store.get(roleKey(mount.uuid, data.role));
+    const item = await store.get(roleKey(mount.uuid, data.role));
     const role = item && roleFromItem(item);
     const current = role?.dbName === data.db_name ? role : undefined;
     const [own, snapshot, fallback] =
@@ -96,7 +95,7 @@ export function userLeaseType(broker: Broker, mount: Mount, connections: Connect
     async renew(lease, incrementSeconds) {
       const data = userLeaseData(lease);
       const [connection, statements] = await Promise.all([connectionOf(data), statementsFor(data, "renew")]);
-      const expiration = formatExpiration(broker.now() + incrementSeconds * 1000);
+      const expiration = formatExpiration(now() + incrementSeconds * 1000);
       const renewed = await connections.run(connection, `renew user ${data.username}`, (client) =>
         renewUser(client, data.username, statements, expiration),
       );

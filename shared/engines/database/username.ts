@@ -7,8 +7,8 @@
  * pg_stat_activity still sees who a session belongs to. The namespace and service account
  * come from the caller's proven identity only, never from the token's `meta`.
  */
-import { workloadOf } from "../../auth/tokens/proven-identity.ts";
-import type { TokenRecord } from "../../auth/tokens/token-store.ts";
+import type { Caller } from "../engine.ts";
+import { workloadOf } from "../proven-identity.ts";
 import { randomString } from "./password.ts";
 
 /** PostgreSQL's NAMEDATALEN - 1. */
@@ -23,9 +23,7 @@ const clean = (text: string) =>
     .replace(/[^a-z0-9_]+/g, "-")
     .replace(/^-+|-+$/g, "");
 
-type Caller = Pick<TokenRecord, "identity" | "displayName">;
-
-function identityParts(caller: Caller | undefined): string[] {
+function identityParts(caller: Pick<Caller, "identity" | "displayName"> | undefined): string[] {
   const workload = workloadOf(caller?.identity);
   const namespace = clean(workload?.namespace ?? "");
   const serviceAccount = clean(workload?.serviceAccount ?? "");
@@ -33,7 +31,10 @@ function identityParts(caller: Caller | undefined): string[] {
   return [clean(caller?.displayName ?? "") || "coffer"];
 }
 
-export function generateUsername(caller: Caller | undefined, role: string): string {
+export function generateUsername(
+  caller: Pick<Caller, "identity" | "displayName"> | undefined,
+  role: string,
+): string {
   const parts = [...identityParts(caller), clean(role) || "role"];
   // "v-", the parts and their "-", and the suffix must fit: short parts keep their length, long ones share the rest.
   let room = MAX_USERNAME_BYTES - 2 - SUFFIX_LENGTH - parts.length;

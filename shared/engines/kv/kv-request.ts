@@ -1,18 +1,18 @@
 /**
- * What KV handlers read from a request beyond typed fields, and their answers that carry
- * no secret: the secret path, the merge-patch body type, check-and-set, 404s, warnings.
+ * What KV handlers check beyond their typed fields, and their answers that carry no
+ * secret: the merge-patch body type, check-and-set, the secret's data, warnings.
  */
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { optionalObject } from "../../http/fields.ts";
 import type { EngineRequest, EngineResponse, JsonObject } from "../engine.ts";
-import { checkSecretPath } from "./limits.ts";
+import type { PathField } from "../fields.ts";
 
 const MERGE_PATCH = "application/merge-patch+json";
 
-export const secretPathOf = (request: EngineRequest) => checkSecretPath(request.params.path);
+/** The secret path a KV route takes from its pattern. */
+export const SECRET_PATH: PathField = { type: "string", path: true, description: "The secret's path." };
 
 /** Vault takes PATCH bodies only as JSON merge patches, and says so with 415. */
-export function requireMergePatch(request: EngineRequest): void {
+export function requireMergePatch(request: Pick<EngineRequest, "contentType">): void {
   const mediaType = request.contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   if (mediaType !== MERGE_PATCH) {
     const provided = mediaType === "" ? "none" : JSON.stringify(mediaType.slice(0, 100));
@@ -24,8 +24,7 @@ export function requireMergePatch(request: EngineRequest): void {
 }
 
 /** options.cas: absent, or the version the write expects to follow (0 = create only). */
-export function casOf(data: JsonObject): number | undefined {
-  const options = optionalObject(data, "options");
+export function casOf(options: JsonObject | undefined): number | undefined {
   const value = options?.cas;
   if (value === undefined || value === null) return undefined;
   const number = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value;
@@ -35,15 +34,13 @@ export function casOf(data: JsonObject): number | undefined {
   return number;
 }
 
-/** The secret's data from a write body: required, and an object. */
-export function secretDataOf(data: JsonObject): JsonObject {
-  if (data.data === undefined || data.data === null) {
-    throw invalidRequest('no data provided: the body must have a "data" object');
-  }
-  return optionalObject(data, "data")!;
+/** The secret's data from a write: required. */
+export function secretDataOf(data: JsonObject | undefined): JsonObject {
+  if (data === undefined) throw invalidRequest('no data provided: the body must have a "data" object');
+  return data;
 }
 
-/** Adds warnings to a response; an empty response with warnings becomes a 200. */
+/** Adds the engine's own warnings to a response; an empty response with warnings becomes a 200. */
 export function withWarnings(
   response: EngineResponse,
   warnings: readonly (string | undefined)[],

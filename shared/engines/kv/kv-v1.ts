@@ -3,16 +3,21 @@
  * Vault's KV v1 stores it. Reads carry a lease duration that is only a hint (the "ttl" or
  * "lease" field of the data, else the mount's default lease TTL); nothing is revoked.
  */
-import type { Broker } from "../../broker.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { parseDuration } from "../../http/fields.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
 import type { ItemKey } from "../../store/item-store.ts";
-import type { Engine, EngineRequest, EngineResponse, JsonObject } from "../engine.ts";
-import { notFoundResponse } from "../engine.ts";
-import { secretPathOf } from "./kv-request.ts";
-import { encodeSecretData } from "./limits.ts";
+import {
+  type Engine,
+  type EngineContext,
+  type EngineRequest,
+  type EngineResponse,
+  type JsonObject,
+  notFoundResponse,
+  route,
+} from "../engine.ts";
+import { parseDuration } from "../fields.ts";
+import type { Mount } from "../mount.ts";
+import { checkSecretPath, encodeSecretData } from "./limits.ts";
 import { listFolder } from "./listing.ts";
 import { purgeKvMount } from "./purge.ts";
 import { keysKey, secretPk, V1_DATA_SK } from "./storage.ts";
@@ -32,16 +37,17 @@ function leaseSeconds(data: JsonObject, mount: Mount): number {
   }
 }
 
-export function createKvV1Engine(mount: Mount, broker: Broker): Engine {
-  const { store, keyring } = broker;
+type V1Request = EngineRequest<{ path: string }>;
+
+export function createKvV1Engine({ mount, store, keyring }: EngineContext): Engine {
   const uuid = mount.uuid;
   const dataKey = (path: string): ItemKey => ({ pk: secretPk(uuid, path), sk: V1_DATA_SK });
   const binding = (path: string) => ({ mount: uuid, path, purpose: "kv-v1-data" });
 
-  async function read(request: EngineRequest): Promise<EngineResponse> {
-    const path = request.params.path ?? "";
+  async function read(request: V1Request): Promise<EngineResponse> {
+    const path = request.fields.path;
     if (path === "" || path.endsWith("/")) return notFoundResponse();
-    const item = await store.get(dataKey(secretPathOf(request)));
+    const item = await store.get(dataKey(checkSecretPath(path)));
     if (!item) return notFoundResponse();
     if (!(item.envelope instanceof Uint8Array)) throw new CofferError("ERR_INTERNAL", "secret has no data");
     const data = JSON.parse(
@@ -50,8 +56,8 @@ export function createKvV1Engine(mount: Mount, broker: Broker): Engine {
     return { data, leaseDuration: leaseSeconds(data, mount) };
   }
 
-  async function write(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
+  async function write(request: V1Request): Promise<EngineResponse> {
+    const path = checkSecretPath(request.fields.path);
     if (Object.keys(request.data).length === 0) {
       throw invalidRequest("missing data fields: the body must be a JSON object with at least one field");
     }
@@ -63,8 +69,8 @@ export function createKvV1Engine(mount: Mount, broker: Broker): Engine {
     return {};
   }
 
-  async function remove(request: EngineRequest): Promise<EngineResponse> {
-    const path = secretPathOf(request);
+  async function remove(request: V1Request): Promise<EngineResponse> {
+    const path = checkSecretPath(request.fields.path);
     await store.write([
       { op: "delete", key: dataKey(path) },
       { op: "delete", key: keysKey(uuid, path) },
@@ -74,17 +80,23 @@ export function createKvV1Engine(mount: Mount, broker: Broker): Engine {
 
   return {
     routes: [
-      {
+      route({
         pattern: /^(?<path>.*)$/,
-        exists: async (request) => (await store.get(dataKey(secretPathOf(request)))) !== undefined,
+        fields: {
+          path: { type: "string", path: true, description: "The secret's path, or the folder to list." },
+        },
+        // A KV v1 secret is the whole body, whatever its fields.
+        takesArbitraryData: true,
+        exists: async (request) =>
+          (await store.get(dataKey(checkSecretPath(request.fields.path)))) !== undefined,
         operations: {
           read,
-          list: (request) => listFolder(store, uuid, request.params.path ?? ""),
+          list: (request) => listFolder(store, uuid, request.fields.path),
           create: write,
           update: write,
           delete: remove,
         },
-      },
+      }),
     ],
     purge: () => purgeKvMount(store, uuid),
   };

@@ -4,12 +4,11 @@
  * datakey.
  */
 import { invalidRequest } from "../../errors.ts";
-import { optionalInteger } from "../../http/fields.ts";
-import type { JsonObject } from "../engine.ts";
-import { itemString } from "./batch.ts";
+import type { FieldSchema } from "../fields.ts";
 import { decodeBase64, decryptBytes, encryptBytes, formatCiphertext, parseCiphertext } from "./ciphertext.ts";
 import { convergentNonce, encryptionKey, StaleKeyVersion } from "./key-material.ts";
 import { checkDecryptionVersion, encryptionVersion, type KeyPolicy } from "./key-policy.ts";
+import { KEY_TYPES, supportsEncryption } from "./key-types.ts";
 import type { TransitMount } from "./transit-mount.ts";
 
 export interface EncryptInput {
@@ -33,6 +32,7 @@ export async function encryptItem(
   fresh: boolean,
   input: EncryptInput,
 ): Promise<Encrypted> {
+  checkEncrypts(policy, "encryption");
   if (!fresh && (input.keyVersion ?? 0) > policy.latestVersion) {
     throw new StaleKeyVersion(
       `version ${input.keyVersion} is newer than the cached policy of ${policy.name}`,
@@ -61,6 +61,7 @@ export async function decryptItem(
   context: Uint8Array,
   associatedData: Uint8Array,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  checkEncrypts(policy, "decryption");
   const parsed = parseCiphertext(ciphertext);
   if (!fresh && parsed.version > policy.latestVersion) {
     throw new StaleKeyVersion(
@@ -73,22 +74,33 @@ export async function decryptItem(
   return decryptBytes(key, parsed.bytes, associatedData);
 }
 
-/** A base64 field of an item as bytes; empty when absent. */
-export function itemBytes(item: JsonObject, name: string): Uint8Array<ArrayBuffer> {
-  const text = itemString(item, name);
-  const bytes = decodeBase64(text);
+/** Signing keys neither encrypt nor decrypt: Vault's refusal, per item. */
+function checkEncrypts(policy: KeyPolicy, operation: "encryption" | "decryption"): void {
+  if (!supportsEncryption(KEY_TYPES[policy.type])) {
+    throw invalidRequest(`message ${operation} not supported for key type ${policy.type}`);
+  }
+}
+
+/** The fields of an item that encrypt, decrypt, rewrap and datakey share, in Vault's names. */
+export const ITEM_FIELDS = {
+  context: { type: "string", description: "Base64 context for derived keys." },
+  nonce: { type: "string", description: "Ignored: Coffer never takes a caller's nonce." },
+  key_version: { type: "integer", min: 0, description: "The key version to encrypt with; 0 is the latest." },
+  associated_data: { type: "string", description: "Base64 data authenticated with the ciphertext." },
+  reference: { type: "string", description: "Echoed in the item's batch result." },
+} as const satisfies FieldSchema;
+
+/** A base64 field as bytes; empty when absent. */
+export function bytesOf(text: string | undefined, name: string): Uint8Array<ArrayBuffer> {
+  const bytes = decodeBase64(text ?? "");
   if (!bytes) throw invalidRequest(`invalid ${name}: not valid base64`);
   return bytes;
 }
 
-export function itemKeyVersion(item: JsonObject): number | undefined {
-  return optionalInteger(item, "key_version", { min: 0 });
-}
-
 /** RSA padding does not apply to AES keys, the only kind Coffer has. */
-export function refusePadding(item: JsonObject, ...names: string[]): void {
-  for (const name of names) {
-    if (itemString(item, name) !== "") {
+export function refusePadding(padding: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(padding)) {
+    if (value !== undefined && value !== "") {
       throw invalidRequest(`${name} applies only to RSA keys, which Coffer does not support`);
     }
   }
@@ -97,7 +109,5 @@ export function refusePadding(item: JsonObject, ...names: string[]): void {
 export const NONCE_IGNORED =
   "nonce was ignored: Coffer draws a random nonce, or derives it from the plaintext for convergent keys";
 
-/** Whether the item carries a nonce, which Coffer never uses (Vault uses it only for keys of Vault 0.6.1). */
-export function carriesNonce(item: JsonObject): boolean {
-  return itemString(item, "nonce") !== "";
-}
+/** Whether an item carries a nonce, which Coffer never uses (Vault uses it only for keys of Vault 0.6.1). */
+export const carriesNonce = (item: { nonce?: string }) => item.nonce !== undefined && item.nonce !== "";

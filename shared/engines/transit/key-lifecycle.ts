@@ -6,8 +6,8 @@
  * processes ever race (and, beyond WRITE_ATTEMPTS lost races, get a 503 to retry).
  */
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { KEY_TYPE, type KeyPolicy } from "./key-policy.ts";
-import { mountCache } from "./mount-cache.ts";
+import type { KeyPolicy } from "./key-policy.ts";
+import type { KeyTypeName } from "./key-types.ts";
 import { nowSeconds, type TransitMount } from "./transit-mount.ts";
 
 /** Changes that lose a race are recomputed this many times before giving up. */
@@ -15,6 +15,7 @@ const WRITE_ATTEMPTS = 5;
 
 export interface NewKey {
   name: string;
+  type: KeyTypeName;
   derived: boolean;
   convergent: boolean;
   autoRotatePeriod: number;
@@ -43,7 +44,7 @@ function changeOf<T>(
     }
     throw tooBusy();
   };
-  const changes = mountCache(transit.broker, transit.mount.uuid).changes;
+  const changes = transit.cache.changes;
   const next = (changes.get(name) ?? Promise.resolve()).then(run, run);
   const settled = next.then(
     () => {},
@@ -61,15 +62,15 @@ export function createKey(
   transit: TransitMount,
   spec: NewKey,
 ): Promise<{ policy: KeyPolicy; created: boolean }> {
-  const { storage, material, broker } = transit;
+  const { storage, material } = transit;
   return changeOf(transit, spec.name, async () => {
     const existing = await storage.policy(spec.name, { fresh: true });
     if (existing) return { policy: existing, created: false };
-    const createdAt = nowSeconds(broker);
+    const createdAt = nowSeconds(transit);
     const policy: KeyPolicy = {
       name: spec.name,
       keyId: crypto.randomUUID(),
-      type: KEY_TYPE,
+      type: spec.type,
       derived: spec.derived,
       convergent: spec.convergent,
       deletionAllowed: false,
@@ -98,13 +99,13 @@ export function rotateKey(
   name: string,
   when: (policy: KeyPolicy) => boolean = () => true,
 ): Promise<{ policy: KeyPolicy; rotated: boolean } | undefined> {
-  const { storage, material, broker } = transit;
+  const { storage, material } = transit;
   return changeOf(transit, name, async () => {
     const before = await storage.policy(name, { fresh: true });
     if (!before) return undefined;
     if (!when(before)) return { policy: before, rotated: false };
     const version = before.latestVersion + 1;
-    const createdAt = nowSeconds(broker);
+    const createdAt = nowSeconds(transit);
     const stored = await material.newVersion(before, version, createdAt);
     const after: KeyPolicy = {
       ...before,

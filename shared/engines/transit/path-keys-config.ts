@@ -4,26 +4,32 @@
  * nothing.
  */
 import { invalidRequest } from "../../errors.ts";
-import { optionalBoolean, optionalInteger, rejectUnknownFields } from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, JsonObject, Route } from "../engine.ts";
+import { type Route, route } from "../engine.ts";
 import { changeKey } from "./key-lifecycle.ts";
-import { checkKeyName, type KeyPolicy } from "./key-policy.ts";
-import { autoRotatePeriod, keyResponse, refuseExport } from "./path-keys.ts";
+import { checkKeyName, KEY_NAME, type KeyPolicy } from "./key-policy.ts";
+import {
+  AUTO_ROTATE_PERIOD,
+  autoRotatePeriod,
+  EXPORT_FIELDS,
+  keyResponse,
+  refuseExport,
+} from "./path-keys.ts";
 import type { TransitMount } from "./transit-mount.ts";
 
-const FIELDS = [
-  "min_decryption_version",
-  "min_encryption_version",
-  "deletion_allowed",
-  "exportable",
-  "allow_plaintext_backup",
-  "auto_rotate_period",
-];
+/** What a configuration request asks to change; undefined leaves a setting as it is. */
+interface KeyConfigFields {
+  min_decryption_version: number | undefined;
+  min_encryption_version: number | undefined;
+  deletion_allowed: boolean | undefined;
+  exportable: boolean | undefined;
+  allow_plaintext_backup: boolean | undefined;
+  auto_rotate_period: number | undefined;
+}
 
-/** The policy `data` asks for, validated against `before`; `warnings` collects notes for the caller. */
-export function configuredPolicy(before: KeyPolicy, data: JsonObject, warnings: string[]): KeyPolicy {
+/** The policy `fields` ask for, validated against `before`; `warnings` collects notes for the caller. */
+export function configuredPolicy(before: KeyPolicy, fields: KeyConfigFields, warnings: string[]): KeyPolicy {
   const after = { ...before };
-  const minDecryption = optionalInteger(data, "min_decryption_version");
+  const minDecryption = fields.min_decryption_version;
   if (minDecryption !== undefined) {
     if (minDecryption < 0) throw invalidRequest("min decryption version cannot be negative");
     let wanted = minDecryption;
@@ -38,7 +44,7 @@ export function configuredPolicy(before: KeyPolicy, data: JsonObject, warnings: 
     }
     after.minDecryptionVersion = wanted;
   }
-  const minEncryption = optionalInteger(data, "min_encryption_version");
+  const minEncryption = fields.min_encryption_version;
   if (minEncryption !== undefined) {
     if (minEncryption < 0) throw invalidRequest("min encryption version cannot be negative");
     if (minEncryption !== before.minEncryptionVersion && minEncryption > before.latestVersion) {
@@ -53,9 +59,9 @@ export function configuredPolicy(before: KeyPolicy, data: JsonObject, warnings: 
       `cannot set min encryption/decryption values; min encryption version of ${after.minEncryptionVersion} must be greater than or equal to min decryption version of ${after.minDecryptionVersion}`,
     );
   }
-  after.deletionAllowed = optionalBoolean(data, "deletion_allowed") ?? before.deletionAllowed;
-  refuseExport(data);
-  after.autoRotatePeriod = autoRotatePeriod(data) ?? before.autoRotatePeriod;
+  after.deletionAllowed = fields.deletion_allowed ?? before.deletionAllowed;
+  refuseExport(fields);
+  after.autoRotatePeriod = autoRotatePeriod(fields.auto_rotate_period) ?? before.autoRotatePeriod;
   if (before.minAvailableVersion > 0) {
     if (after.minAvailableVersion > after.minEncryptionVersion) {
       throw invalidRequest("min encryption version should not be less than min available version");
@@ -68,17 +74,30 @@ export function configuredPolicy(before: KeyPolicy, data: JsonObject, warnings: 
 }
 
 export function keyConfigRoute(transit: TransitMount): Route {
-  async function configure(request: EngineRequest): Promise<EngineResponse> {
-    const name = checkKeyName(request.params.name ?? "");
-    rejectUnknownFields(request.data, FIELDS);
-    let warnings: string[] = [];
-    const policy = await changeKey(transit, name, (before) => {
-      warnings = [];
-      return configuredPolicy(before, request.data, warnings);
-    });
-    if (!policy) throw invalidRequest(`no existing key named ${name} could be found`);
-    return keyResponse(transit, policy, warnings);
-  }
-
-  return { pattern: /^keys\/(?<name>[^/]+)\/config$/, operations: { update: configure } };
+  return route({
+    pattern: /^keys\/(?<name>[^/]+)\/config$/,
+    fields: {
+      name: KEY_NAME,
+      min_decryption_version: { type: "integer", description: "The oldest version that may decrypt." },
+      min_encryption_version: {
+        type: "integer",
+        description: "The oldest version that may encrypt; 0 is the latest.",
+      },
+      deletion_allowed: { type: "boolean", description: "Whether the key may be deleted." },
+      ...EXPORT_FIELDS,
+      auto_rotate_period: AUTO_ROTATE_PERIOD,
+    },
+    operations: {
+      async update(request) {
+        const name = checkKeyName(request.fields.name);
+        let warnings: string[] = [];
+        const policy = await changeKey(transit, name, (before) => {
+          warnings = [];
+          return configuredPolicy(before, request.fields, warnings);
+        });
+        if (!policy) throw invalidRequest(`no existing key named ${name} could be found`);
+        return keyResponse(transit, policy, warnings);
+      },
+    },
+  });
 }

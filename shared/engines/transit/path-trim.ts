@@ -4,10 +4,9 @@
  * beyond that the rest follow at once, already unusable since the policy refuses them.
  */
 import { invalidRequest } from "../../errors.ts";
-import { optionalInteger, rejectUnknownFields } from "../../http/fields.ts";
-import type { EngineRequest, EngineResponse, Route } from "../engine.ts";
+import { type Route, route } from "../engine.ts";
 import { changeKey } from "./key-lifecycle.ts";
-import { checkKeyName, type KeyPolicy } from "./key-policy.ts";
+import { checkKeyName, KEY_NAME, type KeyPolicy } from "./key-policy.ts";
 import { keyResponse } from "./path-keys.ts";
 import type { TransitMount } from "./transit-mount.ts";
 
@@ -36,15 +35,21 @@ export function trimmedPolicy(before: KeyPolicy, minAvailable: number): KeyPolic
 }
 
 export function trimRoute(transit: TransitMount): Route {
-  async function trim(request: EngineRequest): Promise<EngineResponse> {
-    const name = checkKeyName(request.params.name ?? "");
-    rejectUnknownFields(request.data, ["min_available_version"]);
-    const minAvailable = optionalInteger(request.data, "min_available_version");
-    if (minAvailable === undefined) throw invalidRequest("missing min_available_version");
-    const policy = await changeKey(transit, name, (before) => trimmedPolicy(before, minAvailable));
-    if (!policy) throw invalidRequest("invalid key name");
-    return keyResponse(transit, policy);
-  }
-
-  return { pattern: /^keys\/(?<name>[^/]+)\/trim$/, operations: { update: trim } };
+  return route({
+    pattern: /^keys\/(?<name>[^/]+)\/trim$/,
+    fields: {
+      name: KEY_NAME,
+      min_available_version: { type: "integer", description: "Versions below it are deleted for good." },
+    },
+    operations: {
+      async update(request) {
+        const name = checkKeyName(request.fields.name);
+        const minAvailable = request.fields.min_available_version;
+        if (minAvailable === undefined) throw invalidRequest("missing min_available_version");
+        const policy = await changeKey(transit, name, (before) => trimmedPolicy(before, minAvailable));
+        if (!policy) throw invalidRequest("invalid key name");
+        return keyResponse(transit, policy);
+      },
+    },
+  });
 }

@@ -1,23 +1,26 @@
 /**
- * One transit mount as its path handlers see it: the broker, the mount, where its keys
- * are stored and how their material is made and opened.
+ * One transit mount as its path handlers see it: the mount, where its keys are stored,
+ * how their material is made and opened, what this process remembers of them, the clock.
  */
-import type { Broker } from "../../broker.ts";
-import type { Mount } from "../../mounts/mount-table.ts";
+import type { EngineContext } from "../engine.ts";
+import type { Mount } from "../mount.ts";
 import { createKeyMaterial, type KeyMaterial, StaleKeyVersion } from "./key-material.ts";
 import type { KeyPolicy } from "./key-policy.ts";
 import { createKeyStorage, type KeyStorage } from "./key-storage.ts";
+import { createMountCache, type MountCache } from "./mount-cache.ts";
 
 export interface TransitMount {
-  broker: Broker;
   mount: Mount;
   storage: KeyStorage;
   material: KeyMaterial;
+  cache: MountCache;
+  now: () => number;
 }
 
-export function openTransitMount(broker: Broker, mount: Mount): TransitMount {
-  const storage = createKeyStorage(broker, mount.uuid);
-  return { broker, mount, storage, material: createKeyMaterial(broker, mount, storage) };
+export function openTransitMount({ mount, store, keyring, now }: EngineContext): TransitMount {
+  const cache = createMountCache();
+  const storage = createKeyStorage(store, mount.uuid, cache, now);
+  return { mount, storage, material: createKeyMaterial(keyring, mount, storage, cache), cache, now };
 }
 
 /**
@@ -38,4 +41,4 @@ export async function withKey<T>(
   }
 }
 
-export const nowSeconds = (broker: Broker) => Math.floor(broker.now() / 1000);
+export const nowSeconds = (transit: TransitMount) => Math.floor(transit.now() / 1000);

@@ -6,9 +6,10 @@
  * no policy and no lifetime beyond what the row says the attacker had.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { roleFromRequest, roleToItem } from "../../../shared/auth/kubernetes/role.ts";
+import { ROLE_FIELDS, roleFromRequest, roleToItem } from "../../../shared/auth/kubernetes/role.ts";
 import { roleKey } from "../../../shared/auth/kubernetes/storage.ts";
 import { type CreateTokenInput, MAX_TOKEN_TTL_S } from "../../../shared/auth/tokens/token-store.ts";
+import { fieldsOf } from "../../support/fields.ts";
 import { type ApiCall, apiCaller, type Reply } from "../../support/http.ts";
 import { type KubernetesCluster, trustCluster } from "../../support/kubernetes-cluster.ts";
 import { initializedDeployment, type TestDeployment, type TestProcess } from "./test-broker.ts";
@@ -248,7 +249,7 @@ describe("escalation: no token with more than was given", () => {
       },
       async storeRole(name, tokenPolicies) {
         const { role } = roleFromRequest(
-          { bound_service_account_names: "*", bound_service_account_namespaces: "*" },
+          fieldsOf(ROLE_FIELDS, { bound_service_account_names: "*", bound_service_account_namespaces: "*" }),
           undefined,
         );
         const item = roleToItem(roleKey(String(mount?.uuid), name), { ...role, tokenPolicies });

@@ -5,9 +5,9 @@
  */
 import type { Hono } from "hono";
 import { createApp } from "../../../shared/app.ts";
-import { type Broker, createBroker, type EngineLoader } from "../../../shared/broker.ts";
+import { type Broker, createBroker, type EngineType } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/engines/registry.ts";
+import { ENGINES } from "../../../shared/registry.ts";
 import type { RejectedItem } from "../../../shared/store/authenticated-store.ts";
 import type { ItemScanner, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
@@ -46,7 +46,7 @@ export interface DeploymentOptions {
   /** An SQLite file instead of memory, to inspect what reaches the disk. */
   databasePath?: string;
   /** Engines besides the product's (a test engine). */
-  engines?: Readonly<Record<string, EngineLoader>>;
+  engines?: Readonly<Record<string, EngineType>>;
 }
 
 export async function testDeployment(options: DeploymentOptions = {}): Promise<TestDeployment> {
@@ -62,10 +62,10 @@ export async function testDeployment(options: DeploymentOptions = {}): Promise<T
       store,
       storage: "sqlite",
       keyProvider: createLocalKeyProvider(rootKey),
-      engines: { ...ENGINES, ...options.engines },
+      engines: { ...ENGINES, types: { ...ENGINES.types, ...options.engines } },
       auditWriters: [(line) => void audit.push(JSON.parse(line))],
       now,
-      leaseLog: () => {},
+      log: () => {},
       onRejectedItem: (item) => void rejected.push(item),
     });
     const app = createApp(broker, { logError: () => {} });

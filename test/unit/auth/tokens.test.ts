@@ -94,7 +94,8 @@ describe("token store", () => {
       [{ num_uses: 3 }, '"num_uses" is not supported'],
       [{ period: "1h" }, '"period" is not supported'],
       [{ type: "batch" }, "only service tokens"],
-      [{ id: "my-token" }, "unknown fields: id"],
+      [{ id: "my-token" }, '"id" is not supported'],
+      [{ role_name: "ops" }, '"role_name" is not supported'],
       [{ ttl: "forever" }, 'invalid value for "ttl"'],
       [{ meta: { a: 1 } }, 'invalid value for "meta.a"'],
       [{ policies: ["bad/name"] }, "invalid policy name"],
@@ -103,6 +104,16 @@ describe("token store", () => {
       expect(status, JSON.stringify(body)).toBe(400);
       expect(reply.errors?.[0]).toContain(fragment);
     }
+  });
+
+  it("accepts Vault's fields it does not use, and ignores fields Vault does not know with a warning", async () => {
+    // Clients send every field of Vault's schema: empty ones, and lease (ttl's old name).
+    const created = await create({ id: "", lease: "1h", entity_alias: "", mount_point: "token" });
+    expect(created.status).toBe(200);
+    expect(created.body.auth.lease_duration).toBe(3600);
+    expect(created.body.warnings).toEqual(["Endpoint ignored these unrecognized parameters: [mount_point]"]);
+    // ttl wins over lease, as in Vault.
+    expect((await create({ ttl: "2h", lease: "1h" })).body.auth.lease_duration).toBe(7200);
   });
 
   it("looks tokens up and revokes them by token and by accessor", async () => {

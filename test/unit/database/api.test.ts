@@ -78,7 +78,6 @@ describe("connections", () => {
       { ...CONNECTION, root_rotation_statements: [`ALTER ROLE "{{name}}" PASSWORD '{{pw}}'`] },
       /unknown placeholder \{\{pw\}\}/,
     ],
-    [{ ...CONNECTION, surprise: 1 }, "unknown fields: surprise"],
     [{ ...CONNECTION, verify_connection: "maybe" }, /"verify_connection": expected a boolean/],
   ])("refuses a bad write with 400 and stores nothing (%#)", async (body, message) => {
     const reply = await call("POST", "database/config/pg", body);
@@ -118,6 +117,12 @@ describe("connections", () => {
       rotation_period: 0,
     });
     expect(reply.status).toBe(204);
+  });
+
+  it("ignores fields it does not know, as Vault does, and stores the rest", async () => {
+    const reply = await call("POST", "database/config/pg", { ...CONNECTION, surprise: 1 });
+    expect(reply.status).toBe(204);
+    expect((await call("GET", "database/config/pg")).body.data.plugin_name).toBe(CONNECTION.plugin_name);
   });
 
   it("fails verification clearly when the database cannot be reached", async () => {
@@ -206,13 +211,22 @@ describe("roles", () => {
       /"renew_statements" statement 1: unknown placeholder \{\{password\}\}/,
     ],
     [{ db_name: "p g", creation_statements: CREATION }, /invalid connection name "p g"/],
-    [{ db_name: "pg", creation_statements: CREATION, ttl: 5 }, "unknown fields: ttl"],
   ])("refuses a bad role with 400 and stores nothing (%#)", async (body, message) => {
     const reply = await call("POST", "database/roles/ro", body);
     expect(reply.status).toBe(400);
     if (typeof message === "string") expect(reply.body.errors).toEqual([message]);
     else expect(reply.body.errors[0]).toMatch(message);
     expect((await mountItems()).map((item) => item.sk)).toEqual(["config/pg"]);
+  });
+
+  it("ignores a field it does not know, as Vault does", async () => {
+    const reply = await call("POST", "database/roles/ro", {
+      db_name: "pg",
+      creation_statements: CREATION,
+      ttl: 5,
+    });
+    expect(reply.status).toBe(204);
+    expect((await call("GET", "database/roles/ro")).body.data.default_ttl).toBe(0);
   });
 
   it("answers 400 for credentials of a role whose connection is gone, and for rotate and reset of unknown connections", async () => {
@@ -225,8 +239,9 @@ describe("roles", () => {
       'no connection named "other"',
     ]);
     expect((await call("POST", "database/reset/other")).status).toBe(400);
-    expect((await call("POST", "database/rotate-root/pg", { force: true })).body.errors).toEqual([
-      "unknown fields: force",
+    // A field the endpoint does not know is ignored, as Vault ignores it: the answer is about the connection.
+    expect((await call("POST", "database/rotate-root/other", { force: true })).body.errors).toEqual([
+      'no connection named "other"',
     ]);
     expect(await subject.broker.leases.list("database/")).toEqual([]);
   });

@@ -12,7 +12,7 @@ import type { Hono } from "hono";
 import { createApp } from "../../../shared/app.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/engines/registry.ts";
+import { ENGINES } from "../../../shared/registry.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
 import { type ApiCall, apiCaller } from "../../support/http.ts";
@@ -54,7 +54,7 @@ export async function openAuditedApp(options: { hashNonStrings?: boolean } = {})
       },
     ],
     auditHashNonStrings: options.hashNonStrings,
-    leaseLog: () => {},
+    log: () => {},
   });
   const { rootToken } = await initialize(broker);
   const app = createApp(broker, { logError: () => {} });

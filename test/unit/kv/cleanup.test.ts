@@ -1,7 +1,8 @@
 /**
  * Removals larger than one atomic write: pruning far past max_versions, and the state an
  * interrupted request leaves (a tombstone, orphaned versions), finished by the next writer
- * or by sweepKv, without ever touching a secret created again at the same path.
+ * or by the mount's periodic clean-up, without ever touching a secret created again at the
+ * same path.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import {
@@ -13,12 +14,17 @@ import {
   secretPk,
   versionKey,
 } from "../../../shared/engines/kv/storage.ts";
-import { sweepKv } from "../../../shared/engines/kv/sweep.ts";
 import type { WriteOp } from "../../../shared/store/item-store.ts";
 import { type KvHarness, kvHarness, put } from "./harness.ts";
 
 let kv: KvHarness;
 let uuid: string;
+
+/** The secret/ mount's periodic work, as the revoker runs it. */
+async function sweepKv(deadline = Number.POSITIVE_INFINITY) {
+  const mount = (await kv.broker.mounts.resolve("secret/x"))!.mount;
+  return (await kv.broker.engineFor(mount)).periodic!(deadline);
+}
 
 beforeEach(async () => {
   kv = await kvHarness();
@@ -64,17 +70,17 @@ describe("pruning past one atomic write", () => {
   });
 });
 
-describe("sweepKv", () => {
+describe("the periodic clean-up", () => {
   it("costs nothing on a quiet store", async () => {
     await put(kv, "quiet", { a: 1 });
-    expect(await sweepKv(kv.broker)).toEqual({ cleaned: 0, failed: 0, complete: true });
+    expect(await sweepKv()).toEqual({ done: 0, failed: 0, complete: true });
   });
 
   it("finishes an interrupted delete: every item goes, and the secret stays gone", async () => {
     await interruptedDelete("half", 250);
     expect((await kv.call("GET", "secret/data/half")).status).toBe(404);
     expect((await kv.call("GET", "secret/metadata/half")).status).toBe(404);
-    expect(await sweepKv(kv.broker)).toEqual({ cleaned: 1, failed: 0, complete: true });
+    expect(await sweepKv()).toEqual({ done: 1, failed: 0, complete: true });
     expect(await sortKeys("half")).toEqual([]);
     expect(await kv.items(cleanupPk(uuid))).toEqual([]);
   });
@@ -91,7 +97,7 @@ describe("sweepKv", () => {
       { op: "put", item: metadataItem(metaKey(uuid, "pruned"), metadata) },
       { op: "put", item: { ...cleanupKey(uuid, "pruned"), revision: "r-1" } },
     ]);
-    expect(await sweepKv(kv.broker)).toEqual({ cleaned: 1, failed: 0, complete: true });
+    expect(await sweepKv()).toEqual({ done: 1, failed: 0, complete: true });
     expect(await sortKeys("pruned")).toEqual(["v/0000000140", "~meta"]);
     expect(await kv.items(cleanupPk(uuid))).toEqual([]);
     expect(await put(kv, "pruned", { next: 141 })).toBe(141);
@@ -100,8 +106,8 @@ describe("sweepKv", () => {
 
   it("stops at its deadline and says so", async () => {
     await interruptedDelete("late", 3);
-    expect(await sweepKv(kv.broker, { deadline: kv.broker.now() - 1 })).toEqual({
-      cleaned: 0,
+    expect(await sweepKv(kv.broker.now() - 1)).toEqual({
+      done: 0,
       failed: 0,
       complete: false,
     });
@@ -120,13 +126,9 @@ describe("a secret created again over an interrupted delete", () => {
 
   it("is never touched by a sweep racing the writer", async () => {
     await interruptedDelete("race", 300);
-    const [version] = await Promise.all([
-      put(kv, "race", { fresh: true }),
-      sweepKv(kv.broker),
-      sweepKv(kv.broker),
-    ]);
+    const [version] = await Promise.all([put(kv, "race", { fresh: true }), sweepKv(), sweepKv()]);
     expect(version).toBe(1);
-    await sweepKv(kv.broker);
+    await sweepKv();
     expect(await sortKeys("race")).toEqual(["v/0000000001", "~meta"]);
     expect((await kv.call("GET", "secret/data/race")).body.data.data).toEqual({ fresh: true });
   });

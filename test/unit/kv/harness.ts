@@ -6,7 +6,7 @@ import { createApp } from "../../../shared/app.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
 import type { KeyProvider } from "../../../shared/crypto/key-provider.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/engines/registry.ts";
+import { ENGINES } from "../../../shared/registry.ts";
 import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize, isInitialized } from "../../../shared/sys/init.ts";

@@ -2,7 +2,7 @@
  * secret/subkeys/<path>: a version's structure with every value replaced by null.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { subkeysOf } from "../../../shared/engines/kv/subkeys.ts";
+import { subkeysOf } from "../../../shared/engines/kv/path-subkeys.ts";
 import { type KvHarness, kvHarness, put } from "./harness.ts";
 
 const SAMPLE = { foo: "abc", bar: { baz: "def", deep: { x: 1 } }, quux: {}, list: [1, { a: 2 }] };

@@ -31,7 +31,7 @@ function wholeJsonLine(): Record<string, unknown> {
 
 describe("the functions' log lines", () => {
   it("write the lease machinery's records (the sweep report) as a whole JSON line", () => {
-    lambdaLogging.leaseLog("warn", "lease sweep", { sweep_id: "s1", failed: 2, lag_ms_max: 10 });
+    lambdaLogging.log("warn", "lease sweep", { sweep_id: "s1", failed: 2, lag_ms_max: 10 });
     expect(wholeJsonLine()).toMatchObject({ level: "warn", msg: "lease sweep", sweep_id: "s1", failed: 2 });
   });
 

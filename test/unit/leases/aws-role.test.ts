@@ -1,12 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { awsFailure } from "../../../shared/engines/aws/aws-errors.ts";
 import { roleNameOf } from "../../../shared/engines/aws/deny-list.ts";
-import { type AwsRole, mergeRole, requestedStsTtl, stsDuration } from "../../../shared/engines/aws/role.ts";
+import { CREDS_FIELDS } from "../../../shared/engines/aws/path-creds.ts";
+import {
+  type AwsRole,
+  mergeRole,
+  ROLE_FIELDS,
+  requestedStsTtl,
+  stsDuration,
+} from "../../../shared/engines/aws/role.ts";
+import type { JsonObject } from "../../../shared/engines/engine.ts";
+import { fieldsOf } from "../../support/fields.ts";
 
 const ARN = "arn:aws:iam::123456789012:role/app";
 
+/** A role write's body onto `existing`, as the route parses it. */
+const merge = (existing: AwsRole | undefined, body: JsonObject) =>
+  mergeRole(existing, fieldsOf(ROLE_FIELDS, body));
+/** A creds request's `ttl`, as the route parses it. */
+const requestedTtl = (body: JsonObject) => requestedStsTtl(fieldsOf(CREDS_FIELDS, body).ttl);
+
 describe("aws roles", () => {
-  const role: AwsRole = mergeRole(undefined, { role_arns: ARN }).role;
+  const role: AwsRole = merge(undefined, { role_arns: ARN }).role;
 
   it("clamps durations to STS's 900..3600 s after the role's and the mount's caps", () => {
     expect(stsDuration(role, undefined, 0)).toBe(3600);
@@ -21,21 +36,21 @@ describe("aws roles", () => {
   });
 
   it("reads a creds ttl: absent or 0 for the default, refused below 900 s", () => {
-    expect(requestedStsTtl({})).toBeUndefined();
-    expect(requestedStsTtl({ ttl: 0 })).toBeUndefined();
-    expect(requestedStsTtl({ ttl: "0s" })).toBeUndefined();
-    expect(requestedStsTtl({ ttl: "15m" })).toBe(900);
-    expect(requestedStsTtl({ ttl: 7200 })).toBe(7200);
+    expect(requestedTtl({})).toBeUndefined();
+    expect(requestedTtl({ ttl: 0 })).toBeUndefined();
+    expect(requestedTtl({ ttl: "0s" })).toBeUndefined();
+    expect(requestedTtl({ ttl: "15m" })).toBe(900);
+    expect(requestedTtl({ ttl: 7200 })).toBe(7200);
     for (const ttl of [1, "300", "14m59s"]) {
-      expect(() => requestedStsTtl({ ttl }), String(ttl)).toThrow(
+      expect(() => requestedTtl({ ttl }), String(ttl)).toThrow(
         /^invalid value for "ttl": \d+s is below 900s \(15m\), the shortest AWS STS allows; omit it or give 0/,
       );
     }
-    expect(() => requestedStsTtl({ ttl: "soon" })).toThrow(/invalid value for "ttl"/);
+    expect(() => requestedTtl({ ttl: "soon" })).toThrow(/invalid value for "ttl"/);
   });
 
   it("merges a write into the existing role", () => {
-    const merged = mergeRole(role, {
+    const merged = merge(role, {
       default_sts_ttl: "20m",
       policy_arns: "arn:aws:iam::aws:policy/ReadOnlyAccess",
     }).role;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { Mount } from "../../../shared/engines/mount.ts";
 import { sweepEvery } from "../../../shared/leases/sweep-schedule.ts";
-import type { Mount } from "../../../shared/mounts/mount-table.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import {
   initializeWithLeasing,
@@ -21,7 +21,7 @@ describe("sweeping on an interval", () => {
       path: "t/creds/a",
       type: "test-credential",
       mount,
-      token: undefined,
+      caller: undefined,
       expiresAt: Date.now() + 50,
       renewable: false,
       data: {},

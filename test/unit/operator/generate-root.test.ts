@@ -6,9 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/engines/registry.ts";
 import { CofferError } from "../../../shared/errors.ts";
 import { generateRoot, registerRootToken, validRootTokens } from "../../../shared/operator/root-tokens.ts";
+import { ENGINES } from "../../../shared/registry.ts";
 import { initialize } from "../../../shared/sys/init.ts";
 import { type TestDeployment, type TestProcess, testDeployment } from "../auth/test-broker.ts";
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rotateDueTransitKeys } from "../../../shared/engines/transit/index.ts";
+import type { Broker } from "../../../shared/broker.ts";
+import { runPeriodicWork } from "../../../shared/mounts/periodic.ts";
 import { b64, type Harness, startHarness, unb64 } from "./harness.ts";
 
 let h: Harness;
@@ -20,29 +21,41 @@ async function ok(path: string, body?: unknown) {
 
 const latest = async (name: string) => (await h.call("GET", `transit/keys/${name}`)).body.data.latest_version;
 
-describe("rotateDueTransitKeys", () => {
+/** One tick of the revoker's periodic work, with time enough. */
+const tick = (broker: Broker) => runPeriodicWork(broker, { deadline: Number.POSITIVE_INFINITY });
+
+/** What a tick rotated, mount by mount. */
+const rotated = async (broker: Broker) =>
+  Object.fromEntries((await tick(broker)).mounts.map((mount) => [mount.path, mount.done]));
+
+describe("the transit engine's periodic rotation", () => {
   it("rotates keys whose latest version is older than auto_rotate_period, and only those", async () => {
     await ok("transit/keys/hourly", { auto_rotate_period: "1h" });
     await ok("transit/keys/daily");
     await ok("transit/keys/daily/config", { auto_rotate_period: "24h" });
     await ok("transit/keys/never");
     h.clock.now += HOUR_MS - 1000;
-    expect((await rotateDueTransitKeys(h.main.broker)).rotated).toEqual([]);
+    expect(await rotated(h.main.broker)).toEqual({});
     h.clock.now += 1000;
-    const report = await rotateDueTransitKeys(h.main.broker);
+    const report = await tick(h.main.broker);
     expect(report).toEqual({
-      rotated: [{ mount: "transit/", key: "hourly", version: 2 }],
-      failed: [],
-      incomplete: false,
+      done: 1,
+      failed: 0,
+      complete: true,
+      mounts: [{ path: "transit/", type: "transit", done: 1, failed: 0, complete: true }],
+      errors: [],
     });
     expect(await latest("hourly")).toBe(2);
     expect(await latest("daily")).toBe(1);
+    expect(await latest("never")).toBe(1);
     // The period restarts from the new version.
     h.clock.now += HOUR_MS / 2;
-    expect((await rotateDueTransitKeys(h.main.broker)).rotated).toEqual([]);
+    expect(await rotated(h.main.broker)).toEqual({});
     h.clock.now += 24 * HOUR_MS;
-    const later = await rotateDueTransitKeys(h.main.broker);
-    expect(later.rotated.map((r) => r.key).sort()).toEqual(["daily", "hourly"]);
+    expect(await rotated(h.main.broker)).toEqual({ "transit/": 2 });
+    expect(await latest("daily")).toBe(2);
+    expect(await latest("hourly")).toBe(3);
+    expect(await latest("never")).toBe(1);
   });
 
   it("covers every transit mount", async () => {
@@ -50,19 +63,16 @@ describe("rotateDueTransitKeys", () => {
     await ok("transit/keys/a", { auto_rotate_period: 3600 });
     await ok("transit-eu/keys/b", { auto_rotate_period: 3600 });
     h.clock.now += HOUR_MS;
-    const report = await rotateDueTransitKeys(h.main.broker);
-    expect(report.rotated.map((r) => `${r.mount}${r.key}`).sort()).toEqual(["transit-eu/b", "transit/a"]);
+    expect(await rotated(h.main.broker)).toEqual({ "transit/": 1, "transit-eu/": 1 });
+    expect((await h.call("GET", "transit-eu/keys/b")).body.data.latest_version).toBe(2);
   });
 
   it("two runs at once rotate a due key once", async () => {
     await ok("transit/keys/k", { auto_rotate_period: "1h" });
     h.clock.now += HOUR_MS;
     const other = await h.process();
-    const [a, b] = await Promise.all([
-      rotateDueTransitKeys(h.main.broker),
-      rotateDueTransitKeys(other.broker),
-    ]);
-    expect(a.rotated.length + b.rotated.length).toBe(1);
+    const [a, b] = await Promise.all([tick(h.main.broker), tick(other.broker)]);
+    expect(a.done + b.done).toBe(1);
     expect(await latest("k")).toBe(2);
   });
 
@@ -70,7 +80,7 @@ describe("rotateDueTransitKeys", () => {
     await ok("transit/keys/k", { auto_rotate_period: "1h" });
     const { ciphertext } = await ok("transit/encrypt/k", { plaintext: b64("before") });
     h.clock.now += HOUR_MS;
-    await rotateDueTransitKeys(h.main.broker);
+    await tick(h.main.broker);
     expect((await ok("transit/encrypt/k", { plaintext: b64("after") })).key_version).toBe(2);
     expect(unb64((await ok("transit/decrypt/k", { ciphertext })).plaintext)).toBe("before");
   });
@@ -79,8 +89,9 @@ describe("rotateDueTransitKeys", () => {
     await ok("transit/keys/a", { auto_rotate_period: "1h" });
     await ok("transit/keys/b", { auto_rotate_period: "1h" });
     h.clock.now += HOUR_MS;
-    const report = await rotateDueTransitKeys(h.main.broker, { stopAt: h.clock.now });
-    expect(report).toEqual({ rotated: [], failed: [], incomplete: true });
+    const transit = (await h.main.broker.mounts.resolve("transit/keys"))!.mount;
+    const engine = await h.main.broker.engineFor(transit);
+    expect(await engine.periodic?.(h.clock.now)).toEqual({ done: 0, failed: 0, complete: false });
     expect(await latest("a")).toBe(1);
   });
 });

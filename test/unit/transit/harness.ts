@@ -4,11 +4,12 @@
  * counted at their boundaries: each is a KMS request or a DynamoDB round trip in
  * production.
  */
+import { expect } from "vitest";
 import { createApp } from "../../../shared/app.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
 import type { EncryptionContext, KeyProvider } from "../../../shared/crypto/key-provider.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/engines/registry.ts";
+import { ENGINES } from "../../../shared/registry.ts";
 import type { Item, ItemKey, ItemStore, QueryInput, WriteOp } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
@@ -167,3 +168,28 @@ export async function tokenWith(broker: Broker, policies: string[]): Promise<str
 
 export const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 export const unb64 = (text: string) => Buffer.from(text, "base64").toString("utf8");
+
+/** Expects a 200 and returns the answer's data. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are inspected field by field
+export async function dataOf(h: Harness, method: string, path: string, body?: unknown): Promise<any> {
+  const reply = await h.call(method, path, body);
+  expect(reply.status, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBe(200);
+  return reply.body.data;
+}
+
+/** Expects `status` (400 unless told) with exactly the error `message`, and no transit item changed. */
+export async function expectRefusal(
+  h: Harness,
+  method: string,
+  path: string,
+  body: unknown,
+  message: string | RegExp,
+  status = 400,
+): Promise<void> {
+  const before = await h.dump();
+  const reply = await h.call(method, path, body);
+  expect(reply.status, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBe(status);
+  if (typeof message === "string") expect(reply.body.errors).toEqual([message]);
+  else expect(reply.body.errors.join(" ")).toMatch(message);
+  expect(await h.dump()).toEqual(before);
+}

@@ -12,7 +12,7 @@ import {
 } from "../../../cli/ui-sign-in.ts";
 import { type Broker, createBroker } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/engines/registry.ts";
+import { ENGINES } from "../../../shared/registry.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 
 const SERVER = "http://127.0.0.1:8200";
