@@ -28,7 +28,7 @@ export interface AwsBrokerConfig {
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
-  /** Where the broker logs; the functions write raw JSON lines for the metric filters. */
+  /** Where background work logs; the functions write raw JSON lines (functions/log-lines.ts). */
   log?: Log;
   /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
   onRejectedItem?: (rejected: RejectedItem) => void;

@@ -139,6 +139,21 @@ describe.skipIf(!motoAvailable())("export and import between DynamoDB deployment
 
     await expectSame(await aws("target", keys[1]!), rootToken, ciphertext);
 
+    // generate-root on DynamoDB: the imported root token was never registered (made by
+    // initialize here, not by the command), so a new one is made, and works.
+    const rootFile = join(home, "dynamodb-root.json");
+    const generated = await runCli(
+      ["operator", "generate-root", "--store", "dynamodb", "--output-file", rootFile],
+      { env: targetEnv },
+    );
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(generated.stderr).toContain('"path":"sys/generate-root"');
+    const { root_token } = JSON.parse(await readFile(rootFile, "utf8"));
+    await expectSame(await aws("target", keys[1]!), root_token, ciphertext);
+    const refused = await runCli(["operator", "generate-root", "--store", "dynamodb"], { env: targetEnv });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/a root token is still valid/);
+
     const again = await runCli(["operator", "import", "--store", "dynamodb", "--input-file", archive], {
       env: targetEnv,
     });
