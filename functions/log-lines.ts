@@ -1,6 +1,6 @@
 /**
  * How the functions log what the alarms count (stacks/alarms.ts): audit records, items
- * that fail authentication, and the lease machinery's lines (the revoker's sweep report
+ * that fail authentication, and the broker's log lines (the revoker's sweep report
  * among them), each one JSON object written raw to stdout. Lambda prefixes what goes
  * through console.* with a timestamp, the request id and a level, and a CloudWatch Logs
  * metric filter applies a JSON pattern only to a log event that is a JSON object as a

@@ -70,8 +70,11 @@ export interface MountTable {
    * when nothing was mounted there: like Vault, disabling is idempotent.
    */
   disable(path: string): Promise<Mount | undefined>;
-  /** Replaces the settings of the mount with this uuid at `path`, read afresh from the store. */
-  tune(path: string, uuid: string, tuning: MountTuning): Promise<Mount>;
+  /**
+   * Changes the settings of the mount with this uuid at `path`: `tuning` computes them from
+   * the entry as stored now, not as a process's cached table shows it.
+   */
+  tune(path: string, uuid: string, tuning: (current: Mount) => MountTuning): Promise<Mount>;
   /**
    * Moves the entry of the mount with this uuid from `from` to `to` in one atomic write:
    * the data, keyed by the uuid, moves with it. Fails when `to` is taken.
@@ -263,7 +266,8 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
     async tune(input, uuid, tuning) {
       const path = normalizeMountPath(input);
       const item = await storedEntry(path, uuid);
-      const mount = { ...fromItem(item), ...tuning };
+      const current = fromItem(item);
+      const mount = { ...current, ...tuning(current) };
       await writeEntry([
         {
           op: "put",

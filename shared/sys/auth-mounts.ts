@@ -4,6 +4,8 @@
  * that templated policies name. As in Vault, changing auth methods needs sudo, and
  * disabling one revokes every token it issued.
  */
+
+import { revocationResponse } from "../auth/tokens/revocation-response.ts";
 import type { Broker } from "../broker.ts";
 import { type JsonObject, type Route, route } from "../engines/engine.ts";
 import { requireValue } from "../engines/fields.ts";
@@ -102,12 +104,19 @@ export function authMountRoutes(broker: Broker): Route[] {
           const path = authPath(request);
           const known = await findAuthMount(broker, path);
           if (known?.builtin) throw invalidRequest(`cannot disable ${path}`);
-          // Revoke first, so a failure leaves the mount in place for a retry; then again
-          // for tokens issued while it was being disabled. The mount table may be a few
-          // seconds stale here; disable() reads the store, so its answer is the truth.
-          if (known) await broker.tokens.revokeByAuthMount(known.accessor);
+          // Revoke first, with every token's tree, so a failure or a tree too large for one
+          // request leaves the mount in place: disabling again resumes (and the revoker
+          // continues meanwhile). Then again for tokens issued while it was being disabled.
+          // The mount table may be a few seconds stale here; disable() reads the store, so
+          // its answer is the truth.
+          const revokeTokens = async (mount: Mount) =>
+            revocationResponse(
+              await broker.tokens.revokeByAuthMount(mount.accessor, { requestId: request.id }),
+              `the tokens of ${mount.path} are revoked and can no longer be used`,
+            );
+          if (known) await revokeTokens(known);
           const removed = await disableMount(broker, path);
-          if (removed) await broker.tokens.revokeByAuthMount(removed.accessor);
+          if (removed) await revokeTokens(removed);
           return {};
         },
       },

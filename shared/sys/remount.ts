@@ -7,11 +7,12 @@
  * answers Vault's migration id, whose status (sys/remount/status/<id>) is then final.
  *
  * One resumable operation, in steps that can each be repeated: record the migration,
- * end what the mount issued, move the entry in one atomic write, then end what was issued
+ * end what the mount issued, move the entry in one atomic write, then end the leases issued
  * under the old path in the meantime (a process's mount table may be 5 s stale). If a step
  * fails the migration is recorded as failed and the same request resumes it: the entry
  * still at `from` starts over, the entry already at `to` finishes the last step.
  */
+import { revocationResponse } from "../auth/tokens/revocation-response.ts";
 import type { Broker } from "../broker.ts";
 import { type EngineResponse, type Route, route } from "../engines/engine.ts";
 import type { Mount } from "../engines/mount.ts";
@@ -82,12 +83,26 @@ export function remountRoutes(broker: Broker): Route[] {
     return undefined;
   }
 
-  /** Ends what the mount issued under `path`: a secrets engine's leases, an auth method's tokens. */
+  /** Ends what the mount issued before the move: a secrets engine's leases, an auth method's tokens. */
   async function endIssued(mount: Mount, path: string, requestId: string): Promise<void> {
     if (mount.path.startsWith("auth/")) {
-      await broker.tokens.revokeByAuthMount(mount.accessor);
+      // Not finished in this request (a large tree): 503, and the same request resumes.
+      revocationResponse(
+        await broker.tokens.revokeByAuthMount(mount.accessor, { requestId }),
+        `the tokens of ${mount.path} are revoked and can no longer be used`,
+      );
       return;
     }
+    await endLeasesUnder(path, requestId);
+  }
+
+  /**
+   * Leases still under the old path once the mount has moved: issued by a process whose
+   * mount table was up to 5 s stale. Only leases, found by their path: an auth method's
+   * tokens are found by its accessor, which the moved mount keeps, so a second pass would
+   * also end the tokens it issued at its new path.
+   */
+  async function endLeasesUnder(path: string, requestId: string): Promise<void> {
     revokeResponse(await broker.leases.revokePrefix(path, { requestId, sync: true }), true);
   }
 
@@ -134,7 +149,7 @@ export function remountRoutes(broker: Broker): Route[] {
         await endIssued(source, from, requestId);
         await broker.mounts.move(from, to, source.uuid);
       }
-      await endIssued(mount, from, requestId);
+      if (!from.startsWith("auth/")) await endLeasesUnder(from, requestId);
       migration.status = "success";
     } catch (error) {
       migration.status = "failure";
@@ -151,8 +166,8 @@ export function remountRoutes(broker: Broker): Route[] {
       pattern: /^remount$/,
       sudo: true,
       fields: {
-        from: { type: "string", required: true, description: "The mount's path now." },
-        to: { type: "string", required: true, description: "The path to move it to." },
+        from: { type: "string", description: "The mount's path now." },
+        to: { type: "string", description: "The path to move it to." },
         config: {
           type: "object",
           description: "Ignored, as Vault ignores it: tune the mount after moving it.",
@@ -160,6 +175,9 @@ export function remountRoutes(broker: Broker): Route[] {
       },
       operations: {
         update: async (request): Promise<EngineResponse> => {
+          if (!request.fields.from || !request.fields.to) {
+            throw invalidRequest("both 'from' and 'to' path must be specified as a string");
+          }
           const from = normalizeMountPath(request.fields.from);
           const to = normalizeMountPath(request.fields.to);
           const migration = await remount(from, to, request.id);

@@ -134,9 +134,12 @@ export async function tuneMount(broker: Broker, mount: Mount, fields: TuneValues
       );
     }
   }
-  const tuning: MountTuning = { config: tunedConfig(mount, fields) };
-  if (fields.description !== undefined) tuning.description = fields.description;
-  if (fields.options !== undefined) tuning.options = tunedOptions(mount, mountOptions(fields.options));
-  await broker.mounts.tune(mount.path, mount.uuid, tuning);
+  const options = fields.options === undefined ? undefined : mountOptions(fields.options);
+  await broker.mounts.tune(mount.path, mount.uuid, (current) => {
+    const tuning: MountTuning = { config: tunedConfig(current, fields) };
+    if (fields.description !== undefined) tuning.description = fields.description;
+    if (options) tuning.options = tunedOptions(current, options);
+    return tuning;
+  });
   return {};
 }

@@ -71,7 +71,7 @@ describe("sys/remount", () => {
       maxTtl: 0,
       explicitMaxTtl: 0,
     };
-    const auth = await loginToken(broker.tokens, mount, "auth/k8s/login", grant, broker.now());
+    const auth = await loginToken(broker.tokens, mount, "auth/k8s/login", grant);
     expect((await call("GET", "auth/token/lookup-self", undefined, auth.client_token)).status).toBe(200);
     expect((await call("POST", "sys/remount", { from: "auth/k8s", to: "auth/k8s-prod" })).status).toBe(200);
     expect(await broker.tokens.lookupByAccessor(auth.accessor)).toBeUndefined();
@@ -88,7 +88,7 @@ describe("sys/remount", () => {
       [{ from: "sys", to: "system" }, 'cannot remount "sys/"'],
       [{ from: "nowhere", to: "else" }, 'no matching mount at "nowhere/"'],
       [{ from: "t", to: "identity/t" }, 'cannot mount at "identity/t/": "identity/" is reserved'],
-      [{ from: "t" }, 'missing required field "to"'],
+      [{ from: "t" }, "both 'from' and 'to' path must be specified as a string"],
     ] as const) {
       const reply = await call("POST", "sys/remount", body);
       expect({ body, status: reply.status, errors: reply.body.errors }).toEqual({

@@ -1,0 +1,223 @@
+/**
+ * A revoker killed in the middle of a token tree (SIGKILL: no cleanup of any kind) leaves
+ * no token and no lease half-revoked, and the next sweeps finish the tree. Run on an
+ * SQLite file and on DynamoDB (moto), with the revoker in its own process, as a Lambda
+ * would be (test/support/sweep-child.ts: its sweep revokes due tokens and due leases).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  accessorKey,
+  childKey,
+  TOKEN_SHARDS,
+  tokenIndexKey,
+  tokenIndexPartition,
+  tokenKey,
+} from "../../shared/auth/tokens/token-keys.ts";
+import { tokenFromItem } from "../../shared/auth/tokens/token-record.ts";
+import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
+import type { Mount } from "../../shared/engines/mount.ts";
+import { leaseFromItem } from "../../shared/leases/lease.ts";
+import { EXPIRY_SHARDS, expiryPartition, parseExpirySortKey } from "../../shared/leases/lease-keys.ts";
+import { CLAIM_MS } from "../../shared/leases/revocation.ts";
+import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
+import type { ItemStore } from "../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
+import { TEST_LEASE_TYPE } from "../support/lease-test-engine.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { allItems } from "../support/store-items.ts";
+import { waitFor } from "../support/wait.ts";
+
+const FANOUT = 3;
+const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
+
+const linesOf = (file: string) =>
+  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+
+/** Every token is either whole, with each index item it needs, or gone with all of them. */
+async function expectWholeOrGone(store: ItemStore, tokens: readonly TokenRecord[]) {
+  const indexed = new Set(
+    (
+      await Promise.all(
+        Array.from({ length: TOKEN_SHARDS }, (_, shard) => allItems(store, tokenIndexPartition(shard))),
+      )
+    )
+      .flat()
+      .map((entry) => `${entry.pk} ${entry.sk}`),
+  );
+  const states: string[] = [];
+  for (const created of tokens) {
+    const item = await store.get(tokenKey(created.hmac));
+    const pointer = await store.get(accessorKey(created.accessor));
+    const entry = created.parent ? await store.get(childKey(created.parent, created.accessor)) : undefined;
+    if (!item) {
+      expect(pointer).toBeUndefined();
+      expect(entry).toBeUndefined();
+      expect([...indexed].some((key) => key.endsWith(`/${created.accessor}`))).toBe(false);
+      states.push("gone");
+      continue;
+    }
+    const record = tokenFromItem(item);
+    // Live: the accessor names it as live; revoking: as revoked, so nothing attaches to it.
+    expect(record.state === "active" ? pointer?.token_hmac : pointer?.revoked_token_hmac).toBe(created.hmac);
+    const key = tokenIndexKey(record.accessor, record.dueAt);
+    expect(indexed.has(`${key.pk} ${key.sk}`)).toBe(true);
+    if (created.parent) {
+      expect(entry).toBeDefined();
+      // A parent goes only once its children are gone.
+      const parent = tokens.find((token) => token.accessor === created.parent) as TokenRecord;
+      expect(await store.get(tokenKey(parent.hmac))).toBeDefined();
+    }
+    states.push(record.state);
+  }
+  return states;
+}
+
+function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>) {
+  it("leaves every token and lease whole or gone, and the next sweeps finish the tree", async () => {
+    const { store, childEnv } = await setup();
+    const rootKey = randomRootKey();
+    // The tree is revoked "ten seconds ago": due for the child at once.
+    const clock = testClock(-10_000);
+    const subject = await openLeaseBroker({ store, rootKey, clock });
+    await initializeWithLeasing(subject.broker, "t");
+    const mount = (await subject.broker.mounts.resolve("t/creds/x"))?.mount as Mount;
+    const tokens: TokenRecord[] = [];
+    const leases: string[] = [];
+    async function grow(parent?: TokenRecord): Promise<TokenRecord> {
+      const { record } = await subject.broker.tokens.create({
+        policies: ["default"],
+        displayName: "token-crash",
+        path: "auth/token/create",
+        ttl: 3600,
+        ...(parent ? { parent } : {}),
+      });
+      const lease = await subject.broker.leases.issue({
+        path: "t/creds/crash",
+        type: TEST_LEASE_TYPE,
+        mount,
+        caller: callerOf(record),
+        expiresAt: clock.now() + 3_600_000,
+        renewable: false,
+        data: {},
+      });
+      tokens.push(record);
+      leases.push(lease.id);
+      return record;
+    }
+    const root = await grow();
+    for (let i = 0; i < FANOUT; i++) {
+      const child = await grow(root);
+      for (let j = 0; j < FANOUT; j++) await grow(child);
+    }
+    // Marked, as a request that ran out of time leaves it: the revoker walks the rest.
+    expect((await subject.broker.tokens.revoke(root, { deadline: clock.now() })).complete).toBe(false);
+
+    const dir = mkdtempSync(join(tmpdir(), "coffer-tree-crash-"));
+    const revokeLog = join(dir, "revoked.log");
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(process.execPath, ["--import", "tsx", CHILD], {
+        env: {
+          ...process.env,
+          ...childEnv,
+          SWEEP_ROOT_KEY: Buffer.from(rootKey).toString("hex"),
+          SWEEP_REVOKE_LOG: revokeLog,
+          SWEEP_DELAY_MS: "150",
+        },
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      const exited = new Promise((resolve) => child?.once("exit", resolve));
+      await waitFor(
+        "the first revocations",
+        () => (linesOf(revokeLog).length >= 4 ? true : undefined),
+        60_000,
+        20,
+      );
+      child.kill("SIGKILL");
+      await exited;
+      const byChild = linesOf(revokeLog);
+      expect(byChild.length).toBeLessThan(leases.length);
+
+      // Nothing half-revoked: each token whole (with its indexes) or gone (with all of them),
+      // each lease with its expiry entry, each entry with its lease.
+      const states = await expectWholeOrGone(store, tokens);
+      expect(states).toContain("revoking");
+      const left = (await allItems(store, "lease/t")).map(leaseFromItem);
+      const entries = (
+        await Promise.all(
+          Array.from({ length: EXPIRY_SHARDS }, (_, shard) => allItems(store, expiryPartition(shard))),
+        )
+      ).flat();
+      expect(entries.map((entry) => parseExpirySortKey(entry.sk).id).sort()).toEqual(
+        left.map((lease) => lease.id).sort(),
+      );
+      const claimedByDead = left.filter((lease) => lease.claim !== null).map((lease) => lease.id);
+
+      // The dead revoker's claims hold for CLAIM_MS (its clock is ours plus ten seconds);
+      // after them, sweeps finish the tree.
+      clock.advance(CLAIM_MS + 15_000);
+      for (let sweeps = 0; ; sweeps++) {
+        const report = await subject.broker.leases.sweep({ budgetMs: 120_000 });
+        expect(report.failed).toBe(0);
+        if (report.complete && report.tokens_due === 0) break;
+        expect(sweeps).toBeLessThan(5);
+        // A token whose lease was claimed by the dead revoker is due again after a backoff.
+        clock.advance(60_000);
+      }
+      expect(await expectWholeOrGone(store, tokens)).toEqual(tokens.map(() => "gone"));
+      expect(await allItems(store, "lease/t")).toEqual([]);
+      expect(await subject.broker.tokens.listAccessors()).toHaveLength(1);
+
+      // Every lease was revoked; only those the dead revoker was in the middle of, twice.
+      const byUs = subject.engine.revokeCalls.map((call) => call.id);
+      expect(new Set([...byChild, ...byUs])).toEqual(new Set(leases));
+      expect(byUs.filter((id) => byChild.includes(id)).every((id) => claimedByDead.includes(id))).toBe(true);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+      await store.close();
+    }
+  }, 240_000);
+}
+
+describe("a revoker killed mid-tree, on an SQLite file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-tree-crash-db-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  crashContract(async () => {
+    const path = join(dir, "coffer.db");
+    return { store: openSqliteStore({ path }), childEnv: { SWEEP_STORE: "sqlite", SWEEP_SQLITE_PATH: path } };
+  });
+});
+
+describe.skipIf(!motoAvailable())("a revoker killed mid-tree, on DynamoDB (moto)", () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 60_000);
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  crashContract(async () => {
+    const client = new DynamoDBClient({
+      ...motoClientConfig(moto),
+      // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
+      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+    });
+    await createTable(client, "tree-crash");
+    return {
+      store: createDynamoDbStore({ client, tableName: "tree-crash" }),
+      childEnv: {
+        SWEEP_STORE: "dynamodb",
+        SWEEP_DYNAMODB_ENDPOINT: moto.endpoint,
+        SWEEP_DYNAMODB_TABLE: "tree-crash",
+      },
+    };
+  });
+});
