@@ -199,6 +199,10 @@ describe("path parameters and unknown fields across every route", () => {
     ["PUT", "sys/revoke-force/t/creds/w"],
     ["PUT", "sys/leases/revoke-identity/nobody"],
     ["POST", "auth/token/create", { id: "", lease: "1h", policies: ["default"] }],
+    ["POST", "auth/token/roles/deployer", { allowed_policies: ["default"] }],
+    ["GET", "auth/token/roles/deployer"],
+    ["POST", "auth/token/create/deployer", { policies: ["default"] }],
+    ["DELETE", "auth/token/roles/deployer"],
     ["DELETE", "sys/mounts/kv1"],
   ];
 
