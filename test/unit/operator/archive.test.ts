@@ -153,8 +153,31 @@ describe("export and import", () => {
   });
 
   it("leave tokens out unless asked: the target needs generate-root, then holds the same data", async () => {
+    // A child token with a TTL: expiry and parent indexes besides the token itself.
+    const child = await sourceApi.call("POST", "auth/token/create", {
+      token: rootToken,
+      body: { policies: ["default"], ttl: "1h" },
+    });
+    expect(child.status).toBe(200);
+    await sourceApi.call("POST", "auth/token/roles/deployer", {
+      token: rootToken,
+      body: { allowed_policies: ["default"] },
+    });
     const { archive } = await exported({ tokens: false, leases: false });
     await imported(archive);
+    const partitions = new Set((await target.store.scan({})).items.map((item) => item.pk.split("/")[0]));
+    for (const tokenFamily of [
+      "token",
+      "accessor",
+      "auth-tokens",
+      "token-exp",
+      "token-children",
+      "token-entity",
+      "root-tokens",
+    ]) {
+      expect(partitions).not.toContain(tokenFamily);
+    }
+    expect(partitions).toContain("token-role");
     const targetApi = await target.process();
     expect((await targetApi.call("GET", "auth/token/lookup-self", { token: rootToken })).status).toBe(403);
     const { rootToken: newRoot } = await generateRoot(targetApi.broker);
