@@ -269,6 +269,26 @@ describe("token trees", () => {
     expect(await usable(grandchild)).toBe(403);
   });
 
+  it("starts no work queued behind the pass's limits once its deadline has come", async () => {
+    const root = await create({ policies: ["tree"] });
+    const children = [];
+    for (let i = 0; i < 20; i++)
+      children.push((await create({ policies: ["tree"] }, root.client_token)).client_token);
+    for (const child of children) await lease(child);
+    // The first lease revocation takes the pass past its deadline: the ones waiting their turn must not start.
+    subject.engine.behaviour.revoke = () => {
+      subject.clock.advance(10_000);
+      return undefined;
+    };
+    const record = (await subject.broker.tokens.lookup(root.client_token)) as TokenRecord;
+    const outcome = await subject.broker.tokens.revoke(record, { deadline: subject.clock.now() + 5_000 });
+    expect(outcome.complete).toBe(false);
+    expect(subject.engine.revokeCalls.length).toBeLessThanOrEqual(4);
+    subject.engine.behaviour.revoke = undefined;
+    expect(await subject.broker.leases.sweep({ budgetMs: 60_000 })).toMatchObject({ complete: true });
+    for (const child of children) expect(await subject.broker.tokens.find(child)).toBeUndefined();
+  });
+
   it("resumes in the sweep a revocation cut short by its deadline", async () => {
     const { tokens, leases } = await threeLevels();
     const login = (await subject.broker.tokens.lookup(tokens[0] as string)) as TokenRecord;
