@@ -5,11 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Mount } from "../../shared/engines/mount.ts";
 import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
@@ -21,11 +19,8 @@ import {
   parseExpirySortKey,
 } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
-import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
-import type { ItemStore } from "../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { type CrashStoreSetup, describeOnCrashStores } from "../support/crash-stores.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -36,7 +31,7 @@ const linesOf = (file: string) =>
   existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 
 /** Kills a sweeping child mid-sweep, then checks the store and finishes with a sweep of our own. */
-function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>) {
+function crashContract(setup: CrashStoreSetup) {
   it("leaves every lease whole or gone, and the next sweep finishes the job", async () => {
     const { store, childEnv } = await setup();
     const rootKey = randomRootKey();
@@ -132,37 +127,4 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
   }, 180_000);
 }
 
-describe("a revoker killed mid-sweep, on an SQLite file", () => {
-  const dir = mkdtempSync(join(tmpdir(), "coffer-crash-db-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  crashContract(async () => {
-    const path = join(dir, "coffer.db");
-    return { store: openSqliteStore({ path }), childEnv: { SWEEP_STORE: "sqlite", SWEEP_SQLITE_PATH: path } };
-  });
-});
-
-describe.skipIf(!motoAvailable())("a revoker killed mid-sweep, on DynamoDB (moto)", () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  crashContract(async () => {
-    const client = new DynamoDBClient({
-      ...motoClientConfig(moto),
-      // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
-      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
-    });
-    await createTable(client, "crash");
-    return {
-      store: createDynamoDbStore({ client, tableName: "crash" }),
-      childEnv: {
-        SWEEP_STORE: "dynamodb",
-        SWEEP_DYNAMODB_ENDPOINT: moto.endpoint,
-        SWEEP_DYNAMODB_TABLE: "crash",
-      },
-    };
-  });
-});
+describeOnCrashStores("a revoker killed mid-sweep", crashContract);

@@ -6,11 +6,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   accessorKey,
   childKey,
@@ -25,12 +23,10 @@ import type { Mount } from "../../shared/engines/mount.ts";
 import { leaseFromItem } from "../../shared/leases/lease.ts";
 import { EXPIRY_SHARDS, expiryPartition, parseExpirySortKey } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
-import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { type CrashStoreSetup, describeOnCrashStores } from "../support/crash-stores.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
 import { TEST_LEASE_TYPE } from "../support/lease-test-engine.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -79,7 +75,7 @@ async function expectWholeOrGone(store: ItemStore, tokens: readonly TokenRecord[
   return states;
 }
 
-function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>) {
+function crashContract(setup: CrashStoreSetup) {
   it("leaves every token and lease whole or gone, and the next sweeps finish the tree", async () => {
     const { store, childEnv } = await setup();
     const rootKey = randomRootKey();
@@ -187,37 +183,4 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
   }, 240_000);
 }
 
-describe("a revoker killed mid-tree, on an SQLite file", () => {
-  const dir = mkdtempSync(join(tmpdir(), "coffer-tree-crash-db-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  crashContract(async () => {
-    const path = join(dir, "coffer.db");
-    return { store: openSqliteStore({ path }), childEnv: { SWEEP_STORE: "sqlite", SWEEP_SQLITE_PATH: path } };
-  });
-});
-
-describe.skipIf(!motoAvailable())("a revoker killed mid-tree, on DynamoDB (moto)", () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
-  crashContract(async () => {
-    const client = new DynamoDBClient({
-      ...motoClientConfig(moto),
-      // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
-      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
-    });
-    await createTable(client, "tree-crash");
-    return {
-      store: createDynamoDbStore({ client, tableName: "tree-crash" }),
-      childEnv: {
-        SWEEP_STORE: "dynamodb",
-        SWEEP_DYNAMODB_ENDPOINT: moto.endpoint,
-        SWEEP_DYNAMODB_TABLE: "tree-crash",
-      },
-    };
-  });
-});
+describeOnCrashStores("a revoker killed mid-tree", crashContract);

@@ -8,9 +8,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../shared/app.ts";
+import { tokenIndexKey, tokenKey } from "../../../shared/auth/tokens/token-keys.ts";
 import type { TokenRecord } from "../../../shared/auth/tokens/token-store.ts";
 import { RETRY_CAP_MS } from "../../../shared/leases/revocation.ts";
-import type { ItemStore } from "../../../shared/store/item-store.ts";
+import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { frozenClock } from "../../support/clocks.ts";
 import { type ApiCall, apiCaller } from "../../support/http.ts";
@@ -227,6 +228,65 @@ describe("token trees", () => {
     for (const token of tokens) expect(await subject.broker.tokens.find(token)).toBeUndefined();
     // A retry of the request now sees it finished.
     expect((await call("POST", "auth/token/revoke", { token: tokens[0] })).status).toBe(204);
+  });
+
+  it("keeps tokens stored before trees working: lookups, children, renewal into the index, revocation", async () => {
+    /** A token as stored before trees: none of the newer attributes, no token index entry. */
+    async function legacy(ttl: number): Promise<string> {
+      const { token, record } = await subject.broker.tokens.create({
+        policies: ["default", "tree"],
+        displayName: "token-old",
+        path: "auth/token/create",
+        ttl,
+        maxTtl: 768 * 3600,
+      });
+      const item = (await subject.broker.store.get(tokenKey(record.hmac))) as Item;
+      const newer = ["ttl", "explicit_max_ttl", "period", "num_uses", "last_renewed_at", "parent", "role"];
+      const kept = Object.fromEntries(
+        Object.entries(item).filter(
+          ([name]) => ![...newer, "state", "revoke_mode", "revision", "due_at", "attempts"].includes(name),
+        ),
+      ) as Item;
+      await subject.broker.store.write([
+        { op: "put", item: kept },
+        { op: "delete", key: tokenIndexKey(record.accessor, record.dueAt) },
+      ]);
+      subject.broker.tokens.forget(record.hmac);
+      return token;
+    }
+    const old = await legacy(3600);
+    expect(await lookup(old)).toMatchObject({ orphan: true, explicit_max_ttl: 0, ttl: 3600 });
+    const child = (await create({ policies: ["tree"] }, old)).client_token;
+    expect((await call("POST", "auth/token/revoke-self", undefined, old)).status).toBe(204);
+    expect(await usable(child)).toBe(403);
+
+    // Renewed, it gets its entry in the token index, and its expiry revokes it.
+    const renewedOld = await legacy(600);
+    expect((await call("POST", "auth/token/renew-self", { increment: 60 }, renewedOld)).status).toBe(200);
+    const grandchild = (await create({ policies: ["tree"] }, renewedOld)).client_token;
+    subject.clock.advance(61_000);
+    expect(await subject.broker.leases.sweep({ budgetMs: 60_000 })).toMatchObject({ tokens_revoked: 2 });
+    expect(await usable(grandchild)).toBe(403);
+  });
+
+  it("starts no work queued behind the pass's limits once its deadline has come", async () => {
+    const root = await create({ policies: ["tree"] });
+    const children = [];
+    for (let i = 0; i < 20; i++)
+      children.push((await create({ policies: ["tree"] }, root.client_token)).client_token);
+    for (const child of children) await lease(child);
+    // The first lease revocation takes the pass past its deadline: the ones waiting their turn must not start.
+    subject.engine.behaviour.revoke = () => {
+      subject.clock.advance(10_000);
+      return undefined;
+    };
+    const record = (await subject.broker.tokens.lookup(root.client_token)) as TokenRecord;
+    const outcome = await subject.broker.tokens.revoke(record, { deadline: subject.clock.now() + 5_000 });
+    expect(outcome.complete).toBe(false);
+    expect(subject.engine.revokeCalls.length).toBeLessThanOrEqual(4);
+    subject.engine.behaviour.revoke = undefined;
+    expect(await subject.broker.leases.sweep({ budgetMs: 60_000 })).toMatchObject({ complete: true });
+    for (const child of children) expect(await subject.broker.tokens.find(child)).toBeUndefined();
   });
 
   it("resumes in the sweep a revocation cut short by its deadline", async () => {

@@ -1,0 +1,61 @@
+/**
+ * The stores a crash test kills a revoker on, as a Lambda would be killed: an SQLite file
+ * and DynamoDB on moto. Each setup opens the store for the test and says, in
+ * `childEnv`, how the revoker's own process (test/support/sweep-child.ts) opens the same.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe } from "vitest";
+import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
+import type { ItemStore } from "../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "./moto.ts";
+
+export type CrashStoreSetup = () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>;
+
+/** Declares `contract` once per store, in describe blocks named after `what`. */
+export function describeOnCrashStores(what: string, contract: (setup: CrashStoreSetup) => void): void {
+  describe(`${what}, on an SQLite file`, () => {
+    const dir = mkdtempSync(join(tmpdir(), "coffer-crash-db-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    let files = 0;
+    contract(async () => {
+      const path = join(dir, `coffer-${++files}.db`);
+      return {
+        store: openSqliteStore({ path }),
+        childEnv: { SWEEP_STORE: "sqlite", SWEEP_SQLITE_PATH: path },
+      };
+    });
+  });
+
+  describe.skipIf(!motoAvailable())(`${what}, on DynamoDB (moto)`, () => {
+    let moto: Moto;
+    let tables = 0;
+    beforeAll(async () => {
+      moto = await startMoto();
+    }, 60_000);
+    afterAll(async () => {
+      await moto?.stop();
+    });
+    contract(async () => {
+      const client = new DynamoDBClient({
+        ...motoClientConfig(moto),
+        // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
+        requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+      });
+      const tableName = `crash-${++tables}`;
+      await createTable(client, tableName);
+      return {
+        store: createDynamoDbStore({ client, tableName }),
+        childEnv: {
+          SWEEP_STORE: "dynamodb",
+          SWEEP_DYNAMODB_ENDPOINT: moto.endpoint,
+          SWEEP_DYNAMODB_TABLE: tableName,
+        },
+      };
+    });
+  });
+}
