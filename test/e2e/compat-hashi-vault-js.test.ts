@@ -85,9 +85,14 @@ describe("hashi-vault-js against coffer dev", () => {
     });
   });
 
-  // auth/token/renew and auth/token/renew-accessor are not served yet (404): they come with
-  // the token store's work on token trees.
-  it.todo("renewToken and renewAccessor (auth/token/renew, auth/token/renew-accessor)");
+  it("renews another token, by token and by accessor, for exactly the increment", async () => {
+    const { client_token: token, accessor } = await client.createToken(ROOT, {
+      policies: ["default"],
+      ttl: "1h",
+    });
+    expect((await client.renewToken(ROOT, token, "2h")).lease_duration).toBe(7200);
+    expect((await client.renewAccessor(ROOT, accessor, "90m")).lease_duration).toBe(5400);
+  });
 
   describe("Kubernetes login with the dev issuer, under a path-scoped policy", () => {
     it("manages the role, logs in, reads inside its path, is refused outside it", async () => {
