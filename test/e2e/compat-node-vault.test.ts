@@ -184,6 +184,34 @@ describe("node-vault against coffer dev", () => {
       await third.tokenRevokeSelf();
       await expect(third.tokenLookupSelf()).rejects.toMatchObject({ response: { statusCode: 403 } });
     });
+
+    it("revokes children with their parent, keeps them with revoke-orphan, renews, and lists roles", async () => {
+      // Token sources switch the client that called them: each gets a client of its own.
+      const as = (token: string) => vault({ endpoint: server.url, token });
+      await client.addPolicy({
+        name: "token-maker",
+        rules: 'path "auth/token/create" { capabilities = ["create", "update"] }',
+      });
+      const create = async (token: string) =>
+        (await as(token).tokenCreate({ policies: ["default", "token-maker"] })).auth.client_token as string;
+
+      const parent = await create(ROOT);
+      const child = await create(parent);
+      await client.tokenRevoke({ token: parent });
+      await expect(client.tokenLookup({ token: child })).rejects.toMatchObject({
+        response: { statusCode: 403 },
+      });
+
+      const keeper = await create(ROOT);
+      const kept = await create(keeper);
+      await client.tokenRevokeOrphan({ token: keeper });
+      expect((await client.tokenLookup({ token: kept })).data.orphan).toBe(true);
+      expect((await as(ROOT).tokenRenew({ token: kept, increment: "2h" })).auth.lease_duration).toBe(7200);
+
+      expect((await as(ROOT).tokenCreateOrphan({ policies: ["default"] })).auth.orphan).toBe(true);
+      await client.write("auth/token/roles/deployer", { allowed_policies: ["default"] });
+      expect((await client.tokenRoles()).data.keys).toEqual(["deployer"]);
+    });
   });
 
   describe("transit", () => {
