@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
 import { api, startCliDevServer } from "./cli-harness.ts";
+import { goClientCall } from "./go-client.ts";
 
 const ROOT = "replay-agent-root";
 
@@ -24,19 +25,8 @@ describe("Vault Agent's request sequence, replayed", () => {
   let server: DevServer;
   let stop: () => Promise<void>;
 
-  async function wire(method: string, path: string, token?: string, body?: unknown) {
-    const response = await fetch(`${server.url}/v1/${path}`, {
-      method,
-      headers: {
-        "X-Vault-Request": "true",
-        ...(token ? { "X-Vault-Token": token } : {}),
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const wire = (method: string, path: string, token?: string, body?: unknown) =>
+    goClientCall(server.url, method, path, token, body);
 
   beforeAll(async () => {
     ({ server, stop } = await startCliDevServer("replay-agent", ROOT));
