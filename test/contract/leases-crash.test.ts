@@ -1,12 +1,3 @@
-/**
- * A revoker killed in the middle of a sweep (SIGKILL: no cleanup of any kind) leaves no
- * lease half-revoked, and the next sweep finishes the job. Run on an SQLite file and on
- * DynamoDB (moto), with the revoker in its own process, as a Lambda would be.
- */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect, it } from "vitest";
 import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Mount } from "../../shared/engines/mount.ts";
@@ -19,17 +10,11 @@ import {
   parseExpirySortKey,
 } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
-import { type CrashStoreSetup, describeOnCrashStores } from "../support/crash-stores.ts";
+import { type CrashStoreSetup, describeOnCrashStores, sweepUntilKilled } from "../support/crash-stores.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
 import { allItems } from "../support/store-items.ts";
-import { waitFor } from "../support/wait.ts";
 
 const LEASES = 40;
-const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
-
-const linesOf = (file: string) =>
-  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-
 /** Kills a sweeping child mid-sweep, then checks the store and finishes with a sweep of our own. */
 function crashContract(setup: CrashStoreSetup) {
   it("leaves every lease whole or gone, and the next sweep finishes the job", async () => {
@@ -58,31 +43,8 @@ function crashContract(setup: CrashStoreSetup) {
       ),
     );
 
-    const dir = mkdtempSync(join(tmpdir(), "coffer-crash-"));
-    const revokeLog = join(dir, "revoked.log");
-    let child: ChildProcess | undefined;
     try {
-      child = spawn(process.execPath, ["--import", "tsx", CHILD], {
-        env: {
-          ...process.env,
-          ...childEnv,
-          SWEEP_ROOT_KEY: Buffer.from(rootKey).toString("hex"),
-          SWEEP_REVOKE_LOG: revokeLog,
-          SWEEP_DELAY_MS: "150",
-        },
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      // Polled often: the child must be killed while it is still sweeping.
-      await waitFor(
-        "the first revocations",
-        () => (linesOf(revokeLog).length >= 10 ? true : undefined),
-        60_000,
-        20,
-      );
-      child.kill("SIGKILL");
-      await exited;
-      const byChild = linesOf(revokeLog);
+      const byChild = await sweepUntilKilled({ childEnv, rootKey, revocations: 10 });
       expect(byChild.length).toBeLessThan(LEASES);
 
       // Nothing half-revoked: each remaining lease has its expiry entry, each entry its lease.
@@ -120,8 +82,6 @@ function crashContract(setup: CrashStoreSetup) {
       expect(twice.every((id) => claimedIds.includes(id))).toBe(true);
       expect(claimedByDead.length).toBeLessThanOrEqual(4);
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
       await store.close();
     }
   }, 180_000);

@@ -1,13 +1,3 @@
-/**
- * A revoker killed in the middle of a token tree (SIGKILL: no cleanup of any kind) leaves
- * no token and no lease half-revoked, and the next sweeps finish the tree. Run on an
- * SQLite file and on DynamoDB (moto), with the revoker in its own process, as a Lambda
- * would be (test/support/sweep-child.ts: its sweep revokes due tokens and due leases).
- */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect, it } from "vitest";
 import {
   accessorKey,
@@ -24,18 +14,12 @@ import { leaseFromItem } from "../../shared/leases/lease.ts";
 import { EXPIRY_SHARDS, expiryPartition, parseExpirySortKey } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import { type CrashStoreSetup, describeOnCrashStores } from "../support/crash-stores.ts";
+import { type CrashStoreSetup, describeOnCrashStores, sweepUntilKilled } from "../support/crash-stores.ts";
 import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
 import { TEST_LEASE_TYPE } from "../support/lease-test-engine.ts";
 import { allItems } from "../support/store-items.ts";
-import { waitFor } from "../support/wait.ts";
 
 const FANOUT = 3;
-const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
-
-const linesOf = (file: string) =>
-  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-
 /** Every token is either whole, with each index item it needs, or gone with all of them. */
 async function expectWholeOrGone(store: ItemStore, tokens: readonly TokenRecord[]) {
   const indexed = new Set(
@@ -115,30 +99,8 @@ function crashContract(setup: CrashStoreSetup) {
     // Marked, as a request that ran out of time leaves it: the revoker walks the rest.
     expect((await subject.broker.tokens.revoke(root, { deadline: clock.now() })).complete).toBe(false);
 
-    const dir = mkdtempSync(join(tmpdir(), "coffer-tree-crash-"));
-    const revokeLog = join(dir, "revoked.log");
-    let child: ChildProcess | undefined;
     try {
-      child = spawn(process.execPath, ["--import", "tsx", CHILD], {
-        env: {
-          ...process.env,
-          ...childEnv,
-          SWEEP_ROOT_KEY: Buffer.from(rootKey).toString("hex"),
-          SWEEP_REVOKE_LOG: revokeLog,
-          SWEEP_DELAY_MS: "150",
-        },
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      await waitFor(
-        "the first revocations",
-        () => (linesOf(revokeLog).length >= 4 ? true : undefined),
-        60_000,
-        20,
-      );
-      child.kill("SIGKILL");
-      await exited;
-      const byChild = linesOf(revokeLog);
+      const byChild = await sweepUntilKilled({ childEnv, rootKey, revocations: 4 });
       expect(byChild.length).toBeLessThan(leases.length);
 
       // Nothing half-revoked: each token whole (with its indexes) or gone (with all of them),
@@ -176,8 +138,6 @@ function crashContract(setup: CrashStoreSetup) {
       expect(new Set([...byChild, ...byUs])).toEqual(new Set(leases));
       expect(byUs.filter((id) => byChild.includes(id)).every((id) => claimedByDead.includes(id))).toBe(true);
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
       await store.close();
     }
   }, 240_000);

@@ -3,7 +3,8 @@
  * and DynamoDB on moto. Each setup opens the store for the test and says, in
  * `childEnv`, how the revoker's own process (test/support/sweep-child.ts) opens the same.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "./moto.ts";
+import { waitFor } from "./wait.ts";
 
 export type CrashStoreSetup = () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>;
 
@@ -58,4 +60,49 @@ export function describeOnCrashStores(what: string, contract: (setup: CrashStore
       };
     });
   });
+}
+
+const SWEEP_CHILD = join(import.meta.dirname, "sweep-child.ts");
+
+const linesOf = (file: string) =>
+  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+
+/**
+ * Runs a revoker process (sweep-child.ts) on the crash store and kills it with SIGKILL once
+ * it has revoked `revocations` leases, mid-sweep. Answers the lease ids it revoked.
+ */
+export async function sweepUntilKilled(options: {
+  childEnv: NodeJS.ProcessEnv;
+  rootKey: Uint8Array;
+  revocations: number;
+}): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-crash-"));
+  const revokeLog = join(dir, "revoked.log");
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(process.execPath, ["--import", "tsx", SWEEP_CHILD], {
+      env: {
+        ...process.env,
+        ...options.childEnv,
+        SWEEP_ROOT_KEY: Buffer.from(options.rootKey).toString("hex"),
+        SWEEP_REVOKE_LOG: revokeLog,
+        SWEEP_DELAY_MS: "150",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const exited = new Promise((resolve) => child?.once("exit", resolve));
+    // Polled often: the child must be killed while it is still sweeping.
+    await waitFor(
+      "the first revocations",
+      () => (linesOf(revokeLog).length >= options.revocations ? true : undefined),
+      60_000,
+      20,
+    );
+    child.kill("SIGKILL");
+    await exited;
+    return linesOf(revokeLog);
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
