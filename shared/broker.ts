@@ -222,18 +222,23 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     return (await type.load())(contextFor(mount, type));
   }
 
-  const engineInstances = new Map<string, { settings: string; engine: Promise<Engine> }>();
+  const engineInstances = new Map<string, { mount: Mount; settings: string; engine: Promise<Engine> }>();
   function engineFor(mount: Mount): Promise<Engine> {
+    const known = engineInstances.get(mount.uuid);
+    // The mount table hands out the same entry until it reloads: no settings to compare.
+    if (known?.mount === mount) return known.engine;
     // A mount moved (sys/remount) or tuned gets an engine built from its new settings.
     const settings = JSON.stringify([mount.path, mount.config, mount.options, mount.description]);
-    const known = engineInstances.get(mount.uuid);
-    if (known?.settings === settings) return known.engine;
+    if (known?.settings === settings) {
+      known.mount = mount;
+      return known.engine;
+    }
     const engine = build(mount);
     // A failed load is not remembered: the next request tries again.
     engine.catch(() => {
       if (engineInstances.get(mount.uuid)?.engine === engine) engineInstances.delete(mount.uuid);
     });
-    engineInstances.set(mount.uuid, { settings, engine });
+    engineInstances.set(mount.uuid, { mount, settings, engine });
     return engine;
   }
 
