@@ -1,8 +1,8 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
  * Coffer on AWS: `npx sst deploy --stage <stage>` brings up the table, the KMS key, the API
- * behind an HTTPS function URL and the revoker on a one-minute schedule, each function with
- * only the permissions it uses. Stage configuration: COFFER_* variables (stacks/stage-settings.ts,
+ * behind its ingress (an HTTPS function URL by default, or a load balancer) and the revoker
+ * on a one-minute schedule, each function with only the permissions it uses. Stage configuration: COFFER_* variables (stacks/stage-settings.ts,
  * docs/deploy.md).
  */
 export default $config({
@@ -16,6 +16,7 @@ export default $config({
     const { createStorage } = await import("./stacks/storage.ts");
     const { createRootKey } = await import("./stacks/keys.ts");
     const { createApi } = await import("./stacks/api.ts");
+    const { createIngress } = await import("./stacks/ingress.ts");
     const { createRevoker, REVOKER_SWEEP_BUDGET_MS } = await import("./stacks/revoker.ts");
     const { createAlarms } = await import("./stacks/alarms.ts");
     const { createInjector } = await import("./stacks/injector.ts");
@@ -27,25 +28,26 @@ export default $config({
     const key = createRootKey(settings);
     const data = { settings, tableName: table.name, tableArn: table.arn, keyArn: key.arn };
     const api = createApi({ ...data, bundle: bundles.api });
+    const ingress = createIngress({ settings, api: api.fn });
     const revoker = createRevoker({ ...data, bundle: bundles.revoker });
     key.allowRoles([api.fn.nodes.role.arn, revoker.fn.nodes.role.arn]);
     // No table, no key: the injector is not given them and cannot use them.
     const injector = createInjector({
       settings,
       bundle: bundles.injector,
-      apiUrl: api.fn.url,
+      apiUrl: ingress.url,
       env: process.env,
     });
     const alarms = createAlarms({
       settings,
       apiFunctionName: api.fn.name,
       revokerFunctionName: revoker.fn.name,
-      revokerLogGroupName: revoker.logGroup.name,
+      tableName: table.name,
       revokerSweepBudgetMs: REVOKER_SWEEP_BUDGET_MS,
     });
 
     return {
-      url: api.fn.url,
+      url: ingress.url,
       table: table.name,
       kmsKeyArn: key.arn,
       apiFunction: api.fn.name,

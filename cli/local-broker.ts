@@ -9,6 +9,7 @@ import type { AuditWriter } from "../shared/audit/audit-log.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createLocalKeyProvider } from "../shared/crypto/local.ts";
 import { loadOrCreateRootKey } from "../shared/crypto/local-root-key.node.ts";
+import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
 import { ENGINES } from "../shared/registry.ts";
 import { openSqliteStore } from "../shared/store/sqlite.node.ts";
 
@@ -46,7 +47,7 @@ export async function createLocalBroker(options: LocalBrokerOptions): Promise<Br
   return createBroker({
     store: openSqliteStore({ path: databasePath }),
     storage: "sqlite",
-    keyProvider: createLocalKeyProvider(rootKey),
+    keyProvider: createLocalKeyProvider(rootKey, { symmetric: nodeSymmetricCrypto }),
     engines: ENGINES,
     auditWriters: auditLog ? [fileAuditWriter(auditLog)] : [],
     auditHashNonStrings: options.auditHashNonStrings,

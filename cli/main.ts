@@ -2,48 +2,23 @@
  * The `coffer` command.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import type { Broker } from "../shared/broker.ts";
 import { VERSION } from "../shared/version.ts";
 import { registerAgentCommand } from "./commands/agent.ts";
 import { registerCredsCommands } from "./commands/creds.ts";
-import {
-  EXIT_LOCAL,
-  EXIT_REMOTE,
-  exitWithUsageCode,
-  LocalError,
-  reportError,
-} from "./commands/exit-codes.ts";
+import { EXIT_LOCAL, exitWithUsageCode, LocalError, reportError } from "./commands/exit-codes.ts";
 import { registerInjectorCommand } from "./commands/injector.ts";
 import { registerKvCommands } from "./commands/kv.ts";
 import { registerLeaseCommands } from "./commands/lease.ts";
 import { registerLogicalCommands } from "./commands/logical.ts";
 import { registerLoginCommands } from "./commands/login.ts";
 import { registerMountCommands } from "./commands/mounts.ts";
+import { registerOperatorCommands } from "./commands/operator.ts";
 import { registerPolicyCommands } from "./commands/policy.ts";
 import { registerStatusCommand } from "./commands/status.ts";
 import { registerTokenCommands } from "./commands/token.ts";
 import { registerTransitCommands } from "./commands/transit.ts";
 import { acceptVaultStyleFlags } from "./commands/vault-flags.ts";
 import { devServerAddress, requestDevToken } from "./dev-token.ts";
-
-/** A sweep from the command line stops starting revocations after this long. */
-const CLI_SWEEP_BUDGET_MS = 5 * 60_000;
-
-/**
- * The broker an operator command acts on, its code loaded only when such a command runs:
- * the client commands and the agent start without the AWS SDK or SQLite.
- */
-async function openOperatorBroker(options: { store: string; dataDir: string }): Promise<Broker> {
-  if (options.store === "sqlite") {
-    const { createLocalBroker } = await import("./local-broker.ts");
-    return createLocalBroker({ dataDir: options.dataDir });
-  }
-  if (options.store === "dynamodb") {
-    const { awsConfigFromEnv, createAwsBroker } = await import("../functions/aws-broker.ts");
-    return createAwsBroker(awsConfigFromEnv());
-  }
-  throw new LocalError(`unknown store "${options.store}": use sqlite or dynamodb`);
-}
 
 function port(value: string): number {
   const number = Number(value);
@@ -109,62 +84,7 @@ dev
     process.stdout.write(`${await requestDevToken(devServerAddress(), options, rootToken)}\n`);
   });
 
-const operator = program.command("operator").description("operator commands that act on the store directly");
-
-/** An operator subcommand with the options that pick the store it acts on. */
-const operatorCommand = (name: string, description: string) =>
-  operator
-    .command(name)
-    .description(description)
-    .option(
-      "--store <kind>",
-      "sqlite (local data directory) or dynamodb (COFFER_TABLE, COFFER_KMS_KEY_ID)",
-      "sqlite",
-    )
-    .option("--data-dir <dir>", "data directory of a sqlite store", ".coffer");
-
-operatorCommand("init", "create the first root token, once; it is printed here and never again").action(
-  async (options: { store: string; dataDir: string }) => {
-    const broker = await openOperatorBroker(options);
-    try {
-      const { initialize } = await import("../shared/sys/init.ts");
-      const { rootToken, accessor } = await initialize(broker);
-      process.stdout.write(
-        [
-          `Root token: ${rootToken}`,
-          `Accessor:   ${accessor}`,
-          "",
-          "This is the only time the root token is shown. Store it safely, use it to set up",
-          "auth methods and policies, then revoke it.",
-          "",
-        ].join("\n"),
-      );
-    } finally {
-      await broker.store.close();
-    }
-  },
-);
-
-operatorCommand(
-  "sweep",
-  "revoke the leases that are due, once, as the revoker function does every minute",
-).action(async (options: { store: string; dataDir: string }) => {
-  const broker = await openOperatorBroker(options);
-  try {
-    // One budget for both: the periodic work gets what the sweep left of it.
-    const deadline = broker.now() + CLI_SWEEP_BUDGET_MS;
-    const report = await broker.leases.sweep({ budgetMs: CLI_SWEEP_BUDGET_MS });
-    const { runPeriodicWork } = await import("../shared/mounts/periodic.ts");
-    const periodic = await runPeriodicWork(broker, { deadline });
-    process.stdout.write(`${JSON.stringify({ ...report, periodic }, null, 2)}\n`);
-    // Failures stay queued for the next sweep; the exit code lets scripts notice them.
-    const periodicFailed = !periodic.complete || periodic.failed > 0;
-    if (report.failed > 0 || !report.complete || periodicFailed) process.exitCode = EXIT_REMOTE;
-  } finally {
-    await broker.store.close();
-  }
-});
-
+registerOperatorCommands(program);
 registerStatusCommand(program);
 registerLoginCommands(program);
 registerLogicalCommands(program);

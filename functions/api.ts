@@ -1,25 +1,23 @@
 /**
- * The API function: the broker's HTTP app behind a Lambda Function URL or API Gateway.
- * The broker is built once per execution environment and reused by every invocation.
+ * The API function: the broker's HTTP app behind a function URL or a load balancer
+ * (functions/api-handler.ts). The broker is built once per execution environment and
+ * reused by every invocation.
  */
 import { fileURLToPath } from "node:url";
-import { handle } from "hono/aws-lambda";
-import { createApp } from "../shared/app.ts";
+import { createApiHandler } from "./api-handler.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
+import { lambdaLogging, writeLogLine } from "./log-lines.ts";
+import { metricsNamespaceFromEnv } from "./metrics.ts";
 import { uiFilesIn } from "./ui-files.ts";
 import { warmUp } from "./warm-up.ts";
 
-const broker = await createAwsBroker(awsConfigFromEnv());
+const broker = await createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging });
 await warmUp(broker);
 
-const app = createApp(broker, {
-  // Function URL and HTTP API events carry the path as sent in rawPath; REST API events in path.
-  rawPath: (env) => {
-    const event = (env as { event?: { rawPath?: string; path?: string } } | undefined)?.event;
-    return event?.rawPath ?? event?.path;
-  },
+const metricsNamespace = metricsNamespaceFromEnv();
+
+export const handler = createApiHandler(broker, {
+  ...(metricsNamespace && { metrics: { namespace: metricsNamespace, write: writeLogLine } }),
   // The UI build puts the web UI's files beside the bundle (scripts/build-ui.ts).
   ui: uiFilesIn(fileURLToPath(new URL("./ui/", import.meta.url))),
 });
-
-export const handler = handle(app);

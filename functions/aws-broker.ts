@@ -9,8 +9,10 @@ import { type AuditWriter, consoleAuditWriter } from "../shared/audit/audit-log.
 import { awsRetryConfig } from "../shared/aws-retry.ts";
 import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
+import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
 import type { Log } from "../shared/log.ts";
 import { ENGINES } from "../shared/registry.ts";
+import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 
 export interface AwsBrokerConfig {
@@ -26,8 +28,10 @@ export interface AwsBrokerConfig {
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
   clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
-  /** Where the lease machinery logs; the revoker writes raw JSON lines for its metric filters. */
+  /** Where background work logs; the functions write raw JSON lines (functions/log-lines.ts). */
   log?: Log;
+  /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
+  onRejectedItem?: (rejected: RejectedItem) => void;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -60,11 +64,13 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     keyProvider: createKmsKeyProvider({
       client: config.clients?.kms ?? new KMSClient(clientConfig),
       keyId: config.kmsKeyId,
+      symmetric: nodeSymmetricCrypto,
     }),
     engines: ENGINES,
     auditWriters: config.auditWriters ?? [consoleAuditWriter],
     auditHashNonStrings: config.auditHashNonStrings,
     clusterName: config.clusterName,
     log: config.log,
+    onRejectedItem: config.onRejectedItem,
   });
 }

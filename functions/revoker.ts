@@ -12,6 +12,8 @@ import type { SweepReport } from "../shared/leases/sweep.ts";
 import type { Log } from "../shared/log.ts";
 import { runPeriodicWork } from "../shared/mounts/periodic.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
+import { lambdaLogging, stdoutLog } from "./log-lines.ts";
+import { embeddedMetrics, metricsNamespaceFromEnv, sweepMetrics } from "./metrics.ts";
 
 /** Left of the invocation's time when the sweep stops starting revocations. */
 export const SAFETY_MARGIN_MS = 15_000;
@@ -24,22 +26,19 @@ export interface RevokerContext {
 }
 
 /**
- * Log lines written raw to stdout, one JSON object each. Lambda prefixes what goes through
- * console.* with a timestamp and request id; a raw line is the whole log event, which the
- * CloudWatch metric filters on the sweep report's fields need (stacks/alarms.ts).
+ * The revoker for a broker. With a metrics namespace, each sweep's report line is also an
+ * EMF document (functions/metrics.ts) carrying the metrics the alarms watch.
  */
-export const stdoutLog: Log = (level, message, fields) => {
-  process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`,
-  );
-};
-
-export function createRevoker(broker: Broker, log: Log = stdoutLog) {
+export function createRevoker(broker: Broker, log: Log = stdoutLog, metricsNamespace?: string) {
   return async (_event: unknown, context: RevokerContext): Promise<SweepReport> => {
     const budgetMs = Math.max(MIN_BUDGET_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
     const report = await broker.leases.sweep({ budgetMs });
     const healthy = report.complete && report.failed === 0;
-    log(healthy ? "info" : "warn", "lease sweep", { ...report, budget_ms: budgetMs });
+    log(healthy ? "info" : "warn", "lease sweep", {
+      ...report,
+      budget_ms: budgetMs,
+      ...(metricsNamespace && embeddedMetrics(metricsNamespace, "revoker", sweepMetrics(report))),
+    });
     // Leases first: the periodic work gets whatever time the sweep left.
     const deadline = broker.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
     if (deadline > broker.now()) {
@@ -55,8 +54,8 @@ export function createRevoker(broker: Broker, log: Log = stdoutLog) {
 let revoker: Promise<ReturnType<typeof createRevoker>> | undefined;
 
 export const handler = async (event: unknown, context: RevokerContext): Promise<SweepReport> => {
-  revoker ??= createAwsBroker({ ...awsConfigFromEnv(), log: stdoutLog }).then((broker) =>
-    createRevoker(broker),
+  revoker ??= createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging }).then((broker) =>
+    createRevoker(broker, stdoutLog, metricsNamespaceFromEnv()),
   );
   revoker.catch(() => {
     revoker = undefined;

@@ -75,6 +75,15 @@ const OPTIONAL_ABSENT_PACKAGES: Readonly<Record<string, string>> = {
   "pg-native": "pg's optional native binding",
 };
 
+/**
+ * Node-only adapters (*.node.ts) that are for Lambda too: its runtime is Node. The others
+ * (SQLite, the local root key file) serve only `coffer dev` and the CLI.
+ */
+const LAMBDA_NODE_ADAPTERS: Readonly<Record<string, string>> = {
+  "shared/crypto/symmetric.node.ts": "synchronous node:crypto for envelopes and HMACs",
+  "shared/engines/database/connection-pools.node.ts": "the database engine's PostgreSQL pools",
+};
+
 /** Why each input or import of the metafile must not be in a Lambda bundle; empty when none. */
 export function bundleProblems(metafile: Metafile): string[] {
   const problems: string[] = [];
@@ -82,7 +91,8 @@ export function bundleProblems(metafile: Metafile): string[] {
     const path = input.replaceAll("\\", "/");
     const pkg = NODE_ONLY_PACKAGES.find((name) => path.includes(`node_modules/${name}/`));
     if (pkg) problems.push(`${path}: the Node-only package ${pkg}`);
-    else if (/\.node\.ts$/.test(path)) problems.push(`${path}: a Node-only adapter (*.node.ts)`);
+    else if (/\.node\.ts$/.test(path) && !LAMBDA_NODE_ADAPTERS[path])
+      problems.push(`${path}: a Node-only adapter (*.node.ts)`);
     else if (/\.node$/.test(path)) problems.push(`${path}: a native addon`);
     else if (/(^|\/)cli\//.test(path) && !path.includes("node_modules/")) problems.push(`${path}: CLI code`);
   }

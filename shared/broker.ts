@@ -9,7 +9,8 @@
  * see the broker. The lease manager finds a lease's type through the same instances.
  */
 import { type AuditLog, type AuditWriter, createAuditLog } from "./audit/audit-log.ts";
-import { createTokenStore, type TokenStore } from "./auth/tokens/token-store.ts";
+import { createTokenStore } from "./auth/tokens/token-store.ts";
+import { sweepingTokens, type TokenStore, withTrees } from "./auth/tokens/token-tree.ts";
 import { deriveHmacKey, type HmacKey, hmacHex } from "./crypto/hmac.ts";
 import type { KeyProvider } from "./crypto/key-provider.ts";
 import { type Keyring, openKeyring } from "./crypto/keyring.ts";
@@ -19,7 +20,6 @@ import type { Mount } from "./engines/mount.ts";
 import { CofferError } from "./errors.ts";
 import type { Lease } from "./leases/lease.ts";
 import { createLeaseManager, type LeaseManager } from "./leases/lease-manager.ts";
-import { revokingLeasesWithToken } from "./leases/token-leases.ts";
 import { consoleLog, type Log } from "./log.ts";
 import { createMountTable, type MountTable } from "./mounts/mount-table.ts";
 import type { PolicyStore } from "./policy/acl.ts";
@@ -157,7 +157,19 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     return type;
   }
 
-  const leases = createLeaseManager({ store, keyring, audit, mounts, now, resolveType: leaseTypeOf, log });
+  const records = createTokenStore({ store, hash: lazyHmac(keyring, "token"), now });
+  const leases = createLeaseManager({
+    store,
+    keyring,
+    audit,
+    mounts,
+    now,
+    resolveType: leaseTypeOf,
+    log,
+    tokenStanding: records.standing,
+  });
+  // Revoking a token revokes its tree and their leases, whichever endpoint revokes it.
+  const tokens = withTrees(records, { store, leases, audit, now, log });
 
   function mountLeases(mount: Mount): MountLeases {
     const own = (id: string) => {
@@ -210,30 +222,35 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     return (await type.load())(contextFor(mount, type));
   }
 
-  const engineInstances = new Map<string, Promise<Engine>>();
+  const engineInstances = new Map<string, { mount: Mount; settings: string; engine: Promise<Engine> }>();
   function engineFor(mount: Mount): Promise<Engine> {
-    let engine = engineInstances.get(mount.uuid);
-    if (!engine) {
-      engine = build(mount);
-      // A failed load is not remembered: the next request tries again.
-      engine.catch(() => engineInstances.delete(mount.uuid));
-      engineInstances.set(mount.uuid, engine);
+    const known = engineInstances.get(mount.uuid);
+    // The mount table hands out the same entry until it reloads: no settings to compare.
+    if (known?.mount === mount) return known.engine;
+    // A mount moved (sys/remount) or tuned gets an engine built from its new settings.
+    const settings = JSON.stringify([mount.path, mount.config, mount.options, mount.description]);
+    if (known?.settings === settings) {
+      known.mount = mount;
+      return known.engine;
     }
+    const engine = build(mount);
+    // A failed load is not remembered: the next request tries again.
+    engine.catch(() => {
+      if (engineInstances.get(mount.uuid)?.engine === engine) engineInstances.delete(mount.uuid);
+    });
+    engineInstances.set(mount.uuid, { mount, settings, engine });
     return engine;
   }
 
   const broker: Broker = {
     store,
     keyring,
-    // Revoking a token revokes the leases it obtained, whichever endpoint revokes it.
-    tokens: revokingLeasesWithToken(
-      createTokenStore({ store, hash: lazyHmac(keyring, "token"), now }),
-      leases,
-    ),
+    tokens,
     mounts,
     policies: createPolicyStore(store, now),
     audit,
-    leases,
+    // The revoker's sweep revokes due tokens with their trees, and due leases.
+    leases: sweepingTokens(leases, tokens),
     engines: options.engines,
     engineFor,
     now,

@@ -7,30 +7,37 @@
  * - revocation lags: leases are revoked minutes after they expired, or every sweep runs
  *   out of budget with leases still due;
  * - revocations keep failing in the engines (typically IAM refusing the target role);
- * - the API crashes or times out, or Lambda throttles it.
+ * - the API crashes or times out, answers too many requests with a 5xx (503s when KMS,
+ *   DynamoDB or STS stay unavailable after retries included), or is throttled, by Lambda
+ *   or by the table.
  *
- * Lag and failures come from the revoker's sweep report, one JSON log line per sweep with
- * top-level fields (shared/leases/sweep.ts, SweepReport), turned into metrics by filters.
- * Those need the line to be the whole log event; a saturated revoker shows in Lambda's own
- * Duration metric whatever its logs look like.
+ * Lag, failures and the 5xx rate are metrics the functions write themselves in Embedded
+ * Metric Format (functions/metrics.ts): the revoker's sweep report line and one line per
+ * API request, dimension `Function`. A saturated revoker shows in Lambda's own Duration
+ * metric whatever its logs look like.
  */
+import { metricsNamespace } from "./broker-environment.ts";
 import type { StageSettings } from "./stage-settings.ts";
 
 export interface AlarmInput {
   settings: StageSettings;
   apiFunctionName: $util.Input<string>;
   revokerFunctionName: $util.Input<string>;
-  revokerLogGroupName: $util.Input<string>;
+  tableName: $util.Input<string>;
   /** A sweep that runs this long stopped with leases still due. */
   revokerSweepBudgetMs: number;
 }
 
 /** Leases are due within a minute plus a sweep; five minutes late means something is wrong. */
 export const LAG_ALARM_MS = 300_000;
+/** The share of API requests answered with a 5xx, over 5 minutes, that pages someone. */
+export const SERVER_ERROR_RATE_PERCENT = 5;
+/** Below this many requests in 5 minutes, a few failures are not a rate. */
+export const SERVER_ERROR_RATE_MIN_REQUESTS = 20;
 
 export function createAlarms(input: AlarmInput) {
   const { settings } = input;
-  const namespace = `Coffer/${settings.stage}`;
+  const namespace = metricsNamespace(settings.stage);
   const topic = new aws.sns.Topic("Alarms", {});
   if (settings.alarmEmail !== undefined) {
     new aws.sns.TopicSubscription("AlarmsEmail", {
@@ -39,15 +46,6 @@ export function createAlarms(input: AlarmInput) {
       endpoint: settings.alarmEmail,
     });
   }
-
-  const sweepMetric = (id: string, metricName: string, field: string) =>
-    new aws.cloudwatch.LogMetricFilter(id, {
-      logGroupName: input.revokerLogGroupName,
-      pattern: `{ $.sweep_id = * && $.${field} >= 0 }`,
-      metricTransformation: { namespace, name: metricName, value: `$.${field}`, unit: "None" },
-    });
-  sweepMetric("RevocationLagMetric", "RevocationLagMs", "lag_ms_max");
-  sweepMetric("RevocationFailuresMetric", "RevocationFailures", "failed");
 
   const alarm = (
     id: string,
@@ -60,6 +58,11 @@ export function createAlarms(input: AlarmInput) {
       okActions: [topic.arn],
       ...args,
     });
+  const coffer = (fn: "api" | "revoker", metricName: string) => ({
+    namespace,
+    metricName,
+    dimensions: { Function: fn },
+  });
   const lambda = (functionName: $util.Input<string>, metricName: string) => ({
     namespace: "AWS/Lambda",
     metricName,
@@ -97,8 +100,7 @@ export function createAlarms(input: AlarmInput) {
     treatMissingData: "notBreaching",
   });
   alarm("RevocationLagAlarm", "leases are revoked more than 5 minutes after they expire", {
-    namespace,
-    metricName: "RevocationLagMs",
+    ...coffer("revoker", "RevocationLagMs"),
     statistic: "Maximum",
     period: 60,
     evaluationPeriods: 5,
@@ -108,8 +110,7 @@ export function createAlarms(input: AlarmInput) {
     treatMissingData: "notBreaching",
   });
   alarm("RevocationFailuresAlarm", "lease revocations have failed for 15 minutes", {
-    namespace,
-    metricName: "RevocationFailures",
+    ...coffer("revoker", "RevocationFailures"),
     statistic: "Sum",
     period: 300,
     evaluationPeriods: 3,
@@ -131,6 +132,58 @@ export function createAlarms(input: AlarmInput) {
     statistic: "Sum",
     period: 300,
     evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    treatMissingData: "notBreaching",
+  });
+
+  alarm(
+    "ApiServerErrorRateAlarm",
+    `more than ${SERVER_ERROR_RATE_PERCENT}% of API requests were answered with a 5xx in 10 of the last 15 minutes`,
+    {
+      metricQueries: [
+        { id: "requests", metric: { ...coffer("api", "Requests"), stat: "Sum", period: 300 } },
+        { id: "errors", metric: { ...coffer("api", "ServerErrors"), stat: "Sum", period: 300 } },
+        {
+          id: "rate",
+          label: "5xx rate (%)",
+          expression: `IF(requests >= ${SERVER_ERROR_RATE_MIN_REQUESTS}, 100 * errors / requests, 0)`,
+          returnData: true,
+        },
+      ],
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      threshold: SERVER_ERROR_RATE_PERCENT,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+    },
+  );
+  alarm("TableThrottledAlarm", "DynamoDB throttled the table's reads or writes in 3 of the last 5 minutes", {
+    metricQueries: [
+      {
+        id: "reads",
+        metric: {
+          namespace: "AWS/DynamoDB",
+          metricName: "ReadThrottleEvents",
+          dimensions: { TableName: input.tableName },
+          stat: "Sum",
+          period: 60,
+        },
+      },
+      {
+        id: "writes",
+        metric: {
+          namespace: "AWS/DynamoDB",
+          metricName: "WriteThrottleEvents",
+          dimensions: { TableName: input.tableName },
+          stat: "Sum",
+          period: 60,
+        },
+      },
+      { id: "throttled", label: "throttle events", expression: "reads + writes", returnData: true },
+    ],
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
     threshold: 1,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",

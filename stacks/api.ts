@@ -1,8 +1,10 @@
 /**
- * The API function behind a Lambda function URL (HTTPS, no authorization at the URL: every
- * Vault request carries its own token). A function URL rather than an HTTP API because
- * the broker does its own routing, costs nothing per request at the edge, and is not cut
- * off at API Gateway's 30-second integration limit; docs/deploy.md weighs the trade-offs.
+ * The API function. By default it has a Lambda function URL (HTTPS, no authorization at
+ * the URL: every Vault request carries its own token), rather than an HTTP API because the
+ * broker does its own routing, costs nothing per request at the edge, and is not cut off
+ * at API Gateway's 30-second integration limit; docs/deploy.md weighs the trade-offs. A
+ * stage whose ingress is a load balancer (ingress.ts) gets no function URL at all, so
+ * nothing reaches the function around the load balancer, its allowed ranges and its WAF.
  */
 
 import { brokerEnvironment } from "./broker-environment.ts";
@@ -40,6 +42,6 @@ export function createApi(input: ApiInput) {
         targetRoles: input.settings.targetRoles,
         targetRoleBoundary: input.settings.targetRoleBoundary,
       }),
-    url: true,
+    url: input.settings.ingress.kind === "function-url",
   });
 }

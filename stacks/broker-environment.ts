@@ -1,9 +1,15 @@
 /**
  * The configuration both functions read (functions/aws-broker.ts, awsConfigFromEnv): the
- * table, the key, the cluster name when one is set, and the audit option. Nothing secret goes here; Lambda
+ * table, the key, the cluster name when one is set, the audit option, and the namespace of
+ * the metrics they write (functions/metrics.ts, read by stacks/alarms.ts). Nothing secret goes here; Lambda
  * shows environment variables to anyone allowed lambda:GetFunctionConfiguration.
  */
 import type { StageSettings } from "./stage-settings.ts";
+
+/** Where the functions' metrics go: one namespace per stage. */
+export function metricsNamespace(stage: string): string {
+  return `Coffer/${stage}`;
+}
 
 export function brokerEnvironment(
   settings: StageSettings,
@@ -13,6 +19,7 @@ export function brokerEnvironment(
   return {
     COFFER_TABLE: tableName,
     COFFER_KMS_KEY_ID: keyArn,
+    COFFER_METRICS_NAMESPACE: metricsNamespace(settings.stage),
     ...(settings.clusterName !== undefined && { COFFER_CLUSTER_NAME: settings.clusterName }),
     ...(settings.auditHashNonStrings && { COFFER_AUDIT_HASH_NON_STRINGS: "true" }),
   };

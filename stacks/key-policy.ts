@@ -39,6 +39,13 @@ export const KEY_ADMIN_ACTIONS = [
   "kms:UpdateKeyDescription",
 ];
 
+/**
+ * What operators do with the key: what the broker does, plus wrapping a key they hold,
+ * which `coffer operator import` does to take over an archive's keyring. The functions
+ * never wrap a key they hold, and may not.
+ */
+export const OPERATOR_KEY_ACTIONS = [...KEY_ACTIONS, "kms:Encrypt"];
+
 export interface KeyPolicyInput {
   /** arn:<partition>:iam::<account>:root */
   accountRoot: string;
@@ -75,7 +82,7 @@ export function rootKeyPolicy(input: KeyPolicyInput): string {
               Sid: "OperatorsUseTheKey",
               Effect: "Allow",
               Principal: { AWS: [...users] },
-              Action: KEY_ACTIONS,
+              Action: OPERATOR_KEY_ACTIONS,
               Resource: "*",
               Condition: context,
             },

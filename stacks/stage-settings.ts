@@ -4,6 +4,8 @@
  * is checked before a single resource is declared, and every problem is reported at once:
  * a half-understood configuration must stop the deploy, not deploy something else.
  */
+import { commaList } from "./comma-list.ts";
+import { type IngressSettings, readIngressSettings } from "./ingress-settings.ts";
 import { parseTargetRoles, type TargetRole } from "./target-roles.ts";
 import { readVpcSettings, type VpcSettings } from "./vpc.ts";
 
@@ -30,6 +32,8 @@ export interface StageSettings {
   logRetentionDays: number;
   /** Private subnets and security groups for both functions (a database in a VPC); none by default. */
   vpc?: VpcSettings;
+  /** How clients reach the API (stacks/ingress-settings.ts): a public function URL by default. */
+  ingress: IngressSettings;
 }
 
 export class StageSettingsError extends Error {
@@ -109,14 +113,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
   if (keyUsersValue === "none") {
     keyUsers = [];
   } else if (keyUsersValue !== undefined) {
-    keyUsers = [
-      ...new Set(
-        keyUsersValue
-          .split(",")
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      ),
-    ];
+    keyUsers = commaList(keyUsersValue);
     for (const user of keyUsers) {
       if (!IAM_PRINCIPAL_ARN.test(user)) {
         problems.push(
@@ -152,6 +149,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
 
   const logRetentionDays = readRetention(value("COFFER_LOG_RETENTION_DAYS"), production, problems);
   const vpc = readVpcSettings(value("COFFER_VPC_SUBNETS"), value("COFFER_VPC_SECURITY_GROUPS"), problems);
+  const ingress = readIngressSettings(value, problems);
 
   if (problems.length > 0) throw new StageSettingsError(problems);
   return {
@@ -166,6 +164,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     ...(alarmEmail !== undefined && { alarmEmail }),
     logRetentionDays,
     ...(vpc !== undefined && { vpc }),
+    ingress,
   };
 }
 

@@ -10,6 +10,7 @@
  * actions are granted here instead: the two Describe actions on "*" (they support nothing
  * narrower) and the others on this account's EC2 resources in the stage's region.
  */
+import { commaList } from "./comma-list.ts";
 import type { Statement } from "./function-permissions.ts";
 
 export interface VpcSettings {
@@ -17,7 +18,7 @@ export interface VpcSettings {
   securityGroups: string[];
 }
 
-const SUBNET = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const SUBNET = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const SECURITY_GROUP = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 // Lambda's own limits on a function's VPC configuration.
 const MAX_SUBNETS = 16;
@@ -31,15 +32,6 @@ export const VPC_INTERFACE_ACTIONS = [
   "ec2:UnassignPrivateIpAddresses",
 ];
 
-const listOf = (value: string) => [
-  ...new Set(
-    value
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter(Boolean),
-  ),
-];
-
 /** The VPC settings, or undefined when neither variable is set; problems are added to `problems`. */
 export function readVpcSettings(
   subnetsValue: string | undefined,
@@ -51,8 +43,8 @@ export function readVpcSettings(
     problems.push("COFFER_VPC_SUBNETS and COFFER_VPC_SECURITY_GROUPS go together: set both or neither");
     return undefined;
   }
-  const subnets = listOf(subnetsValue);
-  const securityGroups = listOf(securityGroupsValue);
+  const subnets = commaList(subnetsValue);
+  const securityGroups = commaList(securityGroupsValue);
   for (const subnet of subnets) {
     if (!SUBNET.test(subnet))
       problems.push(`COFFER_VPC_SUBNETS: "${subnet}" is not a subnet id (subnet-...)`);

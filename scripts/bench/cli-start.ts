@@ -7,7 +7,7 @@
  * with no node_modules; then the same commands from the TypeScript sources through tsx,
  * as a checkout runs them. Wall time from spawn to exit on this process's clock; peak RSS
  * from GNU time (`/usr/bin/time -f %M`). The ratio is taken per round, then its median.
- * Last, the agent as a sidecar for two minutes, shaped like the manifests' sidecar (three
+ * Last, the agent as a sidecar for two minutes (one in `npm run bench`), shaped like the manifests' sidecar (three
  * files, one a template; reads every second, a 30 s token renewed), for its peak RSS
  * (VmHWM), which the manifests' memory limits are sized from.
  *
@@ -125,7 +125,7 @@ async function sidecarPeak(
   return Number(peak);
 }
 
-export async function benchCliStart(rounds: number): Promise<CliStartResult> {
+export async function benchCliStart(rounds: number, sidecarSeconds = 120): Promise<CliStartResult> {
   const work = await mkdtemp(join(tmpdir(), "coffer-bench-cli-"));
   const port = await freePort();
   const address = `http://127.0.0.1:${port}`;
@@ -199,7 +199,6 @@ export async function benchCliStart(rounds: number): Promise<CliStartResult> {
       const order = commands.map((_, i) => commands[(i + r) % commands.length] as [string, string[]]);
       for (const [name, args] of order) runs.get(name)?.push(await measure(args, env, work));
     }
-    const sidecarSeconds = 120;
     const sidecarKiB = await sidecarPeak(
       [entry, "agent", "--config", join(work, "sidecar.yaml")],
       env,
@@ -244,7 +243,7 @@ export async function benchCliStart(rounds: number): Promise<CliStartResult> {
 
 export function printCliStart(result: CliStartResult): void {
   console.log(
-    `\n7. The coffer command: start to exit and peak RSS, over an empty Node start (${result.emptyNode.medianMs} ms, ${result.emptyNode.medianCpuMs} ms CPU, ${result.emptyNode.medianPeakRssMiB} MiB), ${result.rounds} interleaved rounds`,
+    `   empty Node start: ${result.emptyNode.medianMs} ms, ${result.emptyNode.medianCpuMs} ms CPU, ${result.emptyNode.medianPeakRssMiB} MiB; ${result.rounds} interleaved rounds`,
   );
   console.table(result.rows);
   console.log(
@@ -256,6 +255,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const at = process.argv.indexOf("--rounds");
   const rounds = at > 0 ? Number(process.argv[at + 1]) : 20;
   const result = await benchCliStart(rounds);
+  console.log("The coffer command: start to exit and peak RSS, over an empty Node start");
   printCliStart(result);
   console.log(JSON.stringify(result));
 }

@@ -3,7 +3,9 @@
  * eagerly imports Hono, jose, every engine and the DynamoDB, KMS, STS and IAM clients.
  * Each is loaded in a fresh Node process that serves one authenticated KV read (a Lambda
  * Function URL event against moto) and reports, from its own clock, how long it ran;
- * an empty Node process is the baseline. Overhead = bundle run - empty run, median of N.
+ * an empty Node process is the baseline. Overhead = bundle run - empty run, median of N,
+ * in wall time and in the process's CPU time (user + system). On a shared machine the CPU
+ * time is the steadier of the two: it leaves out waiting for moto and for a core.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -59,13 +61,19 @@ export interface ColdStartRow {
   /** Of the run: the first request (lazy chunks, first connections, keyring unwrap, reads). */
   medianFirstRequestMs: number;
   overheadMs: number;
+  /** The process's CPU time, start to the first answer, and its overhead over an empty start. */
+  medianCpuMs: number;
+  cpuOverheadMs: number;
 }
 
 export interface ColdStartResult {
   rows: ColdStartRow[];
   emptyNodeMs: number;
+  emptyNodeCpuMs: number;
   /** ours overhead / naive overhead: the target is at most 0.5. */
   overheadRatio: number;
+  /** The same ratio in CPU time. */
+  cpuOverheadRatio: number;
 }
 
 interface ChildRun {
@@ -73,6 +81,8 @@ interface ChildRun {
   totalMs: number;
   importMs: number;
   firstRequestMs: number;
+  /** CPU time of the whole process, user + system. */
+  cpuMs: number;
 }
 
 function runChild(script: string, env: Record<string, string>): ChildRun {
@@ -139,7 +149,8 @@ export async function benchColdStart(
       const response = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 30000 });
       if (response.statusCode !== 200) { console.error("status " + response.statusCode + " " + response.body); process.exit(3); }
       const done = performance.now();
-      console.log(JSON.stringify({ totalMs: done, importMs: imported - started, firstRequestMs: done - imported }));`;
+      const cpu = process.cpuUsage();
+      console.log(JSON.stringify({ totalMs: done, importMs: imported - started, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000 }));`;
     const childEnv = env;
 
     const emptyRuns: ChildRun[] = [];
@@ -149,7 +160,7 @@ export async function benchColdStart(
     for (let i = 0; i < runs; i++) {
       emptyRuns.push(
         runChild(
-          "console.log(JSON.stringify({ totalMs: performance.now(), importMs: 0, firstRequestMs: 0 }));",
+          "const cpu = process.cpuUsage(); console.log(JSON.stringify({ totalMs: performance.now(), importMs: 0, firstRequestMs: 0, cpuMs: (cpu.user + cpu.system) / 1000 }));",
           childEnv,
         ),
       );
@@ -157,6 +168,7 @@ export async function benchColdStart(
       naiveRuns.push(runChild(serveOnce(join(naiveDir, "index.mjs")), childEnv));
     }
     const emptyNodeMs = median(emptyRuns.map((run) => run.totalMs));
+    const emptyNodeCpuMs = median(emptyRuns.map((run) => run.cpuMs));
     const row = async (
       bundle: string,
       runs: ChildRun[],
@@ -172,6 +184,8 @@ export async function benchColdStart(
         medianImportMs: round(median(runs.map((run) => run.importMs)), 1),
         medianFirstRequestMs: round(median(runs.map((run) => run.firstRequestMs)), 1),
         overheadMs: round(total - emptyNodeMs, 1),
+        medianCpuMs: round(median(runs.map((run) => run.cpuMs)), 1),
+        cpuOverheadMs: round(median(runs.map((run) => run.cpuMs)) - emptyNodeCpuMs, 1),
       };
     };
     const shipped = await row("api (as shipped)", oursRuns, ours.outdir, oursEntry);
@@ -179,7 +193,9 @@ export async function benchColdStart(
     return {
       rows: [shipped, naive],
       emptyNodeMs: round(emptyNodeMs, 1),
+      emptyNodeCpuMs: round(emptyNodeCpuMs, 1),
       overheadRatio: round(shipped.overheadMs / naive.overheadMs),
+      cpuOverheadRatio: round(shipped.cpuOverheadMs / naive.cpuOverheadMs),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -88,18 +88,28 @@ function put(holder: Record<string, unknown>, key: string, value: unknown): void
 
 /**
  * A copy of `value`, as the `value` field of the holder returned, in which every leaf to
- * hash is left empty and listed in `slots`. Iterative, so no nesting depth can exhaust
- * the stack.
+ * hash is replaced by `hash(text)` as the walk meets it: one walk. Before the key is
+ * loaded (`hash` undefined) the leaves are left empty and listed in `slots`, to be filled
+ * once it is. Iterative, so no nesting depth can exhaust the stack.
  */
-function copyForHashing(value: unknown, hashNonStrings: boolean, slots: Slot[]): { value?: unknown } {
+function copyForHashing(
+  value: unknown,
+  hashNonStrings: boolean,
+  hash: ((text: string) => string) | undefined,
+  slots: Slot[],
+): { value?: unknown } {
   const root: Record<string, unknown> = {};
   const pending: [Record<string, unknown>, string, unknown][] = [[root, "value", value]];
+  const leaf = (holder: Record<string, unknown>, key: string, text: string) => {
+    if (hash) put(holder, key, hash(text));
+    else slots.push({ holder, key, text });
+  };
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [holder, key, current] = next;
     if (typeof current === "string") {
-      slots.push({ holder, key, text: current });
+      leaf(holder, key, current);
     } else if (hashNonStrings && (typeof current === "number" || typeof current === "boolean")) {
-      slots.push({ holder, key, text: String(current) });
+      leaf(holder, key, String(current));
     } else if (Array.isArray(current)) {
       // Filled, not holey: JSON.stringify goes far deeper through packed arrays.
       const copy: unknown[] = current.map(() => undefined);
@@ -122,25 +132,60 @@ function copyForHashing(value: unknown, hashNonStrings: boolean, slots: Slot[]):
   return root;
 }
 
+/**
+ * Hashes of the values that identify the caller (token accessors, identity metadata such
+ * as a service account's name and namespace), kept per audit log: the same few repeat on
+ * every request a workload makes. Identifiers, never secrets; request and response data
+ * are hashed afresh every time. Bounded, oldest entry out first.
+ */
+const IDENTITY_HASHES = 4096;
+
 export function createAuditLog(options: AuditLogOptions): AuditLog {
   const { writers, now = Date.now, hashNonStrings = false } = options;
-  const hash = async (value: string) => `${PREFIX}${hmacHex(await options.key(), value)}`;
+  // Set once the key is derived: from then on values are hashed as records are built.
+  let loadedKey: HmacKey | undefined;
+  const loadKey = async () => {
+    loadedKey ??= await options.key();
+    return loadedKey;
+  };
+  const hashWith = (key: HmacKey) => (text: string) => `${PREFIX}${hmacHex(key, text)}`;
+  const hash = async (value: string) => hashWith(await loadKey())(value);
+
+  const identityHashes = new Map<string, string>();
+  function hashIdentity(key: HmacKey, text: string): string {
+    let hashed = identityHashes.get(text);
+    if (hashed === undefined) {
+      hashed = hashWith(key)(text);
+      if (identityHashes.size >= IDENTITY_HASHES)
+        identityHashes.delete(identityHashes.keys().next().value as string);
+      identityHashes.set(text, hashed);
+    }
+    return hashed;
+  }
 
   /** Hashes values in place of the given ones; asks for the key only if there is anything to hash. */
   async function hashAll<T extends unknown[]>(...values: T): Promise<T> {
     const slots: Slot[] = [];
-    const copies = values.map((value) => copyForHashing(value, hashNonStrings, slots));
+    const hashNow = loadedKey && hashWith(loadedKey);
+    const copies = values.map((value) => copyForHashing(value, hashNonStrings, hashNow, slots));
     if (slots.length > 0) {
-      const key = await options.key();
-      for (const slot of slots) put(slot.holder, slot.key, `${PREFIX}${hmacHex(key, slot.text)}`);
+      const hashLate = hashWith(await loadKey());
+      for (const slot of slots) put(slot.holder, slot.key, hashLate(slot.text));
     }
     return copies.map((copy) => copy.value) as T;
   }
 
   async function authOf(entry: AuditRequest) {
     if (!entry.accessor) return undefined;
-    const [accessor, metadata] = await hashAll(entry.accessor, entry.metadata);
-    return { accessor, policies: entry.policies, display_name: entry.displayName, metadata };
+    const key = await loadKey();
+    const identity = (text: string) => hashIdentity(key, text);
+    const metadata = copyForHashing(entry.metadata, hashNonStrings, identity, []).value;
+    return {
+      accessor: identity(entry.accessor),
+      policies: entry.policies,
+      display_name: entry.displayName,
+      metadata,
+    };
   }
 
   const requestOf = (entry: AuditRequest) => ({
@@ -153,13 +198,19 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   async function write(record: Record<string, unknown>): Promise<void> {
     const line = JSON.stringify({ time: new Date(now()).toISOString(), ...record });
-    await Promise.all(writers.map((writer) => writer(line)));
+    // Synchronous writers (a file, the console) are not made to wait a turn of the loop.
+    const pending: Promise<void>[] = [];
+    for (const writer of writers) {
+      const written = writer(line);
+      if (written) pending.push(written);
+    }
+    if (pending.length > 0) await Promise.all(pending);
   }
 
   return {
     hash,
     async loadKey() {
-      await options.key();
+      await loadKey();
     },
 
     async request(entry) {

@@ -14,7 +14,7 @@
  * or disabled) pass through as they are: they say nothing about the envelope.
  */
 import { CofferError } from "../errors.ts";
-import { canonicalEncode, concatBytes, ownBytes, toHex } from "./encoding.ts";
+import { canonicalEncode, concatBytes, ownBytes } from "./encoding.ts";
 import type { Keyring } from "./keyring.ts";
 
 export type Binding = Readonly<Record<string, string>>;
@@ -37,13 +37,12 @@ export async function seal(keyring: Keyring, plaintext: Uint8Array, binding: Bin
   view.setUint32(1, version);
   crypto.getRandomValues(header.subarray(5, HEADER_BYTES));
   const { salt, nonce } = splitHeader(header);
-  const objectKey = await deriveObjectKey(key, salt, "encrypt");
-  const ciphertext = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv: nonce, additionalData: concatBytes(header, canonicalEncode(binding)) },
-    objectKey,
-    ownBytes(plaintext),
+  const sealed = await keyring.symmetric.seal(
+    { baseKey: key, salt, info: OBJECT_KEY_INFO },
+    { nonce, additionalData: concatBytes(header, canonicalEncode(binding)) },
+    plaintext,
   );
-  return concatBytes(header, new Uint8Array(ciphertext));
+  return concatBytes(header, sealed);
 }
 
 export async function open(keyring: Keyring, envelope: Uint8Array, binding: Binding): Promise<Uint8Array> {
@@ -55,14 +54,12 @@ export async function open(keyring: Keyring, envelope: Uint8Array, binding: Bind
   const { salt, nonce } = splitHeader(header);
   // Unknown versions already fail with ERR_DECRYPT_FAILED inside the keyring.
   const baseKey = await keyring.get(version);
-  const objectKey = await decryptionKey(baseKey, salt);
   try {
-    const plaintext = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: nonce, additionalData: concatBytes(header, canonicalEncode(binding)) },
-      objectKey,
+    return await keyring.symmetric.open(
+      { baseKey, salt, info: OBJECT_KEY_INFO },
+      { nonce, additionalData: concatBytes(header, canonicalEncode(binding)) },
       bytes.subarray(HEADER_BYTES),
     );
-    return new Uint8Array(plaintext);
   } catch {
     throw failed("envelope does not authenticate (tampered, or bound to another item)");
   }
@@ -70,47 +67,6 @@ export async function open(keyring: Keyring, envelope: Uint8Array, binding: Bind
 
 function splitHeader(header: Uint8Array<ArrayBuffer>) {
   return { salt: header.subarray(5, 5 + SALT_BYTES), nonce: header.subarray(5 + SALT_BYTES, HEADER_BYTES) };
-}
-
-function deriveObjectKey(
-  baseKey: CryptoKey,
-  salt: Uint8Array<ArrayBuffer>,
-  usage: "encrypt" | "decrypt",
-): Promise<CryptoKey> {
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt, info: OBJECT_KEY_INFO },
-    baseKey,
-    { name: "AES-GCM", length: 256 },
-    false,
-    [usage],
-  );
-}
-
-/**
- * Derived decryption keys of recently read objects, per keyring key. HKDF through Web
- * Crypto costs more than the decryption itself, and a warm read of the same secret needs
- * the same key again; the cache holds nothing the keyring key in memory does not already
- * give. Bounded, oldest entry out first.
- */
-const DECRYPTION_KEY_CACHE_ENTRIES = 1024;
-const decryptionKeys = new WeakMap<CryptoKey, Map<string, Promise<CryptoKey>>>();
-
-function decryptionKey(baseKey: CryptoKey, salt: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  let cache = decryptionKeys.get(baseKey);
-  if (!cache) {
-    cache = new Map();
-    decryptionKeys.set(baseKey, cache);
-  }
-  const id = toHex(salt);
-  let key = cache.get(id);
-  if (!key) {
-    if (cache.size >= DECRYPTION_KEY_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
-    key = deriveObjectKey(baseKey, salt, "decrypt");
-    cache.set(id, key);
-    const entries = cache;
-    key.catch(() => entries.delete(id));
-  }
-  return key;
 }
 
 function failed(reason: string): CofferError {

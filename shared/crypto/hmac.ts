@@ -7,25 +7,19 @@
  * must not orphan every stored token, make every stored item fail to verify, or make old
  * audit hashes incomparable with new ones.
  */
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { isCofferError } from "../errors.ts";
-import { toHex } from "./encoding.ts";
 import type { Keyring } from "./keyring.ts";
+import type { HmacKey } from "./symmetric.ts";
+
+export type { HmacKey };
 
 const HMAC_SALT = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
 /**
- * An HMAC-SHA256 key ready to use. Hashing runs synchronously in JavaScript (audited
- * @noble/hashes): audit records hash every string value of every request, and Web
- * Crypto's per-call cost (an async hop to a worker thread) dominated the warm read path.
+ * `label` separates uses ("token", "audit"): each gets an unrelated key. Hashing is
+ * synchronous, in the keyring's symmetric cryptography (symmetric.ts).
  */
-export interface HmacKey {
-  readonly template: ReturnType<typeof hmac.create>;
-}
-
-/** `label` separates uses ("token", "audit"): each gets an unrelated key. */
 export async function deriveHmacKey(keyring: Keyring, label: string): Promise<HmacKey> {
   const base = await firstVersion(keyring);
   const bits = new Uint8Array(
@@ -35,19 +29,21 @@ export async function deriveHmacKey(keyring: Keyring, label: string): Promise<Hm
       256,
     ),
   );
-  const template = hmac.create(sha256, bits);
-  bits.fill(0);
-  return { template };
+  try {
+    return keyring.symmetric.hmacKey(bits);
+  } finally {
+    bits.fill(0);
+  }
 }
 
 /** Lowercase hex of HMAC-SHA256 over the UTF-8 bytes of `value`. */
 export function hmacHex(key: HmacKey, value: string): string {
-  return toHex(hmacBytes(key, utf8.encode(value)));
+  return key.hex(value);
 }
 
 /** HMAC-SHA256 over `data`. */
 export function hmacBytes(key: HmacKey, data: Uint8Array): Uint8Array {
-  return key.template.clone().update(data).digest();
+  return key.bytes(data);
 }
 
 async function firstVersion(keyring: Keyring): Promise<CryptoKey> {

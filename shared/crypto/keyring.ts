@@ -16,8 +16,11 @@
 import { CofferError, isCofferError } from "../errors.ts";
 import type { Item, ItemStore } from "../store/item-store.ts";
 import type { KeyProvider } from "./key-provider.ts";
+import { type SymmetricCrypto, webSymmetricCrypto } from "./symmetric.ts";
 
 export interface Keyring {
+  /** What envelopes and HMAC keys are computed with: the key provider's choice. */
+  readonly symmetric: SymmetricCrypto;
   /** The newest version, used for new writes. Creates version 1 on first use. */
   current(): Promise<{ version: number; key: CryptoKey }>;
   /** An HKDF base key for `version`. Throws ERR_DECRYPT_FAILED for a version that does not exist. */
@@ -138,6 +141,8 @@ export async function openKeyring(
   }
 
   const keyring: Keyring = {
+    symmetric: provider.symmetric ?? webSymmetricCrypto,
+
     async current() {
       const version = await newestVersion();
       return { version, key: await keyring.get(version) };

@@ -9,6 +9,7 @@
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { CofferError } from "../errors.ts";
 import type { DataKey, EncryptionContext, KeyProvider } from "./key-provider.ts";
+import type { SymmetricCrypto } from "./symmetric.ts";
 
 const KEY_BYTES = 32;
 // KMS's documented bounds on CiphertextBlob; outside them it answers ValidationException,
@@ -27,11 +28,17 @@ const KEY_UNUSABLE = new Set([
   "UnrecognizedClientException",
 ]);
 
-export function createKmsKeyProvider(options: { client: KMSClient; keyId: string }): KeyProvider {
+export function createKmsKeyProvider(options: {
+  client: KMSClient;
+  keyId: string;
+  /** See KeyProvider.symmetric. */
+  symmetric?: SymmetricCrypto;
+}): KeyProvider {
   const { client, keyId } = options;
 
   return {
     kind: "kms",
+    symmetric: options.symmetric,
 
     async generateDataKey(context: EncryptionContext): Promise<DataKey> {
       const output = await send(() =>
@@ -70,7 +77,8 @@ async function send<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function mapKmsError(error: unknown): CofferError {
+/** A KMS failure as the broker reports it: a key that does not decrypt, a key unusable, or KMS unavailable. */
+export function mapKmsError(error: unknown): CofferError {
   const name = error instanceof Error ? error.name : "UnknownError";
   if (NOT_DECRYPTABLE.has(name)) {
     return new CofferError("ERR_DECRYPT_FAILED", `KMS refused to decrypt the data key (${name})`, [], {

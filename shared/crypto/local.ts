@@ -9,7 +9,8 @@
  */
 import { CofferError } from "../errors.ts";
 import { canonicalEncode, concatBytes, ownBytes } from "./encoding.ts";
-import type { DataKey, EncryptionContext, KeyProvider } from "./key-provider.ts";
+import type { DataKey, EncryptionContext, KeyProvider, KeyWrapper } from "./key-provider.ts";
+import type { SymmetricCrypto } from "./symmetric.ts";
 
 const FORMAT = 0x01;
 const NONCE_BYTES = 12;
@@ -17,7 +18,10 @@ const KEY_BYTES = 32;
 const TAG_BYTES = 16;
 const WRAPPED_BYTES = 1 + NONCE_BYTES + KEY_BYTES + TAG_BYTES;
 
-export function createLocalKeyProvider(rootKey: Uint8Array): KeyProvider {
+export function createLocalKeyProvider(
+  rootKey: Uint8Array,
+  options: { symmetric?: SymmetricCrypto } = {},
+): KeyProvider & KeyWrapper {
   if (rootKey.length !== KEY_BYTES) {
     throw new CofferError("ERR_INTERNAL", `local root key must be ${KEY_BYTES} bytes, got ${rootKey.length}`);
   }
@@ -28,19 +32,29 @@ export function createLocalKeyProvider(rootKey: Uint8Array): KeyProvider {
   ]);
   const aad = (context: EncryptionContext) => concatBytes(Uint8Array.of(FORMAT), canonicalEncode(context));
 
+  async function wrap(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
+    if (plaintext.length !== KEY_BYTES) {
+      throw new CofferError("ERR_INTERNAL", `a data key is ${KEY_BYTES} bytes, got ${plaintext.length}`);
+    }
+    const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv: nonce, additionalData: aad(context) },
+      await wrappingKey,
+      ownBytes(plaintext),
+    );
+    return concatBytes(Uint8Array.of(FORMAT), nonce, new Uint8Array(sealed));
+  }
+
   return {
     kind: "local",
+    symmetric: options.symmetric,
 
     async generateDataKey(context: EncryptionContext): Promise<DataKey> {
       const plaintext = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
-      const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-      const sealed = await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv: nonce, additionalData: aad(context) },
-        await wrappingKey,
-        plaintext,
-      );
-      return { plaintext, wrapped: concatBytes(Uint8Array.of(FORMAT), nonce, new Uint8Array(sealed)) };
+      return { plaintext, wrapped: await wrap(plaintext, context) };
     },
+
+    wrap,
 
     async unwrap(wrapped: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
       // Fixed size: anything else is not one of our blobs, and checking first keeps

@@ -71,6 +71,8 @@ export interface AuthBlock {
   entity_id: string;
   token_type: "service";
   orphan: boolean;
+  /** Requests the token may still make; 0 for unlimited. */
+  num_uses: number;
 }
 
 /**

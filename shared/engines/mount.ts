@@ -7,6 +7,11 @@
 export interface MountConfig {
   default_lease_ttl: number;
   max_lease_ttl: number;
+  /** "unauth" lists the mount in sys/internal/ui/mounts for tokens without a policy on it; "" or "hidden" do not. */
+  listing_visibility?: string;
+  /** Kept and shown for Vault clients; Coffer's audit records hash every string value regardless. */
+  audit_non_hmac_request_keys?: string[];
+  audit_non_hmac_response_keys?: string[];
 }
 
 export interface Mount {

@@ -23,10 +23,22 @@ export function hasControlCharacters(text: string): boolean {
   return false;
 }
 
+/** Go's strconv.ParseBool, which Vault reads `?list=` with: clients send "1" and "True" too. */
+const GO_TRUE = new Set(["1", "t", "T", "TRUE", "true", "True"]);
+const GO_FALSE = new Set(["0", "f", "F", "FALSE", "false", "False"]);
+
+function listParameter(query: URLSearchParams): boolean {
+  const value = query.get("list");
+  if (value === null || value === "") return false;
+  if (GO_TRUE.has(value)) return true;
+  if (GO_FALSE.has(value)) return false;
+  throw invalidRequest(`invalid value for "list": expected a boolean, got "${value}"`);
+}
+
 function operationOf(method: string, query: URLSearchParams): Operation {
   switch (method) {
     case "GET":
-      return query.get("list") === "true" ? "list" : "read";
+      return listParameter(query) ? "list" : "read";
     case "LIST":
       return "list";
     case "POST":
@@ -128,9 +140,11 @@ export function parseRequestHead(request: Request, id: string): RequestHead {
   const url = new URL(request.url);
   const path = parsePath(url.pathname);
   const query = url.searchParams;
+  // As in Vault, HEAD is served by sys/health alone (a status code for load balancers).
+  const method = request.method === "HEAD" && path === "sys/health" ? "GET" : request.method;
   return {
     id,
-    operation: operationOf(request.method, query),
+    operation: operationOf(method, query),
     path,
     query,
     contentType: request.headers.get("content-type") ?? "",

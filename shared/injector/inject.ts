@@ -2,22 +2,23 @@
  * What the injector adds to a pod, as a JSON Patch:
  *
  * - volumes: the secrets (an in-memory emptyDir per secret-volume-path), the projected
- *   service account token for Coffer's audience, and the agent's configuration (a
- *   downwardAPI file of the pod's own `coffer.dev/agent-config` annotation);
+ *   service account token for Coffer's audience, and the agent's configurations (downwardAPI
+ *   files of the pod's own `coffer.dev/agent-config-init` and `coffer.dev/agent-config`
+ *   annotations);
  * - the secrets mounted read-only into the chosen containers and every init container;
- * - `coffer-agent-init` (`coffer agent --once`), which exits once every file is written,
- *   and `coffer-agent`, which keeps them fresh: a native sidecar (an init container with
+ * - `coffer-agent-init`, whose configuration exits once every file is written, and
+ *   `coffer-agent`, which keeps them fresh: a native sidecar (an init container with
  *   restartPolicy Always, so Jobs complete) or, for clusters older than 1.29, a container;
- * - the annotations: the status (`agent-inject-status: injected`), the configuration, and
- *   the warnings, where `kubectl describe pod` shows them.
+ * - the annotations: the status (`agent-inject-status: injected`), the configurations,
+ *   and the warnings, where `kubectl describe pod` shows them.
  *
  * The agent's containers pass the `restricted` Pod Security Standard whatever the pod says.
  */
 import {
   agentConfig,
   CONFIG_DIRECTORY,
-  CONFIG_FILE,
-  CONFIG_FILE_NAME,
+  INIT_CONFIG_FILE_NAME,
+  SIDECAR_CONFIG_FILE_NAME,
   TOKEN_DIRECTORY,
 } from "./agent-config.ts";
 import { AnnotationError, COFFER_PREFIX } from "./annotations.ts";
@@ -31,7 +32,9 @@ export const TOKEN_VOLUME = "coffer-token";
 export const CONFIG_VOLUME = "coffer-agent-config";
 export const INIT_CONTAINER = "coffer-agent-init";
 export const SIDECAR_CONTAINER = "coffer-agent";
+/** The sidecar's configuration, and the init container's. */
 export const CONFIG_ANNOTATION = `${COFFER_PREFIX}agent-config`;
+export const INIT_CONFIG_ANNOTATION = `${COFFER_PREFIX}agent-config-init`;
 export const WARNINGS_ANNOTATION = `${COFFER_PREFIX}agent-inject-warnings`;
 /** Kubernetes' limit on a pod's annotations together, keys and values. */
 export const MAX_ANNOTATION_BYTES = 256 * 1024;
@@ -44,9 +47,14 @@ const isInjectedVolume = (name: string) =>
   name.startsWith(`${SECRETS_VOLUME}-`);
 const isInjectedContainer = (name: string) => name === INIT_CONTAINER || name === SIDECAR_CONTAINER;
 
-/** One volume per directory the secrets are written to, the default path's first. */
+/** One volume per directory the secrets (and the token, with agent-inject-token) are written to. */
 function secretVolumes(plan: InjectionPlan): { name: string; mountPath: string }[] {
-  const paths = [...new Set(plan.secrets.map((secret) => secret.mountPath))];
+  const paths = [
+    ...new Set([
+      ...plan.secrets.map((secret) => secret.mountPath),
+      ...(plan.tokenSink ? [plan.tokenSink.mountPath] : []),
+    ]),
+  ];
   return paths.map((mountPath, index) => ({
     name: index === 0 ? SECRETS_VOLUME : `${SECRETS_VOLUME}-${index}`,
     mountPath,
@@ -56,7 +64,7 @@ function secretVolumes(plan: InjectionPlan): { name: string; mountPath: string }
 function agentContainer(
   plan: InjectionPlan,
   name: string,
-  once: boolean,
+  configFile: string,
   mounts: { name: string; mountPath: string }[],
 ): Container {
   const securityContext: Record<string, unknown> = {
@@ -76,7 +84,7 @@ function agentContainer(
   return {
     name,
     image: plan.image,
-    command: ["coffer", "agent", ...(once ? ["--once"] : []), "--config", CONFIG_FILE],
+    command: ["coffer", "agent", "--config", `${CONFIG_DIRECTORY}/${configFile}`],
     resources,
     securityContext,
     volumeMounts: [
@@ -87,7 +95,19 @@ function agentContainer(
   };
 }
 
-function volumes(options: InjectorOptions, secrets: { name: string }[]): Volume[] {
+/** The configuration files, each from its annotation, for the agent's containers the pod gets. */
+function configFiles(plan: InjectionPlan): { path: string; annotation: string; init: boolean }[] {
+  return [
+    ...(plan.prePopulate
+      ? [{ path: INIT_CONFIG_FILE_NAME, annotation: INIT_CONFIG_ANNOTATION, init: true }]
+      : []),
+    ...(plan.prePopulateOnly
+      ? []
+      : [{ path: SIDECAR_CONFIG_FILE_NAME, annotation: CONFIG_ANNOTATION, init: false }]),
+  ];
+}
+
+function volumes(plan: InjectionPlan, options: InjectorOptions, secrets: { name: string }[]): Volume[] {
   return [
     ...secrets.map((volume) => ({ name: volume.name, emptyDir: { medium: "Memory" } })),
     {
@@ -107,9 +127,10 @@ function volumes(options: InjectorOptions, secrets: { name: string }[]): Volume[
     {
       name: CONFIG_VOLUME,
       downwardAPI: {
-        items: [
-          { path: CONFIG_FILE_NAME, fieldRef: { fieldPath: `metadata.annotations['${CONFIG_ANNOTATION}']` } },
-        ],
+        items: configFiles(plan).map(({ path, annotation }) => ({
+          path,
+          fieldRef: { fieldPath: `metadata.annotations['${annotation}']` },
+        })),
       },
     },
   ];
@@ -174,7 +195,7 @@ export function injectPod(
   const secrets = secretVolumes(plan);
   checkConflicts(patch.pod, plan, secrets);
 
-  for (const volume of volumes(options, secrets)) patch.append(["spec", "volumes"], volume);
+  for (const volume of volumes(plan, options, secrets)) patch.append(["spec", "volumes"], volume);
   const readOnlyMounts = secrets.map((volume) => ({ ...volume, readOnly: true }));
   patch.pod.spec.containers.forEach((container, index) => {
     if (!plan.containers.includes(container.name)) return;
@@ -192,9 +213,9 @@ export function injectPod(
     if (next === undefined) patch.append(["spec", "initContainers"], container);
     else patch.insert(["spec", "initContainers"], next++, container);
   };
-  if (plan.prePopulate) addInit(agentContainer(plan, INIT_CONTAINER, true, secrets));
+  if (plan.prePopulate) addInit(agentContainer(plan, INIT_CONTAINER, INIT_CONFIG_FILE_NAME, secrets));
   if (!plan.prePopulateOnly) {
-    const sidecar = agentContainer(plan, SIDECAR_CONTAINER, false, secrets);
+    const sidecar = agentContainer(plan, SIDECAR_CONTAINER, SIDECAR_CONFIG_FILE_NAME, secrets);
     if (options.sidecar === "native") addInit({ ...sidecar, restartPolicy: "Always" });
     else patch.append(["spec", "containers"], sidecar);
   }
@@ -202,7 +223,12 @@ export function injectPod(
     patch.set(["spec"], "shareProcessNamespace", plan.shareProcessNamespace);
 
   patch.set(["metadata", "annotations"], statusKey, "injected");
-  patch.set(["metadata", "annotations"], CONFIG_ANNOTATION, agentConfig(plan));
+  const files = configFiles(plan);
+  for (const annotation of [INIT_CONFIG_ANNOTATION, CONFIG_ANNOTATION]) {
+    const file = files.find((candidate) => candidate.annotation === annotation);
+    if (file) patch.set(["metadata", "annotations"], annotation, agentConfig(plan, { init: file.init }));
+    else patch.unset(["metadata", "annotations"], annotation);
+  }
   if (plan.warnings.length > 0)
     patch.set(["metadata", "annotations"], WARNINGS_ANNOTATION, plan.warnings.join("\n"));
   else patch.unset(["metadata", "annotations"], WARNINGS_ANNOTATION);

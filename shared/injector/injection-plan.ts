@@ -15,14 +15,14 @@ import {
 import type { AgentResources, InjectorOptions } from "./injector-options.ts";
 import { isHttpUrl } from "./injector-options.ts";
 import type { Pod } from "./kubernetes.ts";
-import { unsupportedAnnotation } from "./parity.ts";
+import { annotationParity } from "./parity.ts";
 
 /** Vault's injector's default secret-volume-path. */
 export const DEFAULT_SECRET_VOLUME_PATH = "/vault/secrets";
 /** Vault's injector's default user and group for the agent, when the application's are unknown. */
 export const VAULT_AGENT_USER = 100;
 export const VAULT_AGENT_GROUP = 1000;
-/** The only mode the agent writes secret files with. */
+/** The mode the agent writes a file with when the pod names none (agent-inject-perms-<name>). */
 export const AGENT_FILE_MODE = 0o600;
 
 export interface SecretFile {
@@ -30,12 +30,20 @@ export interface SecretFile {
   name: string;
   /** The API path read, when the pod names one (agent-inject-secret-<name>). */
   path?: string;
-  /** agent-inject-template-<name>, in the agent's template language. */
+  /** agent-inject-template-<name>: a consul-template template, as Vault Agent reads it. */
   template?: string;
   /** The file the agent writes. */
   destination: string;
   /** The directory the file's volume is mounted at. */
   mountPath: string;
+  /** agent-inject-perms-<name>: the file's mode, as the pod writes it ("0440"). */
+  perms?: string;
+  /** agent-inject-command-<name>: run with /bin/sh -c after each write of the file. */
+  command?: string;
+  /** error-on-missing-key-<name>. */
+  errorOnMissingKey?: boolean;
+  /** agent-template-left-delim-<name>, agent-template-right-delim-<name>. */
+  delimiters?: { left?: string; right?: string };
 }
 
 export interface InjectionPlan {
@@ -44,8 +52,14 @@ export interface InjectionPlan {
   authMount: string;
   role: string;
   secrets: SecretFile[];
+  /** agent-inject-default-template: what a secret without a template renders. */
+  defaultTemplate: "map" | "json";
+  /** agent-inject-token: where the agent also writes its token, in a secrets volume. */
+  tokenSink?: { path: string; mountPath: string };
   /** template-static-secret-render-interval: how often secrets without a lease are read again. */
   refreshIntervalMs?: number;
+  /** template-config-exit-on-retry-failure: whether the agent ends once its retries have failed. */
+  exitOnRetryFailure: boolean;
   backoff: { initialMs?: number; maxMs?: number };
   prePopulate: boolean;
   prePopulateOnly: boolean;
@@ -59,54 +73,6 @@ export interface InjectionPlan {
   shareProcessNamespace?: boolean;
   warnings: string[];
 }
-
-/** Annotations read here; anything else under the prefixes is checked against parity.ts. */
-const KNOWN = new Set([
-  "agent-inject",
-  "agent-inject-status",
-  "role",
-  "auth-path",
-  "auth-type",
-  "auth-config-role",
-  "secret-volume-path",
-  "agent-pre-populate",
-  "agent-pre-populate-only",
-  "agent-init-first",
-  "agent-inject-containers",
-  "agent-run-as-user",
-  "agent-run-as-group",
-  "agent-run-as-same-user",
-  "agent-set-security-context",
-  "agent-share-process-namespace",
-  "agent-limits-cpu",
-  "agent-limits-mem",
-  "agent-limits-ephemeral",
-  "agent-requests-cpu",
-  "agent-requests-mem",
-  "agent-requests-ephemeral",
-  "agent-image",
-  "agent-inject-default-template",
-  "service",
-  "preserve-secret-case",
-  "template-static-secret-render-interval",
-  "auth-min-backoff",
-  "auth-max-backoff",
-  // Written by Vault's injector itself, never read back.
-  "agent-request-namespace",
-  // Written by Coffer's injector (inject.ts).
-  "agent-config",
-  "agent-inject-warnings",
-]);
-/** Per-secret annotations: `<name>-<secret>`. */
-const PER_SECRET = [
-  "agent-inject-secret",
-  "agent-inject-template",
-  "agent-inject-file",
-  "agent-inject-perms",
-  "secret-volume-path",
-  "error-on-missing-key",
-  "preserve-secret-case",
-];
 
 /** Kubernetes' resource quantity syntax (resource.ParseQuantity), non-negative. */
 const QUANTITY =
@@ -131,7 +97,23 @@ function uid(annotation: Annotation): number {
   return value;
 }
 
-function readSecrets(reader: AnnotationReader, warnings: string[]): SecretFile[] {
+/** agent-inject-perms-<name>: an octal mode, as the agent reads a template's `perms`. */
+function readPerms(annotation: Annotation | undefined): string | undefined {
+  if (!annotation) return undefined;
+  const text = annotation.value.trim();
+  if (text === "") return undefined;
+  if (!/^0?[0-7]{3}$/.test(text)) {
+    throw new AnnotationError(`${annotation.key}: "${annotation.value}" is not a file mode such as "0400"`);
+  }
+  return text;
+}
+
+/** A template delimiter: the annotation's value as it is, unless it is empty (then Go's own). */
+function readDelimiter(annotation: Annotation | undefined): string | undefined {
+  return annotation && annotation.value.trim() !== "" ? annotation.value : undefined;
+}
+
+function readSecrets(reader: AnnotationReader): SecretFile[] {
   const secretPaths = reader.withPrefix("agent-inject-secret");
   // agent-inject-template-file-<name> is a template file (parity.ts), not a template named "file-<name>".
   const templates = new Map(
@@ -145,7 +127,6 @@ function readSecrets(reader: AnnotationReader, warnings: string[]): SecretFile[]
   const defaultVolumePath = reader.get("secret-volume-path")?.value.trim() || DEFAULT_SECRET_VOLUME_PATH;
   const perSecret = (base: string, raw: string) => reader.get(`${base}-${raw}`);
   const secrets: SecretFile[] = [];
-  const untemplated: string[] = [];
   for (const raw of [...rawNames].sort()) {
     const preserve = perSecret("preserve-secret-case", raw) ?? reader.get("preserve-secret-case");
     const name = preserve && parseGoBool(preserve) ? raw : raw.toLowerCase();
@@ -161,41 +142,38 @@ function readSecrets(reader: AnnotationReader, warnings: string[]): SecretFile[]
         `the file for secret "${raw}" (${file || name}) is outside its volume ${mountPath}: name a file inside it`,
       );
     }
-    const errorOnMissingKey = perSecret("error-on-missing-key", raw);
-    // The agent always refuses a missing field: true is what it does; false is validated only.
-    if (errorOnMissingKey) parseGoBool(errorOnMissingKey);
-    const perms = perSecret("agent-inject-perms", raw);
-    if (perms) {
-      const text = perms.value.trim();
-      if (!/^0?[0-7]{3}$/.test(text)) {
-        throw new AnnotationError(`${perms.key}: "${perms.value}" is not a file mode such as "0400"`);
-      }
-      if ((Number.parseInt(text, 8) & 0o077) !== 0) {
-        warnings.push(
-          `${perms.key}: ${text} lets other users read the file, but the agent writes every file with mode 0600: only the agent's user (the application's, see agent-run-as-user) can read it`,
-        );
-      }
-    }
-    const path = secretPaths.get(raw)?.value.trim();
-    const template = templates.get(raw)?.value;
     const secret: SecretFile = { name, destination, mountPath: volume };
-    if (path) secret.path = path.replace(/^\/+/, "");
+    const path = secretPaths.get(raw)?.value.trim();
+    if (path) secret.path = path;
+    const template = templates.get(raw)?.value;
     if (template !== undefined && template.trim() !== "") secret.template = template;
-    else untemplated.push(secretPaths.get(raw)?.key ?? raw);
+    const perms = readPerms(perSecret("agent-inject-perms", raw));
+    if (perms !== undefined) secret.perms = perms;
+    const command = perSecret("agent-inject-command", raw)?.value.trim();
+    if (command) secret.command = command;
+    const errorOnMissingKey = perSecret("error-on-missing-key", raw);
+    if (errorOnMissingKey && errorOnMissingKey.value.trim() !== "")
+      secret.errorOnMissingKey = parseGoBool(errorOnMissingKey);
+    const left = readDelimiter(perSecret("agent-template-left-delim", raw));
+    const right = readDelimiter(perSecret("agent-template-right-delim", raw));
+    if (left !== undefined || right !== undefined) {
+      secret.delimiters = {};
+      if (left !== undefined) secret.delimiters.left = left;
+      if (right !== undefined) secret.delimiters.right = right;
+    }
     secrets.push(secret);
   }
-  const destinations = secrets.map((secret) => secret.destination);
-  const duplicate = destinations.find((destination, index) => destinations.indexOf(destination) !== index);
-  if (duplicate) throw new AnnotationError(`more than one secret is written to ${duplicate}`);
-  if (untemplated.length > 0) {
-    const defaultTemplate = reader.get("agent-inject-default-template")?.value.trim().toLowerCase() || "map";
-    warnings.push(
-      `${untemplated.join(", ")}: without a template, Coffer's agent writes the secret's fields as a JSON object; Vault's injector writes ${
-        defaultTemplate === "json" ? "the whole response data as JSON" : "Go's map text"
-      } (agent-inject-default-template: ${defaultTemplate})`,
-    );
-  }
   return secrets;
+}
+
+/** agent-inject-token: the token beside the secrets, in the pod's secret-volume-path, as Vault writes it. */
+function readTokenSink(reader: AnnotationReader): InjectionPlan["tokenSink"] {
+  if (!readBool(reader, "agent-inject-token", false)) return undefined;
+  const mountPath = reader.get("secret-volume-path")?.value.trim() || DEFAULT_SECRET_VOLUME_PATH;
+  if (!mountPath.startsWith("/"))
+    throw new AnnotationError(`secret-volume-path: "${mountPath}" is not an absolute path`);
+  const volume = normalizePath(mountPath);
+  return { path: normalizePath(`${volume}/token`), mountPath: volume };
 }
 
 const QUANTITY_SUFFIXES: Record<string, number> = {
@@ -270,7 +248,20 @@ function applicationIds(pod: Pod, containers: string[]) {
   };
 }
 
-function readRunAs(reader: AnnotationReader, pod: Pod, containers: string[], warnings: string[]) {
+/** The files only the agent's user can read: no agent-inject-perms-<name> that lets its group or others read. */
+function ownerOnlyFiles(secrets: readonly SecretFile[]): string[] {
+  return secrets
+    .filter((secret) => (Number.parseInt(secret.perms ?? AGENT_FILE_MODE.toString(8), 8) & 0o044) === 0)
+    .map((secret) => secret.destination);
+}
+
+function readRunAs(
+  reader: AnnotationReader,
+  pod: Pod,
+  containers: string[],
+  secrets: readonly SecretFile[],
+  warnings: string[],
+) {
   if (!readBool(reader, "agent-set-security-context", true)) return undefined;
   const app = applicationIds(pod, containers);
   const userAnnotation = reader.get("agent-run-as-user");
@@ -286,11 +277,13 @@ function readRunAs(reader: AnnotationReader, pod: Pod, containers: string[], war
     }
     user = same;
   }
+  const ownerOnly = ownerOnlyFiles(secrets);
+  const readableByOwner = `writes ${ownerOnly.join(", ")} readable by that user only (mode 0600 unless agent-inject-perms-<name> says otherwise)`;
   if (user === undefined) {
     user = app.user ?? VAULT_AGENT_USER;
-    if (app.user === undefined) {
+    if (app.user === undefined && ownerOnly.length > 0) {
       warnings.push(
-        `the pod spec does not say which user the application runs as: the agent runs as ${VAULT_AGENT_USER} and writes its files with mode 0600, which the application can read only as that user (set runAsUser, or agent-run-as-user)`,
+        `the pod spec does not say which user the application runs as: the agent runs as ${VAULT_AGENT_USER} and ${readableByOwner}: set runAsUser, or agent-run-as-user`,
       );
     }
   }
@@ -300,10 +293,10 @@ function readRunAs(reader: AnnotationReader, pod: Pod, containers: string[], war
     const own = container.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
     return containers.includes(container.name) && own !== undefined && own !== user;
   });
-  if (others.length > 0) {
+  if (others.length > 0 && ownerOnly.length > 0) {
     const names = others.map((container) => container.name).join(", ");
     warnings.push(
-      `the agent runs as ${user} and writes its files with mode 0600: ${names} run${others.length === 1 ? "s" : ""} as another user and cannot read them`,
+      `the agent runs as ${user} and ${readableByOwner}: ${names} run${others.length === 1 ? "s" : ""} as another user and cannot read ${ownerOnly.length === 1 ? "it" : "them"}`,
     );
   }
   const group = groupAnnotation ? uid(groupAnnotation) : (app.group ?? VAULT_AGENT_GROUP);
@@ -314,19 +307,16 @@ function readRunAs(reader: AnnotationReader, pod: Pod, containers: string[], war
 function checkParity(reader: AnnotationReader, warnings: string[]): void {
   const refused: string[] = [];
   for (const [name, annotation] of reader.names()) {
-    if (KNOWN.has(name)) continue;
-    // Before the per-secret names: agent-inject-template-file-<name> is one of these.
-    const entry = unsupportedAnnotation(name);
-    if (!entry) {
-      if (!PER_SECRET.some((base) => name.startsWith(`${base}-`))) {
-        warnings.push(`${annotation.key} is not an annotation of the injector: ignored`);
-      }
+    const parity = annotationParity(name);
+    if (parity === "supported") continue;
+    if (parity === "unknown") {
+      warnings.push(`${annotation.key} is not an annotation of the injector: ignored`);
       continue;
     }
-    const active = entry.kind === "flag" ? parseGoBool(annotation) : annotation.value.trim() !== "";
+    const active = parity.kind === "flag" ? parseGoBool(annotation) : annotation.value.trim() !== "";
     if (!active) continue;
-    if (entry.effect === "refused") refused.push(`${annotation.key} is not supported: ${entry.reason}`);
-    else warnings.push(`${annotation.key} is ignored: ${entry.reason}`);
+    if (parity.effect === "refused") refused.push(`${annotation.key} is not supported: ${parity.reason}`);
+    else warnings.push(`${annotation.key} is ignored: ${parity.reason}`);
   }
   if (refused.length > 0) throw new AnnotationError(refused.join("; "));
 }
@@ -356,14 +346,28 @@ export function planInjection(pod: Pod, reader: AnnotationReader, options: Injec
   if (!isHttpUrl(address))
     throw new AnnotationError(`${service?.key ?? "address"}: "${address}" is not an http(s) URL`);
 
-  const defaultTemplate = reader.get("agent-inject-default-template");
-  if (defaultTemplate && !["map", "json"].includes(defaultTemplate.value.trim().toLowerCase())) {
-    throw new AnnotationError(`${defaultTemplate.key}: "${defaultTemplate.value}" is neither map nor json`);
+  const defaultTemplateAnnotation = reader.get("agent-inject-default-template");
+  const defaultTemplate = defaultTemplateAnnotation?.value.trim().toLowerCase() || "map";
+  if (defaultTemplate !== "map" && defaultTemplate !== "json") {
+    throw new AnnotationError(
+      `${defaultTemplateAnnotation?.key}: "${defaultTemplateAnnotation?.value}" is neither map nor json`,
+    );
   }
-  const secrets = readSecrets(reader, warnings);
+  const secrets = readSecrets(reader);
   if (secrets.length === 0) {
     throw new AnnotationError(
       "no secrets: name at least one with agent-inject-secret-<name> or agent-inject-template-<name>",
+    );
+  }
+  const tokenSink = readTokenSink(reader);
+  const destinations = [
+    ...secrets.map((secret) => secret.destination),
+    ...(tokenSink ? [tokenSink.path] : []),
+  ];
+  const duplicate = destinations.find((destination, index) => destinations.indexOf(destination) !== index);
+  if (duplicate) {
+    throw new AnnotationError(
+      `more than one ${tokenSink?.path === duplicate ? "file (a secret and agent-inject-token's)" : "secret"} is written to ${duplicate}`,
     );
   }
 
@@ -409,21 +413,34 @@ export function planInjection(pod: Pod, reader: AnnotationReader, options: Injec
     throw new AnnotationError(`${share?.key}: the pod turns shareProcessNamespace off; it is not turned on`);
   }
 
+  const image = reader.get("agent-image")?.value.trim() || options.image;
+  const commands = [...reader.withPrefix("agent-inject-command").values()].filter(
+    (annotation) => annotation.value.trim() !== "",
+  );
+  if (commands.length > 0 && image === options.image) {
+    throw new AnnotationError(
+      `${commands.map((annotation) => annotation.key).join(", ")}: the agent runs a command with /bin/sh -c, as Vault Agent does, and the injector's agent image has no shell: name an image that has /bin/sh (and the programs the command calls) in agent-image`,
+    );
+  }
+
   const plan: InjectionPlan = {
     address: address.replace(/\/+$/, ""),
     authMount,
     role,
     secrets,
+    defaultTemplate,
+    exitOnRetryFailure: readBool(reader, "template-config-exit-on-retry-failure", true),
     backoff,
     prePopulate,
     prePopulateOnly,
     initFirst: readBool(reader, "agent-init-first", false),
     containers: containers.filter((name) => names.includes(name)),
-    image: reader.get("agent-image")?.value.trim() || options.image,
-    runAs: readRunAs(reader, pod, containers, warnings),
+    image,
+    runAs: readRunAs(reader, pod, containers, secrets, warnings),
     resources: readResources(reader, options.resources),
     warnings,
   };
+  if (tokenSink) plan.tokenSink = tokenSink;
   if (refreshIntervalMs !== undefined) plan.refreshIntervalMs = refreshIntervalMs;
   if (shareProcessNamespace !== undefined) plan.shareProcessNamespace = shareProcessNamespace;
   return plan;

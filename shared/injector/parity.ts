@@ -1,6 +1,7 @@
 /**
- * The annotations of Vault's injector that Coffer's injector does not act on, and why.
- * A pod that uses one of them is told, never half-injected in silence:
+ * What Coffer's injector does with each annotation of Vault's injector (under either
+ * prefix): reads it with Vault's meaning (supported), or does not act on it, and why.
+ * A pod that uses one it does not act on is told, never half-injected in silence:
  *
  * - refused: the annotation changes what the application gets (a file, a listener, a
  *   command run for it), and Coffer cannot give it; the pod is not admitted, and the
@@ -9,9 +10,65 @@
  *   no difference; the pod is injected with a warning naming it.
  *
  * Only a value that asks for something counts: `agent-cache-enable: "false"` or an empty
- * value is what Vault's injector does by default and passes silently. docs/kubernetes.md
- * prints this table; a test keeps the two in step.
+ * value is what Vault's injector does by default and passes silently. A name that is
+ * none of these (a typo) is unknown, and warned about. docs/kubernetes.md prints the
+ * whole table; a test keeps the two in step.
  */
+
+/** Annotations the injector reads, by their name after the prefix. */
+export const SUPPORTED_ANNOTATIONS: ReadonlySet<string> = new Set([
+  "agent-inject",
+  "agent-inject-status",
+  "role",
+  "auth-path",
+  "auth-type",
+  "auth-config-role",
+  "secret-volume-path",
+  "agent-pre-populate",
+  "agent-pre-populate-only",
+  "agent-init-first",
+  "agent-inject-containers",
+  "agent-run-as-user",
+  "agent-run-as-group",
+  "agent-run-as-same-user",
+  "agent-set-security-context",
+  "agent-share-process-namespace",
+  "agent-limits-cpu",
+  "agent-limits-mem",
+  "agent-limits-ephemeral",
+  "agent-requests-cpu",
+  "agent-requests-mem",
+  "agent-requests-ephemeral",
+  "agent-image",
+  "agent-inject-default-template",
+  "agent-inject-token",
+  "template-config-exit-on-retry-failure",
+  "service",
+  "preserve-secret-case",
+  "template-static-secret-render-interval",
+  "auth-min-backoff",
+  "auth-max-backoff",
+  // Written by Vault's injector itself (the pod's namespace), never read back.
+  "agent-request-namespace",
+  // Written by Coffer's injector (inject.ts).
+  "agent-config",
+  "agent-config-init",
+  "agent-inject-warnings",
+]);
+
+/** Per-secret annotations the injector reads: `<base>-<secret name>`. */
+export const PER_SECRET_ANNOTATIONS: readonly string[] = [
+  "agent-inject-secret",
+  "agent-inject-template",
+  "agent-inject-file",
+  "agent-inject-perms",
+  "agent-inject-command",
+  "agent-template-left-delim",
+  "agent-template-right-delim",
+  "secret-volume-path",
+  "error-on-missing-key",
+  "preserve-secret-case",
+];
 
 export type ParityEffect = "refused" | "ignored";
 
@@ -29,34 +86,10 @@ const TLS =
 
 export const UNSUPPORTED_ANNOTATIONS: readonly UnsupportedAnnotation[] = [
   {
-    name: "agent-inject-token",
-    effect: "refused",
-    kind: "flag",
-    reason: "the agent keeps its token in memory and writes no token file",
-  },
-  {
-    name: "agent-inject-command-",
-    effect: "refused",
-    kind: "value",
-    reason: "the agent runs no shell command after a render (its image has no shell)",
-  },
-  {
     name: "agent-inject-template-file-",
     effect: "refused",
     kind: "value",
     reason: "templates are read from the annotations only (agent-inject-template-<name>)",
-  },
-  {
-    name: "agent-template-left-delim-",
-    effect: "refused",
-    kind: "value",
-    reason: "the agent's templates use {{ and }} only",
-  },
-  {
-    name: "agent-template-right-delim-",
-    effect: "refused",
-    kind: "value",
-    reason: "the agent's templates use {{ and }} only",
   },
   {
     name: "agent-configmap",
@@ -178,16 +211,11 @@ export const UNSUPPORTED_ANNOTATIONS: readonly UnsupportedAnnotation[] = [
     reason: "the agent reports through its log only",
   },
   {
-    name: "template-config-exit-on-retry-failure",
-    effect: "ignored",
-    kind: "value",
-    reason: "as a sidecar the agent retries until it succeeds, keeping the last good files",
-  },
-  {
     name: "agent-auto-auth-exit-on-err",
     effect: "ignored",
     kind: "value",
-    reason: "as a sidecar the agent retries until it succeeds, keeping the last good files",
+    reason:
+      "a failed login is retried with backoff like any failure, and ends the agent once its retries have failed (template-config-exit-on-retry-failure)",
   },
   {
     name: "template-max-connections-per-host",
@@ -228,10 +256,21 @@ export const UNSUPPORTED_ANNOTATIONS: readonly UnsupportedAnnotation[] = [
 ];
 
 /** The entry that covers an annotation name (without its prefix), if any. */
-export function unsupportedAnnotation(name: string): UnsupportedAnnotation | undefined {
+function unsupportedAnnotation(name: string): UnsupportedAnnotation | undefined {
   return UNSUPPORTED_ANNOTATIONS.find((entry) =>
     entry.name.endsWith("-")
       ? name.startsWith(entry.name) && name.length > entry.name.length
       : name === entry.name,
   );
+}
+
+/** What the injector does with an annotation, by its name without the prefix. */
+export function annotationParity(name: string): "supported" | "unknown" | UnsupportedAnnotation {
+  if (SUPPORTED_ANNOTATIONS.has(name)) return "supported";
+  // Before the per-secret names: agent-inject-template-file-<name> is one of these.
+  const unsupported = unsupportedAnnotation(name);
+  if (unsupported) return unsupported;
+  return PER_SECRET_ANNOTATIONS.some((base) => name.startsWith(`${base}-`) && name.length > base.length + 1)
+    ? "supported"
+    : "unknown";
 }

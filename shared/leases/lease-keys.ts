@@ -43,7 +43,8 @@ export function shardOf(id: string): number {
 
 export const expiryPartition = (shard: number) => `lease-exp/${String(shard).padStart(2, "0")}`;
 
-const LATEST_DUE = 10 ** DUE_DIGITS - 1; // the year 33658: later times sort as this one
+/** The year 33658: later times sort as this one. */
+export const LATEST_DUE = 10 ** DUE_DIGITS - 1;
 
 export const dueSortKey = (dueAt: number) =>
   String(Math.min(LATEST_DUE, Math.max(0, Math.floor(dueAt)))).padStart(DUE_DIGITS, "0");

@@ -8,7 +8,7 @@ import { seal } from "../crypto/envelope.ts";
 import type { Caller, JsonObject } from "../engines/engine.ts";
 import type { LeaseTypes } from "../engines/lease-type.ts";
 import type { Mount } from "../engines/mount.ts";
-import { CofferError, invalidRequest } from "../errors.ts";
+import { CofferError, invalidRequest, isCofferError, permissionDenied } from "../errors.ts";
 import type { MountTable } from "../mounts/mount-table.ts";
 import type { Item, ItemKey, WriteOp } from "../store/item-store.ts";
 import { limitConcurrency } from "./concurrency-limit.ts";
@@ -120,6 +120,12 @@ export interface LeaseManager {
 
 export interface LeaseManagerOptions extends LeaseContext {
   mounts: MountTable;
+  /**
+   * The check that holds while the token with this accessor is live, or undefined when it
+   * is not: issuing and renewing a lease are conditioned on it in the same atomic write, so
+   * no lease attaches to, or is renewed for, a token whose revocation has started.
+   */
+  tokenStanding?: (accessor: string) => Promise<WriteOp | undefined>;
 }
 
 const encoder = new TextEncoder();
@@ -151,9 +157,19 @@ const heldByOther = (lease: Lease, worker: string, now: number) =>
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const tokenRevoked = () => invalidRequest("the token that obtained the lease has been revoked");
+
 export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   const context: LeaseContext = options;
   const { store, now } = options;
+
+  /** The check that the lease's token is live, none for a lease without a token; `refused` when it is not. */
+  async function standingOf(accessor: string, refused: () => Error): Promise<WriteOp[]> {
+    if (accessor === "" || !options.tokenStanding) return [];
+    const check = await options.tokenStanding(accessor);
+    if (!check) throw refused();
+    return [check];
+  }
 
   async function get(id: string): Promise<Lease | undefined> {
     const item = await store.get(leaseKey(id));
@@ -324,11 +340,21 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
         attempts: 0,
         lastError: "",
       };
-      await store.write([
-        { op: "put", item: leaseToItem(lease), condition: { exists: false } },
-        ...indexKeys(lease).map((key): WriteOp => ({ op: "put", item: { ...key } })),
-        ...alsoWrite,
-      ]);
+      const standing = await standingOf(lease.identity.accessor, permissionDenied);
+      try {
+        await store.write([
+          { op: "put", item: leaseToItem(lease), condition: { exists: false } },
+          ...indexKeys(lease).map((key): WriteOp => ({ op: "put", item: { ...key } })),
+          ...standing,
+          ...alsoWrite,
+        ]);
+      } catch (error) {
+        // The token's revocation started since we looked: no lease attaches to it.
+        if (isCofferError(error, "ERR_CONDITION_FAILED") && standing.length > 0) {
+          await standingOf(lease.identity.accessor, permissionDenied);
+        }
+        throw error;
+      }
       return lease;
     },
 
@@ -364,6 +390,8 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
         const lastTtlMs = lease.expiresAt - (lease.lastRenewedAt ?? lease.issuedAt);
         let expiresAt = at + (incrementSeconds > 0 ? incrementSeconds * 1000 : lastTtlMs);
         if (lease.maxExpiresAt !== null) expiresAt = Math.min(expiresAt, lease.maxExpiresAt);
+        // A lease dies with its token: once the token's revocation started, it is not renewed.
+        const standing = await standingOf(lease.identity.accessor, tokenRevoked);
         const type = await context.resolveType(lease);
         await type.renew?.(await openLease(context, lease), Math.round((expiresAt - at) / 1000));
         const renewed: Lease = {
@@ -373,7 +401,9 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
           lastRenewedAt: at,
           dueAt: expiresAt,
         };
-        if (await writeLease(store, id, replaceLease(lease, renewed), renewed)) return renewed;
+        if (await writeLease(store, id, [...replaceLease(lease, renewed), ...standing], renewed))
+          return renewed;
+        await standingOf(lease.identity.accessor, tokenRevoked);
       }
       throw new CofferError("ERR_CONFLICT", "the lease changed while it was being renewed; try again");
     },

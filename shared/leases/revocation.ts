@@ -10,12 +10,14 @@
  *      invisible with its expiry index moved to that time; or, when the engine failed, the
  *      failure is recorded on the lease with the next attempt backed off.
  *
- * A revoker that dies between 1 and 3 leaves a claimed lease, due when the claim runs out:
- * the next sweep after that takes it and calls the engine again (lease types must be
- * idempotent). So a revocation is exactly once among live revokers and at least once
- * across crashes, and a lease is never half-revoked: it is either whole, with its indexes,
- * or entirely gone. Nothing but a revoker writes a claimed lease (renewals and queuing
- * leave it alone), so only a revoker that outlived its claim can lose step 3.
+ * A revoker that dies between 1 and 3, or fails to write step 3, or is slowed past its
+ * claim (a store that stalls), leaves a claimed lease, due when the claim runs out: the
+ * next sweep after that takes it and calls the engine again (lease types must be
+ * idempotent). So a revocation is exactly once when every revoker finishes within its
+ * claim, and at least once otherwise; a lease is never half-revoked: it is either whole,
+ * with its indexes, or entirely gone. Nothing but a revoker writes a claimed lease
+ * (renewals and queuing leave it alone), so only a revoker that outlived its claim can
+ * lose step 3.
  *
  * A write whose answer was lost (the connection reset after the store applied it) is
  * retried by the SDK and then fails its condition: every write here therefore reads the

@@ -26,7 +26,8 @@ export function sweepEvery(
     running = leases
       .sweep({ budgetMs: intervalMs })
       .then(async (report) => {
-        if (report.due > 0) log(report.complete ? "info" : "warn", "lease sweep", { ...report });
+        if (report.due > 0 || report.tokens_due > 0)
+          log(report.complete ? "info" : "warn", "lease sweep", { ...report });
         await afterSweep?.();
       })
       .catch((error) => log("error", "lease sweep failed", { error: describeError(error) }))

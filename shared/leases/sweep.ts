@@ -50,9 +50,15 @@ export interface SweepReport {
   busy: number;
   /** Index entries that pointed at no lease (removed). */
   orphans: number;
-  /** Revocation lag (revoked at - expired at) over the leases revoked for their expiry. */
+  /** Revocation lag (revoked at - expired at) over the leases revoked for their expiry (and tokens, for the max). */
   lag_ms_max: number;
   lag_ms_mean: number;
+  /** Token index entries due (expired, spent, or revocations to continue). */
+  tokens_due: number;
+  /** Tokens revoked, each with its tree. */
+  tokens_revoked: number;
+  /** Tokens another revoker moved or holds. */
+  tokens_busy: number;
 }
 
 export async function sweepLeases(context: LeaseContext, options: SweepOptions): Promise<SweepReport> {
@@ -77,6 +83,9 @@ export async function sweepLeases(context: LeaseContext, options: SweepOptions):
     orphans: 0,
     lag_ms_max: 0,
     lag_ms_mean: 0,
+    tokens_due: 0,
+    tokens_revoked: 0,
+    tokens_busy: 0,
   };
   let lagTotal = 0;
   let lagCount = 0;

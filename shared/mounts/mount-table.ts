@@ -8,7 +8,7 @@
  */
 import type { Mount, MountConfig } from "../engines/mount.ts";
 import { CofferError, invalidRequest } from "../errors.ts";
-import type { Item, ItemStore } from "../store/item-store.ts";
+import type { Item, ItemStore, WriteOp } from "../store/item-store.ts";
 
 export const MOUNT_CACHE_MS = 5_000;
 
@@ -53,6 +53,13 @@ export interface EnableMountInput {
   config?: Partial<MountConfig>;
 }
 
+/** What tuning changes: each given value replaces the mount's own. */
+export interface MountTuning {
+  description?: string;
+  options?: Record<string, string>;
+  config?: MountConfig;
+}
+
 export interface MountTable {
   list(): Promise<Mount[]>;
   /** The mount with the longest path that prefixes `path`, and the rest of the path. */
@@ -63,6 +70,16 @@ export interface MountTable {
    * when nothing was mounted there: like Vault, disabling is idempotent.
    */
   disable(path: string): Promise<Mount | undefined>;
+  /**
+   * Changes the settings of the mount with this uuid at `path`: `tuning` computes them from
+   * the entry as stored now, not as a process's cached table shows it.
+   */
+  tune(path: string, uuid: string, tuning: (current: Mount) => MountTuning): Promise<Mount>;
+  /**
+   * Moves the entry of the mount with this uuid from `from` to `to` in one atomic write:
+   * the data, keyed by the uuid, moves with it. Fails when `to` is taken.
+   */
+  move(from: string, to: string, uuid: string): Promise<Mount>;
 }
 
 /** "secret" and "/secret/" both become "secret/". */
@@ -88,6 +105,37 @@ function fromItem(item: Item): Mount {
   };
 }
 
+function toItem(mount: Mount): Item {
+  return {
+    pk: PARTITION,
+    sk: mount.path,
+    type: mount.type,
+    description: mount.description,
+    accessor: mount.accessor,
+    uuid: mount.uuid,
+    options: mount.options,
+    config: { ...mount.config },
+  };
+}
+
+/** A path a new mount may take: well-formed, outside the reserved prefixes. */
+export function allowedMountPath(input: string): string {
+  const path = normalizeMountPath(input);
+  if (path.startsWith("auth/") && path.split("/").length < 3) {
+    throw invalidRequest("auth mount path must be auth/<name>");
+  }
+  for (const reserved of RESERVED_PREFIXES) {
+    if (path.startsWith(reserved) || reserved.startsWith(path)) {
+      throw invalidRequest(`cannot mount at "${path}": "${reserved}" is reserved`);
+    }
+  }
+  const last = path.slice(0, -1).split("/").at(-1) ?? "";
+  if (RESERVED_LAST_SEGMENTS.has(last)) {
+    throw invalidRequest(`cannot mount at "${path}": a mount path must not end in "${last}"`);
+  }
+  return path;
+}
+
 function randomHex(bytes: number): string {
   const buffer = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(buffer, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -111,6 +159,37 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
     return mounts;
   }
 
+  /** Refuses a path that is, contains or sits inside a mount: the table is read afresh. */
+  async function refuseOverlap(path: string): Promise<void> {
+    cache = undefined;
+    for (const existing of await load()) {
+      if (path.startsWith(existing.path) || existing.path.startsWith(path)) {
+        throw invalidRequest(`path is already in use at ${existing.path}`);
+      }
+    }
+  }
+
+  /** The stored entry of the mount with this uuid at `path`, or a 400 naming the path. */
+  async function storedEntry(path: string, uuid: string): Promise<Item> {
+    const item = await store.get({ pk: PARTITION, sk: path });
+    if (!item || item.uuid !== uuid) throw invalidRequest(`no matching mount at "${path}"`);
+    return item;
+  }
+
+  /** A write of the entry conditioned on the uuid it was read with: it changed, or it did not. */
+  async function writeEntry(operations: WriteOp[]): Promise<void> {
+    try {
+      await store.write(operations);
+    } catch (error) {
+      if (error instanceof CofferError && error.code === "ERR_CONDITION_FAILED") {
+        throw new CofferError("ERR_CONFLICT", "the mount table changed while this request ran: retry it");
+      }
+      throw error;
+    } finally {
+      cache = undefined;
+    }
+  }
+
   return {
     async list() {
       return [...(await load())].sort((a, b) => a.path.localeCompare(b.path));
@@ -125,29 +204,14 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
     },
 
     async enable(input) {
-      const path = normalizeMountPath(input.path);
+      const path = allowedMountPath(input.path);
       const isAuth = path.startsWith("auth/");
-      if (isAuth && path.split("/").length < 3) throw invalidRequest("auth mount path must be auth/<name>");
-      for (const reserved of RESERVED_PREFIXES) {
-        if (path.startsWith(reserved) || reserved.startsWith(path)) {
-          throw invalidRequest(`cannot mount at "${path}": "${reserved}" is reserved`);
-        }
-      }
-      const last = path.slice(0, -1).split("/").at(-1) ?? "";
-      if (RESERVED_LAST_SEGMENTS.has(last)) {
-        throw invalidRequest(`cannot mount at "${path}": a mount path must not end in "${last}"`);
-      }
       const defaultTtl = input.config?.default_lease_ttl ?? 0;
       const maxTtl = input.config?.max_lease_ttl ?? 0;
       if (defaultTtl > 0 && maxTtl > 0 && defaultTtl > maxTtl) {
         throw invalidRequest("given default lease TTL greater than given max lease TTL");
       }
-      cache = undefined;
-      for (const existing of await load()) {
-        if (path.startsWith(existing.path) || existing.path.startsWith(path)) {
-          throw invalidRequest(`path is already in use at ${existing.path}`);
-        }
-      }
+      await refuseOverlap(path);
       const uuid = crypto.randomUUID();
       const accessorKind = isAuth ? "auth" : "";
       const accessor = `${accessorKind ? `${accessorKind}_` : ""}${input.type}_${randomHex(4)}`;
@@ -158,24 +222,14 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
         accessor,
         uuid,
         options: input.options ?? {},
-        config: { default_lease_ttl: defaultTtl, max_lease_ttl: maxTtl },
+        config: { ...input.config, default_lease_ttl: defaultTtl, max_lease_ttl: maxTtl },
         builtin: false,
       };
       try {
         await store.write([
           {
             op: "put",
-            item: {
-              pk: PARTITION,
-              sk: path,
-              type: mount.type,
-              description: mount.description,
-              accessor,
-              uuid,
-              options: mount.options,
-              config: { ...mount.config },
-              created_at: new Date(now()).toISOString(),
-            },
+            item: { ...toItem(mount), created_at: new Date(now()).toISOString() },
             condition: { exists: false },
           },
         ]);
@@ -207,6 +261,34 @@ export function createMountTable(store: ItemStore, now: () => number = Date.now)
       }
       cache = undefined;
       return fromItem(item);
+    },
+
+    async tune(input, uuid, tuning) {
+      const path = normalizeMountPath(input);
+      const item = await storedEntry(path, uuid);
+      const current = fromItem(item);
+      const mount = { ...current, ...tuning(current) };
+      await writeEntry([
+        {
+          op: "put",
+          item: { ...item, ...toItem(mount) },
+          condition: { attribute: "uuid", equals: uuid },
+        },
+      ]);
+      return mount;
+    },
+
+    async move(fromInput, toInput, uuid) {
+      const from = normalizeMountPath(fromInput);
+      const to = allowedMountPath(toInput);
+      const item = await storedEntry(from, uuid);
+      await refuseOverlap(to);
+      const mount = { ...fromItem(item), path: to };
+      await writeEntry([
+        { op: "delete", key: { pk: PARTITION, sk: from }, condition: { attribute: "uuid", equals: uuid } },
+        { op: "put", item: { ...item, ...toItem(mount) }, condition: { exists: false } },
+      ]);
+      return mount;
     },
   };
 }

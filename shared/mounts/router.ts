@@ -6,6 +6,7 @@
  * Every refusal is a CofferError; the HTTP edge turns it into a status.
  */
 import { loginToken } from "../auth/tokens/login-token.ts";
+import { SPENT } from "../auth/tokens/token-record.ts";
 import { callerOf, policyIdentityOf, type TokenRecord } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
 import type {
@@ -22,7 +23,7 @@ import type { Mount } from "../engines/mount.ts";
 import { CofferError, notFound, permissionDenied } from "../errors.ts";
 import { hasBody } from "../http/envelope.ts";
 import type { Capability } from "../policy/acl.ts";
-import { attachCallerToken } from "./caller-token.ts";
+import { attachCallerToken, callerTokenOf } from "./caller-token.ts";
 
 /** A request before its body is read: everything the edge checks without the caller's data. */
 export interface RequestHead {
@@ -83,7 +84,14 @@ function findRoute(
  */
 function withFieldWarnings(response: EngineResponse, parsed: ParsedFields): EngineResponse {
   const warnings = fieldWarnings(parsed);
-  if (warnings.length === 0 || response.raw || !hasBody(response)) return response;
+  if (warnings.length === 0) return response;
+  if (response.raw) {
+    // An envelope sent as is (the legacy sys/policy shape) carries them too; sys/health's own shape does not.
+    if (!("request_id" in response.raw)) return response;
+    const own = Array.isArray(response.raw.warnings) ? (response.raw.warnings as string[]) : [];
+    return { ...response, raw: { ...response.raw, warnings: [...own, ...warnings] } };
+  }
+  if (!hasBody(response)) return response;
   return { ...response, warnings: [...(response.warnings ?? []), ...warnings] };
 }
 
@@ -95,6 +103,23 @@ function handlerFor(route: Route, operation: Operation): Handler | undefined {
 }
 
 export function createRouter(broker: Broker): Router {
+  /** Takes one use; true when it was the last, and the token is to be revoked after the request. */
+  async function useToken(token: TokenRecord, engineRequest: EngineRequest): Promise<boolean> {
+    const used = await broker.tokens.use(token);
+    const presented = callerTokenOf(engineRequest);
+    if (presented) attachCallerToken(engineRequest, { ...presented, record: used });
+    return used.numUses === SPENT;
+  }
+
+  /** As Vault does after a token's last use; should it fail, the sweep finds the spent token due. */
+  async function revokeSpent(token: TokenRecord, requestId: string): Promise<void> {
+    try {
+      await broker.tokens.revoke(token, { requestId });
+    } catch (error) {
+      broker.log("warn", "revoking a spent token failed; the revoker retries", { error: String(error) });
+    }
+  }
+
   async function authenticate(
     lookup: Promise<TokenRecord | undefined>,
     trace: RouteTrace,
@@ -182,20 +207,30 @@ export function createRouter(broker: Broker): Router {
           const handler = handlerFor(route, engineRequest.operation);
           if (!handler) throw new CofferError("ERR_UNSUPPORTED_OPERATION", "unsupported operation");
           const mount = resolved.mount;
+          const respond = async (fields: ParsedFields): Promise<EngineResponse> => {
+            let response = await handler(engineRequest);
+            if (response.login) {
+              // An auth method proved who the caller is: the core makes the token.
+              const { login, ...rest } = response;
+              response = {
+                ...rest,
+                auth: await loginToken(broker.tokens, mount, request.path, login),
+              };
+            }
+            return withFieldWarnings(response, fields);
+          };
           return {
             operation: engineRequest.operation,
             async run() {
-              if (!parsed) throw invalid;
-              let response = await handler(engineRequest);
-              if (response.login) {
-                // An auth method proved who the caller is: the core makes the token.
-                const { login, ...rest } = response;
-                response = {
-                  ...rest,
-                  auth: await loginToken(broker.tokens, mount, request.path, login, broker.now()),
-                };
+              // A use-limited token spends a use on every request it makes, once audited.
+              const spent =
+                token !== undefined && token.numUses > 0 && (await useToken(token, engineRequest));
+              try {
+                if (!parsed) throw invalid;
+                return await respond(parsed);
+              } finally {
+                if (spent) await revokeSpent(token, request.id);
               }
-              return withFieldWarnings(response, parsed);
             },
           };
         },

@@ -97,9 +97,12 @@ export function authenticateStore(store: ItemStore, options: AuthenticatedStoreO
   };
 }
 
-/** The default report: one JSON line on the error stream, for log-based alarms. */
-export function logRejectedItem(rejected: RejectedItem): void {
-  console.error(
+/** The default report: one JSON line (on the error stream unless told), for log-based alarms. */
+export function logRejectedItem(
+  rejected: RejectedItem,
+  write: (line: string) => void = (line) => console.error(line),
+): void {
+  write(
     JSON.stringify({
       time: new Date().toISOString(),
       level: "error",

@@ -296,7 +296,8 @@ function toValue(value: unknown): DynamoValue {
   throw new Error(`unstorable ${typeof value}`);
 }
 
-const fromRecord = (record: DynamoItem): Item =>
+/** An item as the SDK returned it, as the broker sees it. */
+export const fromRecord = (record: DynamoItem): Item =>
   Object.fromEntries(Object.entries(record).map(([name, value]) => [name, fromValue(value)])) as Item;
 
 function fromValue(value: DynamoValue): AttributeValue {

@@ -61,6 +61,15 @@ export interface QueryPage {
   cursor?: string;
 }
 
+/**
+ * Every item of the table, page by page, in no promised order: for operator commands that
+ * copy a whole deployment (export). No request path reads this way, and the functions'
+ * roles may not (dynamodb:Scan is not granted). Adapters: sqlite.node.ts, dynamodb-scan.ts.
+ */
+export interface ItemScanner {
+  scan(input: { limit?: number; cursor?: string }): Promise<QueryPage>;
+}
+
 /** The largest number of operations one atomic write takes (DynamoDB's transaction limit). */
 export const MAX_WRITE_OPS = 100;
 

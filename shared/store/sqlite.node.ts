@@ -14,6 +14,7 @@ import type {
   Condition,
   Item,
   ItemKey,
+  ItemScanner,
   ItemStore,
   QueryInput,
   QueryPage,
@@ -34,7 +35,7 @@ type Encoded =
   | { L: Encoded[] }
   | { M: Record<string, Encoded> };
 
-export function openSqliteStore(options: { path: string }): ItemStore {
+export function openSqliteStore(options: { path: string }): ItemStore & ItemScanner {
   const db = new Database(options.path, { timeout: BUSY_TIMEOUT_MS });
   db.pragma("journal_mode = WAL");
   db.exec(
@@ -47,6 +48,9 @@ export function openSqliteStore(options: { path: string }): ItemStore {
     "INSERT INTO items (pk, sk, attrs) VALUES (?, ?, ?) ON CONFLICT (pk, sk) DO UPDATE SET attrs = excluded.attrs",
   );
   const remove = db.prepare<[string, string]>("DELETE FROM items WHERE pk = ? AND sk = ?");
+  const scanFrom = db.prepare<{ pk: string; sk: string }, { pk: string; sk: string; attrs: string }>(
+    "SELECT pk, sk, attrs FROM items WHERE pk > @pk OR (pk = @pk AND sk > @sk) ORDER BY pk, sk",
+  );
   const queries = new Map<
     string,
     Database.Statement<Record<string, string>, { sk: string; attrs: string }>
@@ -120,6 +124,21 @@ export function openSqliteStore(options: { path: string }): ItemStore {
         return { items };
       });
     },
+    async scan(input) {
+      const after = input.cursor === undefined ? { pk: "", sk: "" } : decodeScanCursor(input.cursor);
+      const limit = input.limit ?? Number.POSITIVE_INFINITY;
+      return guard(() => {
+        const items: Item[] = [];
+        for (const row of scanFrom.iterate(after)) {
+          if (items.length >= limit) {
+            const last = items.at(-1)!;
+            return { items, cursor: Buffer.from(JSON.stringify([last.pk, last.sk])).toString("base64url") };
+          }
+          items.push(decodeItem({ pk: row.pk, sk: row.sk }, row.attrs));
+        }
+        return { items };
+      });
+    },
     async write(ops) {
       checkWrite(ops);
       if (ops.length === 0) return;
@@ -129,6 +148,16 @@ export function openSqliteStore(options: { path: string }): ItemStore {
       db.close();
     },
   };
+}
+
+function decodeScanCursor(cursor: string): { pk: string; sk: string } {
+  try {
+    const [pk, sk] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (typeof pk === "string" && typeof sk === "string") return { pk, sk };
+  } catch {
+    // Reported below.
+  }
+  throw invalidRequest("the cursor is not one this store returned for a scan");
 }
 
 /** A busy or locked database after the timeout is the embedded form of "upstream unavailable". */

@@ -4,6 +4,8 @@
  * that templated policies name. As in Vault, changing auth methods needs sudo, and
  * disabling one revokes every token it issued.
  */
+
+import { revocationResponse } from "../auth/tokens/revocation-response.ts";
 import type { Broker } from "../broker.ts";
 import { type JsonObject, type Route, route } from "../engines/engine.ts";
 import { requireValue } from "../engines/fields.ts";
@@ -11,6 +13,7 @@ import type { Mount } from "../engines/mount.ts";
 import { invalidRequest } from "../errors.ts";
 import { disableMount } from "./disable-mount.ts";
 import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
+import { TUNE_FIELDS, tuneMount } from "./tune.ts";
 
 /** Auth method types that sys/auth enables (the token method is built in). */
 export const AUTH_TYPES: ReadonlySet<string> = new Set(["kubernetes"]);
@@ -28,8 +31,15 @@ function authPath(request: { fields: { path: string } }): string {
   return `${AUTH_PREFIX}${relative}/`;
 }
 
-async function authMountAt(broker: Broker, path: string): Promise<Mount | undefined> {
+async function findAuthMount(broker: Broker, path: string): Promise<Mount | undefined> {
   return (await broker.mounts.list()).find((mount) => mount.path === path);
+}
+
+/** The auth method mounted at `path`, or a 400 naming the path. */
+async function authMountAt(broker: Broker, path: string): Promise<Mount> {
+  const mount = await findAuthMount(broker, path);
+  if (!mount) throw invalidRequest(`no auth mount at "${path}"`);
+  return mount;
 }
 
 export function authMountRoutes(broker: Broker): Route[] {
@@ -56,18 +66,15 @@ export function authMountRoutes(broker: Broker): Route[] {
     route({
       pattern: /^auth\/(?<path>.+)\/tune$/,
       sudo: true,
-      fields: { path: MOUNT_FIELDS.path },
+      fields: TUNE_FIELDS,
       operations: {
-        read: async (request) => {
-          const mount = await authMountAt(broker, authPath(request));
-          if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
-          return { data: describeTuning(mount, { token_type: "default-service" }) };
-        },
-        update: async () => {
-          throw invalidRequest(
-            "tuning auth mounts is not supported: disable and enable the mount with the new settings",
-          );
-        },
+        read: async (request) => ({
+          data: describeTuning(await authMountAt(broker, authPath(request)), {
+            token_type: "default-service",
+          }),
+        }),
+        update: async (request) =>
+          tuneMount(broker, await authMountAt(broker, authPath(request)), request.fields),
       },
     }),
     route({
@@ -75,11 +82,9 @@ export function authMountRoutes(broker: Broker): Route[] {
       sudo: true,
       fields: MOUNT_FIELDS,
       operations: {
-        read: async (request) => {
-          const mount = await authMountAt(broker, authPath(request));
-          if (!mount) throw invalidRequest(`no auth mount at "${authPath(request)}"`);
-          return { data: describeAuthMount(mount, version) };
-        },
+        read: async (request) => ({
+          data: describeAuthMount(await authMountAt(broker, authPath(request)), version),
+        }),
         update: async (request) => {
           const fields = request.fields;
           const type = requireValue(fields.type, "type");
@@ -97,14 +102,21 @@ export function authMountRoutes(broker: Broker): Route[] {
         },
         delete: async (request) => {
           const path = authPath(request);
-          const known = await authMountAt(broker, path);
+          const known = await findAuthMount(broker, path);
           if (known?.builtin) throw invalidRequest(`cannot disable ${path}`);
-          // Revoke first, so a failure leaves the mount in place for a retry; then again
-          // for tokens issued while it was being disabled. The mount table may be a few
-          // seconds stale here; disable() reads the store, so its answer is the truth.
-          if (known) await broker.tokens.revokeByAuthMount(known.accessor);
+          // Revoke first, with every token's tree, so a failure or a tree too large for one
+          // request leaves the mount in place: disabling again resumes (and the revoker
+          // continues meanwhile). Then again for tokens issued while it was being disabled.
+          // The mount table may be a few seconds stale here; disable() reads the store, so
+          // its answer is the truth.
+          const revokeTokens = async (mount: Mount) =>
+            revocationResponse(
+              await broker.tokens.revokeByAuthMount(mount.accessor, { requestId: request.id }),
+              `the tokens of ${mount.path} are revoked and can no longer be used`,
+            );
+          if (known) await revokeTokens(known);
           const removed = await disableMount(broker, path);
-          if (removed) await broker.tokens.revokeByAuthMount(removed.accessor);
+          if (removed) await revokeTokens(removed);
           return {};
         },
       },

@@ -2,12 +2,12 @@
  * `GET sys/internal/ui/mounts`: every mount the token may use, as Vault's UI lists them:
  * `{secret: {<path>: mount}, auth: {<path without "auth/">: mount}}`, each in the shape of
  * sys/mounts. A mount is listed when the token's policies grant something (other than
- * deny) at or below its path, Vault's test before it names a mount to a token; root sees
- * them all.
+ * deny) at or below its path, Vault's test before it names a mount to a token, or when
+ * the mount is tuned to `listing_visibility = "unauth"`; root sees them all.
  *
- * Vault also answers without a token, listing only mounts tuned to
- * `listing_visibility = "unauth"`; Coffer has no such tuning, so that answer would always
- * be empty, and the route asks for a valid token instead (docs/api.md).
+ * Vault also answers without a token, listing only the mounts tuned to "unauth"; Coffer
+ * asks for a valid token instead, so that which mounts exist is never told to anyone
+ * (docs/api.md).
  */
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
 import type { Broker } from "../broker.ts";
@@ -31,7 +31,7 @@ export function internalUiMountsListingRoutes(broker: Broker): Route[] {
     const secret: JsonObject = {};
     const auth: JsonObject = {};
     for (const mount of await broker.mounts.list()) {
-      if (!acl.grantsAnyUnder(mount.path)) continue;
+      if (!acl.grantsAnyUnder(mount.path) && mount.config.listing_visibility !== "unauth") continue;
       const described = describeMount(mount, broker.info.version);
       if (mount.path.startsWith(AUTH_PREFIX)) auth[mount.path.slice(AUTH_PREFIX.length)] = described;
       else secret[mount.path] = described;

@@ -1,8 +1,11 @@
 /**
  * sys/leases/: Vault's lease endpoints (lookup, LIST by prefix, renew, revoke,
  * revoke-prefix, revoke-force) in Vault's paths and shapes, plus revoke-identity, a Coffer
- * extension that revokes every lease one identity (a service account) obtained.
+ * extension that revokes every token of one identity (a service account's logins and the
+ * tokens they made, with their trees) and every lease it obtained.
  */
+import { revocationResponse } from "../auth/tokens/revocation-response.ts";
+import { policyIdentityOf } from "../auth/tokens/token-record.ts";
 import type { Broker } from "../broker.ts";
 import {
   type EngineRequest,
@@ -16,6 +19,7 @@ import { CofferError, invalidRequest } from "../errors.ts";
 import { hasControlCharacters } from "../http/request.ts";
 import type { Lease } from "../leases/lease.ts";
 import type { RevokeSummary } from "../leases/lease-manager.ts";
+import { ROOT_POLICY_NAME } from "../policy/policy-store.ts";
 
 /** Longest lease id or prefix accepted: DynamoDB sort keys stop at 1024 bytes. */
 export const MAX_LEASE_ID_BYTES = 512;
@@ -98,12 +102,24 @@ export function revokeResponse(summary: RevokeSummary, sync: boolean): EngineRes
 export function leaseRoutes(broker: Broker): Route[] {
   const leases = broker.leases;
 
+  /** Whether the caller has sudo on the lookup path: only such a caller learns whose token took a lease. */
+  const sudoOnLookup = async (request: EngineRequest): Promise<boolean> => {
+    const caller = request.caller;
+    if (!caller) return false;
+    if (caller.policies.includes(ROOT_POLICY_NAME)) return true;
+    const acl = await broker.policies.acl(caller.policies, policyIdentityOf(caller));
+    return acl.capabilities("sys/leases/lookup").has("sudo");
+  };
+
   const lookup = async (
     request: EngineRequest<{ id?: string; lease_id?: string }>,
   ): Promise<EngineResponse> => {
     const lease = await leases.lookup(leaseIdOf(request.fields));
     if (!lease) throw invalidRequest("invalid lease");
-    return { data: describeLease(lease, broker.now()) };
+    const data = describeLease(lease, broker.now());
+    return {
+      data: (await sudoOnLookup(request)) ? { ...data, token_accessor: lease.identity.accessor } : data,
+    };
   };
 
   const renew = async (
@@ -151,6 +167,10 @@ export function leaseRoutes(broker: Broker): Route[] {
     if (entity === "") throw invalidRequest('missing required field "entity_id"');
     if (entity.length > 256 || hasControlCharacters(entity)) throw invalidRequest("invalid entity_id");
     const { sync } = request.fields;
+    // The identity's tokens first, with their trees: once they are marked, none of them takes
+    // a new lease, so the leases revoked next are all there will be.
+    const tokens = await broker.tokens.revokeByEntity(entity, { requestId: request.id, walk: sync });
+    if (sync) revocationResponse(tokens, "the identity's tokens are revoked and can no longer be used");
     return revokeResponse(await leases.revokeByIdentity(entity, { requestId: request.id, sync }), sync);
   };
 

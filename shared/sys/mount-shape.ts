@@ -21,16 +21,40 @@ export const MOUNT_FIELDS = {
   plugin_version: { type: "string", description: "Kept for Vault clients." },
 } as const satisfies FieldSchema;
 
-/** The part of a mount's `config` Coffer uses; Vault's other settings are accepted and ignored. */
+/** The part of a mount's `config` Coffer keeps; Vault's other settings are accepted and ignored. */
 const MOUNT_CONFIG_FIELDS = {
   default_lease_ttl: { type: "duration", description: "The mount's default lease or token TTL." },
   max_lease_ttl: { type: "duration", description: "The mount's longest lease or token TTL." },
+  listing_visibility: { type: "string", description: '"unauth" lists the mount to every token in the UI.' },
+  audit_non_hmac_request_keys: { type: "stringList", description: "Kept and shown for Vault clients." },
+  audit_non_hmac_response_keys: { type: "stringList", description: "Kept and shown for Vault clients." },
 } as const satisfies FieldSchema;
 
-/** The lease settings of a mount's `config`, as an enable request gives them. */
+/** The settings of a mount's `config`, as an enable request gives them. */
 export function mountConfig(config: JsonObject | undefined): Partial<MountConfig> {
   const { values } = parseFields(MOUNT_CONFIG_FIELDS, config ?? {}, {});
-  return values as FieldValues<typeof MOUNT_CONFIG_FIELDS>;
+  const given = Object.entries(values).filter(([, value]) => value !== undefined);
+  const settings = Object.fromEntries(given) as Partial<FieldValues<typeof MOUNT_CONFIG_FIELDS>>;
+  if (settings.listing_visibility !== undefined) checkListingVisibility(settings.listing_visibility);
+  return settings;
+}
+
+/** Vault's values: "unauth" lists the mount to every token, "" and "hidden" do not. */
+export function checkListingVisibility(value: string): string {
+  if (!["", "hidden", "unauth"].includes(value)) throw invalidRequest(`invalid listing_visibility ${value}`);
+  return value;
+}
+
+/** The settings shown only once set, as Vault shows them. */
+function setConfig(config: MountConfig): JsonObject {
+  const shown: JsonObject = {};
+  if (config.listing_visibility) shown.listing_visibility = config.listing_visibility;
+  if (config.audit_non_hmac_request_keys?.length)
+    shown.audit_non_hmac_request_keys = config.audit_non_hmac_request_keys;
+  if (config.audit_non_hmac_response_keys?.length) {
+    shown.audit_non_hmac_response_keys = config.audit_non_hmac_response_keys;
+  }
+  return shown;
 }
 
 export function describeMount(mount: Mount, version: string, extraConfig: JsonObject = {}): JsonObject {
@@ -43,6 +67,7 @@ export function describeMount(mount: Mount, version: string, extraConfig: JsonOb
       default_lease_ttl: mount.config.default_lease_ttl,
       max_lease_ttl: mount.config.max_lease_ttl,
       force_no_cache: false,
+      ...setConfig(mount.config),
       ...extraConfig,
     },
     options: Object.keys(mount.options).length > 0 ? mount.options : null,
@@ -62,6 +87,7 @@ export function describeTuning(mount: Mount, extra: JsonObject = {}): JsonObject
     default_lease_ttl: mount.config.default_lease_ttl,
     max_lease_ttl: mount.config.max_lease_ttl,
     force_no_cache: false,
+    ...setConfig(mount.config),
     ...extra,
     options: Object.keys(mount.options).length > 0 ? mount.options : null,
   };

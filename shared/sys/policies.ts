@@ -1,8 +1,7 @@
 /**
  * The policy endpoints of sys/: sys/policies/acl/<name> (read, write, delete, list), the
  * legacy sys/policy/<name> that popular Vault client libraries still call (with its
- * older response shape: `rules` instead of `policy`, fields also at the top level), and
- * sys/capabilities-self.
+ * older response shape: `rules` instead of `policy`, fields also at the top level).
  */
 
 import { policyIdentityOf } from "../auth/tokens/token-store.ts";
@@ -18,11 +17,8 @@ import {
 import type { Mount } from "../engines/mount.ts";
 import { invalidRequest, permissionDenied } from "../errors.ts";
 import { toEnvelope } from "../http/envelope.ts";
-import type { Acl, Capability } from "../policy/acl.ts";
+import type { Capability } from "../policy/acl.ts";
 import { policyName } from "../policy/policy-store.ts";
-
-/** Most paths one capabilities request may ask about. */
-const MAX_CAPABILITY_PATHS = 100;
 
 /** Vault accepts the policy text base64-encoded too, to spare clients the escaping. */
 function policyText(value: string): string {
@@ -39,13 +35,6 @@ function policyText(value: string): string {
 /** The legacy endpoints answer with their data both in `data` and at the top level. */
 function legacy(request: EngineRequest, data: JsonObject): EngineResponse {
   return { raw: { ...(toEnvelope(request.id, "system", { data }) as unknown as JsonObject), ...data } };
-}
-
-/** Vault's answer for one path: ["root"] for root, ["deny"] for nothing, else the sorted capabilities. */
-function capabilityNames(acl: Acl, path: string): string[] {
-  if (acl.root) return ["root"];
-  const granted = [...acl.capabilities(path.replace(/^\/+/, ""))].sort();
-  return granted.length === 0 ? ["deny"] : granted;
 }
 
 const POLICY_NAME = { type: "string", path: true, description: "The policy's name." } as const;
@@ -131,30 +120,6 @@ export function policyRoutes(broker: Broker, mount: Mount): Route[] {
         delete: async (request) => {
           await policies.delete(await actedOn(request, "policy/"));
           return {};
-        },
-      },
-    }),
-    route({
-      pattern: /^capabilities-self$/,
-      fields: {
-        paths: { type: "stringList", description: "The paths to report the caller's capabilities on." },
-        path: { type: "stringList", description: 'Deprecated: "paths".' },
-        token: { type: "string", description: "Ignored: the caller's own token counts." },
-      },
-      operations: {
-        update: async (request) => {
-          const caller = request.caller;
-          if (!caller) throw permissionDenied();
-          const paths = request.fields.paths ?? request.fields.path ?? [];
-          if (paths.length === 0) throw invalidRequest('missing required field "paths"');
-          if (paths.length > MAX_CAPABILITY_PATHS) {
-            throw invalidRequest(`at most ${MAX_CAPABILITY_PATHS} paths per request`);
-          }
-          const acl = await policies.acl(caller.policies, policyIdentityOf(caller));
-          const data: JsonObject = {};
-          for (const path of paths) data[path] = capabilityNames(acl, path);
-          if (paths.length === 1) data.capabilities = data[paths[0] as string];
-          return { data };
         },
       },
     }),

@@ -3,17 +3,21 @@
  * and (in their own files) auth mounts, policies, leases and sys/internal/ui/mounts.
  */
 import type { BuiltinFactory } from "../broker.ts";
-import { type Engine, type JsonObject, route } from "../engines/engine.ts";
+import { type Engine, type JsonObject, type Mount, route } from "../engines/engine.ts";
 import { type FieldSchema, requireValue } from "../engines/fields.ts";
 import { invalidRequest } from "../errors.ts";
 import { AUTH_TYPES, authMountRoutes } from "./auth-mounts.ts";
+import { capabilityRoutes } from "./capabilities.ts";
 import { disableMount } from "./disable-mount.ts";
 import { isInitialized } from "./init.ts";
 import { internalUiMountRoutes } from "./internal-ui-mounts.ts";
 import { internalUiMountsListingRoutes } from "./internal-ui-mounts-listing.ts";
 import { leaseRoutes } from "./leases.ts";
+import { legacyLeaseRoutes } from "./legacy-lease-routes.ts";
 import { describeMount, describeTuning, MOUNT_FIELDS, mountConfig, mountOptions } from "./mount-shape.ts";
 import { policyRoutes } from "./policies.ts";
+import { remountRoutes } from "./remount.ts";
+import { TUNE_FIELDS, tuneMount } from "./tune.ts";
 
 /** Mount types that are built in and cannot be enabled through sys/mounts. */
 const BUILTIN_TYPES = new Set(["system", "token"]);
@@ -33,9 +37,6 @@ const HEALTH_FIELDS = {
   sealedcode: statusCode("Kept for Vault clients: Coffer is never sealed."),
   removedcode: statusCode("Kept for Vault clients: Coffer has no raft nodes."),
 } as const satisfies FieldSchema;
-
-/** The path of a secrets engine's mount, as sys/mounts/<path> routes take it. */
-const MOUNT_PATH = { type: "string", path: true, description: "The mount's path." } as const;
 
 /** Vault's "kv-v2" is "kv" with options.version "2". */
 function normalizeType(
@@ -71,6 +72,14 @@ export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
     recovery_seal: broker.info.keyProvider === "kms",
     storage_type: broker.info.storage,
   });
+
+  /** The secrets engine mounted at `path` ("secret", "/secret/"), or a 400 naming the path. */
+  async function secretsMountAt(path: string): Promise<Mount> {
+    const mountPath = `${path.replace(/^\/+|\/+$/g, "")}/`;
+    const mount = (await broker.mounts.list()).find((candidate) => candidate.path === mountPath);
+    if (!mount || mount.path.startsWith("auth/")) throw invalidRequest(`no matching mount at "${mountPath}"`);
+    return mount;
+  }
 
   return {
     routes: [
@@ -145,33 +154,20 @@ export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
       }),
       route({
         pattern: /^mounts\/(?<path>.+)\/tune$/,
-        fields: { path: MOUNT_PATH },
+        fields: TUNE_FIELDS,
         operations: {
-          read: async (request) => {
-            const path = `${request.fields.path}/`;
-            const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
-            if (!mount || mount.path.startsWith("auth/"))
-              throw invalidRequest(`no matching mount at "${path}"`);
-            return { data: describeTuning(mount) };
-          },
-          update: async () => {
-            throw invalidRequest(
-              "tuning mounts is not supported: disable and enable the mount with the new settings",
-            );
-          },
+          read: async (request) => ({ data: describeTuning(await secretsMountAt(request.fields.path)) }),
+          update: async (request) =>
+            tuneMount(broker, await secretsMountAt(request.fields.path), request.fields),
         },
       }),
       route({
         pattern: /^mounts\/(?<path>.+)$/,
         fields: MOUNT_FIELDS,
         operations: {
-          read: async (request) => {
-            const path = `${request.fields.path.replace(/\/+$/, "")}/`;
-            const mount = (await broker.mounts.list()).find((candidate) => candidate.path === path);
-            if (!mount || mount.path.startsWith("auth/"))
-              throw invalidRequest(`no matching mount at "${path}"`);
-            return { data: describeMount(mount, broker.info.version) };
-          },
+          read: async (request) => ({
+            data: describeMount(await secretsMountAt(request.fields.path), broker.info.version),
+          }),
           update: async (request) => {
             const fields = request.fields;
             const path = fields.path;
@@ -213,6 +209,9 @@ export const createSysEngine: BuiltinFactory = (broker, mount): Engine => {
         },
       }),
       ...leaseRoutes(broker),
+      ...legacyLeaseRoutes(leaseRoutes(broker)),
+      ...capabilityRoutes(broker),
+      ...remountRoutes(broker),
       ...internalUiMountRoutes(broker),
       ...internalUiMountsListingRoutes(broker),
       ...policyRoutes(broker, mount),

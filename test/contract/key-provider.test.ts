@@ -7,8 +7,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CreateKeyCommand, DecryptCommand, DisableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KeyProvider } from "../../shared/crypto/key-provider.ts";
+import type { KeyProvider, KeyWrapper } from "../../shared/crypto/key-provider.ts";
 import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
+import { createKmsKeyWrapper } from "../../shared/crypto/kms-wrap.ts";
 import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
 import { CofferError, type ErrorCode } from "../../shared/errors.ts";
 import { freePort, motoAvailable, useMoto } from "../support/moto.ts";
@@ -18,6 +19,8 @@ interface Fixture {
   provider: KeyProvider;
   /** Same kind, different root key. */
   otherRoot: KeyProvider;
+  /** Wraps with the provider's root key (operator import). */
+  wrapper: KeyWrapper;
   /**
    * moto answers AccessDeniedException for a blob naming a key other than the KeyId we
    * pass (real KMS: IncorrectKeyException) and for a blob whose embedded key id was
@@ -108,6 +111,15 @@ function contract(name: string, setup: () => Promise<Fixture>, skip = false) {
       await expectFailsClosed(fx.provider.unwrap(extended, CONTEXT));
     });
 
+    it("wraps a key it is given, which then unwraps under that context only", async () => {
+      const given = crypto.getRandomValues(new Uint8Array(32));
+      const wrapped = await fx.wrapper.wrap(given, CONTEXT);
+      expect(Buffer.from(wrapped).includes(Buffer.from(given))).toBe(false);
+      expect(Buffer.from(await fx.provider.unwrap(wrapped, CONTEXT)).equals(Buffer.from(given))).toBe(true);
+      await expectFailsClosed(fx.provider.unwrap(wrapped, { ...CONTEXT, version: "2" }));
+      await expectFailsClosed(fx.otherRoot.unwrap(wrapped, CONTEXT), true);
+    });
+
     it("refuses a blob wrapped under another root key", async () => {
       const { wrapped } = await fx.otherRoot.generateDataKey(CONTEXT);
       await expectFailsClosed(fx.provider.unwrap(wrapped, CONTEXT), true);
@@ -119,12 +131,16 @@ function contract(name: string, setup: () => Promise<Fixture>, skip = false) {
 
 const randomRoot = () => crypto.getRandomValues(new Uint8Array(32));
 
-contract("local", async () => ({
-  kind: "local",
-  provider: createLocalKeyProvider(randomRoot()),
-  otherRoot: createLocalKeyProvider(randomRoot()),
-  foreignBlobMayLookInaccessible: false,
-}));
+contract("local", async () => {
+  const provider = createLocalKeyProvider(randomRoot());
+  return {
+    kind: "local",
+    provider,
+    otherRoot: createLocalKeyProvider(randomRoot()),
+    wrapper: provider,
+    foreignBlobMayLookInaccessible: false,
+  };
+});
 
 describe("local provider", () => {
   it.each([0, 16, 31, 33, 64])("rejects a root key of %i bytes", (size) => {
@@ -158,12 +174,16 @@ describe.skipIf(!motoAvailable())("on moto", () => {
     kms?.destroy();
   });
 
-  contract("kms", async () => ({
-    kind: "kms",
-    provider: createKmsKeyProvider({ client: kms, keyId: await createKey() }),
-    otherRoot: createKmsKeyProvider({ client: kms, keyId: await createKey() }),
-    foreignBlobMayLookInaccessible: true,
-  }));
+  contract("kms", async () => {
+    const keyId = await createKey();
+    return {
+      kind: "kms",
+      provider: createKmsKeyProvider({ client: kms, keyId }),
+      otherRoot: createKmsKeyProvider({ client: kms, keyId: await createKey() }),
+      wrapper: createKmsKeyWrapper({ client: kms, keyId }),
+      foreignBlobMayLookInaccessible: true,
+    };
+  });
 
   describe("KMS key state", () => {
     it("stops unwrapping once the root key is disabled (crypto-shredding)", async (ctx) => {

@@ -3,13 +3,7 @@
  * lease half-revoked, and the next sweep finishes the job. Run on an SQLite file and on
  * DynamoDB (moto), with the revoker in its own process, as a Lambda would be.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Mount } from "../../shared/engines/mount.ts";
 import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
@@ -21,23 +15,14 @@ import {
   parseExpirySortKey,
 } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
-import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
-import type { ItemStore } from "../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { type CrashStoreSetup, describeOnCrashStores, sweepUntilKilled } from "../support/crash-stores.ts";
 import { openLeaseDeployment } from "../support/lease-deployment.ts";
-import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { runningClock } from "../support/test-clock.ts";
-import { waitFor } from "../support/wait.ts";
 
 const LEASES = 40;
-const CHILD = join(import.meta.dirname, "../support/sweep-child.ts");
-
-const linesOf = (file: string) =>
-  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-
 /** Kills a sweeping child mid-sweep, then checks the store and finishes with a sweep of our own. */
-function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>) {
+function crashContract(setup: CrashStoreSetup) {
   it("leaves every lease whole or gone, and the next sweep finishes the job", async () => {
     const { store, childEnv } = await setup();
     // Leases issued "ten seconds ago", one second long: due for the child at once.
@@ -62,31 +47,8 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
       ),
     );
 
-    const dir = mkdtempSync(join(tmpdir(), "coffer-crash-"));
-    const revokeLog = join(dir, "revoked.log");
-    let child: ChildProcess | undefined;
     try {
-      child = spawn(process.execPath, ["--import", "tsx", CHILD], {
-        env: {
-          ...process.env,
-          ...childEnv,
-          SWEEP_ROOT_KEY: Buffer.from(subject.rootKey).toString("hex"),
-          SWEEP_REVOKE_LOG: revokeLog,
-          SWEEP_DELAY_MS: "150",
-        },
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      const exited = new Promise((resolve) => child?.once("exit", resolve));
-      // Polled often: the child must be killed while it is still sweeping.
-      await waitFor(
-        "the first revocations",
-        () => (linesOf(revokeLog).length >= 10 ? true : undefined),
-        60_000,
-        20,
-      );
-      child.kill("SIGKILL");
-      await exited;
-      const byChild = linesOf(revokeLog);
+      const byChild = await sweepUntilKilled({ childEnv, rootKey: subject.rootKey, revocations: 10 });
       expect(byChild.length).toBeLessThan(LEASES);
 
       // Nothing half-revoked: each remaining lease has its expiry entry, each entry its lease.
@@ -124,38 +86,9 @@ function crashContract(setup: () => Promise<{ store: ItemStore; childEnv: Record
       expect(twice.every((id) => claimedIds.includes(id))).toBe(true);
       expect(claimedByDead.length).toBeLessThanOrEqual(4);
     } finally {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
       await store.close();
     }
   }, 180_000);
 }
 
-describe("a revoker killed mid-sweep, on an SQLite file", () => {
-  const dir = mkdtempSync(join(tmpdir(), "coffer-crash-db-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  crashContract(async () => {
-    const path = join(dir, "coffer.db");
-    return { store: openSqliteStore({ path }), childEnv: { SWEEP_STORE: "sqlite", SWEEP_SQLITE_PATH: path } };
-  });
-});
-
-describe.skipIf(!motoAvailable())("a revoker killed mid-sweep, on DynamoDB (moto)", () => {
-  const moto = useMoto();
-  crashContract(async () => {
-    const client = new DynamoDBClient({
-      ...motoClientConfig(moto),
-      // moto is not safe with concurrent transactions; see test/contract/leases.test.ts.
-      requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
-    });
-    await createTable(client, "crash");
-    return {
-      store: createDynamoDbStore({ client, tableName: "crash" }),
-      childEnv: {
-        SWEEP_STORE: "dynamodb",
-        SWEEP_DYNAMODB_ENDPOINT: moto.endpoint,
-        SWEEP_DYNAMODB_TABLE: "crash",
-      },
-    };
-  });
-});
+describeOnCrashStores("a revoker killed mid-sweep", crashContract);

@@ -15,12 +15,14 @@ import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
 import type { ErrorCode } from "../../shared/errors.ts";
 import { authenticateStore, type RejectedItem } from "../../shared/store/authenticated-store.ts";
 import { createDynamoDbStore, createTable, TTL_ATTRIBUTE } from "../../shared/store/dynamodb.ts";
+import { createDynamoDbScanner } from "../../shared/store/dynamodb-scan.ts";
 import { MAC_ATTRIBUTE } from "../../shared/store/item-mac.ts";
 import { itemSize, MAX_ITEM_BYTES } from "../../shared/store/item-size.ts";
 import {
   type AttributeValue,
   type Item,
   type ItemKey,
+  type ItemScanner,
   type ItemStore,
   MAX_WRITE_OPS,
   type QueryInput,
@@ -676,8 +678,71 @@ function authenticatedStoreContract(openRaw: () => Promise<ItemStore>) {
   });
 }
 
+/** The whole-table scan operator commands use: every item once, across pages and partitions. */
+function itemScannerContract(open: () => Promise<ItemStore & ItemScanner>) {
+  let store: ItemStore & ItemScanner;
+  beforeEach(async () => {
+    store = await open();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  async function scanAll(limit?: number): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const result = await store.scan({ limit, cursor });
+      if (limit !== undefined) expect(result.items.length).toBeLessThanOrEqual(limit);
+      items.push(...result.items);
+      cursor = result.cursor;
+      if (cursor === undefined) return items;
+    }
+    throw new Error("the scan never ran out of pages");
+  }
+
+  describe("scan", () => {
+    it("finds nothing in an empty table", async () => {
+      expect(await scanAll()).toEqual([]);
+    });
+
+    it("yields every item of every partition once, with its attributes, page by page", async () => {
+      const items: Item[] = [];
+      for (const pk of ["a", "b/é", "keyring", "token/ff"]) {
+        for (const sk of ["1", "2", "v0000000001"]) {
+          items.push({
+            pk,
+            sk,
+            n: items.length,
+            bytes: new Uint8Array([items.length, 255]),
+            nested: { l: [pk] },
+          });
+        }
+      }
+      for (let start = 0; start < items.length; start += 25) {
+        await store.write(items.slice(start, start + 25).map((item): WriteOp => ({ op: "put", item })));
+      }
+      const key = (item: Item) => `${item.pk}\u0000${item.sk}`;
+      for (const limit of [undefined, 1, 5]) {
+        const scanned = await scanAll(limit);
+        expect(scanned.map(key).sort()).toEqual(items.map(key).sort());
+        expect(new Map(scanned.map((item) => [key(item), item]))).toEqual(
+          new Map(items.map((item) => [key(item), item])),
+        );
+      }
+    });
+
+    it("refuses a cursor it did not return", async () => {
+      await expect(store.scan({ cursor: "bm90IGEgY3Vyc29y" })).rejects.toMatchObject({
+        code: "ERR_INVALID_REQUEST",
+      });
+    });
+  });
+}
+
 describe("SQLite store, in memory", () => {
   itemStoreContract(async () => openSqliteStore({ path: ":memory:" }));
+  itemScannerContract(async () => openSqliteStore({ path: ":memory:" }));
 });
 
 describe("SQLite store, in memory, authenticated", () => {
@@ -757,6 +822,11 @@ describeAws("DynamoDB store, on moto", () => {
   };
 
   itemStoreContract(freshTable);
+  itemScannerContract(async () => {
+    const tableName = `items-${++tables}`;
+    await createTable(client, tableName);
+    return { ...createDynamoDbStore({ client, tableName }), ...createDynamoDbScanner({ client, tableName }) };
+  });
 
   describe("authenticated", () => {
     itemStoreContract(async () => authenticated(await freshTable()));

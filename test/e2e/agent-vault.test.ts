@@ -14,12 +14,11 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
+import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
 import { useDevServer } from "../support/dev-server.ts";
-import { freePort, motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
+import { freePort, motoAvailable, useMoto } from "../support/moto.ts";
 import { waitFor } from "../support/wait.ts";
 import { api, runCli, startCli } from "./cli-harness.ts";
 
@@ -93,19 +92,7 @@ ${extra}`;
     await root("POST", "secret/data/app/db", { data: { username: "app", password: "first-password" } });
     await root("POST", "sys/mounts/kv1", { type: "kv", options: { version: "1" } });
     await root("POST", "kv1/app/config", { region: "eu-west-1", tags: "web,production" });
-    const iam = new IAMClient(motoClientConfig(moto));
-    const role = await iam.send(
-      new CreateRoleCommand({ RoleName: "deploy", AssumeRolePolicyDocument: TRUST_POLICY }),
-    );
-    await root("POST", "sys/mounts/aws", { type: "aws" });
-    await root("POST", "aws/config/root", {
-      region: moto.region,
-      sts_endpoint: moto.endpoint,
-      iam_endpoint: moto.endpoint,
-      access_key: MOTO_ACCESS_KEY,
-      secret_key: MOTO_SECRET_KEY,
-    });
-    await root("POST", "aws/roles/deploy", { credential_type: "assumed_role", role_arns: [role.Role?.Arn] });
+    await mountAwsOnMoto(root, moto);
   }, 120_000);
 
   afterAll(async () => {

@@ -8,13 +8,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
+import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
 import { useDevServer } from "../support/dev-server.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
 import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
-import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-aws-root";
@@ -26,22 +25,7 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
     runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home } });
 
   beforeAll(async () => {
-    const iam = new IAMClient(motoClientConfig(moto));
-    const role = await iam.send(
-      new CreateRoleCommand({ RoleName: "deploy", AssumeRolePolicyDocument: TRUST_POLICY }),
-    );
-    await api(server.url, ROOT, "POST", "sys/mounts/aws", { type: "aws" });
-    await api(server.url, ROOT, "POST", "aws/config/root", {
-      region: moto.region,
-      sts_endpoint: moto.endpoint,
-      iam_endpoint: moto.endpoint,
-      access_key: MOTO_ACCESS_KEY,
-      secret_key: MOTO_SECRET_KEY,
-    });
-    await api(server.url, ROOT, "POST", "aws/roles/deploy", {
-      credential_type: "assumed_role",
-      role_arns: [role.Role?.Arn],
-    });
+    await mountAwsOnMoto((method, path, body) => api(server.url, ROOT, method, path, body), moto);
   }, 120_000);
 
   it("issues credentials with a lease, looks the lease up, and revokes it", async () => {

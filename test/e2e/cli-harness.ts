@@ -76,10 +76,12 @@ export interface RunningCli {
 
 /** A long-running command (the agent), for tests that act while it runs. */
 export function startCli(args: readonly string[], env: Record<string, string | undefined>): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: cliEnv(env),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return startProcess(process.execPath, [BIN, ...args], cliEnv(env));
+}
+
+/** A long-running program, its standard error collected. */
+export function startProcess(file: string, args: readonly string[], env: NodeJS.ProcessEnv): RunningCli {
+  const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -89,11 +89,10 @@ describe("coffer secrets, coffer auth and coffer status", () => {
     expect(taken.code).toBe(2);
     expect(denied.code).toBe(2);
     expect(denied.stderr).toContain("permission denied");
-    // Tuning is written to Vault's API (POST sys/mounts/<path>/tune); this server refuses it.
-    expect(tune.code).toBe(2);
-    expect(tune.stderr).toMatch(
-      /^Error: tuning mounts is not supported.* \(HTTP 400 on POST sys\/mounts\/secret\/tune\)\n$/,
-    );
+    // Tuning is written to Vault's API (POST sys/mounts/<path>/tune).
+    expect(tune.code, tune.stderr).toBe(0);
+    expect(tune.stdout).toBe("Success! Tuned the secrets engine at: secret/\n");
+    expect((await mounts("secrets"))["secret/"]?.config).toMatchObject({ max_lease_ttl: 3600 });
     expect(Object.keys(await mounts("secrets"))).not.toContain("never/");
   });
 
@@ -131,10 +130,8 @@ describe("coffer secrets, coffer auth and coffer status", () => {
       coffer(["auth", "disable", "k8s-prod"], { VAULT_TOKEN: plain }),
       coffer(["auth", "enable", "userpass"]),
     ]);
-    expect(tune.code).toBe(2);
-    expect(tune.stderr).toMatch(
-      /^Error: tuning auth mounts is not supported.* \(HTTP 400 on POST sys\/auth\/k8s-prod\/tune\)\n$/,
-    );
+    expect(tune.code, tune.stderr).toBe(0);
+    expect((await mounts("auth"))["k8s-prod/"]?.config).toMatchObject({ default_lease_ttl: 3600 });
     expect(denied.code).toBe(2);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("plugin not found in the catalog: userpass");

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startInjectorServer } from "../../cli/injector-server.ts";
 import { reviewAdmission } from "../../shared/injector/admission-review.ts";
 import { DEFAULT_OPTIONS } from "../../shared/injector/injector-options.ts";
+import { CASES } from "../support/admission-cases.ts";
 import { waitFor } from "../support/wait.ts";
-import { CASES } from "../unit/injector/admission-cases.ts";
 import { cliEnv } from "./cli-harness.ts";
 
 const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
@@ -62,8 +62,8 @@ function call(method: string, path: string, body?: string): Promise<{ status: nu
   });
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "coffer-injector-"));
+/** A one-day P-256 certificate for `name`, as tls.crt and tls.key in `folder`. */
+function writeSelfSignedCertificate(folder: string, name: string, extra: string[] = []): void {
   execFileSync(
     "openssl",
     [
@@ -77,16 +77,20 @@ beforeAll(async () => {
       "-days",
       "1",
       "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      `/CN=${name}`,
+      ...extra,
       "-keyout",
-      join(dir, "tls.key"),
+      join(folder, "tls.key"),
       "-out",
-      join(dir, "tls.crt"),
+      join(folder, "tls.crt"),
     ],
     { stdio: "ignore" },
   );
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "coffer-injector-"));
+  writeSelfSignedCertificate(dir, "localhost", ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]);
   ca = await readFile(join(dir, "tls.crt"), "utf8");
   server = spawn(
     process.execPath,
@@ -164,28 +168,7 @@ describe("coffer injector over HTTPS", () => {
 describe("certificate renewal", () => {
   it("serves a renewed certificate without a restart", async () => {
     const certDir = await mkdtemp(join(tmpdir(), "coffer-injector-renew-"));
-    const makeCertificate = (name: string) =>
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-days",
-          "1",
-          "-subj",
-          `/CN=${name}`,
-          "-keyout",
-          join(certDir, "tls.key"),
-          "-out",
-          join(certDir, "tls.crt"),
-        ],
-        { stdio: "ignore" },
-      );
+    const makeCertificate = (name: string) => writeSelfSignedCertificate(certDir, name);
     makeCertificate("first");
     const running = await startInjectorServer({
       host: "127.0.0.1",

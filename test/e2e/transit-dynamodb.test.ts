@@ -3,6 +3,8 @@
  * DynamoDB transactions with conditions, material is sealed under KMS, and the table holds
  * neither plaintext nor key material in clear.
  */
+
+import { createPublicKey, verify } from "node:crypto";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -80,5 +82,24 @@ describe.skipIf(!motoAvailable())("transit on DynamoDB and KMS (moto)", () => {
     await call("POST", "transit/keys/app/config", { deletion_allowed: true });
     expect((await call("DELETE", "transit/keys/app")).status).toBe(204);
     expect((await call("GET", "transit/keys/app")).status).toBe(404);
+  });
+
+  it("keeps a signing key's pair on DynamoDB: signatures verify across rotation, outside the broker too", async () => {
+    expect((await call("POST", "transit/keys/signer", { type: "ecdsa-p256" })).status).toBe(200);
+    const input = b64(SECRET);
+    const v1 = (await call("POST", "transit/sign/signer", { input })).body.data.signature;
+    expect((await call("POST", "transit/keys/signer/rotate")).body.data.latest_version).toBe(2);
+    const v2 = (await call("POST", "transit/sign/signer", { input })).body.data.signature;
+    const keys = (await call("GET", "transit/keys/signer")).body.data.keys;
+    for (const [version, signature] of [
+      ["1", v1],
+      ["2", v2],
+    ]) {
+      expect((await call("POST", "transit/verify/signer", { input, signature })).body.data.valid).toBe(true);
+      const bytes = Buffer.from(signature.split(":")[2], "base64");
+      expect(verify("sha256", Buffer.from(SECRET), createPublicKey(keys[version].public_key), bytes)).toBe(
+        true,
+      );
+    }
   });
 });

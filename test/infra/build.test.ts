@@ -47,9 +47,14 @@ function metafile(inputs: string[], imports: { path: string; external?: boolean 
 }
 
 describe("what a bundle may contain", () => {
-  it("accepts core code, the AWS SDK and Node built-ins", () => {
+  it("accepts core code, the AWS SDK, Node built-ins and the adapters meant for Lambda's Node", () => {
     const ok = metafile(
-      ["functions/api.ts", "shared/app.ts", "node_modules/@aws-sdk/client-kms/dist-es/index.js"],
+      [
+        "functions/api.ts",
+        "shared/app.ts",
+        "node_modules/@aws-sdk/client-kms/dist-es/index.js",
+        "shared/crypto/symmetric.node.ts",
+      ],
       [{ path: "node:crypto" }, { path: "stream" }, { path: "fs/promises" }],
     );
     expect(bundleProblems(ok)).toEqual([]);

@@ -102,7 +102,12 @@ describe("keys", () => {
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Condition: { StringEquals: { "kms:EncryptionContext:app": "coffer" } },
     });
-    expect(bySid.OperatorsUseTheKey).toMatchObject({ Principal: { AWS: [OPERATOR] } });
+    expect(bySid.OperatorsUseTheKey).toMatchObject({
+      Principal: { AWS: [OPERATOR] },
+      // Encrypt too: import wraps an archive's keyring under this key.
+      Action: ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
+      Condition: { StringEquals: { "kms:EncryptionContext:app": "coffer" } },
+    });
 
     const admin = bySid.AccountAdministersTheKey!;
     expect(admin.Principal).toEqual({ AWS: `arn:aws:iam::${ACCOUNT}:root` });
@@ -164,6 +169,18 @@ describe("api function", () => {
         expect.objectContaining({ action: "lambda:InvokeFunction", invokedViaFunctionUrl: true }),
       ]),
     );
+  });
+
+  it("is the stage's ingress by default: no load balancer, firewall, certificate or DNS record", () => {
+    for (const type of [
+      "aws:lb/loadBalancer:LoadBalancer",
+      "aws:wafv2/webAcl:WebAcl",
+      "aws:acm/certificate:Certificate",
+      "aws:route53/record:Record",
+    ]) {
+      expect(deployment.of(type)).toEqual([]);
+    }
+    expect(deployment.outputs.url).toBe(`https://apiurl.lambda-url.${REGION}.on.aws/`);
   });
 
   it("may use the table, the key with Coffer's context, its log group, and the target roles: nothing else", () => {
@@ -318,18 +335,20 @@ describe("logs and alarms", () => {
     }
   });
 
-  it("alarms on a failing, stopped or saturated revoker, revocation lag and failures, API errors and throttles", () => {
+  it("alarms on a failing, stopped or saturated revoker, revocation lag and failures, API errors, 5xx rate and throttles", () => {
     const alarms = Object.fromEntries(
       deployment.of("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.name, a.inputs]),
     );
     expect(Object.keys(alarms).sort()).toEqual([
       "ApiErrorsAlarm",
+      "ApiServerErrorRateAlarm",
       "ApiThrottledAlarm",
       "RevocationFailuresAlarm",
       "RevocationLagAlarm",
       "RevokerFailingAlarm",
       "RevokerSaturatedAlarm",
       "RevokerStoppedAlarm",
+      "TableThrottledAlarm",
     ]);
     const topic = deployment.outputs.alarmTopic;
     for (const alarm of Object.values(alarms)) expect(alarm.alarmActions).toEqual([topic]);
@@ -347,23 +366,47 @@ describe("logs and alarms", () => {
       threshold: fn("RevokerFunction").timeout * 1000 - SAFETY_MARGIN_MS,
       evaluationPeriods: 5,
     });
+    // The metrics the revoker writes in its sweep report (functions/metrics.ts).
     expect(alarms.RevocationLagAlarm).toMatchObject({
       namespace: "Coffer/production",
       metricName: "RevocationLagMs",
+      dimensions: { Function: "revoker" },
       statistic: "Maximum",
       threshold: 300_000,
     });
-    const filters = Object.fromEntries(
-      deployment.of("aws:cloudwatch/logMetricFilter:LogMetricFilter").map((f) => [f.name, f.inputs]),
-    );
-    expect(filters.RevocationLagMetric).toMatchObject({
-      logGroupName: "/aws/lambda/coffer-production-revoker",
-      metricTransformation: {
-        namespace: "Coffer/production",
-        name: "RevocationLagMs",
-        value: "$.lag_ms_max",
-      },
+    expect(alarms.RevocationFailuresAlarm).toMatchObject({
+      namespace: "Coffer/production",
+      metricName: "RevocationFailures",
+      dimensions: { Function: "revoker" },
     });
+    const queries = (name: string) =>
+      Object.fromEntries(alarms[name]!.metricQueries.map((q: { id: string }) => [q.id, q]));
+    const rate = queries("ApiServerErrorRateAlarm");
+    expect(rate.requests.metric).toMatchObject({
+      namespace: "Coffer/production",
+      metricName: "Requests",
+      dimensions: { Function: "api" },
+      stat: "Sum",
+    });
+    expect(rate.errors.metric).toMatchObject({ metricName: "ServerErrors", dimensions: { Function: "api" } });
+    expect(rate.rate).toMatchObject({
+      expression: "IF(requests >= 20, 100 * errors / requests, 0)",
+      returnData: true,
+    });
+    expect(alarms.ApiServerErrorRateAlarm).toMatchObject({
+      threshold: 5,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    const throttled = queries("TableThrottledAlarm");
+    for (const id of ["reads", "writes"]) {
+      expect(throttled[id].metric.dimensions).toEqual({ TableName: deployment.outputs.table });
+    }
+    expect(throttled.throttled.expression).toBe("reads + writes");
+    // Both functions write to the namespace the alarms read.
+    for (const name of ["ApiFunction", "RevokerFunction"]) {
+      expect(fn(name).environment.variables.COFFER_METRICS_NAMESPACE).toBe("Coffer/production");
+    }
+    expect(deployment.of("aws:cloudwatch/logMetricFilter:LogMetricFilter")).toEqual([]);
     expect(deployment.one("aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({
       protocol: "email",
       endpoint: "oncall@example.com",
@@ -379,8 +422,7 @@ describe("the stage as a whole", () => {
     }
     expect(counts).toEqual({
       "aws:cloudwatch/logGroup:LogGroup": 3,
-      "aws:cloudwatch/logMetricFilter:LogMetricFilter": 2,
-      "aws:cloudwatch/metricAlarm:MetricAlarm": 7,
+      "aws:cloudwatch/metricAlarm:MetricAlarm": 9,
       "aws:dynamodb/table:Table": 1,
       "aws:iam/role:Role": 4,
       "aws:kms/alias:Alias": 1,

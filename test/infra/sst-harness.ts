@@ -17,6 +17,10 @@ import { ensurePlatform, PLATFORM_DIR, ROOT } from "./platform.ts";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
+/** The VPC every subnet belongs to, as aws.ec2.getSubnet answers under the mocks. */
+export const SUBNET_VPC = "vpc-0123456789abcdef0";
+/** The hosted zone of load balancers in the region, as AWS reports it. */
+export const ELB_ZONE_ID = "Z35SXDOTRQ7X7K";
 
 /**
  * Resource inputs, RPC parameters and Pulumi outputs are whatever each provider and
@@ -62,6 +66,13 @@ const SETTINGS_VARIABLES = [
   "COFFER_LOG_RETENTION_DAYS",
   "COFFER_VPC_SUBNETS",
   "COFFER_VPC_SECURITY_GROUPS",
+  "COFFER_INGRESS",
+  "COFFER_INGRESS_SUBNETS",
+  "COFFER_INGRESS_ALLOWED_CIDRS",
+  "COFFER_DOMAIN",
+  "COFFER_CERTIFICATE_ARN",
+  "COFFER_HOSTED_ZONE_ID",
+  "COFFER_WAF_RATE_LIMIT",
   "COFFER_BUNDLES",
   "COFFER_CONFIRM_REMOVE",
   "COFFER_INJECTOR_IMAGE",
@@ -227,6 +238,22 @@ export async function deployUnderMocks(options: {
               ...(args.type === "aws:lambda/function:Function"
                 ? { qualifiedArn: `${arn}:$LATEST`, invokeArn: `${arn}/invocations` }
                 : {}),
+              ...(args.type === "aws:lb/loadBalancer:LoadBalancer"
+                ? { dnsName: `${args.name.toLowerCase()}.${REGION}.elb.amazonaws.com`, zoneId: ELB_ZONE_ID }
+                : {}),
+              ...(args.type === "aws:acm/certificate:Certificate"
+                ? {
+                    domainValidationOptions: [
+                      {
+                        domainName: args.inputs.domainName,
+                        resourceRecordName: `_validation.${args.inputs.domainName}.`,
+                        resourceRecordType: "CNAME",
+                        resourceRecordValue: "_validation.acm-validations.aws.",
+                      },
+                    ],
+                  }
+                : {}),
+              ...(args.type === "aws:route53/record:Record" ? { fqdn: args.inputs.name } : {}),
             },
           };
         },
@@ -238,6 +265,8 @@ export async function deployUnderMocks(options: {
               return { name: REGION, region: REGION };
             case "aws:index/getCallerIdentity:getCallerIdentity":
               return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: "deployer" };
+            case "aws:ec2/getSubnet:getSubnet":
+              return { ...args.inputs, vpcId: SUBNET_VPC };
             case "aws:iam/getPolicyDocument:getPolicyDocument":
               return { ...args.inputs, json: policyDocument(args.inputs.statements) };
             default:

@@ -23,12 +23,13 @@ function problemsOf(stage: string, env: Record<string, string>): readonly string
 }
 
 describe("stage settings", () => {
-  it("deploys a development stage with nothing configured: no target roles, a new key, two weeks of logs", () => {
+  it("deploys a development stage with nothing configured: no target roles, a new key, two weeks of logs, a function URL", () => {
     expect(readStageSettings("dev", {})).toEqual({
       stage: "dev",
       production: false,
       targetRoles: [],
       logRetentionDays: 14,
+      ingress: { kind: "function-url" },
     });
   });
 

@@ -3,20 +3,11 @@
  * rest of the stage settings, every mistake reported at once.
  */
 import { describe, expect, it } from "vitest";
-import { readStageSettings, StageSettingsError } from "../../stacks/stage-settings.ts";
+import { readStageSettings } from "../../stacks/stage-settings.ts";
+import { problemsOf } from "./settings-problems.ts";
 
 const SUBNETS = "subnet-0a1b2c3d4e5f60718, subnet-1234abcd";
 const GROUPS = "sg-0123456789abcdef0";
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    readStageSettings("dev", env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(StageSettingsError);
-    return (error as StageSettingsError).problems;
-  }
-  throw new Error("expected the settings to be refused");
-}
 
 describe("VPC settings", () => {
   it("attach no VPC unless asked", () => {

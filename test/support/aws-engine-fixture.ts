@@ -123,3 +123,30 @@ export async function openAwsFixture(
     },
   });
 }
+
+/**
+ * On a running broker, through `root` (its API with a root token): the IAM role `role` in
+ * moto, `aws/` mounted with moto's STS and IAM, and the aws role of the same name that
+ * assumes it, as a platform team would set it up. Returns the IAM role's ARN.
+ */
+export async function mountAwsOnMoto(
+  root: (method: string, path: string, body?: unknown) => Promise<unknown>,
+  moto: Moto,
+  role = "deploy",
+): Promise<string> {
+  const iam = new IAMClient(motoClientConfig(moto));
+  const created = await iam.send(
+    new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: TRUST_POLICY }),
+  );
+  const arn = String(created.Role?.Arn);
+  await root("POST", "sys/mounts/aws", { type: "aws" });
+  await root("POST", "aws/config/root", {
+    region: moto.region,
+    sts_endpoint: moto.endpoint,
+    iam_endpoint: moto.endpoint,
+    access_key: MOTO_ACCESS_KEY,
+    secret_key: MOTO_SECRET_KEY,
+  });
+  await root("POST", `aws/roles/${role}`, { credential_type: "assumed_role", role_arns: [arn] });
+  return arn;
+}

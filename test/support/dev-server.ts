@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { type ApiCall, httpCaller } from "./http.ts";
 
@@ -22,6 +22,8 @@ export interface DevServerOptions {
    * server on disk remembers it across restarts, as `coffer dev` does.
    */
   rootToken?: string;
+  /** "test": a fresh server (and data directory) for each test instead of one for the suite. */
+  scope?: "suite" | "test";
 }
 
 export interface SuiteDevServer extends DevServer {
@@ -43,14 +45,16 @@ export interface SuiteDevServer extends DevServer {
 
 /**
  * A `coffer dev` in this process for the enclosing suite, running from its beforeAll to its
- * afterAll. The handle is filled when it starts, and follows it across restarts.
+ * afterAll (or from each test's beforeEach to its afterEach, with `scope: "test"`). The
+ * handle is filled when it starts, and follows it across restarts.
  */
 export function useDevServer(options: DevServerOptions = {}): SuiteDevServer {
   const server = {} as SuiteDevServer;
-  beforeAll(async () => {
+  const [before, after] = options.scope === "test" ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  before(async () => {
     await openSuiteDevServer(server, options);
   });
-  afterAll(async () => {
+  after(async () => {
     if (!server.home) return;
     await server.close();
     await rm(server.home, { recursive: true, force: true });

@@ -16,6 +16,7 @@ export const SHOP_SECRETS = {
 
 export interface ShopDevServer extends SuiteDevServer {
   projectedToken(): Promise<string>;
+  writeSecret(name: keyof typeof SHOP_SECRETS, data: Record<string, string>): Promise<void>;
 }
 
 export function useShopDevServer(): ShopDevServer {
@@ -26,6 +27,9 @@ export function useShopDevServer(): ShopDevServer {
         { namespace: "shop", serviceAccount: "shop-api", audience: "coffer" },
         server.rootToken,
       ),
+    async writeSecret(name: keyof typeof SHOP_SECRETS, data: Record<string, string>) {
+      await api(server.url, server.rootToken, "POST", `secret/data/shop/${name}`, { data });
+    },
   });
   beforeAll(async () => {
     await api(server.url, server.rootToken, "PUT", "sys/policies/acl/shop-api", {
@@ -39,7 +43,7 @@ export function useShopDevServer(): ShopDevServer {
       token_ttl: "1h",
     });
     for (const [name, data] of Object.entries(SHOP_SECRETS)) {
-      await api(server.url, server.rootToken, "POST", `secret/data/shop/${name}`, { data });
+      await server.writeSecret(name as keyof typeof SHOP_SECRETS, data);
     }
   });
   return server;

@@ -11,7 +11,9 @@ import { describe, expect, it } from "vitest";
 const root = new URL("../../", import.meta.url).pathname;
 
 function sourceFiles(dir: string): string[] {
+  // Dot folders are scratch space (the example engine's test writes one), never sources.
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name.startsWith(".")) return [];
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
     return /\.tsx?$/.test(entry.name) ? [path] : [];
@@ -36,7 +38,7 @@ const graph = new Map<string, string[]>(
 /** Folders holding one engine each: everything but the contract files beside them. */
 const ENGINE_FOLDERS = [
   ...readdirSync(join(root, "shared/engines"), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
     .map((entry) => `shared/engines/${entry.name}/`),
   "shared/auth/kubernetes/",
 ];

@@ -8,15 +8,18 @@
  * - no login makes a root token (token-policies.ts), checked after the proof, so a caller
  *   without a valid token learns nothing of a role's policies;
  * - the TTLs are the role's, else the mount's, else the system's, never past the system
- *   maximum, and the role's explicit maximum caps them all.
+ *   maximum, and the role's explicit maximum caps them all;
+ * - the token is an orphan, as in Vault: it is rooted at the auth mount, which revokes it
+ *   (and its tree) when it is disabled.
  */
 import { toHex } from "../../crypto/encoding.ts";
 import type { AuthBlock, LoginGrant } from "../../engines/engine.ts";
 import type { Mount } from "../../engines/mount.ts";
 import { CofferError } from "../../errors.ts";
 import { authBlock } from "./auth-block.ts";
+import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S } from "./token-lifetime.ts";
 import { loginPolicies } from "./token-policies.ts";
-import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, type TokenStore } from "./token-store.ts";
+import type { TokenRecords } from "./token-store.ts";
 
 /** The same alias through the same mount gets the same entity id on every login. */
 async function entityIdOf(mount: Mount, aliasName: string): Promise<string> {
@@ -47,11 +50,10 @@ const mountName = (mount: Mount) =>
 
 /** Makes the token a login through `mount` (at `path`, the full request path) earned. */
 export async function loginToken(
-  tokens: TokenStore,
+  tokens: Pick<TokenRecords, "create">,
   mount: Mount,
   path: string,
   grant: LoginGrant,
-  now: number,
 ): Promise<AuthBlock> {
   // Only an auth method proves anyone: a secrets engine answering with a grant is a bug.
   if (!mount.path.startsWith("auth/") || mount.builtin) {
@@ -64,6 +66,7 @@ export async function loginToken(
     path,
     meta: grant.metadata,
     ...lifetimeOf(grant, mount),
+    explicitMaxTtl: grant.explicitMaxTtl,
     renewable: true,
     identity: {
       entityId: await entityIdOf(mount, grant.alias.name),
@@ -72,5 +75,5 @@ export async function loginToken(
       metadata: grant.alias.metadata,
     },
   });
-  return authBlock(record, token, now);
+  return authBlock(record, token);
 }

@@ -2,7 +2,9 @@
  * The built-in token auth method at auth/token/: what a token holder may ask about its
  * own token (Vault clients call lookup-self right after login to learn their policies
  * and TTL, and renew-self to stay logged in), and what a privileged caller may do with
- * other tokens: create, look up and revoke them by token or by accessor.
+ * other tokens: create them (as children, orphans, or against a role), look them up,
+ * renew and revoke them by token or by accessor, list their accessors, and manage token
+ * roles.
  */
 import type { Broker, BuiltinFactory } from "../../broker.ts";
 import {
@@ -14,31 +16,42 @@ import {
 } from "../../engines/engine.ts";
 import { CofferError, invalidRequest, permissionDenied } from "../../errors.ts";
 import { type CallerToken, callerTokenOf } from "../../mounts/caller-token.ts";
+import { ROOT_POLICY_NAME } from "../../policy/policy-store.ts";
 import { authBlock } from "./auth-block.ts";
+import { revocationResponse } from "./revocation-response.ts";
 import { CREATE_FIELDS, createToken } from "./token-create.ts";
-import type { TokenRecord } from "./token-store.ts";
+import { policyIdentityOf, type TokenRecord } from "./token-record.ts";
+import { ROLE_NAME, readTokenRole, tokenRoleRoutes } from "./token-roles.ts";
 
+const seconds = (ms: number) => Math.floor(ms / 1000);
+const rfc3339 = (ms: number) => new Date(ms).toISOString();
+
+/** Vault's lookup answer. Only `orphan` tells of the parent: Vault never shows it, which would escalate. */
 export function describeToken(record: TokenRecord, token: string | undefined, now: number): JsonObject {
-  const remaining = record.expiresAt === null ? 0 : Math.max(0, Math.floor((record.expiresAt - now) / 1000));
+  const left = record.expiresAt === null ? 0 : Math.max(0, Math.ceil((record.expiresAt - now) / 1000));
   return {
     accessor: record.accessor,
-    creation_time: Math.floor(record.issuedAt / 1000),
+    creation_time: seconds(record.issuedAt),
     creation_ttl: record.creationTtl,
     display_name: record.displayName,
     entity_id: record.identity?.entityId ?? "",
-    expire_time: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
-    explicit_max_ttl:
-      record.maxExpiresAt === null ? 0 : Math.floor((record.maxExpiresAt - record.issuedAt) / 1000),
+    expire_time: record.expiresAt === null ? null : rfc3339(record.expiresAt),
+    explicit_max_ttl: record.explicitMaxTtl,
     id: token ?? "",
-    issue_time: new Date(record.issuedAt).toISOString(),
+    issue_time: rfc3339(record.issuedAt),
     meta: Object.keys(record.meta).length > 0 ? record.meta : null,
-    num_uses: 0,
-    orphan: true,
+    num_uses: record.numUses,
+    orphan: record.parent === "",
     path: record.path,
     policies: record.policies,
-    renewable: record.renewable,
-    ttl: remaining,
+    renewable: record.renewable && record.expiresAt !== null && left > 0,
+    ttl: left,
     type: "service",
+    ...(record.lastRenewedAt === null
+      ? {}
+      : { last_renewal_time: seconds(record.lastRenewedAt), last_renewal: rfc3339(record.lastRenewedAt) }),
+    ...(record.period > 0 ? { period: record.period } : {}),
+    ...(record.role ? { role: record.role } : {}),
   };
 }
 
@@ -69,6 +82,9 @@ const ACCESSOR = {
 const SELF_TOKEN = {
   token: { type: "string", description: "Ignored: the caller's own token counts." },
 } as const;
+const INCREMENT = {
+  increment: { type: "duration", description: "The new TTL from now; 0 or none grants the last TTL again." },
+} as const;
 
 export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
   const lookupSelf = async (request: EngineRequest): Promise<EngineResponse> => {
@@ -76,12 +92,41 @@ export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
     return { data: describeToken(record, token, broker.now()) };
   };
 
+  const renew = async (record: TokenRecord, token: string, increment: number | undefined) => {
+    const renewal = await broker.tokens.renew(record, increment);
+    return {
+      auth: authBlock(renewal.record, token),
+      ...(renewal.warnings.length > 0 ? { warnings: renewal.warnings } : {}),
+    };
+  };
+
   return {
     routes: [
       route({
-        pattern: /^create$/,
+        pattern: /^create(?:-orphan)?$/,
         fields: CREATE_FIELDS,
-        operations: { update: (request) => createToken(broker, mount, caller(request), request.fields) },
+        operations: {
+          update: (request) =>
+            createToken(broker, mount, caller(request), { path: request.path, fields: request.fields }),
+        },
+      }),
+      route({
+        pattern: new RegExp(`^create/(?<role_name>${ROLE_NAME.source})$`),
+        fields: {
+          ...CREATE_FIELDS,
+          role_name: { type: "string", path: true, description: "The token role." },
+        },
+        operations: {
+          update: async (request) => {
+            const role = await readTokenRole(broker.store, request.fields.role_name);
+            if (!role) throw invalidRequest(`unknown role ${request.fields.role_name}`);
+            return createToken(broker, mount, caller(request), {
+              path: request.path,
+              fields: request.fields,
+              role,
+            });
+          },
+        },
       }),
       // POST only: a token in a query string would end up in access logs.
       route({
@@ -108,14 +153,49 @@ export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
         },
       }),
       route({
+        pattern: /^lookup-self$/,
+        fields: SELF_TOKEN,
+        operations: { read: lookupSelf, update: lookupSelf },
+      }),
+      route({
+        pattern: /^renew$/,
+        fields: { ...TOKEN, ...INCREMENT },
+        operations: {
+          update: async (request) => {
+            const record = await broker.tokens.lookup(request.fields.token);
+            if (!record) throw invalidRequest("token not found");
+            return renew(record, request.fields.token, request.fields.increment);
+          },
+        },
+      }),
+      route({
+        pattern: /^renew-accessor$/,
+        fields: { ...ACCESSOR, ...INCREMENT },
+        operations: {
+          // As in Vault, the answer carries no token: the caller knew only the accessor.
+          update: async (request) =>
+            renew(await accessorNamed(broker, request.fields.accessor), "", request.fields.increment),
+        },
+      }),
+      route({
+        pattern: /^renew-self$/,
+        fields: { ...SELF_TOKEN, ...INCREMENT },
+        operations: {
+          update: async (request) => {
+            const { record, token } = caller(request);
+            return renew(record, token, request.fields.increment);
+          },
+        },
+      }),
+      route({
         pattern: /^revoke$/,
         fields: TOKEN,
         operations: {
           update: async (request) => {
-            // Like Vault: revoking a token that is already gone succeeds.
-            const record = await broker.tokens.lookup(request.fields.token);
-            if (record) await broker.tokens.revoke(record);
-            return {};
+            // Like Vault, a token already gone is revoked; one being revoked is finished here.
+            const record = await broker.tokens.find(request.fields.token);
+            if (!record) return {};
+            return revocationResponse(await broker.tokens.revoke(record, { requestId: request.id }));
           },
         },
       }),
@@ -124,27 +204,9 @@ export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
         fields: ACCESSOR,
         operations: {
           update: async (request) => {
-            await broker.tokens.revoke(await accessorNamed(broker, request.fields.accessor));
-            return {};
-          },
-        },
-      }),
-      route({
-        pattern: /^lookup-self$/,
-        fields: SELF_TOKEN,
-        operations: { read: lookupSelf, update: lookupSelf },
-      }),
-      route({
-        pattern: /^renew-self$/,
-        fields: {
-          ...SELF_TOKEN,
-          increment: { type: "duration", description: "The new TTL from now; 0 or none is the token's own." },
-        },
-        operations: {
-          update: async (request) => {
-            const { record, token } = caller(request);
-            const renewed = await broker.tokens.renew(record, request.fields.increment);
-            return { auth: authBlock(renewed, token, broker.now()) };
+            const record = await broker.tokens.findByAccessor(request.fields.accessor);
+            if (!record) return { warnings: ["No token found with this accessor"] };
+            return revocationResponse(await broker.tokens.revoke(record, { requestId: request.id }));
           },
         },
       }),
@@ -152,12 +214,35 @@ export const createTokenEngine: BuiltinFactory = (broker, mount): Engine => {
         pattern: /^revoke-self$/,
         fields: {},
         operations: {
+          update: async (request) =>
+            revocationResponse(await broker.tokens.revoke(caller(request).record, { requestId: request.id })),
+        },
+      }),
+      route({
+        pattern: /^revoke-orphan$/,
+        fields: TOKEN,
+        operations: {
           update: async (request) => {
-            await broker.tokens.revoke(caller(request).record);
-            return {};
+            const { record: maker } = caller(request);
+            const sudo =
+              maker.policies.includes(ROOT_POLICY_NAME) ||
+              (await broker.policies.acl(maker.policies, policyIdentityOf(maker)))
+                .capabilities(`${mount.path}revoke-orphan`)
+                .has("sudo");
+            if (!sudo) throw invalidRequest("root or sudo privileges required to revoke and orphan");
+            const record = await broker.tokens.find(request.fields.token);
+            if (!record) throw invalidRequest("token to revoke not found");
+            return revocationResponse(await broker.tokens.revokeOrphan(record, { requestId: request.id }));
           },
         },
       }),
+      route({
+        pattern: /^accessors\/?$/,
+        sudo: true,
+        fields: {},
+        operations: { list: async () => ({ data: { keys: await broker.tokens.listAccessors() } }) },
+      }),
+      ...tokenRoleRoutes(broker.store),
     ],
   };
 };

@@ -5,7 +5,10 @@
  * - A token made by another (auth/token/create) holds a subset of its parent's policies,
  *   unless the parent has sudo on the create path; `default` counts like any policy in that
  *   subset, and is added only when the parent holds it (or has sudo).
- * - Only a root token may make a root token; sudo does not lift that.
+ * - A token made against a token role that allows or disallows policies gets what the
+ *   role's rules say instead (globs included), whatever its parent holds: roles are how an
+ *   operator lets a caller hand out policies it does not hold.
+ * - Only a root token may make a root token; sudo and roles do not lift that.
  * - No auth method may issue a root token, whatever its role says.
  *
  * Names are compared as Vault compares them (policy-names.ts).
@@ -52,4 +55,85 @@ export function loginPolicies(rolePolicies: readonly string[], noDefaultPolicy: 
   const policies = sanitizePolicies(rolePolicies).filter((name) => name !== DEFAULT_POLICY_NAME);
   if (policies.includes(ROOT_POLICY_NAME)) throw invalidRequest("auth methods cannot create root tokens");
   return noDefaultPolicy ? policies : [...policies, DEFAULT_POLICY_NAME];
+}
+
+/** Vault's policy globs (go-glob): `*` matches any run of characters, anywhere; nothing else is special. */
+export function globMatches(pattern: string, value: string): boolean {
+  const parts = pattern.split("*");
+  if (parts.length === 1) return pattern === value;
+  const first = parts[0] ?? "";
+  const last = parts[parts.length - 1] ?? "";
+  if (!value.startsWith(first) || value.length < first.length + last.length || !value.endsWith(last)) {
+    return false;
+  }
+  let at = first.length;
+  const end = value.length - last.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = value.indexOf(middle, at);
+    if (found === -1 || found + middle.length > end) return false;
+    at = found + middle.length;
+  }
+  return true;
+}
+
+const anyGlob = (patterns: readonly string[], value: string) =>
+  patterns.some((pattern) => globMatches(pattern, value));
+
+/** What a token role says about the policies of the tokens made against it. */
+export interface RolePolicyRules {
+  allowedPolicies: readonly string[];
+  disallowedPolicies: readonly string[];
+  allowedPoliciesGlob: readonly string[];
+  disallowedPoliciesGlob: readonly string[];
+  noDefaultPolicy: boolean;
+}
+
+export const hasPolicyRules = (role: RolePolicyRules) =>
+  role.allowedPolicies.length > 0 ||
+  role.disallowedPolicies.length > 0 ||
+  role.allowedPoliciesGlob.length > 0 ||
+  role.disallowedPoliciesGlob.length > 0;
+
+/**
+ * The policies of a token made against a role that allows or disallows policies, as
+ * Vault decides them: the role's rules replace the parent's subset rule (a role may grant
+ * what its user does not hold), `default` is added unless the request, the role or its
+ * disallowed lists say not to, and only a root token may make a root token.
+ */
+export function rolePolicies(
+  role: RolePolicyRules,
+  request: { parent: readonly string[]; requested: readonly string[] | undefined; noDefaultPolicy: boolean },
+): string[] {
+  const addDefault =
+    !request.noDefaultPolicy &&
+    !role.noDefaultPolicy &&
+    !role.disallowedPolicies.includes(DEFAULT_POLICY_NAME) &&
+    !anyGlob(role.disallowedPoliciesGlob, DEFAULT_POLICY_NAME);
+  const withDefault = (names: readonly string[]) =>
+    sanitizePolicies(
+      addDefault && !names.includes(ROOT_POLICY_NAME) ? [...names, DEFAULT_POLICY_NAME] : names,
+    );
+  let policies = request.requested && request.requested.length > 0 ? withDefault(request.requested) : [];
+  if (role.allowedPolicies.length > 0 || role.allowedPoliciesGlob.length > 0) {
+    const allowed = withDefault(role.allowedPolicies);
+    if (policies.length === 0) policies = allowed;
+    else if (policies.some((name) => !allowed.includes(name) && !anyGlob(role.allowedPoliciesGlob, name))) {
+      throw invalidRequest(
+        `token policies (${JSON.stringify(policies)}) must be subset of the role's allowed policies ` +
+          `(${JSON.stringify(allowed)}) or glob policies (${JSON.stringify(role.allowedPoliciesGlob)})`,
+      );
+    }
+  } else if (policies.length === 0) {
+    policies = withDefault(request.parent);
+  }
+  const disallowed = policies.find(
+    (name) => role.disallowedPolicies.includes(name) || anyGlob(role.disallowedPoliciesGlob, name),
+  );
+  if (disallowed !== undefined)
+    throw invalidRequest(`token policy "${disallowed}" is disallowed by this role`);
+  if (request.noDefaultPolicy) policies = policies.filter((name) => name !== DEFAULT_POLICY_NAME);
+  if (policies.includes(ROOT_POLICY_NAME) && !sanitizePolicies(request.parent).includes(ROOT_POLICY_NAME)) {
+    throw invalidRequest("root tokens may not be created without parent token being root");
+  }
+  return policies;
 }

@@ -4,53 +4,51 @@
  *
  * Each process caches looked-up tokens for at most TOKEN_CACHE_MS: a token revoked in
  * one Lambda instance is refused by every other within that bound (and at once by the
- * instance that revoked it). Expiry is checked on every use, cached or not.
+ * instance that revoked it). Expiry is checked on every use, cached or not. Nothing can
+ * attach to a revoked token in that window, though: a child or a lease is written under
+ * the condition that its token is still live (token-keys.ts).
  *
- * A token issued by an auth mount (a login) carries the identity it proved (its proven
- * identity, which its children inherit) and is indexed under that mount, so disabling the
- * mount revokes every token it issued.
+ * A token made by another token is its child: it records its parent's accessor, is
+ * indexed under it, never outlives the parent's maximum, and is revoked with it
+ * (token-revocation.ts). A token issued by an auth mount (a login) is an orphan that
+ * carries the identity it proved (its proven identity, which its children inherit) and is
+ * indexed under that mount, so disabling the mount revokes every token it issued.
  */
 import { toBase64Url } from "../../crypto/encoding.ts";
-import type { Caller } from "../../engines/engine.ts";
 import type { ProvenIdentity } from "../../engines/proven-identity.ts";
-import { CofferError, permissionDenied } from "../../errors.ts";
-import type { PolicyIdentity } from "../../policy/acl.ts";
-import type { Item, ItemStore, WriteOp } from "../../store/item-store.ts";
-import { TTL_ATTRIBUTE } from "../../store/ttl.ts";
+import { CofferError, isCofferError, permissionDenied } from "../../errors.ts";
+import { writeIfUnchanged } from "../../leases/revocation.ts";
+import type { ItemStore, WriteOp } from "../../store/item-store.ts";
+import {
+  accessorKey,
+  parseTokenIndexSortKey,
+  TOKEN_SHARDS,
+  tokenIndexPartition,
+  tokenKey,
+} from "./token-keys.ts";
+import { renewalTtl } from "./token-lifetime.ts";
+import {
+  NEVER,
+  replaceToken,
+  SPENT,
+  stillLive,
+  type TokenRecord,
+  tokenFromItem,
+  tokenIndexItem,
+  tokenToItem,
+  treeIndexKeys,
+  usable,
+} from "./token-record.ts";
+
+export { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S } from "./token-lifetime.ts";
+export { callerOf, policyIdentityOf, type TokenRecord } from "./token-record.ts";
 
 export const TOKEN_CACHE_MS = 5_000;
 const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 const TOKEN_PREFIX = "cof.";
-/** TTL of a token created without one (Vault's default of 32 days). */
-export const DEFAULT_TOKEN_TTL_S = 768 * 3600;
-/** No token outlives this without an explicit max TTL (Vault's default system max). */
-export const MAX_TOKEN_TTL_S = 768 * 3600;
-/** Records stay findable this long after expiry (clear errors), then TTL housekeeping takes them. */
-const RETENTION_AFTER_EXPIRY_S = 86_400;
-
-export interface TokenRecord {
-  /** The HMAC of the token: its storage key, never shown to anyone. */
-  hmac: string;
-  /** A public handle to the token (lookup and revoke without holding it), as in Vault. */
-  accessor: string;
-  policies: string[];
-  displayName: string;
-  /** Free-form data of the token's maker, shown by lookup and in the audit log; grants nothing. */
-  meta: Record<string, string>;
-  /** Where the token came from: "auth/token/root", "auth/kubernetes/login", ... */
-  path: string;
-  /** Epoch milliseconds. */
-  issuedAt: number;
-  /** Epoch milliseconds; null for tokens that never expire (root). */
-  expiresAt: number | null;
-  /** Renewals never push expiry past this (epoch ms); null when unbounded. */
-  maxExpiresAt: number | null;
-  /** The TTL the token was created with, in seconds (0 when it never expires). */
-  creationTtl: number;
-  renewable: boolean;
-  /** Set by a login, inherited by children; absent on tokens tied to no identity (root). */
-  identity?: ProvenIdentity;
-}
+const CHANGE_ATTEMPTS = 4;
+/** Uses race whenever a use-limited token makes requests at once: each loser reads again and retries. */
+const USE_ATTEMPTS = 16;
 
 export interface CreateTokenInput {
   policies: string[];
@@ -59,32 +57,70 @@ export interface CreateTokenInput {
   meta?: Record<string, string>;
   /** Seconds; 0 = never expires (root tokens only). */
   ttl: number;
-  /** Seconds; 0 = no cap beyond ttl renewals. */
+  /** Seconds from creation that renewals never pass; 0 or absent = no cap (periodic, root). */
   maxTtl?: number;
+  /** The explicit maximum asked for, in seconds, as lookups report it; 0 or absent for none. */
+  explicitMaxTtl?: number;
+  /** Seconds; a periodic token's period. */
+  period?: number;
+  /** Uses allowed; 0 or absent for unlimited. */
+  numUses?: number;
   renewable?: boolean;
+  /** The live token that makes this one, when it is its child (not an orphan). */
+  parent?: TokenRecord;
+  role?: string;
   identity?: ProvenIdentity;
   /** A caller-chosen token value, for `coffer dev --root-token` only. */
   token?: string;
 }
 
-export interface TokenStore {
-  /** `alsoWrite` joins the token's own atomic write: both land or neither does. */
+export interface Renewal {
+  record: TokenRecord;
+  /** The TTL granted, in seconds: exactly what the auth block answers. */
+  ttl: number;
+  warnings: string[];
+}
+
+/** The token store's records; revocation (token-revocation.ts) is built on it. */
+export interface TokenRecords {
+  /**
+   * Writes a new token, a child of `input.parent` if given: conditioned on the parent
+   * still being live, and capped at its maximum. `alsoWrite` joins the token's own atomic
+   * write: both land or neither does.
+   */
   create(
     input: CreateTokenInput,
     alsoWrite?: readonly WriteOp[],
   ): Promise<{ token: string; record: TokenRecord }>;
-  /** The live record for a token, or undefined when it is unknown, revoked or expired. */
+  /** The usable record for a token, or undefined when it is unknown, revoked, spent or expired. */
   lookup(token: string): Promise<TokenRecord | undefined>;
   lookupByAccessor(accessor: string): Promise<TokenRecord | undefined>;
-  /** The one place every revocation goes through (self, by token, by accessor, by mount). */
-  revoke(record: TokenRecord): Promise<void>;
-  /** Revokes every token issued by the auth mount with this accessor; returns how many. */
-  revokeByAuthMount(mountAccessor: string): Promise<number>;
+  /** The stored record, whatever its state (a revocation resumes from it), read from the store. */
+  find(token: string): Promise<TokenRecord | undefined>;
+  findByAccessor(accessor: string): Promise<TokenRecord | undefined>;
+  /** The stored record by HMAC, read from the store. */
+  read(hmac: string): Promise<TokenRecord | undefined>;
   /**
-   * Sets expiry to now + increment (seconds), capped by maxExpiresAt. An increment of 0 or
-   * none means the token's own TTL, as in Vault: its clients send `"increment": 0` by default.
+   * Renews as Vault does: for the increment (seconds; 0 or none grants the last TTL again,
+   * as Vault's clients send `"increment": 0`), or a periodic token's period, never past
+   * its maximum.
    */
-  renew(record: TokenRecord, incrementSeconds?: number): Promise<TokenRecord>;
+  renew(record: TokenRecord, incrementSeconds?: number): Promise<Renewal>;
+  /**
+   * Takes one use of a use-limited token, atomically. The last one leaves it spent:
+   * unusable from then on, and revoked after the request (or by the sweep). Throws 403
+   * when no use is left. A token without a limit is returned as is, with no store call.
+   */
+  use(record: TokenRecord): Promise<TokenRecord>;
+  /**
+   * The check that holds while the token with this accessor is live, for a write that
+   * attaches something to it (a lease); undefined when it is not live now.
+   */
+  standing(accessor: string): Promise<WriteOp | undefined>;
+  /** The accessors of every usable token (LIST auth/token/accessors). */
+  listAccessors(): Promise<string[]>;
+  /** Drops a token from this process's cache (its revocation started here). */
+  forget(hmac: string): void;
 }
 
 export interface TokenStoreOptions {
@@ -94,124 +130,89 @@ export interface TokenStoreOptions {
   now?: () => number;
 }
 
-const tokenKey = (hmac: string) => ({ pk: `token/${hmac}`, sk: "token" });
-const accessorKey = (accessor: string) => ({ pk: `accessor/${accessor}`, sk: "accessor" });
-const mountIndexKey = (mountAccessor: string, hmac: string) => ({
-  pk: `auth-tokens/${mountAccessor}`,
-  sk: hmac,
-});
-
-/** What templated policies may know about the token's holder: its proven identity only. */
-export function policyIdentityOf(holder: { identity?: ProvenIdentity }): PolicyIdentity {
-  if (!holder.identity) return { aliases: {} };
-  const { mountAccessor, aliasName, metadata, entityId } = holder.identity;
-  return {
-    aliases: { [mountAccessor]: metadata },
-    aliasNames: { [mountAccessor]: aliasName },
-    entityId: entityId || undefined,
-  };
-}
-
-/** What an engine learns of the token's holder: never the token, its HMAC or its `meta`. */
-export function callerOf(record: TokenRecord): Caller {
-  return {
-    accessor: record.accessor,
-    policies: record.policies,
-    displayName: record.displayName,
-    ...(record.identity ? { identity: record.identity } : {}),
-  };
-}
-
 export function generateToken(): string {
   return TOKEN_PREFIX + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-function toItem(record: TokenRecord): Item {
-  const retainUntil =
-    record.expiresAt === null ? null : Math.ceil(record.expiresAt / 1000) + RETENTION_AFTER_EXPIRY_S;
-  return {
-    ...tokenKey(record.hmac),
-    accessor: record.accessor,
-    policies: record.policies,
-    display_name: record.displayName,
-    meta: record.meta,
-    path: record.path,
-    issued_at: record.issuedAt,
-    expires_at_ms: record.expiresAt,
-    max_expires_at_ms: record.maxExpiresAt,
-    creation_ttl: record.creationTtl,
-    renewable: record.renewable,
-    entity_id: record.identity?.entityId ?? "",
-    ...(record.identity
-      ? {
-          identity: {
-            mount_accessor: record.identity.mountAccessor,
-            alias_name: record.identity.aliasName,
-            metadata: record.identity.metadata,
-          },
-        }
-      : {}),
-    ...(retainUntil === null ? {} : { [TTL_ATTRIBUTE]: retainUntil }),
-  };
-}
-
-function identityFromItem(value: unknown, entityId: unknown): ProvenIdentity | undefined {
-  if (value === null || typeof value !== "object") return undefined;
-  const identity = value as Record<string, unknown>;
-  return {
-    entityId: String(entityId ?? ""),
-    mountAccessor: String(identity.mount_accessor),
-    aliasName: String(identity.alias_name),
-    metadata: (identity.metadata as Record<string, string>) ?? {},
-  };
-}
-
-function fromItem(item: Item): TokenRecord {
-  const identity = identityFromItem(item.identity, item.entity_id);
-  return {
-    hmac: item.pk.slice("token/".length),
-    accessor: String(item.accessor),
-    policies: (item.policies as string[]) ?? [],
-    displayName: String(item.display_name ?? ""),
-    meta: (item.meta as Record<string, string>) ?? {},
-    path: String(item.path ?? ""),
-    issuedAt: Number(item.issued_at),
-    expiresAt: item.expires_at_ms === null ? null : Number(item.expires_at_ms),
-    maxExpiresAt: item.max_expires_at_ms === null ? null : Number(item.max_expires_at_ms),
-    creationTtl: Number(item.creation_ttl ?? 0),
-    renewable: item.renewable === true,
-    ...(identity ? { identity } : {}),
-  };
-}
-
-export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOptions): TokenStore {
+export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOptions): TokenRecords {
   const cache = new Map<string, { record: TokenRecord; cachedAt: number }>();
 
-  const live = (record: TokenRecord | undefined) =>
-    record && (record.expiresAt === null || record.expiresAt > now()) ? record : undefined;
+  const live = (record: TokenRecord | undefined) => (record && usable(record, now()) ? record : undefined);
 
   function remember(record: TokenRecord) {
     if (cache.size >= TOKEN_CACHE_MAX_ENTRIES) cache.clear();
     cache.set(record.hmac, { record, cachedAt: now() });
   }
 
-  async function fetchByHmac(hmac: string): Promise<TokenRecord | undefined> {
-    const cached = cache.get(hmac);
-    if (cached && now() - cached.cachedAt < TOKEN_CACHE_MS) return cached.record;
+  async function read(hmac: string): Promise<TokenRecord | undefined> {
     const item = await store.get(tokenKey(hmac));
     if (!item) {
       cache.delete(hmac);
       return undefined;
     }
-    const record = fromItem(item);
+    const record = tokenFromItem(item);
     remember(record);
     return record;
+  }
+
+  async function cachedOrRead(hmac: string): Promise<TokenRecord | undefined> {
+    const cached = cache.get(hmac);
+    if (cached && now() - cached.cachedAt < TOKEN_CACHE_MS) return cached.record;
+    return read(hmac);
+  }
+
+  /** The HMAC the accessor item names, live or being revoked. */
+  async function hmacOf(accessor: string): Promise<{ hmac: string; live: boolean } | undefined> {
+    if (accessor.length === 0 || accessor.length > 128) return undefined;
+    const pointer = await store.get(accessorKey(accessor));
+    if (typeof pointer?.token_hmac === "string") return { hmac: pointer.token_hmac, live: true };
+    if (typeof pointer?.revoked_token_hmac === "string")
+      return { hmac: pointer.revoked_token_hmac, live: false };
+    return undefined;
+  }
+
+  /**
+   * Writes the change `change` makes to a fresh copy of the token, retrying when another
+   * write came first. The change throws to refuse; undefined leaves the token as it is.
+   */
+  async function change(
+    record: TokenRecord,
+    next: (current: TokenRecord) => TokenRecord | undefined,
+    attempts = CHANGE_ATTEMPTS,
+  ): Promise<TokenRecord> {
+    let current: TokenRecord | undefined = record;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (!current || !usable(current, now())) throw permissionDenied();
+      const changed = next(current);
+      if (!changed) return current;
+      const writeId = crypto.randomUUID();
+      if (await writeIfUnchanged(store, replaceToken(current, changed, writeId))) {
+        remember(changed);
+        return changed;
+      }
+      // Someone else changed it (or revoked it), or our own write landed and its answer was lost.
+      const item = await store.get(tokenKey(record.hmac));
+      if (item?.write_id === writeId) return tokenFromItem(item);
+      current = item && tokenFromItem(item);
+    }
+    throw new CofferError("ERR_CONFLICT", "the token changed while it was being updated; try again");
   }
 
   return {
     async create(input, alsoWrite = []) {
       const token = input.token ?? generateToken();
       const issuedAt = now();
+      const parent = input.parent;
+      let maxExpiresAt = input.maxTtl ? issuedAt + input.maxTtl * 1000 : null;
+      // A child never outlives its parent's maximum.
+      if (parent?.maxExpiresAt != null)
+        maxExpiresAt = Math.min(maxExpiresAt ?? parent.maxExpiresAt, parent.maxExpiresAt);
+      const ttl =
+        input.ttl > 0 && maxExpiresAt !== null
+          ? Math.min(input.ttl, Math.floor((maxExpiresAt - issuedAt) / 1000))
+          : input.ttl;
+      if (input.ttl > 0 && ttl <= 0) throw permissionDenied();
+      const expiresAt = ttl > 0 ? issuedAt + ttl * 1000 : null;
       const record: TokenRecord = {
         hmac: await hash(token),
         accessor: toBase64Url(crypto.getRandomValues(new Uint8Array(18))),
@@ -220,116 +221,141 @@ export function createTokenStore({ store, hash, now = Date.now }: TokenStoreOpti
         meta: input.meta ?? {},
         path: input.path,
         issuedAt,
-        expiresAt:
-          input.ttl > 0
-            ? issuedAt + Math.min(input.ttl, input.maxTtl || Number.POSITIVE_INFINITY) * 1000
-            : null,
-        maxExpiresAt: input.maxTtl ? issuedAt + input.maxTtl * 1000 : null,
-        creationTtl: input.ttl,
-        renewable: input.renewable ?? input.ttl > 0,
+        expiresAt,
+        maxExpiresAt,
+        creationTtl: ttl,
+        ttl,
+        explicitMaxTtl: input.explicitMaxTtl ?? 0,
+        period: input.period ?? 0,
+        numUses: input.numUses ?? 0,
+        lastRenewedAt: null,
+        renewable: (input.renewable ?? true) && ttl > 0,
+        parent: parent?.accessor ?? "",
+        role: input.role ?? "",
         ...(input.identity ? { identity: input.identity } : {}),
+        state: "active",
+        revokeMode: "tree",
+        revision: 1,
+        dueAt: expiresAt ?? NEVER,
+        attempts: 0,
       };
-      const item = toItem(record);
-      const retainUntil = item[TTL_ATTRIBUTE];
-      await store.write([
-        { op: "put", item, condition: { exists: false } },
+      const ops: WriteOp[] = [
+        { op: "put", item: tokenToItem(record), condition: { exists: false } },
         {
           op: "put",
           item: { ...accessorKey(record.accessor), token_hmac: record.hmac },
           condition: { exists: false },
         },
-        ...(record.identity
-          ? [
-              {
-                op: "put" as const,
-                item: {
-                  ...mountIndexKey(record.identity.mountAccessor, record.hmac),
-                  ...(retainUntil === undefined ? {} : { [TTL_ATTRIBUTE]: retainUntil }),
-                },
-              },
-            ]
-          : []),
+        { op: "put", item: tokenIndexItem(record) },
+        ...treeIndexKeys(record).map(
+          (key): WriteOp => ({ op: "put", item: { ...key, token_hmac: record.hmac } }),
+        ),
+        // No child attaches to a token whose revocation has started.
+        ...(parent ? [stillLive(parent)] : []),
         ...alsoWrite,
-      ]);
+      ];
+      try {
+        await store.write(ops);
+      } catch (error) {
+        if (!isCofferError(error, "ERR_CONDITION_FAILED")) throw error;
+        // Our own write, applied with its answer lost, fails its condition when retried.
+        const stored = await store.get(tokenKey(record.hmac));
+        if (stored?.accessor !== record.accessor) {
+          if (parent && !(await hmacOf(parent.accessor))?.live) throw permissionDenied();
+          throw error;
+        }
+      }
       return { token, record };
     },
 
     async lookup(token) {
       if (token.length === 0 || token.length > 512) return undefined;
-      return live(await fetchByHmac(await hash(token)));
+      return live(await cachedOrRead(await hash(token)));
     },
 
     async lookupByAccessor(accessor) {
-      if (accessor.length === 0 || accessor.length > 128) return undefined;
-      const pointer = await store.get(accessorKey(accessor));
-      if (!pointer) return undefined;
-      return live(await fetchByHmac(String(pointer.token_hmac)));
+      const pointer = await hmacOf(accessor);
+      return pointer?.live ? live(await cachedOrRead(pointer.hmac)) : undefined;
     },
 
-    async revoke(record) {
-      cache.delete(record.hmac);
-      await store.write([
-        { op: "delete", key: tokenKey(record.hmac) },
-        { op: "delete", key: accessorKey(record.accessor) },
-        ...(record.identity
-          ? [{ op: "delete" as const, key: mountIndexKey(record.identity.mountAccessor, record.hmac) }]
-          : []),
-      ]);
+    async find(token) {
+      if (token.length === 0 || token.length > 512) return undefined;
+      return read(await hash(token));
     },
 
-    async revokeByAuthMount(mountAccessor) {
-      let revoked = 0;
-      // Revoking deletes index entries, so each pass restarts from the first page.
-      for (;;) {
-        const page = await store.query({ pk: `auth-tokens/${mountAccessor}`, limit: 100 });
-        if (page.items.length === 0) return revoked;
-        for (const entry of page.items) {
-          const item = await store.get(tokenKey(entry.sk));
-          if (item) {
-            await this.revoke(fromItem(item));
-            revoked++;
-          } else {
-            // The token is gone already (expired and swept); drop its stale index entry.
-            await store.write([{ op: "delete", key: { pk: entry.pk, sk: entry.sk } }]);
-          }
-        }
-      }
+    async findByAccessor(accessor) {
+      const pointer = await hmacOf(accessor);
+      return pointer && read(pointer.hmac);
     },
 
-    async renew(record, incrementSeconds) {
-      if (!record.renewable || record.expiresAt === null) {
-        throw new CofferError("ERR_INVALID_REQUEST", "token is not renewable");
-      }
-      // A token that expires was never meant to live past the system max (one stored without a
-      // maximum, as root tokens with a TTL once were, included).
-      const maxExpiresAt = record.maxExpiresAt ?? record.issuedAt + MAX_TOKEN_TTL_S * 1000;
-      const expiresAt = Math.min(now() + (incrementSeconds || record.creationTtl) * 1000, maxExpiresAt);
-      const renewed = { ...record, expiresAt };
-      try {
-        const item = toItem(renewed);
-        await store.write([
-          { op: "put", item, condition: { attribute: "accessor", equals: record.accessor } },
-          // The mount index lives as long as the token, so disabling the mount still finds it.
-          ...(renewed.identity
-            ? [
-                {
-                  op: "put" as const,
-                  item: {
-                    ...mountIndexKey(renewed.identity.mountAccessor, renewed.hmac),
-                    ...(item[TTL_ATTRIBUTE] === undefined ? {} : { [TTL_ATTRIBUTE]: item[TTL_ATTRIBUTE] }),
-                  },
-                },
-              ]
-            : []),
-        ]);
-      } catch (error) {
-        if (error instanceof CofferError && error.code === "ERR_CONDITION_FAILED") {
-          throw permissionDenied();
-        }
-        throw error;
-      }
-      remember(renewed);
-      return renewed;
+    read,
+
+    async renew(record, incrementSeconds = 0) {
+      let granted = { ttl: 0, warnings: [] as string[] };
+      const renewed = await change(record, (current) => {
+        const at = now();
+        granted = renewalTtl(current, incrementSeconds, at);
+        const expiresAt = at + granted.ttl * 1000;
+        return {
+          ...current,
+          revision: current.revision + 1,
+          expiresAt,
+          ttl: granted.ttl,
+          lastRenewedAt: at,
+          dueAt: expiresAt,
+        };
+      });
+      return { record: renewed, ...granted };
+    },
+
+    async use(record) {
+      if (record.numUses === 0) return record;
+      // Always counted on a fresh copy: a cached one may be behind another process's uses.
+      return change(
+        (await read(record.hmac)) ?? record,
+        (current) => {
+          if (current.numUses === 0) return undefined;
+          const spent = current.numUses === 1;
+          return {
+            ...current,
+            revision: current.revision + 1,
+            numUses: spent ? SPENT : current.numUses - 1,
+            // A spent token is due at once: should this request die, the sweep revokes it.
+            dueAt: spent ? Math.min(current.dueAt, now()) : current.dueAt,
+          };
+        },
+        USE_ATTEMPTS,
+      );
+    },
+
+    async standing(accessor) {
+      const pointer = await hmacOf(accessor);
+      return pointer?.live ? stillLive({ accessor, hmac: pointer.hmac }) : undefined;
+    },
+
+    async listAccessors() {
+      const at = now();
+      const shards = await Promise.all(
+        Array.from({ length: TOKEN_SHARDS }, async (_, shard) => {
+          const accessors: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.query({ pk: tokenIndexPartition(shard), cursor });
+            for (const entry of page.items) {
+              const { accessor, dueAt } = parseTokenIndexSortKey(entry.sk);
+              // Due means expired, spent or being revoked: no longer usable.
+              if (entry.state === "active" && dueAt > at) accessors.push(accessor);
+            }
+            cursor = page.cursor;
+          } while (cursor);
+          return accessors;
+        }),
+      );
+      return shards.flat().sort();
+    },
+
+    forget(hmac) {
+      cache.delete(hmac);
     },
   };
 }

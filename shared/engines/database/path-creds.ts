@@ -131,8 +131,11 @@ export function credsRoute(
         role.revocationStatements.length > 0 ? role.revocationStatements : DEFAULT_REVOCATION_STATEMENTS;
       await connections
         .run(connection, `revoke user ${username}`, (client) => revokeUser(client, username, statements))
-        // The database failed just now: a lease due at once hands the user to the revoker.
-        .catch(() => leases.issue({ ...leaseInput, expiresAt: now() + 1000, maxExpiresAt: null }))
+        // The database failed just now: a lease due at once hands the user to the revoker. It
+        // belongs to no token: the caller's may be the one being revoked, which takes no lease.
+        .catch(() =>
+          leases.issue({ ...leaseInput, caller: undefined, expiresAt: now() + 1000, maxExpiresAt: null }),
+        )
         .catch(() => undefined);
       throw new CofferError(
         "ERR_CONFLICT",

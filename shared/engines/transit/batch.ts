@@ -1,9 +1,10 @@
 /**
- * Vault's batch model for encrypt, decrypt, rewrap: a request carries either one item in
- * its own fields or a `batch_input` list. Items fail one by one: a failed item has an
- * `error` in its place in `batch_results` and the others still succeed. As in Vault, any
- * failed item makes the status 400 (or `partial_failure_response_code` when some
- * succeeded); a single-item request that fails is a plain 400. A failed item leaves
+ * Vault's batch model for encrypt, decrypt, rewrap, sign, verify and hmac: a request
+ * carries either one item in its own fields or a `batch_input` list. Items fail one by
+ * one: a failed item has an `error` in its place in `batch_results` and the others still
+ * succeed. As in Vault, for encrypt, decrypt and rewrap any failed item makes the status
+ * 400 (or `partial_failure_response_code` when some succeeded); sign, verify and hmac
+ * answer 200. A single-item request that fails is a plain 400. A failed item leaves
  * nothing behind: the only write is encrypt creating a missing key before any item runs,
  * which stays even if every item then fails, as in Vault.
  */
@@ -83,22 +84,55 @@ export async function settleItems<S extends FieldSchema>(
   );
 }
 
+/** A single-item request's answer: its result, or its error as a plain 400. */
+function singleResponse(results: readonly ItemResult[], warnings: string[]): EngineResponse {
+  const [result] = results;
+  if (!result || "error" in result) throw invalidRequest(result?.error ?? "no result");
+  return { data: result.ok, warnings: warnings.length > 0 ? warnings : undefined };
+}
+
+/** Each result with its item's reference; a failed one with its error and `failed`'s fields. */
+function referencedResults(
+  request: RequestItems,
+  results: readonly ItemResult[],
+  failed: JsonObject = {},
+): JsonObject[] {
+  return results.map((result, index) => {
+    const reference = request.items[index]?.reference;
+    const shown = typeof reference === "string" ? reference : "";
+    return "error" in result
+      ? { ...failed, error: result.error, reference: shown }
+      : { ...result.ok, reference: shown };
+  });
+}
+
+/**
+ * Sign, verify and hmac answer a batch with 200 whatever its items' outcomes, as Vault
+ * does (only encrypt, decrypt and rewrap take partial_failure_response_code). A failed
+ * result carries `failed`'s fields beside its error: Vault's sign results always carry
+ * `key_version`, its signature verification results `valid`.
+ */
+export function itemsResponse(
+  request: RequestItems,
+  results: readonly ItemResult[],
+  failed: JsonObject = {},
+  warnings: string[] = [],
+): EngineResponse {
+  if (!request.batch) return singleResponse(results, warnings);
+  return {
+    data: { batch_results: referencedResults(request, results, failed) },
+    warnings: warnings.length > 0 ? warnings : undefined,
+  };
+}
+
 /** The response in Vault's shape for single and batch requests alike. */
 export function batchResponse(
   request: RequestItems,
   results: readonly ItemResult[],
   warnings: string[] = [],
 ): EngineResponse {
-  if (!request.batch) {
-    const [result] = results;
-    if (!result || "error" in result) throw invalidRequest(result?.error ?? "no result");
-    return { data: result.ok, warnings: warnings.length > 0 ? warnings : undefined };
-  }
-  const batchResults = results.map((result, index) => {
-    const reference = request.items[index]?.reference;
-    const shown = typeof reference === "string" ? reference : "";
-    return "error" in result ? { error: result.error, reference: shown } : { ...result.ok, reference: shown };
-  });
+  if (!request.batch) return singleResponse(results, warnings);
+  const batchResults = referencedResults(request, results);
   const failures = results.filter((result) => "error" in result).length;
   let status: number | undefined;
   if (failures > 0) {

@@ -7,8 +7,9 @@
  * tampered with, made under another key or another context is not told apart, as that
  * would help an attacker and not a caller.
  */
-import { fromBase64, toBase64 } from "../../crypto/encoding.ts";
+import { toBase64 } from "../../crypto/encoding.ts";
 import { invalidRequest } from "../../errors.ts";
+import { decodeGoBase64 } from "./go-base64.ts";
 
 const PREFIX = "vault:";
 const NONCE_BYTES = 12;
@@ -40,15 +41,12 @@ export function parseCiphertext(text: string): ParsedCiphertext {
 }
 
 /**
- * Standard base64 as Vault reads it: padded, line breaks ignored (`base64` wraps long
- * output at 76 columns). Undefined when it is not base64.
+ * Standard base64 as Vault reads it (go-base64.ts): padded, line breaks ignored (`base64`
+ * wraps long output at 76 columns). Undefined when it is not base64.
  */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
-  try {
-    return fromBase64(text.replace(/[\r\n]/g, ""));
-  } catch {
-    return undefined;
-  }
+  const decoded = decodeGoBase64(text);
+  return "bytes" in decoded ? decoded.bytes : undefined;
 }
 
 /** nonce | ciphertext | tag. The nonce is random unless convergent encryption supplies one. */

@@ -8,6 +8,7 @@ import type { FieldSchema } from "../fields.ts";
 import { decodeBase64, decryptBytes, encryptBytes, formatCiphertext, parseCiphertext } from "./ciphertext.ts";
 import { convergentNonce, encryptionKey, StaleKeyVersion } from "./key-material.ts";
 import { checkDecryptionVersion, encryptionVersion, type KeyPolicy } from "./key-policy.ts";
+import { KEY_TYPES, supportsEncryption } from "./key-types.ts";
 import type { TransitMount } from "./transit-mount.ts";
 
 export interface EncryptInput {
@@ -31,6 +32,7 @@ export async function encryptItem(
   fresh: boolean,
   input: EncryptInput,
 ): Promise<Encrypted> {
+  checkEncrypts(policy, "encryption");
   if (!fresh && (input.keyVersion ?? 0) > policy.latestVersion) {
     throw new StaleKeyVersion(
       `version ${input.keyVersion} is newer than the cached policy of ${policy.name}`,
@@ -59,6 +61,7 @@ export async function decryptItem(
   context: Uint8Array,
   associatedData: Uint8Array,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  checkEncrypts(policy, "decryption");
   const parsed = parseCiphertext(ciphertext);
   if (!fresh && parsed.version > policy.latestVersion) {
     throw new StaleKeyVersion(
@@ -69,6 +72,13 @@ export async function decryptItem(
   const versionKey = await transit.material.versionKey(policy, parsed.version);
   const key = await encryptionKey(versionKey, policy, context);
   return decryptBytes(key, parsed.bytes, associatedData);
+}
+
+/** Signing keys neither encrypt nor decrypt: Vault's refusal, per item. */
+function checkEncrypts(policy: KeyPolicy, operation: "encryption" | "decryption"): void {
+  if (!supportsEncryption(KEY_TYPES[policy.type])) {
+    throw invalidRequest(`message ${operation} not supported for key type ${policy.type}`);
+  }
 }
 
 /** The fields of an item that encrypt, decrypt, rewrap and datakey share, in Vault's names. */

@@ -6,7 +6,8 @@
  * processes ever race (and, beyond WRITE_ATTEMPTS lost races, get a 503 to retry).
  */
 import { CofferError, invalidRequest } from "../../errors.ts";
-import { KEY_TYPE, type KeyPolicy } from "./key-policy.ts";
+import type { KeyPolicy } from "./key-policy.ts";
+import type { KeyTypeName } from "./key-types.ts";
 import { nowSeconds, type TransitMount } from "./transit-mount.ts";
 
 /** Changes that lose a race are recomputed this many times before giving up. */
@@ -14,6 +15,7 @@ const WRITE_ATTEMPTS = 5;
 
 export interface NewKey {
   name: string;
+  type: KeyTypeName;
   derived: boolean;
   convergent: boolean;
   autoRotatePeriod: number;
@@ -68,7 +70,7 @@ export function createKey(
     const policy: KeyPolicy = {
       name: spec.name,
       keyId: crypto.randomUUID(),
-      type: KEY_TYPE,
+      type: spec.type,
       derived: spec.derived,
       convergent: spec.convergent,
       deletionAllowed: false,

@@ -13,16 +13,33 @@
  *     info "coffer/transit/convergent/v1" 0x00 context, over the associated data's length
  *     (uint64 BE), the associated data and the plaintext: the same input under the same
  *     context always yields the same ciphertext, and different inputs never share a nonce.
+ *   - every version of every type has an HMAC key (transit's hmac and verify), 32 bytes under
+ *     info "coffer/transit/hmac/v1", as every Vault key version has its own HMAC key
+ *   - a derived Ed25519 key signs, per context, with the seed under
+ *     info "coffer/transit/ed25519/v1" 0x00 context
  *
- * Warm encryption therefore costs no KMS call and no store read for key material.
+ * A version of a signing key (Ed25519 not derived, ECDSA, RSA) also has a key pair: the
+ * private key (PKCS #8) is sealed like the secret, with purpose "transit-signing-key", and
+ * unsealed into a non-extractable Web Crypto key on first use; the public key is stored
+ * in clear beside it.
+ *
+ * Warm encryption and signing therefore cost no KMS call and no store read for key material.
  */
 import { concatBytes } from "../../crypto/encoding.ts";
 import { open, seal } from "../../crypto/envelope.ts";
 import type { Keyring } from "../../crypto/keyring.ts";
-import { invalidRequest } from "../../errors.ts";
+import { CofferError, invalidRequest } from "../../errors.ts";
 import type { Mount } from "../mount.ts";
+import {
+  algorithmId,
+  generateKeyPair,
+  importPrivateKey,
+  importPublicKey,
+  type SigningAlgorithm,
+} from "./key-pair.ts";
 import type { KeyPolicy } from "./key-policy.ts";
 import type { KeyStorage, StoredVersion } from "./key-storage.ts";
+import { KEY_TYPES } from "./key-types.ts";
 import { MAX_CACHED_VERSIONS, type MountCache } from "./mount-cache.ts";
 
 const VERSION_BYTES = 32;
@@ -32,6 +49,10 @@ const utf8 = new TextEncoder();
 const ENCRYPT_INFO = utf8.encode("coffer/transit/encrypt/v1");
 const DERIVED_INFO = utf8.encode("coffer/transit/derived/v1\u0000");
 const CONVERGENT_INFO = utf8.encode("coffer/transit/convergent/v1\u0000");
+const HMAC_INFO = utf8.encode("coffer/transit/hmac/v1");
+const ED25519_INFO = utf8.encode("coffer/transit/ed25519/v1\u0000");
+const HMAC_KEY_BITS = 256;
+const ED25519_SEED_BITS = 256;
 
 export const MISSING_CONTEXT =
   "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key";
@@ -48,10 +69,21 @@ export class StaleKeyVersion extends Error {
 type KeyIdentity = Pick<KeyPolicy, "name" | "keyId">;
 
 export interface KeyMaterial {
-  /** Makes and seals a new version; this process keeps it unsealed, ready for use. */
-  newVersion(key: KeyIdentity, version: number, createdAt: number): Promise<StoredVersion>;
+  /**
+   * Makes and seals a new version (with its key pair for a signing type); this process
+   * keeps its secret unsealed, ready for use.
+   */
+  newVersion(
+    key: Pick<KeyPolicy, "name" | "keyId" | "type" | "derived">,
+    version: number,
+    createdAt: number,
+  ): Promise<StoredVersion>;
   /** The HKDF key of a version. Throws StaleKeyVersion when storage holds no such version. */
   versionKey(policy: KeyPolicy, version: number): Promise<CryptoKey>;
+  /** A signing key version's private key, for `algorithm`. Throws StaleKeyVersion as versionKey does. */
+  privateKey(policy: KeyPolicy, version: number, algorithm: SigningAlgorithm): Promise<CryptoKey>;
+  /** A signing key version's public key, for `algorithm`. Throws StaleKeyVersion as versionKey does. */
+  publicKey(policy: KeyPolicy, version: number, algorithm: SigningAlgorithm): Promise<CryptoKey>;
   /** Forgets unsealed versions of a key, all of them or those `which` selects. */
   forget(keyId: string, which?: (version: number) => boolean): void;
 }
@@ -63,13 +95,14 @@ export function createKeyMaterial(
   mountCache: MountCache,
 ): KeyMaterial {
   const cache = mountCache.versions;
-  const binding = (key: KeyIdentity, version: number) => ({
+  const binding = (key: KeyIdentity, version: number, purpose = "transit-key") => ({
     mount: mount.uuid,
     key: key.name,
     key_id: key.keyId,
     version: String(version),
-    purpose: "transit-key",
+    purpose,
   });
+  const SIGNING_KEY = "transit-signing-key";
   const cacheKey = (keyId: string, version: number) => `${keyId}/${version}`;
 
   function keep(id: string, pending: Promise<CryptoKey>): Promise<CryptoKey> {
@@ -85,12 +118,34 @@ export function createKeyMaterial(
     return pending;
   }
 
-  async function unseal(policy: KeyPolicy, version: number): Promise<CryptoKey> {
-    const stored = await storage.version(policy.name, version);
-    if (!stored || stored.keyId !== policy.keyId || stored.version !== version) {
+  async function stored(policy: KeyPolicy, version: number): Promise<StoredVersion> {
+    const found = await storage.version(policy.name, version);
+    if (!found || found.keyId !== policy.keyId || found.version !== version) {
       throw new StaleKeyVersion(`version ${version} of transit key ${policy.name} is not in storage`);
     }
-    return importVersion(await open(keyring, stored.envelope, binding(policy, version)));
+    return found;
+  }
+
+  async function unseal(policy: KeyPolicy, version: number): Promise<CryptoKey> {
+    const { envelope } = await stored(policy, version);
+    return importVersion(await open(keyring, envelope, binding(policy, version)));
+  }
+
+  async function unsealPrivate(policy: KeyPolicy, version: number, algorithm: SigningAlgorithm) {
+    const { privateKey } = await stored(policy, version);
+    if (!privateKey)
+      throw new CofferError("ERR_INTERNAL", `version ${version} of ${policy.name} has no key pair`);
+    return importPrivateKey(
+      await open(keyring, privateKey, binding(policy, version, SIGNING_KEY)),
+      algorithm,
+    );
+  }
+
+  async function loadPublic(policy: KeyPolicy, version: number, algorithm: SigningAlgorithm) {
+    const { publicKey } = await stored(policy, version);
+    if (!publicKey)
+      throw new CofferError("ERR_INTERNAL", `version ${version} of ${policy.name} has no key pair`);
+    return importPublicKey(publicKey, algorithm);
   }
 
   return {
@@ -98,12 +153,34 @@ export function createKeyMaterial(
       const raw = crypto.getRandomValues(new Uint8Array(VERSION_BYTES));
       const envelope = await seal(keyring, raw, binding(key, version));
       keep(cacheKey(key.keyId, version), importVersion(raw));
-      return { version, keyId: key.keyId, createdAt, envelope };
+      const made: StoredVersion = { version, keyId: key.keyId, createdAt, envelope };
+      const type = KEY_TYPES[key.type];
+      // A derived Ed25519 key signs with a key per context, derived from the secret alone.
+      if (type.kind !== "aes" && !(type.kind === "ed25519" && key.derived)) {
+        const pair = await generateKeyPair(type);
+        try {
+          made.privateKey = await seal(keyring, pair.pkcs8, binding(key, version, SIGNING_KEY));
+        } finally {
+          pair.pkcs8.fill(0);
+        }
+        made.publicKey = pair.spki;
+      }
+      return made;
     },
 
     versionKey(policy, version) {
       const id = cacheKey(policy.keyId, version);
       return cache.get(id) ?? keep(id, unseal(policy, version));
+    },
+
+    privateKey(policy, version, algorithm) {
+      const id = `${cacheKey(policy.keyId, version)}/private/${algorithmId(algorithm)}`;
+      return cache.get(id) ?? keep(id, unsealPrivate(policy, version, algorithm));
+    },
+
+    publicKey(policy, version, algorithm) {
+      const id = `${cacheKey(policy.keyId, version)}/public/${algorithmId(algorithm)}`;
+      return cache.get(id) ?? keep(id, loadPublic(policy, version, algorithm));
     },
 
     forget(keyId, which = () => true) {
@@ -119,7 +196,7 @@ export function createKeyMaterial(
 async function importVersion(raw: Uint8Array): Promise<CryptoKey> {
   const copy = new Uint8Array(raw);
   try {
-    return await crypto.subtle.importKey("raw", copy, "HKDF", false, ["deriveKey"]);
+    return await crypto.subtle.importKey("raw", copy, "HKDF", false, ["deriveKey", "deriveBits"]);
   } finally {
     raw.fill(0);
     copy.fill(0);
@@ -169,17 +246,33 @@ export async function convergentNonce(
   return new Uint8Array(mac, 0, NONCE_BYTES).slice();
 }
 
+/** A version's HMAC key. The caller wipes it after use. */
+export async function hmacKey(versionKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await crypto.subtle.deriveBits(hkdf(HMAC_INFO), versionKey, HMAC_KEY_BITS));
+}
+
+/** The Ed25519 seed a derived key signs with for `context`. The caller wipes it after use. */
+export async function ed25519Seed(
+  versionKey: CryptoKey,
+  context: Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(
+    await crypto.subtle.deriveBits(hkdf(concatBytes(ED25519_INFO, context)), versionKey, ED25519_SEED_BITS),
+  );
+}
+
+const hkdf = (info: Uint8Array): HkdfParams => ({
+  name: "HKDF",
+  hash: "SHA-256",
+  salt: EMPTY,
+  info: new Uint8Array(info),
+});
+
 function derive(
   versionKey: CryptoKey,
   info: Uint8Array,
   algorithm: AesKeyGenParams | HmacImportParams,
   usages: KeyUsage[],
 ): Promise<CryptoKey> {
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: EMPTY, info: new Uint8Array(info) },
-    versionKey,
-    algorithm,
-    false,
-    usages,
-  );
+  return crypto.subtle.deriveKey(hkdf(info), versionKey, algorithm, false, usages);
 }

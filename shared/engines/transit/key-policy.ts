@@ -6,9 +6,13 @@
 import { invalidRequest } from "../../errors.ts";
 import type { JsonObject } from "../engine.ts";
 import type { PathField } from "../fields.ts";
-
-/** The one key type Coffer implements (Vault's default). */
-export const KEY_TYPE = "aes256-gcm96";
+import {
+  KEY_TYPES,
+  type KeyTypeName,
+  supportsDerivation,
+  supportsEncryption,
+  supportsSigning,
+} from "./key-types.ts";
 
 /**
  * The convergent scheme version reported to clients. As in Vault's version 3, the nonce
@@ -27,7 +31,7 @@ export interface KeyPolicy {
   name: string;
   /** Random per incarnation: a key deleted and created again under its name is another key. */
   keyId: string;
-  type: typeof KEY_TYPE;
+  type: KeyTypeName;
   derived: boolean;
   convergent: boolean;
   deletionAllowed: boolean;
@@ -79,11 +83,38 @@ export function encryptionVersion(policy: KeyPolicy, requested: number | undefin
   return requested;
 }
 
+/**
+ * Whether a version is still held for new signatures and HMACs: Vault keeps only versions
+ * from min_decryption_version on in its working set, so older ones are "no such key version".
+ */
+export function holdsVersion(policy: KeyPolicy, version: number): boolean {
+  return (
+    version >= Math.max(policy.minDecryptionVersion, oldestVersion(policy)) && version <= policy.latestVersion
+  );
+}
+
+/** The version a signature is made with: the latest, or the one asked for if policy allows it. */
+export function signingVersion(policy: KeyPolicy, requested: number | undefined): number {
+  if (!requested) return policy.latestVersion;
+  if (requested < 0) throw invalidRequest("requested version for signing is negative");
+  if (requested > policy.latestVersion) {
+    throw invalidRequest("requested version for signing is higher than the latest key version");
+  }
+  if (policy.minEncryptionVersion > 0 && requested < policy.minEncryptionVersion) {
+    throw invalidRequest("requested version for signing is less than the minimum encryption key version");
+  }
+  if (!holdsVersion(policy, requested)) throw invalidRequest("no such key version");
+  return requested;
+}
+
+/** Vault's refusal of a ciphertext or signature below min_decryption_version. */
+export const TOO_OLD = "ciphertext or signature version is disallowed by policy (too old)";
+
 /** Refuses a ciphertext's version that does not exist or that policy no longer decrypts. */
 export function checkDecryptionVersion(policy: KeyPolicy, version: number): void {
   if (version > policy.latestVersion) throw invalidRequest("invalid ciphertext: version is too new");
   if (version < policy.minDecryptionVersion || version < oldestVersion(policy)) {
-    throw invalidRequest("ciphertext or signature version is disallowed by policy (too old)");
+    throw invalidRequest(TOO_OLD);
   }
 }
 
@@ -93,10 +124,11 @@ export function rotationDue(policy: KeyPolicy, nowSeconds: number): boolean {
 }
 
 /**
- * Vault's read-key response. `keys` maps each live version to its creation time in unix
- * seconds: never key material.
+ * Vault's read-key response. `keys` describes each live version: its creation time in
+ * unix seconds for AES keys, its public key for signing keys; never private material.
  */
-export function describeKey(policy: KeyPolicy, versions: Readonly<Record<string, number>>): JsonObject {
+export function describeKey(policy: KeyPolicy, keys: JsonObject): JsonObject {
+  const type = KEY_TYPES[policy.type];
   const described: JsonObject = {
     allow_plaintext_backup: false,
     auto_rotate_period: policy.autoRotatePeriod,
@@ -104,16 +136,16 @@ export function describeKey(policy: KeyPolicy, versions: Readonly<Record<string,
     derived: policy.derived,
     exportable: false,
     imported_key: false,
-    keys: { ...versions },
+    keys,
     latest_version: policy.latestVersion,
     min_available_version: policy.minAvailableVersion,
     min_decryption_version: policy.minDecryptionVersion,
     min_encryption_version: policy.minEncryptionVersion,
     name: policy.name,
-    supports_decryption: true,
-    supports_derivation: true,
-    supports_encryption: true,
-    supports_signing: false,
+    supports_decryption: supportsEncryption(type),
+    supports_derivation: supportsDerivation(type),
+    supports_encryption: supportsEncryption(type),
+    supports_signing: supportsSigning(type),
     type: policy.type,
   };
   if (policy.derived) {

@@ -3,6 +3,8 @@
  *
  *   pk "transit/<mount uuid>"  sk "key/<name>"                  the key policy (small, read on the hot path)
  *                              sk "version/<name>/<10 digits>"   one per version: its material, sealed
+ *                                                                (a signing key's private key too), and
+ *                                                                a signing key's public key in clear
  *                              sk "config/keys"                  mount-wide settings (disable_upsert)
  *
  * Policies and versions sit under different prefixes, so listing keys reads policies only
@@ -18,7 +20,8 @@
 import { CofferError, isCofferError } from "../../errors.ts";
 import type { Item, ItemKey, ItemStore, WriteOp } from "../../store/item-store.ts";
 import { deletePartition, MAX_WRITE_OPS } from "../../store/item-store.ts";
-import { KEY_TYPE, type KeyPolicy } from "./key-policy.ts";
+import type { KeyPolicy } from "./key-policy.ts";
+import { isKeyTypeName } from "./key-types.ts";
 import type { MountCache } from "./mount-cache.ts";
 
 export const POLICY_CACHE_MS = 5_000;
@@ -32,7 +35,12 @@ export interface StoredVersion {
   keyId: string;
   /** Unix seconds. */
   createdAt: number;
+  /** The version's 32-byte secret, sealed. */
   envelope: Uint8Array;
+  /** Signing keys: the private key (PKCS #8), sealed. */
+  privateKey?: Uint8Array;
+  /** Signing keys: the public key (SubjectPublicKeyInfo, DER). Public, so in clear; the item MAC keeps it honest. */
+  publicKey?: Uint8Array;
 }
 
 export interface MountSettings {
@@ -105,6 +113,8 @@ export function createKeyStorage(
         version: stored.version,
         created: stored.createdAt,
         envelope: stored.envelope,
+        ...(stored.privateKey ? { private_key: stored.privateKey } : {}),
+        ...(stored.publicKey ? { public_key: stored.publicKey } : {}),
       },
     };
   }
@@ -278,13 +288,13 @@ function policyFromItem(item: Item): KeyPolicy {
     if (typeof value !== "boolean") throw malformed(item);
     return value;
   };
-  if (typeof item.name !== "string" || typeof item.key_id !== "string" || item.type !== KEY_TYPE) {
+  if (typeof item.name !== "string" || typeof item.key_id !== "string" || !isKeyTypeName(item.type)) {
     throw malformed(item);
   }
   return {
     name: item.name,
     keyId: item.key_id,
-    type: KEY_TYPE,
+    type: item.type,
     derived: flag("derived"),
     convergent: flag("convergent_encryption"),
     deletionAllowed: flag("deletion_allowed"),
@@ -299,16 +309,22 @@ function policyFromItem(item: Item): KeyPolicy {
 }
 
 function versionFromItem(item: Item): StoredVersion {
-  const { version, key_id: keyId, created, envelope } = item;
+  const { version, key_id: keyId, created, envelope, private_key: privateKey, public_key: publicKey } = item;
+  const optionalBytes = (value: unknown) => value === undefined || value instanceof Uint8Array;
   if (
     typeof version !== "number" ||
     typeof keyId !== "string" ||
     typeof created !== "number" ||
-    !(envelope instanceof Uint8Array)
+    !(envelope instanceof Uint8Array) ||
+    !optionalBytes(privateKey) ||
+    !optionalBytes(publicKey)
   ) {
     throw malformed(item);
   }
-  return { version, keyId, createdAt: created, envelope };
+  const stored: StoredVersion = { version, keyId, createdAt: created, envelope };
+  if (privateKey instanceof Uint8Array) stored.privateKey = privateKey;
+  if (publicKey instanceof Uint8Array) stored.publicKey = publicKey;
+  return stored;
 }
 
 function malformed(item: Item): CofferError {

@@ -6,7 +6,7 @@
  */
 import type { KeyPolicy } from "./key-policy.ts";
 
-/** Unsealed versions a process keeps per mount; the oldest entry leaves first beyond it. */
+/** Unsealed versions and signing keys a process keeps per mount; the oldest entry leaves first beyond it. */
 export const MAX_CACHED_VERSIONS = 4096;
 
 export interface CachedPolicy {
@@ -19,7 +19,10 @@ export interface MountCache {
   policies: Map<string, CachedPolicy>;
   /** Policy reads in flight, so concurrent misses share one store read. */
   loading: Map<string, Promise<KeyPolicy | undefined>>;
-  /** Keyed by `${keyId}/${version}`. */
+  /**
+   * Keyed by `${keyId}/${version}`; a signing key's imported private and public keys by
+   * `${keyId}/${version}/private/<algorithm>` and `.../public/<algorithm>`.
+   */
   versions: Map<string, Promise<CryptoKey>>;
   /** The last change queued per key name: changes from one process run one at a time. */
   changes: Map<string, Promise<unknown>>;

@@ -19,8 +19,8 @@ import {
   refusePadding,
 } from "./item-crypto.ts";
 import { createKey } from "./key-lifecycle.ts";
-import { checkKeyName, isKeyName, KEY_NAME, KEY_TYPE, type KeyPolicy } from "./key-policy.ts";
-import { checkKeyType } from "./path-keys.ts";
+import { checkKeyName, isKeyName, KEY_NAME, type KeyPolicy } from "./key-policy.ts";
+import { DEFAULT_KEY_TYPE, type KeyTypeName, keyTypeNamed } from "./key-types.ts";
 import { type TransitMount, withKey } from "./transit-mount.ts";
 
 const ENCRYPT_ITEM = {
@@ -28,6 +28,17 @@ const ENCRYPT_ITEM = {
   padding_scheme: { type: "string", description: "RSA only: refused for AES keys." },
   ...ITEM_FIELDS,
 } as const satisfies FieldSchema;
+
+/** The type of a key encrypt creates: one that encrypts, with Vault's refusals of the others. */
+function upsertType(name: string): KeyTypeName {
+  const type = keyTypeNamed(name);
+  if (type.kind === "aes") return type.name;
+  if (type.kind === "ecdsa") throw invalidRequest(`key type ${name} not supported for this operation`);
+  if (type.kind === "ed25519") throw invalidRequest(`unknown key type ${name}`);
+  throw invalidRequest(
+    `key type ${name} is not supported for encryption: Coffer encrypts with ${DEFAULT_KEY_TYPE} keys`,
+  );
+}
 
 export function encryptRoute(transit: TransitMount): Route {
   async function upsert(
@@ -41,12 +52,18 @@ export function encryptRoute(transit: TransitMount): Route {
     if (request.operation !== "create" || (await transit.storage.settings()).disableUpsert) {
       throw invalidRequest("encryption key not found");
     }
-    checkKeyType(request.fields.type);
+    const type = upsertType(request.fields.type);
     const convergent = request.fields.convergent_encryption;
     if (convergent && !derived) {
       throw invalidRequest("convergent encryption requires derivation to be enabled, so context is required");
     }
-    const { policy, created } = await createKey(transit, { name, derived, convergent, autoRotatePeriod: 0 });
+    const { policy, created } = await createKey(transit, {
+      name,
+      type,
+      derived,
+      convergent,
+      autoRotatePeriod: 0,
+    });
     if (!created) {
       warnings.push(
         "Attempted creation of the key during the encrypt operation, but it was created beforehand",
@@ -101,7 +118,7 @@ export function encryptRoute(transit: TransitMount): Route {
       name: KEY_NAME,
       ...ENCRYPT_ITEM,
       ...BATCH_FIELDS,
-      type: { type: "string", default: KEY_TYPE, description: "The type of a key encrypt creates." },
+      type: { type: "string", default: DEFAULT_KEY_TYPE, description: "The type of a key encrypt creates." },
       convergent_encryption: {
         type: "boolean",
         default: false,

@@ -1,6 +1,6 @@
 /**
- * `keys` and `keys/<name>`: list, create, read and delete transit keys. Reads show the
- * versions and their creation times, never key material.
+ * `keys` and `keys/<name>`: list, create, read and delete transit keys. Reads show each
+ * version's creation time, or a signing key's public keys; never private material.
  */
 import { invalidRequest } from "../../errors.ts";
 import { type EngineResponse, notFoundResponse, type Route, route } from "../engine.ts";
@@ -9,31 +9,13 @@ import {
   checkKeyName,
   describeKey,
   KEY_NAME,
-  KEY_TYPE,
   type KeyPolicy,
   MIN_AUTO_ROTATE_SECONDS,
 } from "./key-policy.ts";
+import { DEFAULT_KEY_TYPE, KEY_TYPES, type KeyType, keyTypeNamed } from "./key-types.ts";
+import { describeVersions } from "./key-versions-view.ts";
+import { contextBytes } from "./signature-fields.ts";
 import type { TransitMount } from "./transit-mount.ts";
-
-/** Types Vault knows that Coffer does not implement, for a clearer refusal than "unknown". */
-const VAULT_ONLY_TYPES = new Set([
-  "aes128-gcm96",
-  "chacha20-poly1305",
-  "xchacha20-poly1305",
-  "ed25519",
-  "ecdsa-p256",
-  "ecdsa-p384",
-  "ecdsa-p521",
-  "rsa-2048",
-  "rsa-3072",
-  "rsa-4096",
-  "hmac",
-  "managed_key",
-  "aes128-cmac",
-  "aes256-cmac",
-  "ml-dsa",
-  "hybrid",
-]);
 
 /** The export flags of a key's fields, as keys/<name> and keys/<name>/config take them. */
 export const EXPORT_FIELDS = {
@@ -49,11 +31,19 @@ export const AUTO_ROTATE_PERIOD = {
   description: "Rotate the key when its latest version is this old; 0 never (at least an hour).",
 } as const;
 
-export function checkKeyType(type: string): void {
-  if (type === KEY_TYPE) return;
-  if (VAULT_ONLY_TYPES.has(type))
-    throw invalidRequest(`key type ${type} is not supported: Coffer implements ${KEY_TYPE}`);
-  throw invalidRequest(`unknown key type ${type}`);
+/**
+ * Vault's rules on derivation per key type (its lock manager's, with its messages): ECDSA
+ * and RSA keys derive nothing, Ed25519 keys derive but are never convergent.
+ */
+function checkDerivation(type: KeyType, derived: boolean, convergent: boolean): void {
+  if ((type.kind === "ecdsa" || type.kind === "rsa") && (derived || convergent)) {
+    throw invalidRequest(
+      `key derivation and convergent encryption not supported for keys of type ${type.name}`,
+    );
+  }
+  if (type.kind === "ed25519" && convergent) {
+    throw invalidRequest(`convergent encryption not supported for keys of type ${type.name}`);
+  }
 }
 
 /** Vault's flags that would let key material leave the broker: Coffer refuses to set them. */
@@ -83,16 +73,18 @@ export function refuseUnsupported(values: Record<string, unknown>, feature: stri
   }
 }
 
-/** The read-key response of `policy`, with its versions' creation times from storage. */
+/**
+ * The read-key response of `policy`, with its versions from storage; `context` shows a
+ * derived Ed25519 key's public keys for that context.
+ */
 export async function keyResponse(
   transit: TransitMount,
   policy: KeyPolicy,
   warnings: string[] = [],
+  context: Uint8Array = new Uint8Array(0),
 ): Promise<EngineResponse> {
-  const versions: Record<string, number> = {};
-  for (const stored of await transit.storage.versions(policy))
-    versions[String(stored.version)] = stored.createdAt;
-  return { data: describeKey(policy, versions), warnings: warnings.length > 0 ? warnings : undefined };
+  const keys = await describeVersions(transit, policy, context);
+  return { data: describeKey(policy, keys), warnings: warnings.length > 0 ? warnings : undefined };
 }
 
 const unsupported = (what: string) =>
@@ -115,8 +107,12 @@ export function keysRoutes(transit: TransitMount): Route[] {
       pattern: /^keys\/(?<name>[^/]+)$/,
       fields: {
         name: KEY_NAME,
-        type: { type: "string", default: KEY_TYPE, description: `The key's type: ${KEY_TYPE} only.` },
-        derived: { type: "boolean", default: false, description: "Derive a key per context." },
+        type: {
+          type: "string",
+          default: DEFAULT_KEY_TYPE,
+          description: `The key's type: ${Object.keys(KEY_TYPES).join(", ")}.`,
+        },
+        derived: { type: "boolean", default: false, description: "Derive a key per context (AES, Ed25519)." },
         convergent_encryption: {
           type: "boolean",
           default: false,
@@ -130,14 +126,18 @@ export function keysRoutes(transit: TransitMount): Route[] {
         parameter_set: unsupported("post-quantum keys"),
         hybrid_key_type_pqc: unsupported("post-quantum keys"),
         hybrid_key_type_ec: unsupported("post-quantum keys"),
+        context: {
+          type: "string",
+          description: "Reading a derived Ed25519 key: the base64 context whose public keys to show.",
+        },
       },
       operations: {
         async update(request) {
           const fields = request.fields;
           const name = checkKeyName(fields.name);
-          checkKeyType(fields.type);
+          const type = keyTypeNamed(fields.type);
           refuseExport(fields);
-          if (fields.key_size) throw invalidRequest(`key_size is not valid for algorithm ${KEY_TYPE}`);
+          if (fields.key_size) throw invalidRequest(`key_size is not valid for algorithm ${type.name}`);
           refuseUnsupported(
             { managed_key_name: fields.managed_key_name, managed_key_id: fields.managed_key_id },
             "managed keys",
@@ -152,8 +152,10 @@ export function keysRoutes(transit: TransitMount): Route[] {
           );
           if (fields.convergent_encryption && !fields.derived)
             throw invalidRequest("convergent encryption requires derivation to be enabled");
+          checkDerivation(type, fields.derived, fields.convergent_encryption);
           const { policy, created } = await createKey(transit, {
             name,
+            type: type.name,
             derived: fields.derived,
             convergent: fields.convergent_encryption,
             autoRotatePeriod: autoRotatePeriod(fields.auto_rotate_period) ?? 0,
@@ -165,7 +167,8 @@ export function keysRoutes(transit: TransitMount): Route[] {
         async read(request) {
           const policy = await transit.storage.policy(checkKeyName(request.fields.name), { fresh: true });
           if (!policy) return notFoundResponse();
-          return keyResponse(transit, policy);
+          const context = contextBytes(request.fields.context);
+          return keyResponse(transit, policy, [], context);
         },
 
         async delete(request) {

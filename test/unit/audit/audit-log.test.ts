@@ -110,6 +110,31 @@ describe("audit records", () => {
     expect(all[1].response.data).toEqual({ data: everything });
   });
 
+  it("hashes alike before and after the key is loaded, and the caller's identity however many callers came", async () => {
+    const lines: Json[] = [];
+    const audit = logTo(lines);
+    const read = { requestId: "r", operation: "read", path: "p", status: 200 };
+    const workload = {
+      accessor: "accessor-0",
+      metadata: { service_account_name: "app", service_account_namespace: "shop" },
+    };
+    const workloadAuth = {
+      accessor: hashed("accessor-0"),
+      metadata: { service_account_name: hashed("app"), service_account_namespace: hashed("shop") },
+    };
+    // The first record loads the key; later ones hash as they are built.
+    await audit.record({ ...read, responseData: { a: "secret" } });
+    await audit.record({ ...read, ...workload });
+    // More callers than the identity hashes kept: the first ones are hashed again.
+    for (let n = 1; n <= 4200; n++) await audit.record({ ...read, accessor: `accessor-${n}` });
+    await audit.record({ ...read, responseData: { a: "secret" }, ...workload });
+    expect(lines[0].response.data).toEqual({ a: hashed("secret") });
+    expect(lines[1].auth).toEqual(workloadAuth);
+    expect(lines[lines.length - 2].auth.accessor).toBe(hashed("accessor-4200"));
+    expect(lines[lines.length - 1].auth).toEqual(workloadAuth);
+    expect(lines[lines.length - 1].response.data).toEqual({ a: hashed("secret") });
+  });
+
   it("needs the key only when there is something to hash", async () => {
     const lines: Json[] = [];
     const audit = logTo(lines, { keyFails: true });

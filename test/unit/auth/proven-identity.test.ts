@@ -121,14 +121,17 @@ describe("identity only from proof", () => {
     expect(lookup.body.data.meta).toEqual(FORGED_META);
   });
 
-  it("revokes by identity exactly the leases of the proven entity and of the tokens it made", async () => {
+  it("revokes by identity exactly the tokens and leases of the proven entity and of the tokens it made", async () => {
     const leases = await Promise.all(cases.map(async ({ token }) => (await derived(token)).leaseId));
     const live = async (id: string) =>
       (await call("PUT", "sys/leases/lookup", { lease_id: id })).status === 200;
-    expect((await call("PUT", "sys/leases/revoke-identity", { entity_id: paymentsEntity })).status).toBe(204);
-    expect(await Promise.all(leases.map(live))).toEqual(
-      cases.map(({ entityId }) => entityId !== paymentsEntity),
-    );
+    const usable = async ({ token }: IdentityCase) =>
+      (await call("GET", "auth/token/lookup-self", undefined, token)).status === 200;
+    const revoked = await call("PUT", "sys/leases/revoke-identity", { entity_id: paymentsEntity });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(204);
+    const outside = cases.map(({ entityId }) => entityId !== paymentsEntity);
+    expect(await Promise.all(leases.map(live))).toEqual(outside);
+    expect(await Promise.all(cases.map(usable))).toEqual(outside);
     // A meta that names an entity reaches nothing.
     const forged = await call("PUT", "sys/leases/revoke-identity", { entity_id: FORGED_META.entity_id });
     expect(forged.status).toBe(204);
@@ -136,7 +139,7 @@ describe("identity only from proof", () => {
   });
 
   it("derives the same from any meta as from none, for the tokens of a login and of root", async () => {
-    const login = cases[0]!.token;
+    const login = await cluster.token("payments", "api");
     const baseline = {
       login: await derived(await makeToken(login, {})),
       root: await derived(await makeToken(undefined, {})),

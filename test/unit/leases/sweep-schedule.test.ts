@@ -29,4 +29,26 @@ describe("sweeping on an interval", () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: "info", msg: "lease sweep", revoked: 1 }));
     await close();
   });
+
+  it("revokes expired tokens too, and logs a sweep that did only that", async () => {
+    const { broker, clock, close } = await openLeaseDeployment();
+    const { token } = await broker.tokens.create({
+      policies: ["default"],
+      displayName: "t",
+      path: "auth/token/create",
+      ttl: 1,
+    });
+    clock.advance(2_000);
+    const logs: LogEvent[] = [];
+    const schedule = sweepEvery(broker.leases, 20, (level, msg, fields) =>
+      logs.push({ level, msg, ...fields }),
+    );
+    const deadline = Date.now() + 5_000;
+    while ((await broker.tokens.find(token)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    await schedule.stop();
+    expect(await broker.tokens.find(token)).toBeUndefined();
+    expect(logs).toContainEqual(expect.objectContaining({ msg: "lease sweep", due: 0, tokens_revoked: 1 }));
+    await close();
+  });
 });

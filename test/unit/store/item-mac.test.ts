@@ -1,12 +1,11 @@
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../../shared/crypto/encoding.ts";
+import { webSymmetricCrypto } from "../../../shared/crypto/symmetric.ts";
 import { canonicalItem, checkItemMac, itemMac, MAC_ATTRIBUTE } from "../../../shared/store/item-mac.ts";
 import type { AttributeValue, Item } from "../../../shared/store/item-store.ts";
 
-const key = { template: hmac.create(sha256, new Uint8Array(32).fill(7)) };
+const key = webSymmetricCrypto.hmacKey(new Uint8Array(32).fill(7));
 const encoded = (item: Item) => toHex(canonicalItem(item));
 
 const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: AttributeValue }>((tie) => ({
@@ -128,7 +127,7 @@ describe("the MAC of an item", () => {
     const otherFormat = new Uint8Array(good[MAC_ATTRIBUTE] as Uint8Array);
     otherFormat[0] = 2;
     expect(checkItemMac(key, { ...good, [MAC_ATTRIBUTE]: otherFormat })).toBe("malformed MAC");
-    const otherKey = { template: hmac.create(sha256, new Uint8Array(32).fill(8)) };
+    const otherKey = webSymmetricCrypto.hmacKey(new Uint8Array(32).fill(8));
     expect(checkItemMac(otherKey, good)).toBe("MAC mismatch");
   });
 });

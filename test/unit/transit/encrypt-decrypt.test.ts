@@ -62,6 +62,13 @@ describe("encrypt and decrypt", () => {
     expect(unb64((await decrypt("k", { ciphertext })).plaintext)).toBe(long);
   });
 
+  it("reads base64 as Go does: Vault's sample input `adba32==`, whose last bits are not zero, is accepted", async () => {
+    await ok("POST", "transit/keys/k");
+    const { ciphertext } = await encrypt("k", { plaintext: "adba32==" });
+    // The same bytes come back, written canonically.
+    expect((await decrypt("k", { ciphertext })).plaintext).toBe("adba3w==");
+  });
+
   it("never repeats a ciphertext for a key that is not convergent", async () => {
     await ok("POST", "transit/keys/k");
     const a = await encrypt("k", { plaintext: b64(SECRET) });

@@ -137,7 +137,12 @@ describe("keys/<name>", () => {
   });
 
   it("refuses what it does not implement, naming it, and writes nothing", async () => {
-    await expectRefused("POST", "transit/keys/k", { type: "rsa-2048" }, /key type rsa-2048 is not supported/);
+    await expectRefused(
+      "POST",
+      "transit/keys/k",
+      { type: "chacha20-poly1305" },
+      /key type chacha20-poly1305 is not supported/,
+    );
     await expectRefused("POST", "transit/keys/k", { type: "nonsense" }, /unknown key type nonsense/);
     await expectRefused("POST", "transit/keys/k", { exportable: true }, /exportable keys are not supported/);
     await expectRefused(
@@ -217,6 +222,19 @@ describe("keys/<name>/config", () => {
       latest_version: 3,
     });
     expect((await h.call("GET", "transit/keys/k")).body.data.auto_rotate_period).toBe(24 * HOUR);
+  });
+
+  it("shows versions from min_decryption_version on, as Vault's read does, and the others again when it is lowered", async () => {
+    await create("k");
+    await h.call("POST", "transit/keys/k/rotate");
+    await h.call("POST", "transit/keys/k/rotate");
+    const shown = async () => Object.keys((await h.call("GET", "transit/keys/k")).body.data.keys);
+    expect(await shown()).toEqual(["1", "2", "3"]);
+    const raised = await h.call("POST", "transit/keys/k/config", { min_decryption_version: 3 });
+    expect(Object.keys(raised.body.data.keys)).toEqual(["3"]);
+    expect(await shown()).toEqual(["3"]);
+    await h.call("POST", "transit/keys/k/config", { min_decryption_version: 2 });
+    expect(await shown()).toEqual(["2", "3"]);
   });
 
   it("forces min_decryption_version 0 to 1 with Vault's warning", async () => {

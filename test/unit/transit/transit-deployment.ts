@@ -3,6 +3,7 @@
  * count what they cost (test/support/cost-counters.ts): the deployment's own process and
  * each one `process()` starts, every one with counters of its own.
  */
+import { expect } from "vitest";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import type { Item } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
@@ -61,3 +62,28 @@ export async function openTransitDeployment(): Promise<TransitDeployment> {
 
 export const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 export const unb64 = (text: string) => Buffer.from(text, "base64").toString("utf8");
+
+/** Expects a 200 and returns the answer's data. */
+// biome-ignore lint/suspicious/noExplicitAny: answers are inspected field by field
+export async function dataOf(h: Process, method: string, path: string, body?: unknown): Promise<any> {
+  const reply = await h.call(method, path, body);
+  expect(reply.status, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBe(200);
+  return reply.body.data;
+}
+
+/** Expects `status` (400 unless told) with exactly the error `message`, and no transit item changed. */
+export async function expectRefusal(
+  h: TransitDeployment,
+  method: string,
+  path: string,
+  body: unknown,
+  message: string | RegExp,
+  status = 400,
+): Promise<void> {
+  const before = await h.dump();
+  const reply = await h.call(method, path, body);
+  expect(reply.status, `${method} ${path}: ${JSON.stringify(reply.body)}`).toBe(status);
+  if (typeof message === "string") expect(reply.body.errors).toEqual([message]);
+  else expect(reply.body.errors.join(" ")).toMatch(message);
+  expect(await h.dump()).toEqual(before);
+}

@@ -4,8 +4,8 @@
  * admission defaults leave on them, and compliant with the restricted Pod Security
  * Standard before injection, so that any violation afterwards is the injector's.
  */
-import type { InjectorOptions } from "../../../shared/injector/injector-options.ts";
-import { DEFAULT_OPTIONS } from "../../../shared/injector/injector-options.ts";
+import type { InjectorOptions } from "../../shared/injector/injector-options.ts";
+import { DEFAULT_OPTIONS } from "../../shared/injector/injector-options.ts";
 
 export const OPTIONS: InjectorOptions = { ...DEFAULT_OPTIONS, address: "https://coffer.example.com" };
 
@@ -187,8 +187,10 @@ const typicalVault = {
   [`${VAULT}/agent-inject`]: "true",
   [`${VAULT}/role`]: "shop-api",
   [`${VAULT}/agent-inject-secret-app.conf`]: "secret/data/shop/db",
-  [`${VAULT}/agent-inject-template-app.conf`]:
-    'database_url = "postgres://shop:{{ .password | urlquery }}@db.shop:5432/shop"\n',
+  [`${VAULT}/agent-inject-template-app.conf`]: `{{- with secret "secret/data/shop/db" -}}
+database_url = "postgres://{{ .Data.data.username }}:{{ .Data.data.password | urlquery }}@db.shop:5432/shop"
+{{- end }}
+`,
   [`${VAULT}/agent-inject-secret-aws`]: "aws/creds/deploy",
 };
 
@@ -216,7 +218,8 @@ export const CASES: AdmissionCase[] = [
       [`${VAULT}/agent-inject`]: "true",
       [`${VAULT}/role`]: "shop-migrate",
       [`${VAULT}/agent-inject-secret-db`]: "secret/data/shop/db",
-      [`${VAULT}/agent-inject-template-db`]: "{{ .password }}",
+      [`${VAULT}/agent-inject-template-db`]:
+        '{{ with secret "secret/data/shop/db" }}{{ .Data.data.password }}{{ end }}',
       [`${VAULT}/agent-requests-cpu`]: "25m",
       [`${VAULT}/agent-limits-mem`]: "96Mi",
       [`${VAULT}/agent-limits-cpu`]: "",
@@ -225,12 +228,12 @@ export const CASES: AdmissionCase[] = [
   },
   {
     name: "job-pod-pre-populate-only",
-    description: "a Job's pod that wants the init container only",
+    description: "a Job's pod that wants the init container only, with Vault's JSON default template",
     pod: jobPod({
       [`${VAULT}/agent-inject`]: "true",
       [`${VAULT}/role`]: "shop-migrate",
       [`${VAULT}/agent-inject-secret-db`]: "secret/data/shop/db",
-      [`${VAULT}/agent-inject-template-db`]: "{{ .password }}",
+      [`${VAULT}/agent-inject-default-template`]: "json",
       [`${VAULT}/agent-pre-populate-only`]: "true",
     }),
     expect: "injected",
@@ -238,7 +241,7 @@ export const CASES: AdmissionCase[] = [
   {
     name: "busy-pod",
     description:
-      "init containers, volumes, a security context per container and three containers, with Coffer's prefix: chosen containers, init first, own files and paths",
+      "init containers, volumes, a security context per container and three containers, with Coffer's prefix: chosen containers, init first, own files, paths, modes and delimiters, the token file, strict keys",
     pod: busyPod({
       [`${COFFER}/agent-inject`]: "true",
       [`${COFFER}/role`]: "shop-web",
@@ -247,16 +250,34 @@ export const CASES: AdmissionCase[] = [
       [`${COFFER}/agent-inject-containers`]: "web,worker",
       [`${COFFER}/agent-init-first`]: "true",
       [`${COFFER}/agent-inject-secret-Database`]: "secret/data/shop/db",
-      [`${COFFER}/agent-inject-template-Database`]: "{{ .username }}:{{ .password }}\n",
+      [`${COFFER}/agent-inject-template-Database`]:
+        '{{ with secret "secret/data/shop/db" }}{{ .Data.data.username }}:{{ .Data.data.password }}{{ end }}\n',
       [`${COFFER}/agent-inject-file-Database`]: "db/credentials",
-      [`${COFFER}/agent-inject-perms-Database`]: "0400",
+      [`${COFFER}/agent-inject-perms-Database`]: "0440",
+      [`${COFFER}/error-on-missing-key-Database`]: "true",
       [`${COFFER}/agent-inject-secret-tls`]: "secret/data/shop/tls",
-      [`${COFFER}/agent-inject-template-tls`]: "{{ .key }}",
+      [`${COFFER}/agent-inject-template-tls`]:
+        '[[ with secret "secret/data/shop/tls" ]][[ .Data.data.key ]][[ end ]]',
+      [`${COFFER}/agent-template-left-delim-tls`]: "[[",
+      [`${COFFER}/agent-template-right-delim-tls`]: "]]",
       [`${COFFER}/secret-volume-path-tls`]: "/etc/tls",
+      [`${COFFER}/agent-inject-token`]: "true",
       [`${COFFER}/template-static-secret-render-interval`]: "2m",
       [`${COFFER}/auth-min-backoff`]: "500ms",
       [`${COFFER}/auth-max-backoff`]: "30s",
       [`${VAULT}/role`]: "ignored-because-coffer-prefix-wins",
+    }),
+    expect: "injected",
+  },
+  {
+    name: "template-command",
+    description:
+      "a Deployment's pod whose template runs a command, with an agent image that has a shell and the process namespace shared",
+    pod: deploymentPod({
+      ...typicalVault,
+      [`${VAULT}/agent-inject-command-app.conf`]: "kill -HUP $(pidof shop-api)",
+      [`${VAULT}/agent-image`]: "registry.example.com/coffer-shell:0.1.0",
+      [`${VAULT}/agent-share-process-namespace`]: "true",
     }),
     expect: "injected",
   },
@@ -288,8 +309,8 @@ export const CASES: AdmissionCase[] = [
   },
   {
     name: "unsupported-annotation",
-    description: "a pod that asks for the token file: refused with the reason, never half-injected",
-    pod: deploymentPod({ ...typicalVault, [`${VAULT}/agent-inject-token`]: "true" }),
+    description: "a pod that asks for the caching proxy: refused with the reason, never half-injected",
+    pod: deploymentPod({ ...typicalVault, [`${VAULT}/agent-cache-enable`]: "true" }),
     expect: "refused",
   },
 ];

@@ -1,0 +1,59 @@
+/**
+ * The API function's handler for a broker already built: the HTTP app behind
+ * hono/aws-lambda, which reads each event shape Coffer's ingresses deliver (a function
+ * URL's payload 2.0, an Application Load Balancer's own shape, with or without multi-value
+ * headers, and API Gateway REST's payload 1.0) and answers in the same shape.
+ *
+ * The path the app checks for "." and ".." segments is the one the client sent, taken
+ * from the event before a URL parser resolves it away: `rawPath` in payload 2.0, `path`
+ * in the ALB's and REST's events (an ALB passes path and query string as received, still
+ * percent-encoded). The method is passed through as sent, so LIST reaches the app as LIST.
+ */
+import { handle } from "hono/aws-lambda";
+import { createApp } from "../shared/app.ts";
+import type { Broker } from "../shared/broker.ts";
+import type { UiAssetSource } from "../shared/ui/ui-assets.ts";
+import { embeddedMetrics, requestMetrics } from "./metrics.ts";
+
+export interface ApiHandlerOptions {
+  ui?: UiAssetSource;
+  /** Where internal errors go; the console unless given. */
+  logError?: (message: string) => void;
+  /** One metrics line per request (functions/metrics.ts) in this namespace; none unless given. */
+  metrics?: { namespace: string; write: (line: string) => void };
+}
+
+/** The part of an ingress event that says where the request went. */
+interface IngressEvent {
+  rawPath?: string;
+  path?: string;
+}
+
+/** The request path as the client sent it, from whichever event shape arrived. */
+export function rawPathOf(env: unknown): string | undefined {
+  const event = (env as { event?: IngressEvent } | undefined)?.event;
+  return event?.rawPath ?? event?.path;
+}
+
+export type ApiHandler = ReturnType<typeof handle>;
+
+export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}): ApiHandler {
+  const app = createApp(broker, {
+    rawPath: rawPathOf,
+    ...(options.ui && { ui: options.ui }),
+    ...(options.logError && { logError: options.logError }),
+  });
+  const handler = handle(app);
+  const { metrics } = options;
+  if (metrics === undefined) return handler;
+  // A request that crashes the function writes no line: Lambda's Errors metric counts it.
+  return (async (event: Parameters<ApiHandler>[0], context: Parameters<ApiHandler>[1]) => {
+    const started = performance.now();
+    const result = await handler(event, context);
+    const latencyMs = Math.round(performance.now() - started);
+    metrics.write(
+      JSON.stringify(embeddedMetrics(metrics.namespace, "api", requestMetrics(result.statusCode, latencyMs))),
+    );
+    return result;
+  }) as ApiHandler;
+}
