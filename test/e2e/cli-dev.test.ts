@@ -7,11 +7,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 import { startDevCommand } from "../support/dev-server.ts";
 import { freePort } from "../support/moto.ts";
 import { runCli } from "./cli-harness.ts";
 
-const bin = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const bin = COFFER_SCRIPT;
 
 describe("coffer dev (the command)", () => {
   const dirs: string[] = [];

@@ -1,11 +1,12 @@
 /**
- * Runs the `coffer` command as a user would: a separate process from cli/bin.mjs, with an
+ * Runs the `coffer` command as a user would: a separate process (test/support/coffer-command.ts), with an
  * environment of its own (a fresh HOME, and only the COFFER_/VAULT_ variables a test
  * sets), and standard input when a test gives one.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 
-const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const BIN = COFFER_SCRIPT;
 
 export interface CliResult {
   code: number | null;

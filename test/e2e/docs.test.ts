@@ -2,11 +2,12 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 import { type DevCommand, startDevCommand } from "../support/dev-server.ts";
 import { cliEnv, runProcess } from "./cli-harness.ts";
 
 const ROOT_DIR = new URL("../..", import.meta.url).pathname;
-const BIN = join(ROOT_DIR, "cli/bin.mjs");
+const BIN = COFFER_SCRIPT;
 const DOCUMENTED_ADDRESS = "http://127.0.0.1:8200";
 const BLOCK_TIMEOUT_MS = 180_000;
 

@@ -12,11 +12,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { banner, startDevServer } from "../../cli/dev.ts";
 import { createDevIssuer, DEV_ISSUER_PATH } from "../../cli/dev-issuer.ts";
 import { devServerAddress, requestDevToken } from "../../cli/dev-token.ts";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 import { type DevCommand, startDevCommand, useDevServer } from "../support/dev-server.ts";
 import type { ApiCall } from "../support/http.ts";
 import { freePort } from "../support/moto.ts";
 
-const bin = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const bin = COFFER_SCRIPT;
 
 function run(
   args: string[],

@@ -12,8 +12,6 @@ import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { type ApiCall, httpCaller } from "./http.ts";
 
-const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
-
 export interface DevServerOptions {
   /** false keeps the store in `home`, so it survives a restart; in memory by default. */
   inMemory?: boolean;
@@ -122,7 +120,15 @@ export interface DevCommand {
 export async function startDevCommand(options: DevCommandOptions): Promise<DevCommand> {
   const child = spawn(
     process.execPath,
-    [BIN, "dev", "--port", String(options.port ?? 0), "--data-dir", options.dataDir, ...(options.args ?? [])],
+    [
+      (await import("./coffer-command.ts")).COFFER_SCRIPT,
+      "dev",
+      "--port",
+      String(options.port ?? 0),
+      "--data-dir",
+      options.dataDir,
+      ...(options.args ?? []),
+    ],
     { env: options.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
