@@ -96,6 +96,13 @@ async function openSuiteDevServer(server: SuiteDevServer, options: DevServerOpti
   await server.start();
 }
 
+/**
+ * `coffer dev` as a checkout runs it, from the sources (cli/bin.mjs): it serves the web UI
+ * bundled from ui/ on the first request, which the command's bundle cannot do from here.
+ * One process per suite, so its slower start does not count (test/support/coffer-command.ts).
+ */
+const SOURCES = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+
 export interface DevCommandOptions {
   dataDir: string;
   /** Default: one the system picks. */
@@ -121,7 +128,7 @@ export async function startDevCommand(options: DevCommandOptions): Promise<DevCo
   const child = spawn(
     process.execPath,
     [
-      (await import("./coffer-command.ts")).COFFER_SCRIPT,
+      SOURCES,
       "dev",
       "--port",
       String(options.port ?? 0),
