@@ -12,6 +12,7 @@
 import { handle } from "hono/aws-lambda";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
+import type { HomeRegion } from "../shared/mounts/request-region.ts";
 import type { UiAssetSource } from "../shared/ui/ui-assets.ts";
 import { embeddedMetrics, requestMetrics } from "./metrics.ts";
 
@@ -21,6 +22,8 @@ export interface ApiHandlerOptions {
   logError?: (message: string) => void;
   /** One metrics line per request (functions/metrics.ts) in this namespace; none unless given. */
   metrics?: { namespace: string; write: (line: string) => void };
+  /** Outside the home region: the home region's broker (functions/aws-broker.ts, createHomeBroker). */
+  home?: HomeRegion;
 }
 
 /** The part of an ingress event that says where the request went. */
@@ -42,6 +45,7 @@ export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}
     rawPath: rawPathOf,
     ...(options.ui && { ui: options.ui }),
     ...(options.logError && { logError: options.logError }),
+    ...(options.home && { home: options.home }),
   });
   const handler = handle(app);
   const { metrics } = options;

@@ -11,9 +11,12 @@ import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
 import type { Log } from "../shared/log.ts";
+import type { HomeRegion } from "../shared/mounts/request-region.ts";
 import { ENGINES } from "../shared/registry.ts";
 import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
+import { homeRegionStore } from "../shared/store/home-region-store.ts";
+import type { ItemStore } from "../shared/store/item-store.ts";
 
 export interface AwsBrokerConfig {
   tableName: string;
@@ -21,13 +24,19 @@ export interface AwsBrokerConfig {
   region?: string;
   /** An endpoint override for emulators (moto) or private endpoints. */
   endpoint?: string;
+  /**
+   * The deployment's home region, when it spans two (COFFER_HOME_REGION). In any other
+   * region, requests that need exact conditional writes are served on the home region's
+   * table (createHomeBroker); the home region itself serves everything.
+   */
+  homeRegion?: string;
   clusterName?: string;
   /** Where audit records go; CloudWatch Logs (stdout) unless given. */
   auditWriters?: readonly AuditWriter[];
   /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
-  clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
+  clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient; homeDynamodb?: DynamoDBClient };
   /** Where background work logs; the functions write raw JSON lines (functions/log-lines.ts). */
   log?: Log;
   /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
@@ -48,21 +57,45 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
     region: env.COFFER_REGION || env.AWS_REGION || undefined,
     endpoint: env.COFFER_AWS_ENDPOINT || undefined,
     clusterName: env.COFFER_CLUSTER_NAME || undefined,
+    homeRegion: env.COFFER_HOME_REGION || undefined,
     auditHashNonStrings: hashNonStrings === "true",
   };
 }
 
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
-  const clientConfig = { region: config.region, endpoint: config.endpoint, ...awsRetryConfig() };
   const store = createDynamoDbStore({
-    client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfig),
+    client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfigOf(config)),
     tableName: config.tableName,
   });
+  return brokerOn(store, config);
+}
+
+/**
+ * The broker on the home region's replica of the table, for a region that is not home;
+ * undefined in the home region. It unwraps the keyring with this region's replica of the
+ * multi-Region key (the same key material), so only DynamoDB calls cross regions.
+ */
+export async function createHomeBroker(config: AwsBrokerConfig): Promise<HomeRegion | undefined> {
+  const name = config.homeRegion;
+  if (name === undefined || name === config.region) return undefined;
+  const client =
+    config.clients?.homeDynamodb ?? new DynamoDBClient({ ...clientConfigOf(config), region: name });
+  const store = homeRegionStore(createDynamoDbStore({ client, tableName: config.tableName }), name);
+  return { broker: await brokerOn(store, config), name };
+}
+
+const clientConfigOf = (config: AwsBrokerConfig) => ({
+  region: config.region,
+  endpoint: config.endpoint,
+  ...awsRetryConfig(),
+});
+
+function brokerOn(store: ItemStore, config: AwsBrokerConfig): Promise<Broker> {
   return createBroker({
     store,
     storage: "dynamodb",
     keyProvider: createKmsKeyProvider({
-      client: config.clients?.kms ?? new KMSClient(clientConfig),
+      client: config.clients?.kms ?? new KMSClient(clientConfigOf(config)),
       keyId: config.kmsKeyId,
       symmetric: nodeSymmetricCrypto,
     }),
