@@ -26,6 +26,8 @@ export interface BrokerFunctionArgs {
   environment: Record<string, $util.Input<string>>;
   statements: (logStreamsArn: $util.Output<string>) => Statement<$util.Input<string>>[];
   url?: boolean;
+  /** The second region's provider, for the API deployed there (regions.ts). */
+  provider?: aws.Provider;
 }
 
 /** arn:<partition>:ec2:<region>:<account>:*\/*, the EC2 resources a VPC function's role may touch. */
@@ -43,10 +45,10 @@ export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
     `${id}Logs`,
     { name: `/aws/lambda/${functionName}`, retentionInDays: args.settings.logRetentionDays },
     // Audit records live here: on production they stay when the stack goes.
-    { retainOnDelete: args.settings.production },
+    { retainOnDelete: args.settings.production, provider: args.provider },
   );
 
-  const fn = new sst.aws.Function(id, {
+  const functionArgs: sst.aws.FunctionArgs = {
     name: functionName,
     description: args.description,
     bundle: args.bundle,
@@ -70,6 +72,7 @@ export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
         role.managedPolicyArns = [];
       },
     },
-  });
+  };
+  const fn = new sst.aws.Function(id, functionArgs, { provider: args.provider });
   return { fn, logGroup };
 }
