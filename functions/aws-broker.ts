@@ -79,10 +79,21 @@ export async function createHomeBroker(config: AwsBrokerConfig): Promise<HomeReg
   const name = config.homeRegion;
   if (name === undefined || name === config.region) return undefined;
   const client =
-    config.clients?.homeDynamodb ?? new DynamoDBClient({ ...clientConfigOf(config), region: name });
+    config.clients?.homeDynamodb ??
+    new DynamoDBClient({ ...clientConfigOf(config), ...HOME_REGION_CALLS, region: name });
   const store = homeRegionStore(createDynamoDbStore({ client, tableName: config.tableName }), name);
   return { broker: await brokerOn(store, config), name };
 }
+
+/**
+ * A home region that drops packets instead of refusing them must cost a request a few
+ * seconds and a 503, not the function's whole timeout: calls to it give up after 1 s
+ * without a connection or 2 s without an answer, and are tried twice.
+ */
+const HOME_REGION_CALLS = {
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  ...awsRetryConfig(2),
+};
 
 const clientConfigOf = (config: AwsBrokerConfig) => ({
   region: config.region,

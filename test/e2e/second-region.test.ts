@@ -10,6 +10,9 @@
  * broker here unwraps the keyring with one key; in AWS each region uses its own replica
  * of the same key material.
  */
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Hono } from "hono";
@@ -42,6 +45,7 @@ describe.skipIf(!motoAvailable())("a deployment in two regions", () => {
   let inSecondary: ApiCall;
   let homeDown: ApiCall;
   let cluster: KubernetesCluster;
+  let base: AwsBrokerConfig;
 
   const client = (region: string, endpoint = moto.endpoint) =>
     new DynamoDBClient({ endpoint, region, credentials: moto.credentials, maxAttempts: 1 });
@@ -57,7 +61,7 @@ describe.skipIf(!motoAvailable())("a deployment in two regions", () => {
     await createTable(replicaTable.client, TABLE);
     const kms = new KMSClient({ endpoint: moto.endpoint, region: SECONDARY, credentials: moto.credentials });
     const key = await kms.send(new CreateKeyCommand({}));
-    const base: AwsBrokerConfig = {
+    base = {
       tableName: TABLE,
       kmsKeyId: String(key.KeyMetadata?.Arn),
       endpoint: moto.endpoint,
@@ -199,6 +203,35 @@ describe.skipIf(!motoAvailable())("a deployment in two regions", () => {
       }
       expect([await tableItems(homeTable), await tableItems(replicaTable)]).toEqual(before);
       expect((await homeDown("GET", "secret/data/app")).status).toBe(200);
+    });
+
+    it("gives up on a home region that takes connections and never answers, with a 503", async () => {
+      // Packets dropped on the way home: the connection hangs instead of being refused.
+      const silent = createServer(() => {});
+      await new Promise<void>((listening) => silent.listen(0, "127.0.0.1", listening));
+      try {
+        const config: AwsBrokerConfig = {
+          ...base,
+          region: SECONDARY,
+          endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+          clients: { ...base.clients, dynamodb: client(SECONDARY) },
+        };
+        const regional = await createHomeBroker(config);
+        const hanging = apiCaller(
+          createApp(await createAwsBroker(config), {
+            logError: () => {},
+            ...(regional && { home: regional }),
+          }),
+          root,
+        );
+        expect((await hanging("GET", "secret/data/app")).status).toBe(200);
+        const refused = await hanging("POST", "secret/data/app", { data: { password: "lost" } });
+        expect(refused.status).toBe(503);
+        expect(refused.body.errors[0]).toMatch(/^the home region \(us-east-1\) cannot be reached/);
+      } finally {
+        silent.closeAllConnections();
+        silent.close();
+      }
     });
   });
 });
