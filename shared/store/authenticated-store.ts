@@ -13,7 +13,7 @@
  */
 import type { HmacKey } from "../crypto/hmac.ts";
 import { CofferError } from "../errors.ts";
-import { checkItemMac, itemMac, MAC_ATTRIBUTE, type MacFailure, verifiedItems } from "./item-mac.ts";
+import { checkItemMac, itemMac, MAC_ATTRIBUTE, type MacFailure } from "./item-mac.ts";
 import { checkWrite } from "./item-size.ts";
 import type { Item, ItemStore, WriteOp } from "./item-store.ts";
 
@@ -33,11 +33,10 @@ export interface AuthenticatedStoreOptions {
 
 export function authenticateStore(store: ItemStore, options: AuthenticatedStoreOptions): ItemStore {
   const { key, onRejected } = options;
-  const verifiedBefore = verifiedItems();
 
   /** The item without its MAC, or undefined when it does not verify. */
   function verified(macKey: HmacKey, item: Item): Item | undefined {
-    const failure = checkItemMac(macKey, item, verifiedBefore);
+    const failure = checkItemMac(macKey, item);
     if (failure) {
       onRejected({ pk: item.pk, sk: item.sk, reason: failure });
       return undefined;

@@ -19,7 +19,7 @@
  * independent of the order a store returns map entries in. Undefined attributes and list
  * elements are skipped, as the adapters skip them when they write.
  */
-import { compareBytes, constantTimeEqual, toHex } from "../crypto/encoding.ts";
+import { compareBytes, constantTimeEqual } from "../crypto/encoding.ts";
 import { type HmacKey, hmacBytes } from "../crypto/hmac.ts";
 import { CofferError } from "../errors.ts";
 import { isPlainObject } from "./item-size.ts";
@@ -36,50 +36,20 @@ export type MacFailure = "no MAC" | "malformed MAC" | "MAC mismatch";
 
 /** The MAC attribute's value for `item`. */
 export function itemMac(key: HmacKey, item: Item): Uint8Array {
-  return macOf(key, encode(item));
-}
-
-function macOf(key: HmacKey, encoding: Uint8Array): Uint8Array {
   const mac = new Uint8Array(1 + TAG_BYTES);
   mac[0] = MAC_FORMAT_V1;
-  mac.set(hmacBytes(key, encoding), 1);
+  mac.set(hmacBytes(key, encode(item)), 1);
   return mac;
 }
 
-/**
- * The canonical encodings of items that verified, by their MAC, for one key: an item read
- * again unchanged (a warm read's secret, its metadata, the caller's token) is then checked
- * by comparing its encoding with the one that verified instead of hashing it again. Only
- * the very bytes the key authenticated pass that way; anything else is hashed. Bounded,
- * oldest entry out first; large items are not kept.
- */
-export interface VerifiedItems {
-  readonly encodings: Map<string, Uint8Array>;
-}
-
-export const VERIFIED_ITEMS_ENTRIES = 1024;
-const VERIFIED_ITEM_MAX_BYTES = 4096;
-
-export const verifiedItems = (): VerifiedItems => ({ encodings: new Map() });
-
 /** Why `item` does not verify, or undefined when it does. */
-export function checkItemMac(key: HmacKey, item: Item, verified?: VerifiedItems): MacFailure | undefined {
+export function checkItemMac(key: HmacKey, item: Item): MacFailure | undefined {
   const stored = item[MAC_ATTRIBUTE];
   if (stored === undefined) return "no MAC";
   if (!(stored instanceof Uint8Array) || stored.length !== 1 + TAG_BYTES || stored[0] !== MAC_FORMAT_V1) {
     return "malformed MAC";
   }
-  const encoding = encode(item);
-  const id = verified && toHex(stored);
-  const known = id === undefined ? undefined : verified?.encodings.get(id);
-  if (known && constantTimeEqual(known, encoding)) return undefined;
-  if (!constantTimeEqual(stored, macOf(key, encoding))) return "MAC mismatch";
-  if (verified && id !== undefined && encoding.length <= VERIFIED_ITEM_MAX_BYTES) {
-    const { encodings } = verified;
-    if (encodings.size >= VERIFIED_ITEMS_ENTRIES) encodings.delete(encodings.keys().next().value as string);
-    encodings.set(id, encoding.slice());
-  }
-  return undefined;
+  return constantTimeEqual(stored, itemMac(key, item)) ? undefined : "MAC mismatch";
 }
 
 /** The canonical bytes of an item, its MAC attribute left out. */
