@@ -47,7 +47,8 @@ export const PRICES = {
 /** What the model assumes rather than measures. */
 export const ASSUMPTIONS = {
   apiMemoryMb: 512,
-  revokerMemoryMb: 256,
+  /** REVOKER_MEMORY in stacks/revoker.ts: one vCPU. */
+  revokerMemoryMb: 1769,
   mbPerVcpu: 1769,
   /** START, END and REPORT lines Lambda writes per invocation. */
   platformLogBytesPerInvocation: 300,
@@ -292,8 +293,8 @@ export function costModel(inputs: {
     prices: PRICES,
     assumptions: ASSUMPTIONS,
     extraCpuMsPerDynamoDbCall: extra,
-    revokerOnLambda: [ASSUMPTIONS.revokerMemoryMb, 1024, ASSUMPTIONS.mbPerVcpu].map((memoryMb) =>
-      projectRevoker(inputs.revoker, extra, memoryMb, 100_000),
+    revokerOnLambda: [...new Set([256, 1024, ASSUMPTIONS.mbPerVcpu, ASSUMPTIONS.revokerMemoryMb])].map(
+      (memoryMb) => projectRevoker(inputs.revoker, extra, memoryMb, 100_000),
     ),
     perMillion,
     coldStart,

@@ -225,7 +225,7 @@ describe("revoker", () => {
       name: "coffer-production-revoker",
       runtime: "nodejs22.x",
       architectures: ["arm64"],
-      memorySize: 256,
+      memorySize: 1769,
       timeout: 60,
       handler: "revoker.handler",
     });
