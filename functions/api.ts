@@ -6,8 +6,8 @@
 import { fileURLToPath } from "node:url";
 import { createApiHandler } from "./api-handler.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
-import { lambdaLogging, writeLogLine } from "./log-lines.ts";
-import { metricsNamespaceFromEnv } from "./metrics.ts";
+import { lambdaLogging } from "./log-lines.ts";
+import { createMetrics, metricsNamespaceFromEnv } from "./metrics.ts";
 import { uiFilesIn } from "./ui-files.ts";
 import { warmUp } from "./warm-up.ts";
 
@@ -17,7 +17,7 @@ await warmUp(broker);
 const metricsNamespace = metricsNamespaceFromEnv();
 
 export const handler = createApiHandler(broker, {
-  ...(metricsNamespace && { metrics: { namespace: metricsNamespace, write: writeLogLine } }),
+  ...(metricsNamespace && { metrics: createMetrics(metricsNamespace, "api") }),
   // The UI build puts the web UI's files beside the bundle (scripts/build-ui.ts).
   ui: uiFilesIn(fileURLToPath(new URL("./ui/", import.meta.url))),
 });

@@ -38,6 +38,8 @@ export interface AppOptions {
   rawPath?: (env: unknown) => string | undefined;
   /** The web UI's files, served under /ui/ (shared/ui/); without them /ui/ says there is no UI. */
   ui?: UiAssetSource;
+  /** Told each request's id (the one its audit records carry) before anything is done for it. */
+  requestStarted?: (requestId: string) => void;
 }
 
 const SECURITY_HEADERS = {
@@ -92,6 +94,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
 
   app.all("/v1/*", async (c) => {
     const requestId = crypto.randomUUID();
+    options.requestStarted?.(requestId);
     const trace: RouteTrace = {};
     let head: RequestHead | undefined;
     let audited: AuditedRequest | undefined;
