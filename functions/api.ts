@@ -8,10 +8,15 @@ import { createApiHandler } from "./api-handler.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
 import { lambdaLogging } from "./log-lines.ts";
 import { createMetrics, metricsNamespaceFromEnv } from "./metrics.ts";
+import { tracingFromEnv } from "./tracing.ts";
 import { uiFilesIn } from "./ui-files.ts";
 import { warmUp } from "./warm-up.ts";
 
-const broker = await createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging });
+const broker = await createAwsBroker({
+  ...awsConfigFromEnv(),
+  ...lambdaLogging,
+  tracing: await tracingFromEnv(),
+});
 await warmUp(broker);
 
 const metricsNamespace = metricsNamespaceFromEnv();

@@ -14,6 +14,7 @@ import type { Log } from "../shared/log.ts";
 import { ENGINES } from "../shared/registry.ts";
 import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
+import { noTracing, type Tracing } from "../shared/tracing.ts";
 
 export interface AwsBrokerConfig {
   tableName: string;
@@ -32,6 +33,8 @@ export interface AwsBrokerConfig {
   log?: Log;
   /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
   onRejectedItem?: (rejected: RejectedItem) => void;
+  /** Records the calls to DynamoDB, KMS, STS, IAM and PostgreSQL (functions/tracing.ts); none unless given. */
+  tracing?: Tracing;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -54,15 +57,16 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
 
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
   const clientConfig = { region: config.region, endpoint: config.endpoint, ...awsRetryConfig() };
+  const tracing = config.tracing ?? noTracing;
   const store = createDynamoDbStore({
-    client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfig),
+    client: tracing.awsClient(config.clients?.dynamodb ?? new DynamoDBClient(clientConfig)),
     tableName: config.tableName,
   });
   return createBroker({
     store,
     storage: "dynamodb",
     keyProvider: createKmsKeyProvider({
-      client: config.clients?.kms ?? new KMSClient(clientConfig),
+      client: tracing.awsClient(config.clients?.kms ?? new KMSClient(clientConfig)),
       keyId: config.kmsKeyId,
       symmetric: nodeSymmetricCrypto,
     }),
@@ -72,5 +76,6 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     clusterName: config.clusterName,
     log: config.log,
     onRejectedItem: config.onRejectedItem,
+    tracing,
   });
 }

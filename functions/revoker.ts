@@ -16,6 +16,7 @@ import { runPeriodicWork } from "../shared/mounts/periodic.ts";
 import { awsConfigFromEnv, createAwsBroker } from "./aws-broker.ts";
 import { type InvocationContext, lambdaLog, lambdaLogging, startInvocation } from "./log-lines.ts";
 import { createMetrics, metricsNamespaceFromEnv, publishMetrics, sweepMetrics } from "./metrics.ts";
+import { tracingFromEnv } from "./tracing.ts";
 
 /** Left of the invocation's time when the sweep stops starting revocations. */
 export const SAFETY_MARGIN_MS = 15_000;
@@ -51,10 +52,12 @@ let revoker: Promise<ReturnType<typeof createRevoker>> | undefined;
 
 export const handler = async (event: unknown, context: RevokerContext): Promise<SweepReport> => {
   startInvocation(context as InvocationContext);
-  revoker ??= createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging }).then((broker) => {
-    const namespace = metricsNamespaceFromEnv();
-    return createRevoker(broker, lambdaLog, namespace ? createMetrics(namespace, "revoker") : undefined);
-  });
+  revoker ??= tracingFromEnv()
+    .then((tracing) => createAwsBroker({ ...awsConfigFromEnv(), ...lambdaLogging, tracing }))
+    .then((broker) => {
+      const namespace = metricsNamespaceFromEnv();
+      return createRevoker(broker, lambdaLog, namespace ? createMetrics(namespace, "revoker") : undefined);
+    });
   revoker.catch(() => {
     revoker = undefined;
   });
