@@ -15,6 +15,7 @@ import { awsConfigFromEnv, createAwsBroker } from "../../functions/aws-broker.ts
 import { tracingFromEnv } from "../../functions/tracing.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
+import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
 import { ingressEvent, readResult } from "../unit/lambda/ingress-events.ts";
 
@@ -80,7 +81,7 @@ describe.skipIf(!motoAvailable())("a traced function on moto", () => {
     expect(await tracingFromEnv({ COFFER_TRACING: "false" })).toBeUndefined();
   });
 
-  it("records each DynamoDB and KMS call of a request as a subsegment of the invocation's trace", async () => {
+  it("records each DynamoDB, KMS, STS and IAM call of a request as a subsegment of the invocation's trace", async () => {
     const clientConfig = motoClientConfig(moto);
     await createTable(new DynamoDBClient(clientConfig), "coffer-traced");
     const key = await new KMSClient(clientConfig).send(new CreateKeyCommand({}));
@@ -99,10 +100,10 @@ describe.skipIf(!motoAvailable())("a traced function on moto", () => {
       },
     );
     received.length = 0;
-    const send = async (method: string, body?: unknown) => {
+    const send = async (method: string, path: string, body?: unknown) => {
       const event = ingressEvent("function-url", {
         method,
-        path: "/v1/secret/data/app/db",
+        path: `/v1/${path}`,
         headers: { "x-vault-token": rootToken, "content-type": "application/json" },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
@@ -110,18 +111,26 @@ describe.skipIf(!motoAvailable())("a traced function on moto", () => {
       const result = await handler(event as any, { awsRequestId: "traced-1" } as any);
       return readResult(result as Record<string, unknown>);
     };
-    expect((await send("POST", { data: { password: SECRET } })).status).toBe(200);
-    expect((await send("GET")).body.data.data.password).toBe(SECRET);
+    expect((await send("POST", "secret/data/app/db", { data: { password: SECRET } })).status).toBe(200);
+    expect((await send("GET", "secret/data/app/db")).body.data.data.password).toBe(SECRET);
+    await mountAwsOnMoto((method, path, body) => send(method, path, body), moto);
+    const creds = await send("GET", "aws/creds/deploy");
+    expect(creds.status).toBe(200);
+    expect((await send("PUT", "sys/leases/revoke", { lease_id: creds.body.lease_id })).status).toBe(204);
 
-    await until(() => subsegments().some((s) => s.name === "KMS"));
+    await until(() => subsegments().some((s) => s.name === "IAM"));
     const recorded = subsegments();
+    expect(recorded.filter((s) => s.name === "STS").map((s) => s.aws?.operation)).toEqual(["AssumeRole"]);
+    expect(recorded.filter((s) => s.name === "IAM").map((s) => s.aws?.operation)).toContain("PutRolePolicy");
     expect(recorded.every((s) => s.trace_id === TRACE_ID)).toBe(true);
     expect(recorded.filter((s) => s.name === "KMS").map((s) => s.aws?.operation)).toContain("Decrypt");
     const dynamodb = recorded.filter((s) => s.name === "DynamoDB").map((s) => s.aws?.operation);
     expect(dynamodb).toEqual(expect.arrayContaining(["TransactWriteItems", "GetItem"]));
     expect(recorded.every((s) => s.namespace === "aws")).toBe(true);
     const sent = received.join("");
-    for (const forbidden of [rootToken, SECRET]) expect(sent).not.toContain(forbidden);
+    const { secret_key, security_token } = creds.body.data;
+    for (const forbidden of [rootToken, SECRET, secret_key, security_token])
+      expect(sent).not.toContain(forbidden);
   });
 
   it("records a use of a PostgreSQL connection, and its failure without the failure's text", async () => {
