@@ -5,8 +5,11 @@
  * the product), and a PostgreSQL use one subsegment that marks a failure without its text.
  * No segment carries a token, a secret or a password.
  */
+import { spawnSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +25,7 @@ import { ingressEvent, readResult } from "../unit/lambda/ingress-events.ts";
 const SECRET = "traced-plaintext-must-not-appear-41ab";
 const DB_PASSWORD = "pg-password-must-not-appear-93fe";
 const TRACE_ID = "1-5759e988-bd862e3fe1be46a994272793";
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 interface SegmentDocument {
   name: string;
@@ -151,5 +155,27 @@ describe.skipIf(!motoAvailable())("a traced function on moto", () => {
     expect(failed).toMatchObject({ name: "PostgreSQL", fault: true });
     expect(failed?.cause).toBeUndefined();
     expect(received.join("")).not.toContain(DB_PASSWORD);
+  });
+
+  it("leaves calls outside an invocation (the initialization's warm-up) untraced, without an error line", () => {
+    // A process of its own: the X-Ray SDK logs through a console it holds from its loading.
+    const script = `
+      import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+      import { tracingFromEnv } from ${JSON.stringify(join(ROOT, "functions/tracing.ts"))};
+      const tracing = await tracingFromEnv({ COFFER_TRACING: "true" });
+      const client = tracing.awsClient(new DynamoDBClient(${JSON.stringify(motoClientConfig(moto))}));
+      await client.send(new ListTablesCommand({}));
+      await tracing.call("PostgreSQL", async () => undefined);
+      console.log("done");`;
+    // During the initialization Lambda has set no trace id: there is no segment to join.
+    // (The tracers of the tests above set AWS_XRAY_CONTEXT_MISSING in this process.)
+    const { _X_AMZN_TRACE_ID: _, AWS_XRAY_CONTEXT_MISSING: __, ...lambdaInitialization } = process.env;
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: ROOT,
+      env: { ...lambdaInitialization, NODE_NO_WARNINGS: "1" },
+      encoding: "utf8",
+    });
+    expect({ status: child.status, stdout: child.stdout.trim() }).toEqual({ status: 0, stdout: "done" });
+    expect(child.stderr).not.toMatch(/trace data|segment/i);
   });
 });
