@@ -17,6 +17,7 @@ import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 import { homeRegionStore } from "../shared/store/home-region-store.ts";
 import type { ItemStore } from "../shared/store/item-store.ts";
+import { noTracing, type Tracing } from "../shared/tracing.ts";
 
 export interface AwsBrokerConfig {
   tableName: string;
@@ -41,6 +42,8 @@ export interface AwsBrokerConfig {
   log?: Log;
   /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
   onRejectedItem?: (rejected: RejectedItem) => void;
+  /** Records the calls to DynamoDB, KMS, STS, IAM and PostgreSQL (functions/tracing.ts); none unless given. */
+  tracing?: Tracing;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -63,8 +66,9 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
 }
 
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
+  const tracing = config.tracing ?? noTracing;
   const store = createDynamoDbStore({
-    client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfigOf(config)),
+    client: tracing.awsClient(config.clients?.dynamodb ?? new DynamoDBClient(clientConfigOf(config))),
     tableName: config.tableName,
   });
   return brokerOn(store, config);
@@ -78,9 +82,10 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
 export async function createHomeBroker(config: AwsBrokerConfig): Promise<HomeRegion | undefined> {
   const name = config.homeRegion;
   if (name === undefined || name === config.region) return undefined;
-  const client =
+  const client = (config.tracing ?? noTracing).awsClient(
     config.clients?.homeDynamodb ??
-    new DynamoDBClient({ ...clientConfigOf(config), ...HOME_REGION_CALLS, region: name });
+      new DynamoDBClient({ ...clientConfigOf(config), ...HOME_REGION_CALLS, region: name }),
+  );
   const store = homeRegionStore(createDynamoDbStore({ client, tableName: config.tableName }), name);
   return { broker: await brokerOn(store, config), name };
 }
@@ -102,11 +107,12 @@ const clientConfigOf = (config: AwsBrokerConfig) => ({
 });
 
 function brokerOn(store: ItemStore, config: AwsBrokerConfig): Promise<Broker> {
+  const tracing = config.tracing ?? noTracing;
   return createBroker({
     store,
     storage: "dynamodb",
     keyProvider: createKmsKeyProvider({
-      client: config.clients?.kms ?? new KMSClient(clientConfigOf(config)),
+      client: tracing.awsClient(config.clients?.kms ?? new KMSClient(clientConfigOf(config))),
       keyId: config.kmsKeyId,
       symmetric: nodeSymmetricCrypto,
     }),
@@ -116,5 +122,6 @@ function brokerOn(store: ItemStore, config: AwsBrokerConfig): Promise<Broker> {
     clusterName: config.clusterName,
     log: config.log,
     onRejectedItem: config.onRejectedItem,
+    tracing,
   });
 }

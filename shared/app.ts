@@ -45,6 +45,8 @@ export interface AppOptions {
    * (shared/mounts/request-region.ts). Audit records are written by this region's broker.
    */
   home?: HomeRegion;
+  /** Told each request's id (the one its audit records carry) before anything is done for it. */
+  requestStarted?: (requestId: string) => void;
 }
 
 const SECURITY_HEADERS = {
@@ -105,6 +107,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
 
   app.all("/v1/*", async (c) => {
     const requestId = crypto.randomUUID();
+    options.requestStarted?.(requestId);
     const trace: RouteTrace = {};
     let head: RequestHead | undefined;
     let audited: AuditedRequest | undefined;

@@ -12,8 +12,8 @@
  *   or by the table.
  *
  * Lag, failures and the 5xx rate are metrics the functions write themselves in Embedded
- * Metric Format (functions/metrics.ts): the revoker's sweep report line and one line per
- * API request, dimension `Function`. A saturated revoker shows in Lambda's own Duration
+ * Metric Format (functions/metrics.ts): one line per sweep and one per API request,
+ * dimension `Function`. A saturated revoker shows in Lambda's own Duration
  * metric whatever its logs look like.
  */
 import { metricsNamespace } from "./broker-environment.ts";

@@ -8,6 +8,7 @@
 import type { Statement } from "./function-permissions.ts";
 import { LAMBDA_TRUST_POLICY } from "./lambda-trust.ts";
 import type { StageSettings } from "./stage-settings.ts";
+import { traces, tracingStatements } from "./tracing.ts";
 import { vpcStatements } from "./vpc.ts";
 
 export const RUNTIME = "nodejs22.x";
@@ -41,6 +42,7 @@ function ec2InAccount(): $util.Output<string> {
 export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
   const functionName = `${$app.name}-${args.settings.stage}-${args.name}`;
   const vpc = args.settings.vpc;
+  const traced = traces(args.environment);
   const logGroup = new aws.cloudwatch.LogGroup(
     `${id}Logs`,
     { name: `/aws/lambda/${functionName}`, retentionInDays: args.settings.logRetentionDays },
@@ -61,12 +63,18 @@ export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
     permissions: [
       ...args.statements($interpolate`${logGroup.arn}:*`),
       ...(vpc ? vpcStatements<$util.Input<string>>(ec2InAccount()) : []),
+      ...(traced ? tracingStatements<$util.Input<string>>() : []),
     ],
     ...(vpc && { vpc: { privateSubnets: vpc.subnets, securityGroups: vpc.securityGroups } }),
     logging: { logGroup: logGroup.name },
     // Vault clients are not browsers: no CORS headers, so no page can call the broker.
     ...(args.url && { url: { cors: false } }),
     transform: {
+      ...(traced && {
+        function: (fn: aws.lambda.FunctionArgs) => {
+          fn.tracingConfig = { mode: "Active" };
+        },
+      }),
       role: (role) => {
         role.assumeRolePolicy = LAMBDA_TRUST_POLICY;
         role.managedPolicyArns = [];

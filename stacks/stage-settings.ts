@@ -8,6 +8,7 @@ import { commaList } from "./comma-list.ts";
 import { type IngressSettings, readIngressSettings } from "./ingress-settings.ts";
 import { readSecondaryRegion } from "./region-settings.ts";
 import { parseTargetRoles, type TargetRole } from "./target-roles.ts";
+import { readTracing, TRACING_VARIABLE } from "./tracing.ts";
 import { readVpcSettings, type VpcSettings } from "./vpc.ts";
 
 export interface StageSettings {
@@ -37,6 +38,8 @@ export interface StageSettings {
   ingress: IngressSettings;
   /** A second region serving the API on a replica of the table and the key (stacks/region-settings.ts). */
   secondaryRegion?: string;
+  /** X-Ray tracing of both broker functions (stacks/tracing.ts); off by default. */
+  tracing?: boolean;
 }
 
 export class StageSettingsError extends Error {
@@ -158,6 +161,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     { homeRegion: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"), ingress, vpc, existingKeyArn },
     problems,
   );
+  const tracing = readTracing(value(TRACING_VARIABLE), problems);
 
   if (problems.length > 0) throw new StageSettingsError(problems);
   return {
@@ -174,6 +178,7 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     ...(vpc !== undefined && { vpc }),
     ingress,
     ...(secondaryRegion !== undefined && { secondaryRegion }),
+    ...(tracing && { tracing }),
   };
 }
 

@@ -66,7 +66,7 @@ export const ASSUMPTIONS = {
   /** The stage's fixed monitoring (docs/deploy.md): metrics in nine alarms, two of which combine two. */
   alarms: 11,
   /** The functions' Embedded Metric Format metrics (functions/metrics.ts). */
-  customMetrics: 8,
+  customMetrics: 9,
 } as const;
 
 export interface OperationPrice {

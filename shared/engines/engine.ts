@@ -19,6 +19,7 @@
 import type { Keyring } from "../crypto/keyring.ts";
 import type { Log } from "../log.ts";
 import type { ItemStore, WriteOp } from "../store/item-store.ts";
+import type { Tracing } from "../tracing.ts";
 import type { FieldSchema, FieldValues } from "./fields.ts";
 import type { JsonObject } from "./json.ts";
 import type { LeaseTypes } from "./lease-type.ts";
@@ -235,6 +236,8 @@ export interface EngineContext {
   leases: MountLeases;
   now: () => number;
   log: Log;
+  /** Records the engine's calls to other services (STS, IAM, PostgreSQL). */
+  tracing: Tracing;
 }
 
 export type EngineFactory = (context: EngineContext) => Engine;

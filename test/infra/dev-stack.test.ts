@@ -48,6 +48,16 @@ describe("a development stage", () => {
     }
   });
 
+  it("traces nothing unless COFFER_TRACING says so: no active tracing, no X-Ray permission", () => {
+    for (const fn of deployment.of("aws:lambda/function:Function")) {
+      expect(fn.inputs.tracingConfig).toBeUndefined();
+      expect(fn.inputs.environment?.variables ?? {}).not.toHaveProperty("COFFER_TRACING");
+    }
+    for (const name of ["ApiRole", "RevokerRole", "InjectorRole"]) {
+      expect(allowedActions(rolePolicy(name)).filter((action) => action.startsWith("xray:"))).toEqual([]);
+    }
+  });
+
   it("can be removed whole: no deletion protection, nothing retained, short log retention", () => {
     const table = deployment.one("aws:dynamodb/table:Table");
     expect(table.inputs.deletionProtectionEnabled).toBe(false);
