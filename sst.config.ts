@@ -60,6 +60,7 @@ export default $config({
       settings,
       apiFunctionName: api.fn.name,
       revokerFunctionName: revoker.fn.name,
+      logGroupNames: [api.logGroup.name, revoker.logGroup.name],
       tableName: table.name,
       revokerSweepBudgetMs: REVOKER_SWEEP_BUDGET_MS,
     });

@@ -17,7 +17,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Log } from "../shared/log.ts";
-import type { RejectedItem } from "../shared/store/authenticated-store.ts";
+import { REJECTED_ITEM_MESSAGE, type RejectedItem } from "../shared/store/authenticated-store.ts";
 
 /** The `service` field of every line: the functions tell themselves apart by `function_name`. */
 export const SERVICE_NAME = "coffer";
@@ -51,6 +51,5 @@ export function auditRequestStarted(requestId: string): void {
 export const lambdaLogging = {
   auditWriters: [writeLogLine],
   log: lambdaLog,
-  onRejectedItem: (rejected: RejectedItem) =>
-    lambdaLog("error", "an item failed authentication and is treated as absent", { ...rejected }),
+  onRejectedItem: (rejected: RejectedItem) => lambdaLog("error", REJECTED_ITEM_MESSAGE, { ...rejected }),
 };

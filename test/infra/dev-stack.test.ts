@@ -81,7 +81,7 @@ describe("a development stage", () => {
         { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
       ]);
     }
-    expect(deployment.of("aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(9);
+    expect(deployment.of("aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(10);
     expect(deployment.of("aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
   });
 });
