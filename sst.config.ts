@@ -20,17 +20,35 @@ export default $config({
     const { createRevoker, REVOKER_SWEEP_BUDGET_MS } = await import("./stacks/revoker.ts");
     const { createAlarms } = await import("./stacks/alarms.ts");
     const { createInjector } = await import("./stacks/injector.ts");
+    const { createSecondaryProvider, tableArnIn } = await import("./stacks/regions.ts");
 
     const settings = readStageSettings($app.stage, process.env);
     const bundles = functionBundles($cli.paths.root, process.env);
 
+    const secondary = createSecondaryProvider(settings);
     const table = createStorage(settings);
-    const key = createRootKey(settings);
+    const key = createRootKey(settings, secondary);
     const data = { settings, tableName: table.name, tableArn: table.arn, keyArn: key.arn };
-    const api = createApi({ ...data, bundle: bundles.api });
+    const replicaTableArn = settings.secondaryRegion && tableArnIn(settings.secondaryRegion, table.name);
+    const api = createApi({ ...data, otherTableArn: replicaTableArn, bundle: bundles.api });
+    // The second region's API: its replica of the table and of the key, home-class requests on the home table.
+    const secondaryApi =
+      secondary &&
+      createApi({
+        ...data,
+        tableArn: replicaTableArn as $util.Output<string>,
+        otherTableArn: table.arn,
+        keyArn: key.replicaArn as $util.Output<string>,
+        bundle: bundles.api,
+        provider: secondary,
+      });
     const ingress = createIngress({ settings, api: api.fn });
     const revoker = createRevoker({ ...data, bundle: bundles.revoker });
-    key.allowRoles([api.fn.nodes.role.arn, revoker.fn.nodes.role.arn]);
+    key.allowRoles([
+      api.fn.nodes.role.arn,
+      revoker.fn.nodes.role.arn,
+      ...(secondaryApi ? [secondaryApi.fn.nodes.role.arn] : []),
+    ]);
     // No table, no key: the injector is not given them and cannot use them.
     const injector = createInjector({
       settings,
@@ -42,6 +60,7 @@ export default $config({
       settings,
       apiFunctionName: api.fn.name,
       revokerFunctionName: revoker.fn.name,
+      logGroupNames: [api.logGroup.name, revoker.logGroup.name],
       tableName: table.name,
       revokerSweepBudgetMs: REVOKER_SWEEP_BUDGET_MS,
     });
@@ -55,6 +74,11 @@ export default $config({
       apiRoleArn: api.fn.nodes.role.arn,
       revokerFunction: revoker.fn.name,
       alarmTopic: alarms.topic.arn,
+      ...(secondaryApi && {
+        // The second region's address, and the role target roles must trust as well.
+        secondaryUrl: secondaryApi.fn.url,
+        secondaryApiRoleArn: secondaryApi.fn.nodes.role.arn,
+      }),
       injectorFunction: injector.fn.name,
       // `sst deploy` prints it: apply it to each cluster (docs/kubernetes.md).
       injectorWebhook: injector.webhook,

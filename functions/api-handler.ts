@@ -9,18 +9,23 @@
  * in the ALB's and REST's events (an ALB passes path and query string as received, still
  * percent-encoded). The method is passed through as sent, so LIST reaches the app as LIST.
  */
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { handle } from "hono/aws-lambda";
 import { createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
+import type { HomeRegion } from "../shared/mounts/request-region.ts";
 import type { UiAssetSource } from "../shared/ui/ui-assets.ts";
-import { embeddedMetrics, requestMetrics } from "./metrics.ts";
+import { auditRequestStarted, type InvocationContext, lambdaLog, startInvocation } from "./log-lines.ts";
+import { publishMetrics, requestMetrics } from "./metrics.ts";
 
 export interface ApiHandlerOptions {
   ui?: UiAssetSource;
-  /** Where internal errors go; the console unless given. */
+  /** Where internal errors go; the functions' log (functions/log-lines.ts) unless given. */
   logError?: (message: string) => void;
-  /** One metrics line per request (functions/metrics.ts) in this namespace; none unless given. */
-  metrics?: { namespace: string; write: (line: string) => void };
+  /** One metrics line per request (functions/metrics.ts); none unless given. */
+  metrics?: Metrics;
+  /** Outside the home region: the home region's broker (functions/aws-broker.ts, createHomeBroker). */
+  home?: HomeRegion;
 }
 
 /** The part of an ingress event that says where the request went. */
@@ -38,22 +43,32 @@ export function rawPathOf(env: unknown): string | undefined {
 export type ApiHandler = ReturnType<typeof handle>;
 
 export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}): ApiHandler {
+  let auditRequestId: string | undefined;
   const app = createApp(broker, {
     rawPath: rawPathOf,
     ...(options.ui && { ui: options.ui }),
-    ...(options.logError && { logError: options.logError }),
+    logError: options.logError ?? ((message) => lambdaLog("error", message, {})),
+    requestStarted: (requestId) => {
+      auditRequestId = requestId;
+      auditRequestStarted(requestId);
+    },
+    ...(options.home && { home: options.home }),
   });
   const handler = handle(app);
   const { metrics } = options;
-  if (metrics === undefined) return handler;
-  // A request that crashes the function writes no line: Lambda's Errors metric counts it.
+  // A request that crashes the function writes no metrics: Lambda's Errors metric counts it.
   return (async (event: Parameters<ApiHandler>[0], context: Parameters<ApiHandler>[1]) => {
+    auditRequestId = undefined;
+    startInvocation((context ?? {}) as InvocationContext);
     const started = performance.now();
     const result = await handler(event, context);
-    const latencyMs = Math.round(performance.now() - started);
-    metrics.write(
-      JSON.stringify(embeddedMetrics(metrics.namespace, "api", requestMetrics(result.statusCode, latencyMs))),
-    );
+    if (metrics) {
+      const latencyMs = Math.round(performance.now() - started);
+      publishMetrics(metrics, requestMetrics(result.statusCode, latencyMs), {
+        function_request_id: context?.awsRequestId,
+        audit_request_id: auditRequestId,
+      });
+    }
     return result;
   }) as ApiHandler;
 }

@@ -11,9 +11,13 @@ import { type Broker, createBroker } from "../shared/broker.ts";
 import { createKmsKeyProvider } from "../shared/crypto/kms.ts";
 import { nodeSymmetricCrypto } from "../shared/crypto/symmetric.node.ts";
 import type { Log } from "../shared/log.ts";
+import type { HomeRegion } from "../shared/mounts/request-region.ts";
 import { ENGINES } from "../shared/registry.ts";
 import type { RejectedItem } from "../shared/store/authenticated-store.ts";
 import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
+import { homeRegionStore } from "../shared/store/home-region-store.ts";
+import type { ItemStore } from "../shared/store/item-store.ts";
+import { noTracing, type Tracing } from "../shared/tracing.ts";
 
 export interface AwsBrokerConfig {
   tableName: string;
@@ -21,17 +25,25 @@ export interface AwsBrokerConfig {
   region?: string;
   /** An endpoint override for emulators (moto) or private endpoints. */
   endpoint?: string;
+  /**
+   * The deployment's home region, when it spans two (COFFER_HOME_REGION). In any other
+   * region, requests that need exact conditional writes are served on the home region's
+   * table (createHomeBroker); the home region itself serves everything.
+   */
+  homeRegion?: string;
   clusterName?: string;
   /** Where audit records go; CloudWatch Logs (stdout) unless given. */
   auditWriters?: readonly AuditWriter[];
   /** Hash numbers and booleans in audit records too (Vault leaves them in clear). */
   auditHashNonStrings?: boolean;
   /** Ready-made clients, for callers that instrument them (benchmarks count KMS calls). */
-  clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
+  clients?: { dynamodb?: DynamoDBClient; kms?: KMSClient; homeDynamodb?: DynamoDBClient };
   /** Where background work logs; the functions write raw JSON lines (functions/log-lines.ts). */
   log?: Log;
   /** Where items that fail authentication are reported; a JSON line on stderr unless given. */
   onRejectedItem?: (rejected: RejectedItem) => void;
+  /** Records the calls to DynamoDB, KMS, STS, IAM and PostgreSQL (functions/tracing.ts); none unless given. */
+  tracing?: Tracing;
 }
 
 /** Reads the configuration the infrastructure sets on the functions; names every missing variable. */
@@ -48,21 +60,59 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
     region: env.COFFER_REGION || env.AWS_REGION || undefined,
     endpoint: env.COFFER_AWS_ENDPOINT || undefined,
     clusterName: env.COFFER_CLUSTER_NAME || undefined,
+    homeRegion: env.COFFER_HOME_REGION || undefined,
     auditHashNonStrings: hashNonStrings === "true",
   };
 }
 
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
-  const clientConfig = { region: config.region, endpoint: config.endpoint, ...awsRetryConfig() };
+  const tracing = config.tracing ?? noTracing;
   const store = createDynamoDbStore({
-    client: config.clients?.dynamodb ?? new DynamoDBClient(clientConfig),
+    client: tracing.awsClient(config.clients?.dynamodb ?? new DynamoDBClient(clientConfigOf(config))),
     tableName: config.tableName,
   });
+  return brokerOn(store, config);
+}
+
+/**
+ * The broker on the home region's replica of the table, for a region that is not home;
+ * undefined in the home region. It unwraps the keyring with this region's replica of the
+ * multi-Region key (the same key material), so only DynamoDB calls cross regions.
+ */
+export async function createHomeBroker(config: AwsBrokerConfig): Promise<HomeRegion | undefined> {
+  const name = config.homeRegion;
+  if (name === undefined || name === config.region) return undefined;
+  const client = (config.tracing ?? noTracing).awsClient(
+    config.clients?.homeDynamodb ??
+      new DynamoDBClient({ ...clientConfigOf(config), ...HOME_REGION_CALLS, region: name }),
+  );
+  const store = homeRegionStore(createDynamoDbStore({ client, tableName: config.tableName }), name);
+  return { broker: await brokerOn(store, config), name };
+}
+
+/**
+ * A home region that drops packets instead of refusing them must cost a request a few
+ * seconds and a 503, not the function's whole timeout: calls to it give up after 1 s
+ * without a connection or 2 s without an answer, and are tried twice.
+ */
+const HOME_REGION_CALLS = {
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
+  ...awsRetryConfig(2),
+};
+
+const clientConfigOf = (config: AwsBrokerConfig) => ({
+  region: config.region,
+  endpoint: config.endpoint,
+  ...awsRetryConfig(),
+});
+
+function brokerOn(store: ItemStore, config: AwsBrokerConfig): Promise<Broker> {
+  const tracing = config.tracing ?? noTracing;
   return createBroker({
     store,
     storage: "dynamodb",
     keyProvider: createKmsKeyProvider({
-      client: config.clients?.kms ?? new KMSClient(clientConfig),
+      client: tracing.awsClient(config.clients?.kms ?? new KMSClient(clientConfigOf(config))),
       keyId: config.kmsKeyId,
       symmetric: nodeSymmetricCrypto,
     }),
@@ -72,5 +122,6 @@ export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> 
     clusterName: config.clusterName,
     log: config.log,
     onRejectedItem: config.onRejectedItem,
+    tracing,
   });
 }

@@ -22,7 +22,8 @@ import {
   readRequestData,
   rejectDotSegments,
 } from "./http/request.ts";
-import { createRouter, type RequestHead, type RouteTrace } from "./mounts/router.ts";
+import { type HomeRegion, placeRequests } from "./mounts/request-region.ts";
+import { createRouter, type RequestHead, type Router, type RouteTrace } from "./mounts/router.ts";
 import type { UiAssetSource } from "./ui/ui-assets.ts";
 import { uiRoutes } from "./ui/ui-routes.ts";
 
@@ -38,6 +39,14 @@ export interface AppOptions {
   rawPath?: (env: unknown) => string | undefined;
   /** The web UI's files, served under /ui/ (shared/ui/); without them /ui/ says there is no UI. */
   ui?: UiAssetSource;
+  /**
+   * In a region that is not the deployment's home: the broker on the home region's table,
+   * which serves every request that relies on an exact conditional write
+   * (shared/mounts/request-region.ts). Audit records are written by this region's broker.
+   */
+  home?: HomeRegion;
+  /** Told each request's id (the one its audit records carry) before anything is done for it. */
+  requestStarted?: (requestId: string) => void;
 }
 
 const SECURITY_HEADERS = {
@@ -73,6 +82,12 @@ function reply(c: Context, outcome: Outcome): Response {
 
 export function createApp(broker: Broker, options: AppOptions = {}): Hono {
   const router = createRouter(broker);
+  const homeRouter = options.home && createRouter(options.home.broker);
+  const place = options.home && placeRequests(broker, options.home);
+  async function routerFor(head: RequestHead): Promise<Router> {
+    if (!place || !homeRouter) return router;
+    return (await place(head)) === broker ? router : homeRouter;
+  }
   const logError = options.logError ?? ((message) => console.error(message));
   const limits: DataLimits = { maxBytes: options.maxBodyBytes ?? MAX_BODY_BYTES };
   // Nobody can be charged for the data of a route that needs no token.
@@ -92,6 +107,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
 
   app.all("/v1/*", async (c) => {
     const requestId = crypto.randomUUID();
+    options.requestStarted?.(requestId);
     const trace: RouteTrace = {};
     let head: RequestHead | undefined;
     let audited: AuditedRequest | undefined;
@@ -101,7 +117,7 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
       if (rawPath !== undefined) rejectDotSegments(rawPath);
       head = parseRequestHead(c.req.raw, requestId);
       // A refusal here leaves the body unread: a caller without a token costs no parsing.
-      const admitted = await router.admit(head, trace);
+      const admitted = await (await routerFor(head)).admit(head, trace);
       const data: JsonObject = await readRequestData(
         c.req.raw,
         head,

@@ -27,6 +27,7 @@ import { createPolicyStore } from "./policy/policy-store.ts";
 import { authenticateStore, logRejectedItem, type RejectedItem } from "./store/authenticated-store.ts";
 import type { ItemStore } from "./store/item-store.ts";
 import { scopeStore } from "./store/scoped-store.ts";
+import { noTracing, type Tracing } from "./tracing.ts";
 import { VERSION } from "./version.ts";
 
 /** Loads an engine's code on first use, so a cold start pays only for the engines it serves. */
@@ -100,6 +101,8 @@ export interface BrokerOptions {
   log?: Log;
   /** Where items that fail to verify are reported. Defaults to a JSON line on the console. */
   onRejectedItem?: (rejected: RejectedItem) => void;
+  /** Records the engines' calls to other services; nothing is traced unless given. */
+  tracing?: Tracing;
 }
 
 /**
@@ -208,6 +211,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       leases: mountLeases(mount),
       now,
       log,
+      tracing: options.tracing ?? noTracing,
     };
   }
 

@@ -7,15 +7,19 @@
  * - revocation lags: leases are revoked minutes after they expired, or every sweep runs
  *   out of budget with leases still due;
  * - revocations keep failing in the engines (typically IAM refusing the target role);
+ * - an item in the table failed authentication: someone who can write to the table but
+ *   cannot use the root key changed, moved or forged it (shared/store/authenticated-store.ts);
  * - the API crashes or times out, answers too many requests with a 5xx (503s when KMS,
  *   DynamoDB or STS stay unavailable after retries included), or is throttled, by Lambda
  *   or by the table.
  *
  * Lag, failures and the 5xx rate are metrics the functions write themselves in Embedded
- * Metric Format (functions/metrics.ts): the revoker's sweep report line and one line per
- * API request, dimension `Function`. A saturated revoker shows in Lambda's own Duration
- * metric whatever its logs look like.
+ * Metric Format (functions/metrics.ts): one line per sweep and one per API request,
+ * dimension `Function`. A saturated revoker shows in Lambda's own Duration
+ * metric whatever its logs look like. A rejected item is rare enough to be counted by a log
+ * filter on the line the functions write for it, which costs nothing until it happens.
  */
+import { REJECTED_ITEM_MESSAGE } from "../shared/store/authenticated-store.ts";
 import { metricsNamespace } from "./broker-environment.ts";
 import type { StageSettings } from "./stage-settings.ts";
 
@@ -23,6 +27,8 @@ export interface AlarmInput {
   settings: StageSettings;
   apiFunctionName: $util.Input<string>;
   revokerFunctionName: $util.Input<string>;
+  /** The log groups of the functions that read the table, watched for rejected items. */
+  logGroupNames: $util.Input<string>[];
   tableName: $util.Input<string>;
   /** A sweep that runs this long stopped with leases still due. */
   revokerSweepBudgetMs: number;
@@ -188,6 +194,28 @@ export function createAlarms(input: AlarmInput) {
     comparisonOperator: "GreaterThanOrEqualToThreshold",
     treatMissingData: "notBreaching",
   });
+
+  input.logGroupNames.forEach((logGroupName, index) => {
+    new aws.cloudwatch.LogMetricFilter(`ItemsRejectedFilter${index}`, {
+      logGroupName,
+      pattern: `{ $.message = "${REJECTED_ITEM_MESSAGE}" }`,
+      metricTransformation: { namespace, name: "ItemsRejected", value: "1" },
+    });
+  });
+  alarm(
+    "ItemsRejectedAlarm",
+    "an item in the table failed authentication: it was changed by someone without the root key",
+    {
+      namespace,
+      metricName: "ItemsRejected",
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+    },
+  );
 
   return { topic };
 }

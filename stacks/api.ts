@@ -22,10 +22,14 @@ export interface ApiInput {
   tableName: $util.Input<string>;
   tableArn: $util.Input<string>;
   keyArn: $util.Input<string>;
+  /** With a second region: the other region's replica of the table (regions.ts). */
+  otherTableArn?: $util.Input<string>;
+  /** The second region's provider, for the API deployed there; the stage's region without. */
+  provider?: aws.Provider;
 }
 
 export function createApi(input: ApiInput) {
-  return createBrokerFunction("Api", {
+  return createBrokerFunction(input.provider ? "SecondaryApi" : "Api", {
     settings: input.settings,
     name: "api",
     description: "Coffer: the Vault HTTP API",
@@ -37,11 +41,13 @@ export function createApi(input: ApiInput) {
     statements: (logStreamsArn) =>
       apiStatements({
         tableArn: input.tableArn,
+        otherTableArn: input.otherTableArn,
         keyArn: input.keyArn,
         logStreamsArn,
         targetRoles: input.settings.targetRoles,
         targetRoleBoundary: input.settings.targetRoleBoundary,
       }),
     url: input.settings.ingress.kind === "function-url",
+    provider: input.provider,
   });
 }

@@ -8,6 +8,7 @@
 import type { Statement } from "./function-permissions.ts";
 import { LAMBDA_TRUST_POLICY } from "./lambda-trust.ts";
 import type { StageSettings } from "./stage-settings.ts";
+import { traces, tracingStatements } from "./tracing.ts";
 import { vpcStatements } from "./vpc.ts";
 
 export const RUNTIME = "nodejs22.x";
@@ -26,6 +27,8 @@ export interface BrokerFunctionArgs {
   environment: Record<string, $util.Input<string>>;
   statements: (logStreamsArn: $util.Output<string>) => Statement<$util.Input<string>>[];
   url?: boolean;
+  /** The second region's provider, for the API deployed there (regions.ts). */
+  provider?: aws.Provider;
 }
 
 /** arn:<partition>:ec2:<region>:<account>:*\/*, the EC2 resources a VPC function's role may touch. */
@@ -39,14 +42,15 @@ function ec2InAccount(): $util.Output<string> {
 export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
   const functionName = `${$app.name}-${args.settings.stage}-${args.name}`;
   const vpc = args.settings.vpc;
+  const traced = traces(args.environment);
   const logGroup = new aws.cloudwatch.LogGroup(
     `${id}Logs`,
     { name: `/aws/lambda/${functionName}`, retentionInDays: args.settings.logRetentionDays },
     // Audit records live here: on production they stay when the stack goes.
-    { retainOnDelete: args.settings.production },
+    { retainOnDelete: args.settings.production, provider: args.provider },
   );
 
-  const fn = new sst.aws.Function(id, {
+  const functionArgs: sst.aws.FunctionArgs = {
     name: functionName,
     description: args.description,
     bundle: args.bundle,
@@ -59,17 +63,24 @@ export function createBrokerFunction(id: string, args: BrokerFunctionArgs) {
     permissions: [
       ...args.statements($interpolate`${logGroup.arn}:*`),
       ...(vpc ? vpcStatements<$util.Input<string>>(ec2InAccount()) : []),
+      ...(traced ? tracingStatements<$util.Input<string>>() : []),
     ],
     ...(vpc && { vpc: { privateSubnets: vpc.subnets, securityGroups: vpc.securityGroups } }),
     logging: { logGroup: logGroup.name },
     // Vault clients are not browsers: no CORS headers, so no page can call the broker.
     ...(args.url && { url: { cors: false } }),
     transform: {
+      ...(traced && {
+        function: (fn: aws.lambda.FunctionArgs) => {
+          fn.tracingConfig = { mode: "Active" };
+        },
+      }),
       role: (role) => {
         role.assumeRolePolicy = LAMBDA_TRUST_POLICY;
         role.managedPolicyArns = [];
       },
     },
-  });
+  };
+  const fn = new sst.aws.Function(id, functionArgs, { provider: args.provider });
   return { fn, logGroup };
 }

@@ -41,6 +41,8 @@ export const LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
 export interface BrokerResources<R> {
   tableArn: R;
+  /** With a second region: the other region's replica of the table, which serves its home-class requests. */
+  otherTableArn?: R;
   keyArn: R;
   /** The function's own log group, as `<log group ARN>:*` (its streams). */
   logStreamsArn: R;
@@ -56,7 +58,10 @@ export interface BrokerResources<R> {
 
 function storageAndKey<R>(resources: BrokerResources<R>): Statement<R>[] {
   return [
-    { actions: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], resources: [resources.tableArn] },
+    {
+      actions: [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS],
+      resources: [resources.tableArn, ...(resources.otherTableArn ? [resources.otherTableArn] : [])],
+    },
     {
       actions: [...KEY_ACTIONS],
       resources: [resources.keyArn],

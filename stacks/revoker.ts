@@ -12,7 +12,13 @@ import { revokerStatements } from "./function-permissions.ts";
 import type { StageSettings } from "./stage-settings.ts";
 
 export const REVOKER_SCHEDULE = "rate(1 minute)";
-export const REVOKER_MEMORY = "256 MB";
+/**
+ * A sweep is bound by CPU (docs/benchmarks.md, the revoker), and Lambda gives one vCPU per
+ * 1,769 MB: the whole vCPU revokes 100,000 leases due at once within ten minutes, where
+ * 256 MB took most of an hour. Billed per GB-second, a lease costs the same at any size;
+ * only the idle ticks cost more, cents a month (docs/deploy.md).
+ */
+export const REVOKER_MEMORY = "1769 MB";
 export const REVOKER_TIMEOUT_SECONDS = 60;
 /** functions/revoker.ts stops starting revocations this long before the timeout (a test keeps the two equal). */
 export const REVOKER_MARGIN_MS = 15_000;

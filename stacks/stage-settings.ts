@@ -6,7 +6,9 @@
  */
 import { commaList } from "./comma-list.ts";
 import { type IngressSettings, readIngressSettings } from "./ingress-settings.ts";
+import { readSecondaryRegion } from "./region-settings.ts";
 import { parseTargetRoles, type TargetRole } from "./target-roles.ts";
+import { readTracing, TRACING_VARIABLE } from "./tracing.ts";
 import { readVpcSettings, type VpcSettings } from "./vpc.ts";
 
 export interface StageSettings {
@@ -34,6 +36,10 @@ export interface StageSettings {
   vpc?: VpcSettings;
   /** How clients reach the API (stacks/ingress-settings.ts): a public function URL by default. */
   ingress: IngressSettings;
+  /** A second region serving the API on a replica of the table and the key (stacks/region-settings.ts). */
+  secondaryRegion?: string;
+  /** X-Ray tracing of both broker functions (stacks/tracing.ts); off by default. */
+  tracing?: boolean;
 }
 
 export class StageSettingsError extends Error {
@@ -150,6 +156,12 @@ export function readStageSettings(stage: string, env: Record<string, string | un
   const logRetentionDays = readRetention(value("COFFER_LOG_RETENTION_DAYS"), production, problems);
   const vpc = readVpcSettings(value("COFFER_VPC_SUBNETS"), value("COFFER_VPC_SECURITY_GROUPS"), problems);
   const ingress = readIngressSettings(value, problems);
+  const secondaryRegion = readSecondaryRegion(
+    value("COFFER_SECONDARY_REGION"),
+    { homeRegion: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"), ingress, vpc, existingKeyArn },
+    problems,
+  );
+  const tracing = readTracing(value(TRACING_VARIABLE), problems);
 
   if (problems.length > 0) throw new StageSettingsError(problems);
   return {
@@ -165,6 +177,8 @@ export function readStageSettings(stage: string, env: Record<string, string | un
     logRetentionDays,
     ...(vpc !== undefined && { vpc }),
     ingress,
+    ...(secondaryRegion !== undefined && { secondaryRegion }),
+    ...(tracing && { tracing }),
   };
 }
 

@@ -6,6 +6,11 @@
  * an empty Node process is the baseline. Overhead = bundle run - empty run, median of N,
  * in wall time and in the process's CPU time (user + system). On a shared machine the CPU
  * time is the steadier of the two: it leaves out waiting for moto and for a core.
+ *
+ * Two more rows say what observability costs: the shipped bundle with tracing on (as a
+ * function with COFFER_TRACING=true under Lambda's active tracing runs it, its segments
+ * sent to a daemon address on loopback where nothing listens), and Powertools' Logger and
+ * Metrics alone, imported and used as the functions use them, in a bundle of their own.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -38,6 +43,31 @@ async function naiveEntry(): Promise<string> {
     'export { handler } from "./functions/api.ts";',
   ].join("\n");
 }
+
+/** Powertools' Logger and Metrics as the functions build them (functions/log-lines.ts, metrics.ts). */
+const POWERTOOLS_ALONE = [
+  'import { Logger } from "@aws-lambda-powertools/logger";',
+  'import { Metrics } from "@aws-lambda-powertools/metrics";',
+  'const logger = new Logger({ serviceName: "coffer" });',
+  'const metrics = new Metrics({ namespace: "Coffer/bench", serviceName: "coffer" });',
+  "metrics.clearDefaultDimensions();",
+  'metrics.setDefaultDimensions({ Function: "api" });',
+  "export const handler = async () => {",
+  '  logger.info("served");',
+  '  metrics.addMetric("Requests", "Count", 1);',
+  "  metrics.publishStoredMetrics();",
+  "  return { statusCode: 200 };",
+  "};",
+].join("\n");
+
+/** What Lambda's runtime sets for a function with active tracing, and the stack's switch. */
+const TRACED_ENV = {
+  COFFER_TRACING: "true",
+  AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+  LAMBDA_TASK_ROOT: "/var/task",
+  _X_AMZN_TRACE_ID: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+  AWS_XRAY_DAEMON_ADDRESS: "127.0.0.1:2000",
+};
 
 async function bundleSize(dir: string): Promise<number> {
   let total = 0;
@@ -119,6 +149,13 @@ export async function benchColdStart(
       stdin: { contents: await naiveEntry(), resolveDir: root, loader: "ts", sourcefile: "naive-api.ts" },
       outfile: join(naiveDir, "index.mjs"),
     });
+    const powertoolsDir = join(dir, "powertools");
+    await build({
+      ...BUNDLE_OPTIONS,
+      logLevel: "silent",
+      stdin: { contents: POWERTOOLS_ALONE, resolveDir: root, loader: "ts", sourcefile: "powertools.ts" },
+      outfile: join(powertoolsDir, "index.mjs"),
+    });
 
     const event = {
       version: "2.0",
@@ -156,6 +193,8 @@ export async function benchColdStart(
     const emptyRuns: ChildRun[] = [];
     const oursRuns: ChildRun[] = [];
     const naiveRuns: ChildRun[] = [];
+    const tracedRuns: ChildRun[] = [];
+    const powertoolsRuns: ChildRun[] = [];
     // Interleaved, so drift in machine load hits all three alike.
     for (let i = 0; i < runs; i++) {
       emptyRuns.push(
@@ -166,6 +205,8 @@ export async function benchColdStart(
       );
       oursRuns.push(runChild(serveOnce(oursEntry), childEnv));
       naiveRuns.push(runChild(serveOnce(join(naiveDir, "index.mjs")), childEnv));
+      tracedRuns.push(runChild(serveOnce(oursEntry), { ...childEnv, ...TRACED_ENV }));
+      powertoolsRuns.push(runChild(serveOnce(join(powertoolsDir, "index.mjs")), childEnv));
     }
     const emptyNodeMs = median(emptyRuns.map((run) => run.totalMs));
     const emptyNodeCpuMs = median(emptyRuns.map((run) => run.cpuMs));
@@ -190,8 +231,15 @@ export async function benchColdStart(
     };
     const shipped = await row("api (as shipped)", oursRuns, ours.outdir, oursEntry);
     const naive = await row("naive eager baseline", naiveRuns, naiveDir, join(naiveDir, "index.mjs"));
+    const traced = await row("api, tracing on", tracedRuns, ours.outdir, oursEntry);
+    const powertools = await row(
+      "Powertools Logger + Metrics alone",
+      powertoolsRuns,
+      powertoolsDir,
+      join(powertoolsDir, "index.mjs"),
+    );
     return {
-      rows: [shipped, naive],
+      rows: [shipped, naive, traced, powertools],
       emptyNodeMs: round(emptyNodeMs, 1),
       emptyNodeCpuMs: round(emptyNodeCpuMs, 1),
       overheadRatio: round(shipped.overheadMs / naive.overheadMs),

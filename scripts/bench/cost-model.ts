@@ -47,7 +47,8 @@ export const PRICES = {
 /** What the model assumes rather than measures. */
 export const ASSUMPTIONS = {
   apiMemoryMb: 512,
-  revokerMemoryMb: 256,
+  /** REVOKER_MEMORY in stacks/revoker.ts: one vCPU. */
+  revokerMemoryMb: 1769,
   mbPerVcpu: 1769,
   /** START, END and REPORT lines Lambda writes per invocation. */
   platformLogBytesPerInvocation: 300,
@@ -62,10 +63,14 @@ export const ASSUMPTIONS = {
   secrets: 20,
   vaultNodes: 3,
   vaultDiskGb: 50,
-  /** The stage's fixed monitoring (docs/deploy.md): metrics in nine alarms, two of which combine two. */
-  alarms: 11,
+  /**
+   * The stage's fixed monitoring (docs/deploy.md): metrics in ten alarms, two of which
+   * combine two. The rejected-item count is published only when an item fails
+   * authentication, so it costs nothing as a metric until then.
+   */
+  alarms: 12,
   /** The functions' Embedded Metric Format metrics (functions/metrics.ts). */
-  customMetrics: 8,
+  customMetrics: 9,
 } as const;
 
 export interface OperationPrice {
@@ -292,8 +297,8 @@ export function costModel(inputs: {
     prices: PRICES,
     assumptions: ASSUMPTIONS,
     extraCpuMsPerDynamoDbCall: extra,
-    revokerOnLambda: [ASSUMPTIONS.revokerMemoryMb, 1024, ASSUMPTIONS.mbPerVcpu].map((memoryMb) =>
-      projectRevoker(inputs.revoker, extra, memoryMb, 100_000),
+    revokerOnLambda: [...new Set([256, 1024, ASSUMPTIONS.mbPerVcpu, ASSUMPTIONS.revokerMemoryMb])].map(
+      (memoryMb) => projectRevoker(inputs.revoker, extra, memoryMb, 100_000),
     ),
     perMillion,
     coldStart,

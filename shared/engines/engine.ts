@@ -19,6 +19,7 @@
 import type { Keyring } from "../crypto/keyring.ts";
 import type { Log } from "../log.ts";
 import type { ItemStore, WriteOp } from "../store/item-store.ts";
+import type { Tracing } from "../tracing.ts";
 import type { FieldSchema, FieldValues } from "./fields.ts";
 import type { JsonObject } from "./json.ts";
 import type { LeaseTypes } from "./lease-type.ts";
@@ -29,6 +30,13 @@ export type { JsonObject } from "./json.ts";
 export type { Mount, MountConfig } from "./mount.ts";
 
 export type Operation = "read" | "list" | "create" | "update" | "patch" | "delete";
+
+/**
+ * Where a request is served when the deployment spans two regions: "local" against the
+ * region's own replica of the table, "home" against the home region's table, where
+ * conditional writes are exact (docs/deploy.md, "More than one region").
+ */
+export type Region = "local" | "home";
 
 /** Who made a request, as the core authenticated it: all an engine knows of its caller. */
 export interface Caller {
@@ -142,6 +150,13 @@ export interface Route<S extends FieldSchema = FieldSchema> {
   /** Needs the sudo capability on top of the operation's own. */
   sudo?: boolean;
   /**
+   * Where an operation is served in a deployment with a second region, when it differs
+   * from the rule (reads and lists in any region, every other operation against the home
+   * region's table): a login or a decryption that writes nothing conditional is served
+   * locally, a read that issues a lease at home (shared/mounts/request-region.ts).
+   */
+  region?: Partial<Record<Operation, Region>>;
+  /**
    * Whether the target of a write exists, so that POST/PUT is checked as "create" or
    * "update" as Vault does. Without it, every write is an "update".
    */
@@ -221,6 +236,8 @@ export interface EngineContext {
   leases: MountLeases;
   now: () => number;
   log: Log;
+  /** Records the engine's calls to other services (STS, IAM, PostgreSQL). */
+  tracing: Tracing;
 }
 
 export type EngineFactory = (context: EngineContext) => Engine;

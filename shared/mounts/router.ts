@@ -67,7 +67,8 @@ export interface Router {
   admit(request: RequestHead, trace: RouteTrace): Promise<AdmittedRequest>;
 }
 
-function findRoute(
+/** The engine's first route whose pattern matches the path below the mount. */
+export function findRoute(
   engine: Engine,
   path: string,
 ): { route: Route; params: Record<string, string> } | undefined {

@@ -5,6 +5,10 @@
  * Each process trusts a policy it read for at most ACL_POLICY_CACHE_MS: a change made
  * through another process (another Lambda instance) applies here within that bound, and
  * at once in the process that made it.
+ *
+ * The ACL built from a set of policies is kept too, with the parsed rules it was built
+ * from: it is used again only while every one of those is still the one cached (a write,
+ * a delete or a reload replaces them), so it never outlives a policy it came from.
  */
 import { CofferError, invalidRequest, isCofferError } from "../errors.ts";
 import type { Item, ItemStore } from "../store/item-store.ts";
@@ -36,8 +40,15 @@ interface Cached {
 
 const BUILTIN_DEFAULT_RULES = parsePolicy(DEFAULT_POLICY);
 
+interface BuiltAcl {
+  /** The rules of each policy it was built from, in order (null: no such policy). */
+  from: (PathRule[] | null)[];
+  acl: Acl;
+}
+
 export function createPolicyStore(store: ItemStore, now: () => number = Date.now): PolicyStore {
   const cache = new Map<string, Cached>();
+  const built = new Map<string, BuiltAcl>();
   const key = (name: string) => ({ pk: PARTITION, sk: name });
 
   function remember(name: string, rules: PathRule[] | null) {
@@ -60,7 +71,8 @@ export function createPolicyStore(store: ItemStore, now: () => number = Date.now
     return name === DEFAULT_POLICY_NAME ? BUILTIN_DEFAULT_RULES : null;
   }
 
-  async function load(names: readonly string[]): Promise<PathRule[][]> {
+  /** Each policy's rules (null: no such policy), from the store when not cached or too old. */
+  async function load(names: readonly string[]): Promise<(PathRule[] | null)[]> {
     const fresh = (name: string) => {
       const cached = cache.get(name);
       return cached && now() - cached.loadedAt < ACL_POLICY_CACHE_MS ? cached : undefined;
@@ -70,10 +82,22 @@ export function createPolicyStore(store: ItemStore, now: () => number = Date.now
       const items = await store.batchGet(missing.map(key));
       for (const [index, name] of missing.entries()) remember(name, rulesOf(name, items[index]));
     }
-    return names.flatMap((name) => {
-      const rules = cache.get(name)?.rules;
-      return rules ? [rules] : [];
-    });
+    return names.map((name) => cache.get(name)?.rules ?? null);
+  }
+
+  function aclOf(policies: readonly (PathRule[] | null)[], identity: PolicyIdentity | undefined): Acl {
+    const rules: AclRule[] = [];
+    for (const policy of policies) {
+      for (const rule of policy ?? []) {
+        if (!hasTemplates(rule.path)) {
+          rules.push(rule);
+          continue;
+        }
+        const path = fillTemplates(rule.path, identity);
+        if (path !== undefined) rules.push({ path, capabilities: rule.capabilities });
+      }
+    }
+    return buildAcl(rules);
   }
 
   return {
@@ -82,18 +106,16 @@ export function createPolicyStore(store: ItemStore, now: () => number = Date.now
       const names = [...new Set(policyNames.map((name) => name.toLowerCase()))].filter((name) =>
         NAME.test(name),
       );
-      const rules: AclRule[] = [];
-      for (const policy of await load(names)) {
-        for (const rule of policy) {
-          if (!hasTemplates(rule.path)) {
-            rules.push(rule);
-            continue;
-          }
-          const path = fillTemplates(rule.path, identity);
-          if (path !== undefined) rules.push({ path, capabilities: rule.capabilities });
-        }
-      }
-      return buildAcl(rules);
+      const policies = await load(names);
+      // A templated policy grants by identity: its ACL is kept per identity.
+      const templated = policies.some((policy) => policy?.some((rule) => hasTemplates(rule.path)));
+      const id = templated ? `${names.join(",")}\n${JSON.stringify(identity ?? null)}` : names.join(",");
+      const kept = built.get(id);
+      if (kept?.from.every((rules, i) => rules === policies[i])) return kept.acl;
+      const acl = aclOf(policies, identity);
+      if (built.size >= CACHE_MAX_ENTRIES) built.clear();
+      built.set(id, { from: policies, acl });
+      return acl;
     },
 
     async read(raw) {

@@ -98,6 +98,9 @@ export function authenticateStore(store: ItemStore, options: AuthenticatedStoreO
 }
 
 /** The default report: one JSON line (on the error stream unless told), for log-based alarms. */
+/** The log message of an item that failed authentication; an alarm watches for it (stacks/alarms.ts). */
+export const REJECTED_ITEM_MESSAGE = "an item failed authentication and is treated as absent";
+
 export function logRejectedItem(
   rejected: RejectedItem,
   write: (line: string) => void = (line) => console.error(line),
@@ -106,7 +109,7 @@ export function logRejectedItem(
     JSON.stringify({
       time: new Date().toISOString(),
       level: "error",
-      msg: "an item failed authentication and is treated as absent",
+      msg: REJECTED_ITEM_MESSAGE,
       ...rejected,
     }),
   );

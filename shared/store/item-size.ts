@@ -15,8 +15,29 @@ const MAX_SK_BYTES = 1024;
 // through a JavaScript number (the SDK's own codec turns them into BigInt), so they are refused.
 const MIN_MAGNITUDE = 1e-130;
 
-const utf8 = new TextEncoder();
-const utf8Length = (text: string) => utf8.encode(text).byteLength;
+/**
+ * The UTF-8 length of `text`, counted without encoding it: every write is sized twice (the
+ * authenticated store and the adapter check it), and encoding each name and string to
+ * measure it was most of that. A lone surrogate counts 3 bytes, as U+FFFD replaces it.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    const next = text.charCodeAt(i + 1);
+    if (unit <= 0xdbff && unit >= 0xd800 && next >= 0xdc00 && next <= 0xdfff) {
+      // A surrogate pair: two code units, four bytes.
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 
 /**
  * The size of an item as DynamoDB bills and limits it: each attribute name's UTF-8 length
@@ -59,9 +80,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return prototype === Object.prototype || prototype === null;
 }
 
-function numberSize(value: number): number {
+export function numberSize(value: number): number {
   checkNumber(value);
   // One byte per two significant digits plus one, leading and trailing zeros trimmed.
+  if (Number.isSafeInteger(value)) {
+    // Integers (times, revisions, counts) without formatting them: the common case.
+    let rest = Math.abs(value);
+    if (rest === 0) return 2;
+    while (rest % 10 === 0) rest /= 10;
+    let digits = 1;
+    while (rest >= 10) {
+      rest = Math.floor(rest / 10);
+      digits++;
+    }
+    return Math.ceil(digits / 2) + 1;
+  }
   const mantissa = Math.abs(value).toExponential().split("e")[0]!.replace(".", "");
   const digits = mantissa.replace(/0+$/, "").length || 1;
   return Math.ceil(digits / 2) + 1;

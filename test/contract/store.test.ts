@@ -16,6 +16,7 @@ import type { ErrorCode } from "../../shared/errors.ts";
 import { authenticateStore, type RejectedItem } from "../../shared/store/authenticated-store.ts";
 import { createDynamoDbStore, createTable, TTL_ATTRIBUTE } from "../../shared/store/dynamodb.ts";
 import { createDynamoDbScanner } from "../../shared/store/dynamodb-scan.ts";
+import { homeRegionStore } from "../../shared/store/home-region-store.ts";
 import { MAC_ATTRIBUTE } from "../../shared/store/item-mac.ts";
 import { itemSize, MAX_ITEM_BYTES } from "../../shared/store/item-size.ts";
 import {
@@ -29,7 +30,7 @@ import {
   type WriteOp,
 } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
+import { freePort, motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 const rejectsWith = (promise: Promise<unknown>, code: ErrorCode) =>
   expect(promise).rejects.toMatchObject({ name: "CofferError", code });
@@ -831,6 +832,64 @@ describeAws("DynamoDB store, on moto", () => {
   describe("authenticated", () => {
     itemStoreContract(async () => authenticated(await freshTable()));
     authenticatedStoreContract(freshTable);
+  });
+
+  /**
+   * A global table's regions: each checks a condition against its own replica, and two
+   * regions' writes to one item are reconciled later by last writer wins. So a request
+   * that relies on a condition runs on the home region's table from every region
+   * (shared/mounts/request-region.ts), through the store the contract holds for.
+   */
+  describe("the home region's table, from another region", () => {
+    const SECONDARY = "eu-west-1";
+    const regional = (region: string, endpoint = moto.endpoint) =>
+      new DynamoDBClient({
+        ...motoClientConfig(moto),
+        endpoint,
+        region,
+        maxAttempts: 1,
+        requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+      });
+    const freshRegions = async () => {
+      const tableName = `items-${++tables}`;
+      const replica = regional(SECONDARY);
+      await createTable(client, tableName);
+      await createTable(replica, tableName);
+      return {
+        home: homeRegionStore(createDynamoDbStore({ client, tableName }), moto.region),
+        replica: createDynamoDbStore({ client: replica, tableName }),
+      };
+    };
+
+    itemStoreContract(async () => (await freshRegions()).home);
+
+    it("keeps a create-if-absent exact, where two replicas would both accept it", async () => {
+      const { home, replica } = await freshRegions();
+      const create = (value: string): WriteOp[] => [
+        { op: "put", item: { pk: "transit/key", sk: "orders", value }, condition: { exists: false } },
+      ];
+      // Each replica alone accepts its own create: replication would keep one, silently.
+      await home.write(create("home"));
+      await replica.write(create("secondary"));
+      // Through the home table, the second region's create fails as in one region.
+      await rejectsWith(home.write(create("secondary")), "ERR_CONDITION_FAILED");
+      expect(await home.get({ pk: "transit/key", sk: "orders" })).toMatchObject({ value: "home" });
+    });
+
+    it("names the home region when it cannot be reached, and writes nothing", async () => {
+      const tableName = `items-${++tables}`;
+      const down = homeRegionStore(
+        createDynamoDbStore({
+          client: regional(moto.region, `http://127.0.0.1:${await freePort()}`),
+          tableName,
+        }),
+        moto.region,
+      );
+      const refused = down.write([{ op: "put", item: { pk: "p", sk: "s" }, condition: { exists: false } }]);
+      await rejectsWith(refused, "ERR_UPSTREAM_UNAVAILABLE");
+      await expect(refused).rejects.toThrow(`the home region (${moto.region}) cannot be reached`);
+      await rejectsWith(down.get({ pk: "p", sk: "s" }), "ERR_UPSTREAM_UNAVAILABLE");
+    });
   });
 
   it("creates a table idempotently, with TTL on the housekeeping attribute", async () => {

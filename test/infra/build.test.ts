@@ -15,6 +15,7 @@ import {
   buildFunctions,
   bundleProblems,
   FUNCTIONS,
+  loadedAtStart,
 } from "../../scripts/build.ts";
 import {
   apiStatements,
@@ -129,6 +130,28 @@ describe("the function bundles", () => {
     const inEntry = Object.keys(entry.inputs);
     expect(inEntry.filter((input) => input.startsWith("shared/engines/kv/"))).toEqual([]);
     expect(Object.keys(meta.outputs).some((output) => output.includes("/chunks/"))).toBe(true);
+  });
+
+  it("loads the tracer and the X-Ray SDK only in a function that traces, as a chunk of their own", () => {
+    for (const name of ["api", "revoker"]) {
+      const meta: Metafile = JSON.parse(readFileSync(join(outRoot, `${name}.meta.json`), "utf8"));
+      const [entry] = Object.entries(meta.outputs).find(
+        ([, output]) => output.entryPoint === `functions/${name}.ts`,
+      )!;
+      const tracer = /node_modules\/(aws-xray-sdk-core|@aws-lambda-powertools\/tracer)\//;
+      const atStart = loadedAtStart(meta, entry).flatMap((output) =>
+        Object.keys(meta.outputs[output]!.inputs),
+      );
+      expect({ name, tracer: atStart.filter((input) => tracer.test(input)) }).toEqual({ name, tracer: [] });
+      // Powertools' Logger and Metrics are on the initialization path: every invocation logs.
+      expect(atStart.some((input) => input.includes("@aws-lambda-powertools/logger/"))).toBe(true);
+      const chunks = Object.entries(meta.outputs).filter(([, output]) =>
+        Object.keys(output.inputs).some((input) => tracer.test(input)),
+      );
+      expect(
+        chunks.map(([, output]) => Object.keys(output.inputs).includes("functions/xray-tracing.ts")),
+      ).toEqual([true]);
+    }
   });
 
   it("loads on Node.js from the bundle alone and exports a handler", () => {

@@ -48,6 +48,16 @@ describe("a development stage", () => {
     }
   });
 
+  it("traces nothing unless COFFER_TRACING says so: no active tracing, no X-Ray permission", () => {
+    for (const fn of deployment.of("aws:lambda/function:Function")) {
+      expect(fn.inputs.tracingConfig).toBeUndefined();
+      expect(fn.inputs.environment?.variables ?? {}).not.toHaveProperty("COFFER_TRACING");
+    }
+    for (const name of ["ApiRole", "RevokerRole", "InjectorRole"]) {
+      expect(allowedActions(rolePolicy(name)).filter((action) => action.startsWith("xray:"))).toEqual([]);
+    }
+  });
+
   it("can be removed whole: no deletion protection, nothing retained, short log retention", () => {
     const table = deployment.one("aws:dynamodb/table:Table");
     expect(table.inputs.deletionProtectionEnabled).toBe(false);
@@ -71,7 +81,7 @@ describe("a development stage", () => {
         { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
       ]);
     }
-    expect(deployment.of("aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(9);
+    expect(deployment.of("aws:cloudwatch/metricAlarm:MetricAlarm")).toHaveLength(10);
     expect(deployment.of("aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
   });
 });

@@ -225,7 +225,7 @@ describe("revoker", () => {
       name: "coffer-production-revoker",
       runtime: "nodejs22.x",
       architectures: ["arm64"],
-      memorySize: 256,
+      memorySize: 1769,
       timeout: 60,
       handler: "revoker.handler",
     });
@@ -335,7 +335,7 @@ describe("logs and alarms", () => {
     }
   });
 
-  it("alarms on a failing, stopped or saturated revoker, revocation lag and failures, API errors, 5xx rate and throttles", () => {
+  it("alarms on a failing, stopped or saturated revoker, revocation lag and failures, API errors, 5xx rate, throttles and rejected items", () => {
     const alarms = Object.fromEntries(
       deployment.of("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.name, a.inputs]),
     );
@@ -343,6 +343,7 @@ describe("logs and alarms", () => {
       "ApiErrorsAlarm",
       "ApiServerErrorRateAlarm",
       "ApiThrottledAlarm",
+      "ItemsRejectedAlarm",
       "RevocationFailuresAlarm",
       "RevocationLagAlarm",
       "RevokerFailingAlarm",
@@ -406,7 +407,26 @@ describe("logs and alarms", () => {
     for (const name of ["ApiFunction", "RevokerFunction"]) {
       expect(fn(name).environment.variables.COFFER_METRICS_NAMESPACE).toBe("Coffer/production");
     }
-    expect(deployment.of("aws:cloudwatch/logMetricFilter:LogMetricFilter")).toEqual([]);
+    // A rejected item is counted from the line both table readers log for it, in their own log groups.
+    const filters = deployment.of("aws:cloudwatch/logMetricFilter:LogMetricFilter").map((f) => f.inputs);
+    expect(filters.map((f) => f.logGroupName).sort()).toEqual([
+      "/aws/lambda/coffer-production-api",
+      "/aws/lambda/coffer-production-revoker",
+    ]);
+    for (const filter of filters) {
+      expect(filter.pattern).toBe('{ $.message = "an item failed authentication and is treated as absent" }');
+      expect(filter.metricTransformation).toMatchObject({
+        namespace: "Coffer/production",
+        name: "ItemsRejected",
+      });
+    }
+    expect(alarms.ItemsRejectedAlarm).toMatchObject({
+      namespace: "Coffer/production",
+      metricName: "ItemsRejected",
+      statistic: "Sum",
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
     expect(deployment.one("aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({
       protocol: "email",
       endpoint: "oncall@example.com",
@@ -422,7 +442,8 @@ describe("the stage as a whole", () => {
     }
     expect(counts).toEqual({
       "aws:cloudwatch/logGroup:LogGroup": 3,
-      "aws:cloudwatch/metricAlarm:MetricAlarm": 9,
+      "aws:cloudwatch/logMetricFilter:LogMetricFilter": 2,
+      "aws:cloudwatch/metricAlarm:MetricAlarm": 10,
       "aws:dynamodb/table:Table": 1,
       "aws:iam/role:Role": 4,
       "aws:kms/alias:Alias": 1,

@@ -33,6 +33,8 @@ export interface Recorded {
   type: string;
   name: string;
   inputs: Record<string, Untyped>;
+  /** The region of the provider that manages it: REGION unless a second provider was given. */
+  region: string;
 }
 
 export interface RecordedOptions {
@@ -66,6 +68,7 @@ const SETTINGS_VARIABLES = [
   "COFFER_LOG_RETENTION_DAYS",
   "COFFER_VPC_SUBNETS",
   "COFFER_VPC_SECURITY_GROUPS",
+  "COFFER_TRACING",
   "COFFER_INGRESS",
   "COFFER_INGRESS_SUBNETS",
   "COFFER_INGRESS_ALLOWED_CIDRS",
@@ -73,6 +76,7 @@ const SETTINGS_VARIABLES = [
   "COFFER_CERTIFICATE_ARN",
   "COFFER_HOSTED_ZONE_ID",
   "COFFER_WAF_RATE_LIMIT",
+  "COFFER_SECONDARY_REGION",
   "COFFER_BUNDLES",
   "COFFER_CONFIRM_REMOVE",
   "COFFER_INJECTOR_IMAGE",
@@ -126,22 +130,28 @@ async function startCliRpc(rpcCalls: Deployment["rpcCalls"], built: string): Pro
   return server;
 }
 
-function arnFor(type: string, name: string, inputs: Record<string, Untyped>): string {
+/** The id of the root key under the mocks; a multi-Region key's starts with "mrk-". */
+export const KEY_ID = "0f6b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d";
+export const MULTI_REGION_KEY_ID = "mrk-0f6b1c2d3e4f4a5b8c7d9e0f1a2b3c4d";
+
+function arnFor(type: string, name: string, inputs: Record<string, Untyped>, region = REGION): string {
   switch (type) {
     case "aws:dynamodb/table:Table":
-      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${inputs.name ?? `${name}-physical`}`;
+      return `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${inputs.name ?? `${name}-physical`}`;
     case "aws:kms/key:Key":
-      return `arn:aws:kms:${REGION}:${ACCOUNT}:key/0f6b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d`;
+      return `arn:aws:kms:${region}:${ACCOUNT}:key/${inputs.multiRegion ? MULTI_REGION_KEY_ID : KEY_ID}`;
+    case "aws:kms/replicaKey:ReplicaKey":
+      return `arn:aws:kms:${region}:${ACCOUNT}:key/${MULTI_REGION_KEY_ID}`;
     case "aws:iam/role:Role":
       return `arn:aws:iam::${ACCOUNT}:role/${inputs.name ?? name}`;
     case "aws:cloudwatch/logGroup:LogGroup":
-      return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${inputs.name}`;
+      return `arn:aws:logs:${region}:${ACCOUNT}:log-group:${inputs.name}`;
     case "aws:lambda/function:Function":
-      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${inputs.name ?? name}`;
+      return `arn:aws:lambda:${region}:${ACCOUNT}:function:${inputs.name ?? name}`;
     case "aws:sns/topic:Topic":
-      return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+      return `arn:aws:sns:${region}:${ACCOUNT}:${name}`;
     default:
-      return `arn:aws:${type.split(":")[1]?.split("/")[0]}:${REGION}:${ACCOUNT}:${name}`;
+      return `arn:aws:${type.split(":")[1]?.split("/")[0]}:${region}:${ACCOUNT}:${name}`;
   }
 }
 
@@ -181,11 +191,11 @@ interface PulumiForTests {
   runtime: {
     setMocks(
       mocks: {
-        newResource(args: { type: string; name: string; inputs: Untyped }): {
+        newResource(args: { type: string; name: string; inputs: Untyped; provider?: string }): {
           id: string;
           state: Record<string, Untyped>;
         };
-        call(args: { token: string; inputs: Untyped }): Record<string, Untyped>;
+        call(args: { token: string; inputs: Untyped; provider?: string }): Record<string, Untyped>;
       },
       project: string,
       stack: string,
@@ -211,11 +221,16 @@ export async function deployUnderMocks(options: {
   const { stage } = options;
   for (const name of SETTINGS_VARIABLES) delete process.env[name];
   const bundles = stubBundles();
-  Object.assign(process.env, { COFFER_BUNDLES: bundles }, options.env ?? {});
+  // The stage's region, as the settings read it to tell the second region from it.
+  Object.assign(process.env, { COFFER_BUNDLES: bundles, AWS_REGION: REGION }, options.env ?? {});
 
   const resources: Recorded[] = [];
   const recordedOptions = new Map<string, RecordedOptions>();
   const rpcCalls: Deployment["rpcCalls"] = [];
+  // Each aws provider's region, by the id a resource's provider reference ends with.
+  const providerRegions = new Map<string, string>();
+  const regionOf = (provider: string | undefined) =>
+    providerRegions.get(provider?.split("::").pop() ?? "") ?? REGION;
   const server = await startCliRpc(rpcCalls, bundles);
 
   try {
@@ -223,17 +238,22 @@ export async function deployUnderMocks(options: {
     pulumi.runtime.setMocks(
       {
         newResource(args) {
-          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-          const arn = arnFor(args.type, args.name, args.inputs);
+          const region = regionOf(args.provider);
+          if (args.type === "pulumi:providers:aws")
+            providerRegions.set(`${args.name}-id`, args.inputs.region);
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs, region });
+          const arn = arnFor(args.type, args.name, args.inputs, region);
           return {
             id: `${args.name}-id`,
             state: {
               ...args.inputs,
               arn,
               name: args.inputs.name ?? `${args.name}-physical`,
-              ...(args.type === "aws:kms/key:Key" ? { keyId: arn.split("/")[1] } : {}),
+              ...(args.type === "aws:kms/key:Key" || args.type === "aws:kms/replicaKey:ReplicaKey"
+                ? { keyId: arn.split("/")[1] }
+                : {}),
               ...(args.type === "aws:lambda/functionUrl:FunctionUrl"
-                ? { functionUrl: `https://${args.name.toLowerCase()}.lambda-url.${REGION}.on.aws/` }
+                ? { functionUrl: `https://${args.name.toLowerCase()}.lambda-url.${region}.on.aws/` }
                 : {}),
               ...(args.type === "aws:lambda/function:Function"
                 ? { qualifiedArn: `${arn}:$LATEST`, invokeArn: `${arn}/invocations` }
@@ -262,7 +282,7 @@ export async function deployUnderMocks(options: {
             case "aws:index/getPartition:getPartition":
               return { partition: "aws", dnsSuffix: "amazonaws.com" };
             case "aws:index/getRegion:getRegion":
-              return { name: REGION, region: REGION };
+              return { name: regionOf(args.provider), region: regionOf(args.provider) };
             case "aws:index/getCallerIdentity:getCallerIdentity":
               return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: "deployer" };
             case "aws:ec2/getSubnet:getSubnet":

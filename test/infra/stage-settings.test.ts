@@ -124,6 +124,17 @@ describe("stage settings", () => {
     ]);
   });
 
+  it("reads whether the broker functions are traced: off unless true, anything else refused", () => {
+    expect(readStageSettings("dev", {}).tracing).toBeUndefined();
+    expect(readStageSettings("dev", { COFFER_TRACING: "false" }).tracing).toBeUndefined();
+    expect(readStageSettings("dev", { COFFER_TRACING: "true" }).tracing).toBe(true);
+    for (const value of ["yes", "1", "TRUE", "active"]) {
+      expect(problemsOf("dev", { COFFER_TRACING: value })).toEqual([
+        `COFFER_TRACING: "${value}" must be true or false`,
+      ]);
+    }
+  });
+
   it("names every problem at once, each with its variable", () => {
     const problems = problemsOf("dev", {
       COFFER_TARGET_ROLES: "arn:aws:iam::123456789012:role/*",

@@ -26,6 +26,8 @@ export const createKubernetesEngine: EngineFactory = ({ mount, store, now }): En
       route({
         pattern: /^login$/,
         unauthenticated: true,
+        // A login writes only a new token under a random id: exact in either region.
+        region: { update: "local" },
         fields: LOGIN_FIELDS,
         operations: { update: (request) => login({ mount, store, keys, now }, request.fields) },
       }),

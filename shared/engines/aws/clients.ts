@@ -8,6 +8,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { AWS_MAX_ATTEMPTS, awsRetryConfig } from "../../aws-retry.ts";
 import type { Item } from "../../store/item-store.ts";
+import { noTracing, type Tracing } from "../../tracing.ts";
 import { DEFAULT_ROOT_CONFIG, type RootConfig } from "./root-config.ts";
 
 export interface AwsClients {
@@ -15,7 +16,7 @@ export interface AwsClients {
   iam: IAMClient;
 }
 
-function build(config: RootConfig): AwsClients {
+function build(config: RootConfig, tracing: Tracing): AwsClients {
   const credentials =
     config.accessKey !== ""
       ? { accessKeyId: config.accessKey, secretAccessKey: config.secretKey }
@@ -24,18 +25,22 @@ function build(config: RootConfig): AwsClients {
   const attempts = config.maxRetries < 0 ? AWS_MAX_ATTEMPTS : config.maxRetries + 1;
   const region = config.region || undefined;
   return {
-    sts: new STSClient({
-      region: config.stsRegion || region,
-      endpoint: config.stsEndpoint || undefined,
-      credentials,
-      ...awsRetryConfig(attempts),
-    }),
-    iam: new IAMClient({
-      region,
-      endpoint: config.iamEndpoint || undefined,
-      credentials,
-      ...awsRetryConfig(attempts),
-    }),
+    sts: tracing.awsClient(
+      new STSClient({
+        region: config.stsRegion || region,
+        endpoint: config.stsEndpoint || undefined,
+        credentials,
+        ...awsRetryConfig(attempts),
+      }),
+    ),
+    iam: tracing.awsClient(
+      new IAMClient({
+        region,
+        endpoint: config.iamEndpoint || undefined,
+        credentials,
+        ...awsRetryConfig(attempts),
+      }),
+    ),
   };
 }
 
@@ -46,6 +51,7 @@ function build(config: RootConfig): AwsClients {
  */
 export function awsClientCache(
   load: (item: Item) => Promise<RootConfig>,
+  tracing: Tracing = noTracing,
 ): (item: Item | undefined) => Promise<AwsClients> {
   let cached: { version: string; clients: AwsClients } | undefined;
   return async (item) => {
@@ -53,7 +59,7 @@ export function awsClientCache(
     if (cached?.version === version) return cached.clients;
     const config = item ? await load(item) : DEFAULT_ROOT_CONFIG;
     // Old clients are not destroyed: a request may still be using them.
-    const clients = build(config);
+    const clients = build(config, tracing);
     cached = { version, clients };
     return clients;
   };

@@ -18,7 +18,7 @@ import { stsLeaseType } from "./sts-lease.ts";
 
 export const createAwsEngine: EngineFactory = (context): Engine => {
   const { mount, store, leases } = context;
-  const clientsFor = awsClientCache((item) => rootConfigFromItem(context, item));
+  const clientsFor = awsClientCache((item) => rootConfigFromItem(context, item), context.tracing);
   const denyList = createDenyList({
     store,
     now: context.now,

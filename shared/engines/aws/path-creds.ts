@@ -133,6 +133,8 @@ export function credsRoute(
   return route({
     pattern: /^(?:creds|sts)\/(?<name>[^/]+)$/,
     fields: CREDS_FIELDS,
+    // A read that issues a lease: served where lease writes are exact.
+    region: { read: "home" },
     operations: { read: issue, update: issue },
   });
 }

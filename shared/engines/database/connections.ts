@@ -108,6 +108,42 @@ export function createConnections(context: EngineContext): Connections {
     return client;
   }
 
+  async function runWithClient<T>(
+    connection: StoredConnection,
+    what: string,
+    work: (client: PoolClient) => Promise<T>,
+    secrets: readonly string[],
+  ): Promise<T> {
+    const scrub = [
+      connection.config.password,
+      connection.config.pendingPassword,
+      ...literalPasswordsIn(connection.config.connectionUrl),
+      ...secrets,
+    ];
+    let client: PoolClient;
+    try {
+      client = await connect(connection);
+    } catch (error) {
+      throw databaseFailure(`connect to "${connection.name}"`, error, scrub);
+    }
+    // A connection that dies while checked out also emits "error" on the client, which the
+    // pool only listens for while the client is idle: unheard, it would crash the process.
+    // The failure reaches `work` through its query anyway.
+    const ignore = () => undefined;
+    client.on("error", ignore);
+    try {
+      const result = await work(client);
+      client.removeListener("error", ignore);
+      client.release();
+      return result;
+    } catch (error) {
+      client.removeListener("error", ignore);
+      // Its state is unknown (a transaction half-rolled back, a timed-out query): never reuse it.
+      client.release(true);
+      throw databaseFailure(what, error, scrub);
+    }
+  }
+
   return {
     find,
     async get(name) {
@@ -116,36 +152,9 @@ export function createConnections(context: EngineContext): Connections {
       return connection;
     },
     save,
-    async run(connection, what, work, secrets = []) {
-      const scrub = [
-        connection.config.password,
-        connection.config.pendingPassword,
-        ...literalPasswordsIn(connection.config.connectionUrl),
-        ...secrets,
-      ];
-      let client: PoolClient;
-      try {
-        client = await connect(connection);
-      } catch (error) {
-        throw databaseFailure(`connect to "${connection.name}"`, error, scrub);
-      }
-      // A connection that dies while checked out also emits "error" on the client, which the
-      // pool only listens for while the client is idle: unheard, it would crash the process.
-      // The failure reaches `work` through its query anyway.
-      const ignore = () => undefined;
-      client.on("error", ignore);
-      try {
-        const result = await work(client);
-        client.removeListener("error", ignore);
-        client.release();
-        return result;
-      } catch (error) {
-        client.removeListener("error", ignore);
-        // Its state is unknown (a transaction half-rolled back, a timed-out query): never reuse it.
-        client.release(true);
-        throw databaseFailure(what, error, scrub);
-      }
-    },
+    run: (connection, what, work, secrets = []) =>
+      // One span per use of a connection, named for the service only: statements carry passwords.
+      context.tracing.call("PostgreSQL", () => runWithClient(connection, what, work, secrets)),
     close: (name) => closePool(poolKey(name)),
     closeAll: () => closePools(`${mount.uuid}/`),
   };

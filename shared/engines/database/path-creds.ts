@@ -153,6 +153,8 @@ export function credsRoute(
   return route({
     pattern: /^creds\/(?<name>[^/]+)$/,
     fields: { name: NAME },
+    // A read that issues a lease: served where lease writes are exact.
+    region: { read: "home" },
     operations: { read: issue },
   });
 }

@@ -31,6 +31,8 @@ export function datakeyRoute(transit: TransitMount): Route {
       key_version: ITEM_FIELDS.key_version,
       padding_scheme: { type: "string", description: "RSA only: refused for AES keys." },
     },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const { kind, bits } = request.fields;

@@ -25,6 +25,8 @@ export function decryptRoute(transit: TransitMount): Route {
   return route({
     pattern: /^decrypt\/(?<name>[^/]+)$/,
     fields: { name: KEY_NAME, ...DECRYPT_ITEM, ...BATCH_FIELDS },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const name = checkKeyName(request.fields.name);

@@ -24,6 +24,8 @@ export function hashRoute(): Route {
       },
       format: { type: "string", default: "hex", description: '"hex" (the default) or "base64".' },
     },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const { input, format, urlalgorithm, algorithm } = request.fields;

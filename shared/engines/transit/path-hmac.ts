@@ -82,6 +82,8 @@ export function hmacRoute(transit: TransitMount): Route {
       key_version: { type: "integer", description: "The version to use; 0 is the latest." },
       batch_input: BATCH_FIELDS.batch_input,
     },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const fields = request.fields;

@@ -44,6 +44,8 @@ export function randomRoute(): Route {
         description: '"auto" or "hmacdrbg": accepted; the bytes come from the platform.',
       },
     },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const fields = request.fields;

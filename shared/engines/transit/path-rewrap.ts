@@ -34,6 +34,8 @@ export function rewrapRoute(transit: TransitMount): Route {
   return route({
     pattern: /^rewrap\/(?<name>[^/]+)$/,
     fields: { name: KEY_NAME, ...REWRAP_ITEM, ...BATCH_FIELDS },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const name = checkKeyName(request.fields.name);

@@ -31,6 +31,8 @@ export function signRoute(transit: TransitMount): Route {
       key_version: { type: "integer", description: "The version to sign with; 0 is the latest." },
       ...SIGNATURE_FIELDS,
     },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const fields = request.fields;

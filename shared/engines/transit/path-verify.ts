@@ -67,6 +67,8 @@ export function verifyRoute(transit: TransitMount): Route {
       mac_length: { type: "integer", description: "CMAC only: ignored, as CMAC is refused." },
       ...SIGNATURE_FIELDS,
     },
+    // Nothing written: served in either region (shared/mounts/request-region.ts).
+    region: { update: "local" },
     operations: {
       async update(request) {
         const fields = request.fields;

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHandler, createApiHandler } from "../../../functions/api-handler.ts";
 import { type Deployment, openDeployment } from "../../support/deployment.ts";
-import { type ClientRequest, type Ingress, ingressEvent, readResult } from "./ingress-events.ts";
+import { type ClientRequest, type Ingress, ingressEvent, readResult } from "../../support/ingress-events.ts";
 
 const INGRESSES: Ingress[] = ["function-url", "alb", "alb-multi-value", "rest-api"];
 const PASSWORD = "correct horse & battery";

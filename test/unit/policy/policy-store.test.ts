@@ -117,6 +117,46 @@ describe("policy store", () => {
     expect([...(await there.acl(["app"])).capabilities("secret/data/app/x")]).toEqual([]);
   });
 
+  it("builds an ACL once per set of policies, and again at once when one of them changes", async () => {
+    const here = createPolicyStore(store, now);
+    const there = createPolicyStore(store, now);
+    await here.write("app", READ_APP);
+    const first = await here.acl(["app", "default"]);
+    expect(await here.acl(["APP", "default", "app"])).toBe(first);
+    expect([...first.capabilities("secret/data/app/x")]).toEqual(["read"]);
+
+    await here.write("app", 'path "secret/data/app/*" { capabilities = ["deny"] }');
+    const changed = await here.acl(["app", "default"]);
+    expect(changed).not.toBe(first);
+    expect([...changed.capabilities("secret/data/app/x")]).toEqual(["deny"]);
+
+    // Changed through another process: the ACL built here goes with the cached policy.
+    const thereBefore = await there.acl(["app"]);
+    await here.write("app", READ_APP);
+    clock += ACL_POLICY_CACHE_MS;
+    expect([...(await there.acl(["app"])).capabilities("secret/data/app/x")]).toEqual(["read"]);
+    expect(await there.acl(["app"])).not.toBe(thereBefore);
+
+    await here.delete("app");
+    expect([...(await here.acl(["app", "default"])).capabilities("secret/data/app/x")]).toEqual([]);
+  });
+
+  it("keeps the ACL of a templated policy per identity", async () => {
+    const policies = createPolicyStore(store, now);
+    await policies.write(
+      "per-namespace",
+      'path "secret/data/{{identity.entity.aliases.auth_kubernetes_abc.metadata.service_account_namespace}}/*" { capabilities = ["read"] }',
+    );
+    const teamA = { aliases: { auth_kubernetes_abc: { service_account_namespace: "team-a" } } };
+    const teamB = { aliases: { auth_kubernetes_abc: { service_account_namespace: "team-b" } } };
+    const a = await policies.acl(["per-namespace"], teamA);
+    const b = await policies.acl(["per-namespace"], teamB);
+    expect([...b.capabilities("secret/data/team-a/db")]).toEqual([]);
+    expect([...b.capabilities("secret/data/team-b/db")]).toEqual(["read"]);
+    expect(await policies.acl(["per-namespace"], structuredClone(teamA))).toBe(a);
+    expect([...(await policies.acl(["per-namespace"])).capabilities("secret/data/team-a/db")]).toEqual([]);
+  });
+
   it("fails closed when a stored policy no longer parses", async () => {
     await store.write([{ op: "put", item: { pk: "policy/acl", sk: "broken", text: "path {" } }]);
     await expect(createPolicyStore(store, now).acl(["broken"])).rejects.toMatchObject({
