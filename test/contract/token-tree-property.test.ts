@@ -209,9 +209,25 @@ async function runCase(openStore: () => Promise<ItemStore>, steps: Op[][]): Prom
         }),
       );
       // Revocations last: whatever attached to a token while it was revoked died with it.
+      // A token revoked with its children and without them at once may end either way
+      // (each order is a valid outcome): its children's fate is read back from the broker.
+      const revokedWhole = new Set(
+        revocations.filter((r) => r.reply.status === 204 && !r.orphan).map((r) => r.target),
+      );
+      const revokedBoth = new Set(
+        revocations
+          .filter((r) => r.reply.status === 204 && r.orphan && revokedWhole.has(r.target))
+          .map((r) => r.target),
+      );
+      const undecided: number[] = [];
       for (const { target, orphan, reply } of revocations) {
         const t = model[target] as Modelled;
-        if (reply.status === 204) {
+        if (reply.status === 204 && revokedBoth.has(target)) {
+          t.dead = true;
+          model.forEach((child, j) => {
+            if (child.parent === target && !child.dead && !undecided.includes(j)) undecided.push(j);
+          });
+        } else if (reply.status === 204) {
           if (orphan) {
             t.dead = true;
             for (const child of model) if (child.parent === target) child.parent = null;
@@ -219,6 +235,15 @@ async function runCase(openStore: () => Promise<ItemStore>, steps: Op[][]): Prom
         } else if (!(t.dead || expired(t)) && !orphan) {
           violations.push(`revoking a usable token answered ${reply.status}: ${JSON.stringify(reply.body)}`);
         }
+      }
+
+      for (const j of undecided) {
+        const child = model[j] as Modelled;
+        // An expiring line decides nothing: the token dies by the sweep either way.
+        if (line(j).some(expired)) continue;
+        const live = (await call("GET", "auth/token/lookup-self", undefined, child.token)).status === 200;
+        if (live) child.parent = null;
+        else kill(j);
       }
 
       for (const [i, t] of model.entries()) {
