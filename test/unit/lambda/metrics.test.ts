@@ -8,11 +8,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createApiHandler } from "../../../functions/api-handler.ts";
 import { createMetrics, requestMetrics } from "../../../functions/metrics.ts";
 import { createRevoker } from "../../../functions/revoker.ts";
+import { routeLabel } from "../../../shared/mounts/route-label.ts";
+import { createLeaseTestEngine } from "../../support/lease-test-engine.ts";
 import { initializedDeployment, type TestDeployment } from "../auth/test-broker.ts";
 import { ingressEvent, readResult } from "./ingress-events.ts";
 import { type CapturedLines, captureLogOutput, emfLines } from "./log-output.ts";
 
 const NAMESPACE = "Coffer/test";
+const NO_CALLS = { store: 0, kms: 0 };
 const LAMBDA_CONTEXT = { awsRequestId: "lambda-request-1", functionName: "coffer-test-api" };
 
 /** The metrics an EMF document declares, with their values; fails on a malformed one. */
@@ -46,7 +49,10 @@ let rootToken: string;
 let output: CapturedLines;
 
 beforeAll(async () => {
-  const initialized = await initializedDeployment({ realClock: true });
+  const initialized = await initializedDeployment({
+    realClock: true,
+    engines: { leasing: createLeaseTestEngine().type },
+  });
   deployment = initialized.deployment;
   broker = initialized.api.broker;
   rootToken = initialized.rootToken;
@@ -85,7 +91,16 @@ describe("the API's metrics", () => {
     expect(allowed).toMatchObject({ Requests: 1, ServerErrors: 0, Denied: 0 });
     expect(denied).toMatchObject({ Requests: 1, ServerErrors: 0, Denied: 1 });
     expect(allowed?.LatencyMs).toBeGreaterThanOrEqual(0);
-    expect(Object.keys(allowed ?? {}).sort()).toEqual(["Denied", "LatencyMs", "Requests", "ServerErrors"]);
+    expect(Object.keys(allowed ?? {}).sort()).toEqual([
+      "Denied",
+      "KmsCalls",
+      "LatencyMs",
+      "LeasesIssued",
+      "LeasesRenewed",
+      "Requests",
+      "ServerErrors",
+      "StoreCalls",
+    ]);
     // The ids that join the line to the invocation's logs and to its audit records.
     expect(lines[0]).toMatchObject({
       function_request_id: "lambda-request-1",
@@ -96,9 +111,85 @@ describe("the API's metrics", () => {
   });
 
   it("count every 5xx as a server error, 503 included", () => {
-    expect(requestMetrics(503, 5)).toMatchObject({ ServerErrors: { value: 1 }, Denied: { value: 0 } });
-    expect(requestMetrics(500, 5).ServerErrors?.value).toBe(1);
-    expect(requestMetrics(429, 5).ServerErrors?.value).toBe(0);
+    const served = (status: number) =>
+      requestMetrics({ status, latencyMs: 5, route: "kv:data/*", carriesLease: false, calls: NO_CALLS });
+    expect(served(503)).toMatchObject({ ServerErrors: { value: 1 }, Denied: { value: 0 } });
+    expect(served(500).ServerErrors?.value).toBe(1);
+    expect(served(429).ServerErrors?.value).toBe(0);
+  });
+
+  it("label each request with its route and status, and count the leases it issued or renewed", async () => {
+    const handler = createApiHandler(broker, { metrics: createMetrics(NAMESPACE, "api") });
+    const send = async (method: string, path: string, options: { token?: string; body?: unknown } = {}) => {
+      const event = ingressEvent("function-url", {
+        method,
+        path: `/v1/${path}`,
+        headers: { "x-vault-token": options.token ?? rootToken, "content-type": "application/json" },
+        ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: as above.
+      return readResult((await handler(event as any, LAMBDA_CONTEXT as any)) as Record<string, unknown>);
+    };
+    expect((await send("POST", "sys/mounts/leasing", { body: { type: "leasing" } })).status).toBe(204);
+    output.raw.length = 0;
+
+    const secretName = "team-7f3a/payroll-db";
+    const secretValue = "metrics-plaintext-must-not-appear-5c1d";
+    expect(
+      (await send("POST", `secret/data/${secretName}`, { body: { data: { v: secretValue } } })).status,
+    ).toBe(200);
+    expect((await send("GET", `secret/data/${secretName}`)).status).toBe(200);
+    expect((await send("GET", "secret/data/team-7f3a/missing")).status).toBe(404);
+    expect((await send("GET", `secret/data/${secretName}`, { token: "hvs.not-a-token" })).status).toBe(403);
+    expect((await send("GET", `no-such-mount/${secretName}`)).status).toBe(404);
+    const issued = await send("GET", "leasing/creds/deploy-7f3a");
+    const leaseId: string = issued.body.lease_id;
+    expect(leaseId).toMatch(/^leasing\/creds\/deploy-7f3a\//);
+    expect((await send("PUT", "sys/leases/renew", { body: { lease_id: leaseId } })).status).toBe(200);
+    expect((await send("PUT", `sys/renew/${leaseId}`)).status).toBe(200);
+    expect((await send("PUT", "sys/leases/renew", { body: { lease_id: `${leaseId}x` } })).status).toBe(400);
+    // A token is not a lease: its creation issues none.
+    expect((await send("POST", "auth/token/create", { body: { ttl: "1h" } })).status).toBe(200);
+
+    const lines = emfLines(output.json());
+    const seen = lines.map((line) => {
+      const metrics = declaredMetrics(line, "api");
+      return {
+        route: line.route,
+        status: line.status,
+        issued: metrics.LeasesIssued,
+        renewed: metrics.LeasesRenewed,
+        denied: metrics.Denied,
+      };
+    });
+    expect(seen).toEqual([
+      { route: "kv:data/*", status: "200", issued: 0, renewed: 0, denied: 0 },
+      { route: "kv:data/*", status: "200", issued: 0, renewed: 0, denied: 0 },
+      { route: "kv:data/*", status: "404", issued: 0, renewed: 0, denied: 0 },
+      { route: "kv:data/*", status: "403", issued: 0, renewed: 0, denied: 1 },
+      { route: "unmatched", status: "404", issued: 0, renewed: 0, denied: 0 },
+      { route: "leasing:creds/*", status: "200", issued: 1, renewed: 0, denied: 0 },
+      { route: "system:leases/renew", status: "200", issued: 0, renewed: 1, denied: 0 },
+      { route: "system:renew/*", status: "200", issued: 0, renewed: 1, denied: 0 },
+      { route: "system:leases/renew", status: "400", issued: 0, renewed: 0, denied: 0 },
+      { route: "token:create(?:-orphan)?", status: "200", issued: 0, renewed: 0, denied: 0 },
+    ]);
+    // The label is the route's, never the path's: no secret's, credential's or lease's name, no token.
+    const written = output.raw.join("");
+    for (const forbidden of [rootToken, "hvs.not-a-token", "team-7f3a", "deploy-7f3a", leaseId, secretValue])
+      expect(written).not.toContain(forbidden);
+  });
+
+  it("label a route by its pattern, each path parameter a star", () => {
+    const mount = { type: "transit" } as Parameters<typeof routeLabel>[0]["mount"];
+    const label = (pattern: RegExp) => routeLabel({ mount, route: { pattern, fields: {}, operations: {} } });
+    expect(label(/^export\/(?<type>[^/]+)\/(?<name>[^/]+)(?:\/(?<version>[^/]+))?$/)).toBe(
+      "transit:export/*/*(?:/*)?",
+    );
+    expect(label(/^keys\/(?<name>[^/(]+)\/config$/)).toBe("transit:keys/*/config");
+    expect(label(/^keys\/?$/)).toBe("transit:keys/?");
+    expect(routeLabel({ mount })).toBe("transit:unmatched");
+    expect(routeLabel({})).toBe("unmatched");
   });
 
   it("write nothing without metrics", async () => {
