@@ -4,12 +4,21 @@
  * the top level, in the stage's namespace, with the one dimension the alarms read
  * (stacks/alarms.ts reads these names: a renamed metric fails here first).
  */
+
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiHandler } from "../../../functions/api-handler.ts";
+import { type AwsBrokerConfig, createAwsBroker } from "../../../functions/aws-broker.ts";
 import { createMetrics, requestMetrics } from "../../../functions/metrics.ts";
 import { createRevoker } from "../../../functions/revoker.ts";
+import { warmUp } from "../../../functions/warm-up.ts";
+import type { Broker } from "../../../shared/broker.ts";
 import { routeLabel } from "../../../shared/mounts/route-label.ts";
+import { createTable } from "../../../shared/store/dynamodb.ts";
+import { initialize } from "../../../shared/sys/init.ts";
 import { createLeaseTestEngine } from "../../support/lease-test-engine.ts";
+import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../../support/moto.ts";
 import { initializedDeployment, type TestDeployment } from "../auth/test-broker.ts";
 import { ingressEvent, readResult } from "./ingress-events.ts";
 import { type CapturedLines, captureLogOutput, emfLines } from "./log-output.ts";
@@ -199,6 +208,109 @@ describe("the API's metrics", () => {
     const result = await handler(event as any, LAMBDA_CONTEXT as any);
     expect(readResult(result as Record<string, unknown>).status).toBe(200);
     expect(emfLines(output.json())).toEqual([]);
+  });
+});
+
+describe.skipIf(!motoAvailable())("the API's round trips, on DynamoDB and KMS (moto)", () => {
+  let moto: Moto;
+  let config: AwsBrokerConfig;
+  let motoToken: string;
+  /** Every round trip the clients made, whoever made it, counted at the wire by the test. */
+  const seen = { store: 0, kms: 0 };
+  const tally = <Client extends DynamoDBClient | KMSClient>(client: Client, service: keyof typeof seen) => {
+    (client.middlewareStack as DynamoDBClient["middlewareStack"]).add(
+      (next) => (args) => {
+        seen[service]++;
+        return next(args);
+      },
+      { step: "deserialize", name: "test-tally" },
+    );
+    return client;
+  };
+  // Fresh clients for each broker: a broker of its own is a cold start of its own.
+  const clients = () => ({
+    dynamodb: tally(new DynamoDBClient(motoClientConfig(moto)), "store"),
+    kms: tally(new KMSClient(motoClientConfig(moto)), "kms"),
+  });
+  const apiOn = (broker: Broker) => {
+    const handler = createApiHandler(broker, { metrics: createMetrics(NAMESPACE, "api") });
+    return async (method: string, path: string, body?: unknown) => {
+      const event = ingressEvent("function-url", {
+        method,
+        path: `/v1/${path}`,
+        headers: { "x-vault-token": motoToken, "content-type": "application/json" },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: as above.
+      const answer = (await handler(event as any, LAMBDA_CONTEXT as any)) as Record<string, unknown>;
+      const result = readResult(answer);
+      const lines = emfLines(output.json());
+      return { status: result.status, metrics: declaredMetrics(lines[lines.length - 1]!, "api") };
+    };
+  };
+  /** What `work` sent over the wire, and its result. */
+  const measured = async <T>(work: () => Promise<T>) => {
+    seen.store = 0;
+    seen.kms = 0;
+    const result = await work();
+    return { result, calls: { ...seen } };
+  };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    const clientConfig = motoClientConfig(moto);
+    await createTable(new DynamoDBClient(clientConfig), "coffer-metrics");
+    const key = await new KMSClient(clientConfig).send(new CreateKeyCommand({}));
+    config = {
+      tableName: "coffer-metrics",
+      kmsKeyId: key.KeyMetadata?.KeyId as string,
+      auditWriters: [() => {}],
+      log: () => {},
+    };
+    motoToken = (await initialize(await createAwsBroker({ ...config, clients: clients() }))).rootToken;
+  }, 60_000);
+
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it("count exactly the DynamoDB and KMS round trips each request made", async () => {
+    const send = apiOn(await createAwsBroker({ ...config, clients: clients() }));
+    // A cold start: the keyring unwrapped with KMS, the mount table, token and policy read.
+    const cold = await measured(() => send("POST", "secret/data/app/db", { data: { password: "x" } }));
+    const write = await measured(() => send("POST", "secret/data/app/db", { data: { password: "y" } }));
+    const read = await measured(() => send("GET", "secret/data/app/db"));
+    const missing = await measured(() => send("GET", "secret/data/app/none"));
+    for (const { result, calls } of [cold, write, read, missing]) {
+      expect(result.metrics).toMatchObject({ StoreCalls: calls.store, KmsCalls: calls.kms });
+    }
+    expect([cold, write, read, missing].map(({ result }) => result.status)).toEqual([200, 200, 200, 404]);
+    expect(cold.result.metrics.KmsCalls).toBe(1);
+    expect(cold.result.metrics.StoreCalls).toBeGreaterThan(write.result.metrics.StoreCalls!);
+    expect(read.result.metrics.KmsCalls).toBe(0);
+    expect(read.result.metrics.StoreCalls).toBeGreaterThan(0);
+  });
+
+  it("count none of the calls made outside the request, such as the warm-up's, even while it waits on them", async () => {
+    const alone = await measured(async () =>
+      warmUp(await createAwsBroker({ ...config, clients: clients() })),
+    );
+    expect(alone.calls.kms).toBe(1);
+
+    const broker = await createAwsBroker({ ...config, clients: clients() });
+    const send = apiOn(broker);
+    const overlapped = await measured(async () => {
+      // The initialization's warm-up, still unwrapping the keyring as the first request arrives.
+      const warming = warmUp(broker);
+      const answered = await send("GET", "secret/data/app/db");
+      await warming;
+      return answered;
+    });
+    expect(overlapped.result.status).toBe(200);
+    // The request waited on the warm-up's unwrapping instead of calling KMS itself.
+    expect(overlapped.calls.kms).toBe(1);
+    expect(overlapped.result.metrics.KmsCalls).toBe(0);
+    expect(overlapped.result.metrics.StoreCalls).toBe(overlapped.calls.store - alone.calls.store);
   });
 });
 
