@@ -8,7 +8,9 @@
  * Each function names itself in the one dimension, `Function` (api or revoker), so an
  * alarm on a metric reads exactly one series (stacks/alarms.ts). Powertools would add a
  * `service` dimension of its own; it is removed, since a metric published with another
- * set of dimensions is another series, which no alarm reads.
+ * set of dimensions is another series, which no alarm reads. Nothing else is a dimension:
+ * each combination of dimension values is a metric billed of its own. An API request's
+ * route and status ride on its line as plain fields, which Logs Insights groups by.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { SweepReport } from "../shared/leases/sweep.ts";

@@ -201,6 +201,34 @@ describe("the API's metrics", () => {
     expect(routeLabel({})).toBe("unmatched");
   });
 
+  it("give every route of every engine a label of literal segments and stars only", async () => {
+    const handler = createApiHandler(broker);
+    for (const [path, type] of [
+      ["sys/mounts/transit", "transit"],
+      ["sys/mounts/aws", "aws"],
+      ["sys/mounts/database", "database"],
+      ["sys/mounts/kv1", "kv"],
+      ["sys/auth/kubernetes", "kubernetes"],
+    ]) {
+      const event = ingressEvent("function-url", {
+        method: "POST",
+        path: `/v1/${path}`,
+        headers: { "x-vault-token": rootToken, "content-type": "application/json" },
+        body: JSON.stringify({ type, ...(type === "kv" && { options: { version: "1" } }) }),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: as above.
+      const result = (await handler(event as any, LAMBDA_CONTEXT as any)) as Record<string, unknown>;
+      expect(readResult(result).status).toBe(204);
+    }
+    const labels = new Set<string>();
+    for (const mount of await broker.mounts.list())
+      for (const route of (await broker.engineFor(mount)).routes) labels.add(routeLabel({ mount, route }));
+    expect(labels.size).toBeGreaterThan(70);
+    // No group that captures, no character class, no escape: nothing a path could fill in.
+    for (const label of labels) expect(label).toMatch(/^[a-z]+:([a-z0-9_/*?|-]|\(\?:|\))*$/);
+    expect(labels).toContain("kv:*");
+  });
+
   it("write nothing without metrics", async () => {
     const handler = createApiHandler(broker);
     const event = ingressEvent("function-url", { method: "GET", path: "/v1/sys/health" });
