@@ -69,7 +69,7 @@ export function sweepMetrics(report: SweepReport): Record<string, Metric> {
 export interface ServedRequest {
   status: number;
   latencyMs: number;
-  /** Its route's label (shared/mounts/route-label.ts); "unmatched" where none was found. */
+  /** Its route's label (shared/mounts/route-label.ts), or "outside-api" for a path outside /v1/. */
   route: string;
   /** Its answer carries a lease id. */
   carriesLease: boolean;
