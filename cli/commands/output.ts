@@ -44,7 +44,10 @@ export async function printFormatted(format: "json" | "yaml", value: unknown): P
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     return;
   }
-  const { stringify } = await import("yaml");
+  // yaml is a CommonJS package: its functions are on the module's default export, both as
+  // Node loads it from node_modules and in the command's bundle, whose chunk for it exports
+  // nothing else.
+  const { stringify } = (await import("yaml")).default;
   // Sorted, as the vault CLI's YAML is: it goes through a map.
   process.stdout.write(stringify(value ?? null, { sortMapEntries: true }));
 }

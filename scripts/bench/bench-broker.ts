@@ -10,8 +10,8 @@ import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
 import { nodeSymmetricCrypto } from "../../shared/crypto/symmetric.node.ts";
 import { ENGINES } from "../../shared/registry.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import { type TestClock, testClock } from "../../test/support/lease-broker.ts";
 import { createLeaseTestEngine, type LeaseTestEngine } from "../../test/support/lease-test-engine.ts";
+import { runningClock, type TestClock } from "../../test/support/test-clock.ts";
 
 export interface BenchBroker {
   broker: Broker;
@@ -25,7 +25,7 @@ export interface BenchBroker {
 
 export async function openBenchBroker(store: ItemStore, storage: string): Promise<BenchBroker> {
   const engine = createLeaseTestEngine();
-  const clock = testClock();
+  const clock = runningClock();
   const audit = { bytes: 0, records: 0 };
   const leaseProblems: string[] = [];
   const broker = await createBroker({

@@ -16,7 +16,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reviewAdmission } from "../../shared/injector/admission-review.ts";
-import { CASES, OPTIONS } from "../../test/unit/injector/admission-cases.ts";
+import { CASES, OPTIONS } from "../../test/support/admission-cases.ts";
 import { buildFunction } from "../build.ts";
 import { round, sample } from "./measure.ts";
 

@@ -28,7 +28,7 @@ import { limitConcurrency } from "../../shared/leases/concurrency-limit.ts";
 import { leasePartition } from "../../shared/leases/lease-keys.ts";
 import { SWEEP_CONCURRENCY } from "../../shared/leases/sweep.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import { initializeWithLeasing } from "../../test/support/lease-broker.ts";
+import { initialize } from "../../shared/sys/init.ts";
 import { TEST_LEASE_TYPE } from "../../test/support/lease-test-engine.ts";
 import { openBenchBroker } from "./bench-broker.ts";
 import type { LatencyStore } from "./latency-store.ts";
@@ -110,7 +110,8 @@ export async function benchRevoker(options: RevokerOptions): Promise<RevokerResu
     options.store,
     options.storage,
   );
-  await initializeWithLeasing(broker, "bench");
+  await initialize(broker);
+  await broker.mounts.enable({ path: "bench", type: "leasing" });
   if (options.latency) options.latency.enabled = false;
   const expiresAt = clock.now() + 3_600_000;
   const issuing = performance.now();

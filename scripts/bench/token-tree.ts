@@ -21,7 +21,7 @@ import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store
 import type { Mount } from "../../shared/engines/mount.ts";
 import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../../test/support/lease-broker.ts";
+import { openLeaseDeployment } from "../../test/support/lease-deployment.ts";
 import { TEST_LEASE_TYPE } from "../../test/support/lease-test-engine.ts";
 import { allItems } from "../../test/support/store-items.ts";
 
@@ -38,8 +38,7 @@ const dir = mkdtempSync(join(tmpdir(), "coffer-token-tree-"));
 const store = openSqliteStore({ path: values.sqlite ?? join(dir, "coffer.db") });
 
 try {
-  const { broker, engine } = await openLeaseBroker({ store, storage: "sqlite", rootKey: randomRootKey() });
-  await initializeWithLeasing(broker, "bench");
+  const { broker, engine } = await openLeaseDeployment({ store, path: "bench" });
   const mount = (await broker.mounts.resolve("bench/creds/x"))?.mount as Mount;
 
   let tokens = 0;

@@ -12,16 +12,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { TRUST_POLICY } from "../support/aws-engine-fixture.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 describe.skipIf(!motoAvailable())("the fault proxy", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let proxy: FaultProxy;
   /** Clients through the proxy, one attempt each, so every fault reaches the test. */
   let through: { dynamodb: DynamoDBClient; kms: KMSClient; sts: STSClient; iam: IAMClient };
 
   beforeAll(async () => {
-    moto = await startMoto();
     proxy = await startFaultProxy(moto.endpoint);
     const config = { ...motoClientConfig(moto), endpoint: proxy.endpoint, maxAttempts: 1 };
     through = {
@@ -35,7 +34,6 @@ describe.skipIf(!motoAvailable())("the fault proxy", () => {
   afterEach(() => proxy.clear());
   afterAll(async () => {
     await proxy?.close();
-    await moto?.stop();
   });
 
   const error = (promise: Promise<unknown>) =>

@@ -12,7 +12,7 @@ import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
 import { createKmsKeyWrapper } from "../../shared/crypto/kms-wrap.ts";
 import { createLocalKeyProvider } from "../../shared/crypto/local.ts";
 import { CofferError, type ErrorCode } from "../../shared/errors.ts";
-import { freePort, type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { freePort, motoAvailable, useMoto } from "../support/moto.ts";
 
 interface Fixture {
   kind: string;
@@ -158,8 +158,6 @@ describe("local provider", () => {
 
 // ---------------------------------------------------------------------------------------
 
-const hasMoto = motoAvailable();
-let moto: Moto | undefined;
 let kms: KMSClient;
 
 async function createKey(): Promise<string> {
@@ -167,14 +165,13 @@ async function createKey(): Promise<string> {
   return created.KeyMetadata!.KeyId!;
 }
 
-describe.skipIf(!hasMoto)("on moto", () => {
+describe.skipIf(!motoAvailable())("on moto", () => {
+  const moto = useMoto();
   beforeAll(async () => {
-    moto = await startMoto();
     kms = new KMSClient({ endpoint: moto.endpoint, region: moto.region, credentials: moto.credentials });
   }, 60_000);
   afterAll(async () => {
     kms?.destroy();
-    await moto?.stop();
   });
 
   contract("kms", async () => {

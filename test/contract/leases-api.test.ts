@@ -5,33 +5,22 @@
  * mounted at t/, on SQLite.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../shared/app.ts";
 import { RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { type ApiCall, apiCaller } from "../support/http.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../support/lease-broker.ts";
+import type { ApiCall } from "../support/http.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
 import { provenIdentity } from "../support/token-record.ts";
 import { waitFor } from "../support/wait.ts";
 
 describe("sys/leases over HTTP", () => {
-  let subject: LeaseBroker;
+  let subject: LeaseDeployment;
   let call: ApiCall;
 
   beforeEach(async () => {
-    subject = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    const rootToken = await initializeWithLeasing(subject.broker, "t");
-    call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
+    subject = await openLeaseDeployment();
+    call = subject.call;
   });
   afterEach(async () => {
-    await subject.broker.store.close();
+    await subject.close();
   });
 
   const lease = async (path = "t/creds/app", ttl = 60) =>
@@ -41,14 +30,7 @@ describe("sys/leases over HTTP", () => {
   async function tokenWith(rules: Record<string, string[]>): Promise<string> {
     const name = `p${Math.random().toString(36).slice(2, 8)}`;
     const path = Object.fromEntries(Object.entries(rules).map(([p, capabilities]) => [p, { capabilities }]));
-    await subject.broker.policies.write(name, JSON.stringify({ path }));
-    const { token } = await subject.broker.tokens.create({
-      policies: [name],
-      displayName: name,
-      path: "auth/token/create",
-      ttl: 600,
-    });
-    return token;
+    return subject.tokenWith({ [name]: JSON.stringify({ path }) });
   }
 
   describe("lookup and LIST", () => {

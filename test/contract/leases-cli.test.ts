@@ -10,8 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createLocalBroker } from "../../cli/local-broker.ts";
 import type { Mount } from "../../shared/engines/mount.ts";
 import { initialize } from "../../shared/sys/init.ts";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 
-const BIN = join(import.meta.dirname, "../../cli/bin.mjs");
+const BIN = COFFER_SCRIPT;
 
 describe("coffer operator sweep", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "coffer-sweep-"));

@@ -1,3 +1,8 @@
+/**
+ * A revoker killed in the middle of a sweep (SIGKILL: no cleanup of any kind) leaves no
+ * lease half-revoked, and the next sweep finishes the job. Run on an SQLite file and on
+ * DynamoDB (moto), with the revoker in its own process, as a Lambda would be.
+ */
 import { expect, it } from "vitest";
 import { callerOf, type TokenRecord } from "../../shared/auth/tokens/token-store.ts";
 import type { Mount } from "../../shared/engines/mount.ts";
@@ -11,20 +16,19 @@ import {
 } from "../../shared/leases/lease-keys.ts";
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
 import { type CrashStoreSetup, describeOnCrashStores, sweepUntilKilled } from "../support/crash-stores.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
+import { openLeaseDeployment } from "../support/lease-deployment.ts";
 import { allItems } from "../support/store-items.ts";
+import { runningClock } from "../support/test-clock.ts";
 
 const LEASES = 40;
 /** Kills a sweeping child mid-sweep, then checks the store and finishes with a sweep of our own. */
 function crashContract(setup: CrashStoreSetup) {
   it("leaves every lease whole or gone, and the next sweep finishes the job", async () => {
     const { store, childEnv } = await setup();
-    const rootKey = randomRootKey();
     // Leases issued "ten seconds ago", one second long: due for the child at once.
-    const clock = testClock(-10_000);
-    const subject = await openLeaseBroker({ store, rootKey, clock });
-    const rootToken = await initializeWithLeasing(subject.broker, "t");
-    const root = (await subject.broker.tokens.lookup(rootToken)) as TokenRecord;
+    const clock = runningClock(-10_000);
+    const subject = await openLeaseDeployment({ store, clock });
+    const root = (await subject.broker.tokens.lookup(subject.rootToken)) as TokenRecord;
     const mount = (await subject.broker.mounts.resolve("t/creds/x"))?.mount as Mount;
     const limit = limitConcurrency(1);
     const issued = await Promise.all(
@@ -44,7 +48,7 @@ function crashContract(setup: CrashStoreSetup) {
     );
 
     try {
-      const byChild = await sweepUntilKilled({ childEnv, rootKey, revocations: 10 });
+      const byChild = await sweepUntilKilled({ childEnv, rootKey: subject.rootKey, revocations: 10 });
       expect(byChild.length).toBeLessThan(LEASES);
 
       // Nothing half-revoked: each remaining lease has its expiry entry, each entry its lease.

@@ -33,15 +33,9 @@ import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { revokeResponse } from "../../shared/sys/leases.ts";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-  testClock,
-} from "../support/lease-broker.ts";
+import { openLeaseDeployment } from "../support/lease-deployment.ts";
 import { TEST_LEASE_TYPE } from "../support/lease-test-engine.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { proxyStoreFaults, type StoreFault, storeWithFaults } from "../support/store-faults.ts";
 import { allItems } from "../support/store-items.ts";
 
@@ -189,16 +183,11 @@ async function runCase(
   const nextFault = (): StoreFault => (active ? cycle(storeFaults, faultAt++, "none") : "none");
   const { raw, faulty } = await under.open(nextFault);
   const store = scheduled(faulty, () => (active ? scheduler : undefined));
-  const rootKey = randomRootKey();
-  const clock = testClock();
-  const subject: LeaseBroker = await openLeaseBroker({ store, storage: under.storage, rootKey, clock });
-  const { broker, engine } = subject;
-  await initializeWithLeasing(broker, "t");
+  const subject = await openLeaseDeployment({ store, storage: under.storage });
+  const { broker, engine, clock } = subject;
   const mount = (await broker.mounts.resolve("t/creds/x"))?.mount as Mount;
   const dying = mortal(store);
-  const doomed: Broker = (
-    await openLeaseBroker({ store: dying.store, storage: under.storage, rootKey, clock, engine })
-  ).broker;
+  const doomed: Broker = (await subject.process({ store: dying.store })).broker;
 
   // The engine's backend: credentials by name, created after their lease is written.
   const credentials = new Map<string, "live" | "revoked">();
@@ -409,16 +398,14 @@ describe("lease properties on SQLite", () => {
 });
 
 describe.skipIf(!motoAvailable())("lease properties on DynamoDB (moto)", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let proxy: FaultProxy;
   let tables = 0;
   beforeAll(async () => {
-    moto = await startMoto();
     proxy = await startFaultProxy(moto.endpoint);
   }, 60_000);
   afterAll(async () => {
     await proxy?.close();
-    await moto?.stop();
   });
 
   leaseProperty(

@@ -23,13 +23,8 @@ import { CLAIM_MS, RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { Item, ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { provenIdentity } from "../support/token-record.ts";
 import { waitFor } from "../support/wait.ts";
@@ -60,20 +55,17 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
   let raw: ItemStore;
   /** What the broker reads and writes: items seeded or inspected here go through it. */
   let store: ItemStore;
-  let subject: LeaseBroker;
+  let subject: LeaseDeployment;
   let broker: Broker;
-  let rootKey: Uint8Array;
   let root: TokenRecord;
   let mount: Mount;
 
   beforeEach(async () => {
     raw = await openStore();
-    rootKey = randomRootKey();
-    subject = await openLeaseBroker({ store: raw, storage, rootKey });
+    subject = await openLeaseDeployment({ store: raw, storage });
     broker = subject.broker;
     store = broker.store;
-    const rootToken = await initializeWithLeasing(broker, "t");
-    root = (await broker.tokens.lookup(rootToken)) as TokenRecord;
+    root = (await broker.tokens.lookup(subject.rootToken)) as TokenRecord;
     mount = (await broker.mounts.resolve("t/creds/x"))?.mount as Mount;
   });
 
@@ -495,14 +487,8 @@ function leaseContract(openStore: () => Promise<ItemStore>, storage: string, sca
         const count = scale.leases;
         const leases = await issueMany(count, "t/creds/batch", 1_000);
         subject.clock.advance(2_000);
-        // A second broker on the same store: another revoker process.
-        const other = await openLeaseBroker({
-          store: raw,
-          storage,
-          rootKey,
-          clock: subject.clock,
-          engine: subject.engine,
-        });
+        // Another revoker process on the same store.
+        const other = await subject.process();
         const started = Date.now();
         const options = { budgetMs: SWEEP_BOUND_MS, concurrency: scale.concurrency };
         const reports = await Promise.all([broker.leases.sweep(options), other.broker.leases.sweep(options)]);
@@ -595,11 +581,10 @@ describe("leases on SQLite", () => {
 });
 
 describe.skipIf(!motoAvailable())("leases on DynamoDB (moto)", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let client: DynamoDBClient;
   let tables = 0;
   beforeAll(async () => {
-    moto = await startMoto();
     client = new DynamoDBClient({
       ...motoClientConfig(moto),
       requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
@@ -610,7 +595,6 @@ describe.skipIf(!motoAvailable())("leases on DynamoDB (moto)", () => {
   });
   afterAll(async () => {
     client?.destroy();
-    await moto?.stop();
   });
 
   leaseContract(

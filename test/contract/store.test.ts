@@ -30,7 +30,7 @@ import {
   type WriteOp,
 } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { freePort, type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { freePort, motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 const rejectsWith = (promise: Promise<unknown>, code: ErrorCode) =>
   expect(promise).rejects.toMatchObject({ name: "CofferError", code });
@@ -800,11 +800,10 @@ describe("SQLite store, on a file", () => {
 const describeAws = motoAvailable() ? describe : describe.skip;
 
 describeAws("DynamoDB store, on moto", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let client: DynamoDBClient;
   let tables = 0;
   beforeAll(async () => {
-    moto = await startMoto();
     // moto applies concurrent requests on separate threads without serializing conditional
     // writes, so two racing writes can both win there, which DynamoDB never allows. One
     // connection keeps the racing tests below a test of the adapter, not of moto.
@@ -815,7 +814,6 @@ describeAws("DynamoDB store, on moto", () => {
   }, 60_000);
   afterAll(async () => {
     client?.destroy();
-    await moto?.stop();
   });
 
   const freshTable = async () => {

@@ -15,9 +15,10 @@ import { EXPIRY_SHARDS, expiryPartition, parseExpirySortKey } from "../../shared
 import { CLAIM_MS } from "../../shared/leases/revocation.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { type CrashStoreSetup, describeOnCrashStores, sweepUntilKilled } from "../support/crash-stores.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey, testClock } from "../support/lease-broker.ts";
+import { openLeaseDeployment } from "../support/lease-deployment.ts";
 import { TEST_LEASE_TYPE } from "../support/lease-test-engine.ts";
 import { allItems } from "../support/store-items.ts";
+import { runningClock } from "../support/test-clock.ts";
 
 const FANOUT = 3;
 /** Every token is either whole, with each index item it needs, or gone with all of them. */
@@ -62,11 +63,9 @@ async function expectWholeOrGone(store: ItemStore, tokens: readonly TokenRecord[
 function crashContract(setup: CrashStoreSetup) {
   it("leaves every token and lease whole or gone, and the next sweeps finish the tree", async () => {
     const { store, childEnv } = await setup();
-    const rootKey = randomRootKey();
     // The tree is revoked "ten seconds ago": due for the child at once.
-    const clock = testClock(-10_000);
-    const subject = await openLeaseBroker({ store, rootKey, clock });
-    await initializeWithLeasing(subject.broker, "t");
+    const clock = runningClock(-10_000);
+    const subject = await openLeaseDeployment({ store, clock });
     const mount = (await subject.broker.mounts.resolve("t/creds/x"))?.mount as Mount;
     const tokens: TokenRecord[] = [];
     const leases: string[] = [];
@@ -100,7 +99,7 @@ function crashContract(setup: CrashStoreSetup) {
     expect((await subject.broker.tokens.revoke(root, { deadline: clock.now() })).complete).toBe(false);
 
     try {
-      const byChild = await sweepUntilKilled({ childEnv, rootKey, revocations: 4 });
+      const byChild = await sweepUntilKilled({ childEnv, rootKey: subject.rootKey, revocations: 4 });
       expect(byChild.length).toBeLessThan(leases.length);
 
       // Nothing half-revoked: each token whole (with its indexes) or gone (with all of them),

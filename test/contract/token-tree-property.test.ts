@@ -16,15 +16,14 @@
 import { Agent } from "node:http";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../shared/app.ts";
+import { describe, expect, it } from "vitest";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { frozenClock } from "../support/clocks.ts";
-import { type ApiCall, apiCaller, type Reply } from "../support/http.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import type { Reply } from "../support/http.ts";
+import { openLeaseDeployment } from "../support/lease-deployment.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
+import { frozenClock } from "../support/test-clock.ts";
 
 const LONG_RUNS = Number(process.env.COFFER_PROPERTY_RUNS ?? 0);
 
@@ -112,9 +111,7 @@ const TREE_POLICY = `
 async function runCase(openStore: () => Promise<ItemStore>, steps: Op[][]): Promise<void> {
   const store = await openStore();
   const clock = frozenClock();
-  const { broker } = await openLeaseBroker({ store, rootKey: randomRootKey(), clock });
-  const root = await initializeWithLeasing(broker, "t");
-  const call: ApiCall = apiCaller(createApp(broker, { logError: () => {} }), root);
+  const { broker, call, rootToken: root } = await openLeaseDeployment({ store, clock });
   await call("POST", "sys/policies/acl/tree", { policy: TREE_POLICY });
   await call("POST", "sys/policies/acl/orphans", { policy: SUDO_POLICY });
   const model: Modelled[] = [];
@@ -276,14 +273,8 @@ describe("token tree properties on SQLite", () => {
 });
 
 describe.skipIf(!motoAvailable())("token tree properties on DynamoDB (moto)", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let tables = 0;
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
   treeProperty(
     async () => {
       const tableName = `tree-property-${++tables}`;

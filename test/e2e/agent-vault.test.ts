@@ -15,10 +15,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
 import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
-import { freePort, type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { useDevServer } from "../support/dev-server.ts";
+import { freePort, motoAvailable, useMoto } from "../support/moto.ts";
 import { waitFor } from "../support/wait.ts";
 import { api, runCli, startCli } from "./cli-harness.ts";
 
@@ -38,20 +38,10 @@ async function fileText(file: string): Promise<string | undefined> {
 }
 
 describe.skipIf(!motoAvailable())("coffer agent with Vault Agent configurations", () => {
-  let moto: Moto;
-  let server: DevServer;
-  let work: string;
-  let port: number;
+  const moto = useMoto();
   /** On disk, so a restart (an outage) keeps the secrets, the role and the aws mount. */
-  const start = async () => {
-    server = await startDevServer({
-      port,
-      host: "127.0.0.1",
-      dataDir: join(work, "data"),
-      inMemory: false,
-      rootToken: ROOT,
-    });
-  };
+  const server = useDevServer({ inMemory: false, rootToken: ROOT });
+  let work: string;
   const root = (method: string, path: string, body?: unknown) => api(server.url, ROOT, method, path, body);
 
   /** A directory with the pod's token and agent.hcl; returns its path. */
@@ -90,10 +80,7 @@ template_config {
 ${extra}`;
 
   beforeAll(async () => {
-    moto = await startMoto();
     work = await mkdtemp(join(tmpdir(), "coffer-agent-vault-"));
-    port = await freePort();
-    await start();
     await root("PUT", "sys/policies/acl/app", { policy: POLICY });
     await root("POST", "auth/kubernetes/role/app", {
       bound_service_account_names: "app",
@@ -109,8 +96,6 @@ ${extra}`;
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
-    await moto?.stop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -214,7 +199,7 @@ template {
       await waitFor("a failed attempt", () =>
         agent.stderr().includes("attempt failed, retrying") ? true : undefined,
       );
-      await start();
+      await server.start();
       await waitFor("the recovery", () => (agent.stderr().includes('"msg":"recovered"') ? true : undefined));
       expect(agent.stderr()).toMatch(/"msg":"recovered","failures":\d+,"outage_s":\d+/);
     } finally {

@@ -15,13 +15,10 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { createApp } from "../../shared/app.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import type { LeaseTestEngine } from "../support/lease-test-engine.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
 import { freePort } from "../support/moto.ts";
 import { waitFor } from "../support/wait.ts";
 import { api, runCli, startCli } from "./cli-harness.ts";
@@ -43,13 +40,9 @@ async function fileText(file: string): Promise<string | undefined> {
 }
 
 describe("coffer agent against coffer dev", () => {
-  let dataDir: string;
+  /** On disk, so a restart keeps what the agent reads. */
+  const server = useDevServer({ inMemory: false, rootToken: ROOT });
   let work: string;
-  let port: number;
-  let server: DevServer;
-  const start = async () => {
-    server = await startDevServer({ port, host: "127.0.0.1", dataDir, inMemory: false, rootToken: ROOT });
-  };
   const root = (method: string, path: string, body?: unknown) => api(server.url, ROOT, method, path, body);
   const jwt = (audience = "coffer", serviceAccount = "app") =>
     requestDevToken(server.url, { namespace: "shop", serviceAccount, audience }, ROOT);
@@ -73,10 +66,7 @@ describe("coffer agent against coffer dev", () => {
   }
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "coffer-agent-data-"));
     work = await mkdtemp(join(tmpdir(), "coffer-agent-work-"));
-    port = await freePort();
-    await start();
     await root("PUT", "sys/policies/acl/app", { policy: POLICY });
     await role("app", { token_ttl: "1h" });
     await root("POST", "secret/data/app/db", { data: { username: "app", password: PASSWORD } });
@@ -85,8 +75,6 @@ describe("coffer agent against coffer dev", () => {
   });
 
   afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
 
@@ -261,7 +249,7 @@ on_change:
         agent.stderr().slice(downAt).split("attempt failed, retrying").length > 3 ? true : undefined,
       );
       expect(agent.child.exitCode).toBeNull();
-      await start();
+      await server.start();
       await root("POST", "secret/data/app/db", { data: { username: "app", password: "after-restart" } });
       await waitFor("the secret changed after the restart", async () =>
         (await fileText(out("password"))) === "after-restart" ? true : undefined,
@@ -280,27 +268,23 @@ on_change:
 });
 
 describe("coffer agent with a leased secret", () => {
+  let deployment: LeaseDeployment;
   let served: LoopbackServer | undefined;
   let address: string;
   let rootToken: string;
-  let engine: LeaseTestEngine;
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "coffer-agent-lease-"));
-    const opened = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    engine = opened.engine;
-    rootToken = await initializeWithLeasing(opened.broker, "t");
-    const app = createApp(opened.broker, { logError: () => {} });
-    served = await serveOnLoopback(app);
+    deployment = await openLeaseDeployment();
+    rootToken = deployment.rootToken;
+    served = await serveOnLoopback(deployment.app);
     address = served.address;
   });
 
   afterAll(async () => {
     await served?.close();
+    await deployment?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -319,8 +303,12 @@ ready_file: out/.ready
     try {
       await waitFor("the first render", () => fileText(join(dir, "out/.ready")));
       expect(JSON.parse((await fileText(join(dir, "out/creds.json"))) ?? "")).toEqual({ username: "app" });
-      await waitFor("two renewals", () => (engine.renewCalls.length >= 2 ? true : undefined), 15_000);
-      expect(new Set(engine.renewCalls.map((call) => call.id)).size).toBe(1);
+      await waitFor(
+        "two renewals",
+        () => (deployment.engine.renewCalls.length >= 2 ? true : undefined),
+        15_000,
+      );
+      expect(new Set(deployment.engine.renewCalls.map((call) => call.id)).size).toBe(1);
       expect(agent.stderr()).toContain('"msg":"lease renewed"');
     } finally {
       agent.child.kill("SIGTERM");
@@ -330,7 +318,7 @@ ready_file: out/.ready
   });
 
   it("a Vault Agent template's dynamic secret is renewed the same way", async () => {
-    const calls = engine.renewCalls.length;
+    const calls = deployment.engine.renewCalls.length;
     await writeFile(join(dir, "token"), `${rootToken}\n`);
     await writeFile(
       join(dir, "agent.hcl"),
@@ -351,8 +339,12 @@ template {
       expect(await waitFor("the render", () => fileText(join(dir, "out/creds.ini")))).toBe(
         "user=app renewable=true",
       );
-      await waitFor("two renewals", () => (engine.renewCalls.length >= calls + 2 ? true : undefined), 15_000);
-      expect(new Set(engine.renewCalls.slice(calls).map((call) => call.id)).size).toBe(1);
+      await waitFor(
+        "two renewals",
+        () => (deployment.engine.renewCalls.length >= calls + 2 ? true : undefined),
+        15_000,
+      );
+      expect(new Set(deployment.engine.renewCalls.slice(calls).map((call) => call.id)).size).toBe(1);
     } finally {
       agent.child.kill("SIGTERM");
     }

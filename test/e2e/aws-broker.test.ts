@@ -4,24 +4,23 @@
  */
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { awsConfigFromEnv, createAwsBroker } from "../../functions/aws-broker.ts";
 import { createApp } from "../../shared/app.ts";
 import type { Broker } from "../../shared/broker.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 const SECRET = "moto-plaintext-must-not-appear-7c1d";
 
 describe.skipIf(!motoAvailable())("the AWS composition on moto", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let broker: Broker;
   let rootToken: string;
   const tableName = "coffer-e2e";
 
   beforeAll(async () => {
-    moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
     const clientConfig = motoClientConfig(moto);
@@ -36,10 +35,6 @@ describe.skipIf(!motoAvailable())("the AWS composition on moto", () => {
       }),
     );
     ({ rootToken } = await initialize(broker));
-  });
-
-  afterAll(async () => {
-    await moto?.stop();
   });
 
   it("names every missing setting", () => {

@@ -10,7 +10,6 @@
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import type { Hono } from "hono";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAwsBroker } from "../../functions/aws-broker.ts";
 import { warmUp } from "../../functions/warm-up.ts";
@@ -19,16 +18,15 @@ import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.t
 import { RETRY_BASE_MS } from "../../shared/leases/revocation.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
 import { type AwsJsonFault, startAwsFaultProxy } from "../support/aws-fault-proxy.ts";
+import { clusterKey, mintProjected } from "../support/cluster-keys.ts";
+import { type Deployment, openDeployment } from "../support/deployment.ts";
 import { type FakeSts, type QueryResponse, queryError, startFakeSts } from "../support/fake-sts.ts";
-import { apiCaller, type Reply, serveOnLoopback } from "../support/http.ts";
-import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import { freePort, type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { apiCaller, serveOnLoopback } from "../support/http.ts";
+import { freePort, motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
-import { clusterKey, mintProjected } from "../unit/auth/cluster-keys.ts";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/app";
 
@@ -41,20 +39,10 @@ async function leaseItems(store: ItemStore): Promise<number> {
   return pages.reduce((total, items) => total + items.length, 0);
 }
 
-interface Subject extends LeaseBroker {
-  app: Hono;
-  call(method: string, path: string, body?: unknown): Promise<Reply>;
-}
-
-/** A broker on SQLite with `aws/` mounted, configured with the given endpoints, and role "app". */
-async function openSubject(config: Record<string, unknown>, roleArn = ROLE_ARN): Promise<Subject> {
-  const subject = await openLeaseBroker({
-    store: openSqliteStore({ path: ":memory:" }),
-    rootKey: randomRootKey(),
-  });
-  const { rootToken } = await initialize(subject.broker);
-  const app = createApp(subject.broker, { logError: () => {} });
-  const call = apiCaller(app, rootToken);
+/** A deployment on SQLite with `aws/` mounted, configured with the given endpoints, and role "app". */
+async function openSubject(config: Record<string, unknown>, roleArn = ROLE_ARN): Promise<Deployment> {
+  const subject = await openDeployment();
+  const { call } = subject;
   expect((await call("POST", "sys/mounts/aws", { type: "aws" })).status).toBe(204);
   const configured = await call("POST", "aws/config/root", {
     region: "us-east-1",
@@ -64,20 +52,20 @@ async function openSubject(config: Record<string, unknown>, roleArn = ROLE_ARN):
   });
   expect(configured.status).toBe(204);
   expect((await call("POST", "aws/roles/app", { role_arns: roleArn })).status).toBe(204);
-  return { ...subject, app, call };
+  return subject;
 }
 
 describe("STS failing", () => {
   let fake: FakeSts | undefined;
-  let subject: Subject | undefined;
+  let subject: Deployment | undefined;
   afterEach(async () => {
     await fake?.close();
-    await subject?.broker.store.close();
+    await subject?.close();
     fake = undefined;
     subject = undefined;
   });
 
-  async function failingWith(response: QueryResponse): Promise<Subject> {
+  async function failingWith(response: QueryResponse): Promise<Deployment> {
     fake = await startFakeSts(() => response);
     subject = await openSubject({ sts_endpoint: fake.endpoint, iam_endpoint: fake.endpoint });
     return subject;
@@ -144,11 +132,10 @@ describe("STS failing", () => {
 });
 
 describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let fake: FakeSts;
   let roleArn: string;
   beforeAll(async () => {
-    moto = await startMoto();
     const iam = new IAMClient(motoClientConfig(moto));
     const role = await iam.send(
       new CreateRoleCommand({ RoleName: "app", AssumeRolePolicyDocument: TRUST_POLICY }),
@@ -158,7 +145,6 @@ describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
   }, 60_000);
   afterAll(async () => {
     await fake?.close();
-    await moto?.stop();
   });
 
   it("keeps the lease marked, retries it on later sweeps with backoff, and revokes it once IAM recovers", async () => {
@@ -211,20 +197,19 @@ describe.skipIf(!motoAvailable())("IAM failing during a revocation", () => {
     });
     expect(await broker.leases.lookup(leaseId)).toBeUndefined();
     expect(logs.filter((event) => event.msg === "lease revocation failed")).toHaveLength(2);
-    await broker.store.close();
+    await subject.close();
   });
 });
 
 describe.skipIf(!motoAvailable())("a cold start while KMS or DynamoDB fails", () => {
   const tableName = "coffer-cold-start";
   const issuer = "https://cluster.example";
-  let moto: Moto;
+  const moto = useMoto();
   let kmsKeyId: string;
   let rootToken: string;
   let jwt: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
     await createTable(new DynamoDBClient(motoClientConfig(moto)), tableName);
@@ -256,9 +241,6 @@ describe.skipIf(!motoAvailable())("a cold start while KMS or DynamoDB fails", ()
     }
     jwt = await mintProjected(signer, { issuer, audience: "coffer" });
   }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   /** Every item of the table, as moto holds it. */
   async function tableItems(): Promise<string[]> {

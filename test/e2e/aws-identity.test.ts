@@ -12,18 +12,17 @@ import { type AwsFixture, openAwsFixture } from "../support/aws-engine-fixture.t
 import { type FakeSts, relayTo, startFakeSts } from "../support/fake-sts.ts";
 import { type IdentityCase, identityCases, TOKEN_MAKER_POLICY } from "../support/identity-cases.ts";
 import { trustCluster } from "../support/kubernetes-cluster.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
 
 const POLICIES = ["aws-creds", TOKEN_MAKER_POLICY];
 
 describe.skipIf(!motoAvailable())("STS session identity from proof, on moto", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let relay: FakeSts;
   let aws: AwsFixture;
   let cases: IdentityCase[];
 
   beforeAll(async () => {
-    moto = await startMoto();
     relay = await startFakeSts(relayTo(moto.endpoint));
     aws = await openAwsFixture(moto, { sts_endpoint: relay.endpoint });
     expect((await aws.call("POST", "aws/roles/app", { role_arns: [aws.roles.app!.arn] })).status).toBe(204);
@@ -34,7 +33,6 @@ describe.skipIf(!motoAvailable())("STS session identity from proof, on moto", ()
   }, 120_000);
   afterAll(async () => {
     await relay?.close();
-    await moto?.stop();
   });
 
   /** Credentials for `token`, what the engine asked STS for, and who moto says they are. */

@@ -15,7 +15,7 @@ import { isCofferError } from "../../shared/errors.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { openAwsFixture } from "../support/aws-engine-fixture.ts";
 import { type FaultProxy, type ProxiedRequest, startFaultProxy } from "../support/fault-proxy.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 /** More faulted calls in a row than the SDK's default budget (500 tokens, 14 per transient retry) allows. */
 const FAULTED_CALLS = 25;
@@ -30,17 +30,15 @@ describe("the retry delay", () => {
 });
 
 describe.skipIf(!motoAvailable())("AWS clients under sustained faults", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let proxy: FaultProxy;
 
   beforeAll(async () => {
-    moto = await startMoto();
     proxy = await startFaultProxy(moto.endpoint);
   }, 60_000);
   afterEach(() => proxy.clear());
   afterAll(async () => {
     await proxy?.close();
-    await moto?.stop();
   });
 
   /**

@@ -19,8 +19,8 @@ import { tracingFromEnv } from "../../functions/tracing.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
 import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
-import { ingressEvent, readResult } from "../unit/lambda/ingress-events.ts";
+import { ingressEvent, readResult } from "../support/ingress-events.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
 const SECRET = "traced-plaintext-must-not-appear-41ab";
 const DB_PASSWORD = "pg-password-must-not-appear-93fe";
@@ -37,7 +37,7 @@ interface SegmentDocument {
 }
 
 describe.skipIf(!motoAvailable())("a traced function on moto", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let daemon: Socket;
   const received: string[] = [];
 
@@ -50,13 +50,11 @@ describe.skipIf(!motoAvailable())("a traced function on moto", () => {
     process.env.LAMBDA_TASK_ROOT = "/var/task";
     process.env.AWS_XRAY_DAEMON_ADDRESS = `127.0.0.1:${(daemon.address() as AddressInfo).port}`;
     process.env._X_AMZN_TRACE_ID = `Root=${TRACE_ID};Parent=53995c3f42cd8ad8;Sampled=1`;
-    moto = await startMoto();
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
   });
 
   afterAll(async () => {
-    await moto?.stop();
     daemon?.close();
     for (const name of [
       "AWS_EXECUTION_ENV",

@@ -5,7 +5,7 @@
  * fallback when the policy would outgrow IAM's size limit.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createRevoker } from "../../functions/revoker.ts";
 import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
@@ -16,7 +16,7 @@ import {
   openAwsFixture,
 } from "../support/aws-engine-fixture.ts";
 import type { Reply } from "../support/http.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
 import { allItems } from "../support/store-items.ts";
 import { provenIdentity } from "../support/token-record.ts";
 
@@ -38,15 +38,8 @@ async function mountItems(store: ItemStore, uuid: string) {
 }
 
 describe.skipIf(!motoAvailable())("the aws engine against moto", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let aws: AwsFixture;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
   beforeEach(async () => {
     aws = await openAwsFixture(moto);
     const role = await aws.call("POST", "aws/roles/app", {

@@ -9,42 +9,24 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
-import { createApp } from "../../shared/app.ts";
-import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
 import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { type LoopbackServer, serveOnLoopback } from "../support/http.ts";
-import { initializeWithLeasing, openLeaseBroker, randomRootKey } from "../support/lease-broker.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../support/lease-deployment.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-aws-root";
 
 describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against moto", () => {
-  let moto: Moto;
-  let server: DevServer;
-  let home: string;
+  const moto = useMoto();
+  const server = useDevServer({ rootToken: ROOT });
   const coffer = (args: string[]) =>
-    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home } });
+    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home } });
 
   beforeAll(async () => {
-    moto = await startMoto();
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-aws-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
     await mountAwsOnMoto((method, path, body) => api(server.url, ROOT, method, path, body), moto);
   }, 120_000);
-
-  afterAll(async () => {
-    await server?.close();
-    await moto?.stop();
-    await rm(home, { recursive: true, force: true });
-  });
 
   it("issues credentials with a lease, looks the lease up, and revokes it", async () => {
     const creds = await coffer(["aws", "creds", "deploy", "--ttl", "15m"]);
@@ -114,6 +96,7 @@ describe.skipIf(!motoAvailable())("coffer aws creds and coffer lease, against mo
 });
 
 describe("coffer lease renew, on a renewable lease", () => {
+  let deployment: LeaseDeployment;
   let served: LoopbackServer | undefined;
   let address: string;
   let rootToken: string;
@@ -121,18 +104,15 @@ describe("coffer lease renew, on a renewable lease", () => {
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), "coffer-cli-lease-"));
-    const { broker } = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    rootToken = await initializeWithLeasing(broker, "t");
-    const app = createApp(broker, { logError: () => {} });
-    served = await serveOnLoopback(app);
+    deployment = await openLeaseDeployment();
+    rootToken = deployment.rootToken;
+    served = await serveOnLoopback(deployment.app);
     address = served.address;
   });
 
   afterAll(async () => {
     await served?.close();
+    await deployment?.close();
     await rm(home, { recursive: true, force: true });
   });
 

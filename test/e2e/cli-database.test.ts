@@ -3,24 +3,20 @@
  * PostgreSQL: the engine set up with `coffer secrets enable` and `coffer write`, as
  * docs/api.md shows it with the vault CLI, then a user issued, used, and revoked.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
-import { canLogIn, type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
-import { runCli, startCliDevServer } from "./cli-harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useDevServer } from "../support/dev-server.ts";
+import { canLogIn, postgresAvailable, usePostgres } from "../support/postgres.ts";
+import { runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-database-root";
 
 describe.skipIf(!postgresAvailable())("coffer database creds, against PostgreSQL", () => {
-  let postgres: Postgres;
-  let server: DevServer;
-  let home: string;
-  let stop: () => Promise<void>;
+  const postgres = usePostgres();
+  const server = useDevServer({ rootToken: ROOT });
   const coffer = (args: string[]) =>
-    runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: home } });
+    runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: server.home } });
 
   beforeAll(async () => {
-    postgres = await startPostgres();
-    ({ server, home, stop } = await startCliDevServer("database", ROOT));
     const steps = [
       ["secrets", "enable", "database"],
       [
@@ -46,11 +42,6 @@ describe.skipIf(!postgresAvailable())("coffer database creds, against PostgreSQL
       if (result.code !== 0) throw new Error(`coffer ${args[0]} ${args[1]}: ${result.stderr}`);
     }
   }, 120_000);
-
-  afterAll(async () => {
-    await stop?.();
-    await postgres?.stop();
-  });
 
   it("issues a user with its lease, as a table, JSON and one field; the lease revokes it", async () => {
     const table = await coffer(["database", "creds", "readonly"]);

@@ -1,31 +1,18 @@
 /**
  * `coffer dev` as a process, the way the README starts it: banner, serving, clean stop.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
+import { startDevCommand } from "../support/dev-server.ts";
 import { freePort } from "../support/moto.ts";
 import { runCli } from "./cli-harness.ts";
 
-const bin = new URL("../../cli/bin.mjs", import.meta.url).pathname;
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${output}`)), timeoutMs);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-}
+const bin = COFFER_SCRIPT;
 
 describe("coffer dev (the command)", () => {
   const dirs: string[] = [];
@@ -37,10 +24,8 @@ describe("coffer dev (the command)", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "coffer-cli-"));
     dirs.push(dataDir);
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, "dev", "--port", String(port), "--data-dir", dataDir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const banner = await waitForOutput(child, /Press Ctrl-C/);
+    const dev = await startDevCommand({ dataDir, port });
+    const banner = dev.output();
     expect(banner).toContain(`http://127.0.0.1:${port}`);
     const token = banner.match(/root token: (\S+)/)?.[1];
     expect(token).toMatch(/^cof\./);
@@ -55,30 +40,20 @@ describe("coffer dev (the command)", () => {
     });
     expect(write.status).toBe(200);
 
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await dev.stop()).toBe(0);
   });
 
   it("hashes numbers and booleans in audit records with --audit-hash-non-strings", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "coffer-cli-"));
     dirs.push(dataDir);
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [bin, "dev", "--port", String(port), "--data-dir", dataDir, "--audit-hash-non-strings"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const token = (await waitForOutput(child, /Press Ctrl-C/)).match(/root token: (\S+)/)?.[1];
-    const write = await fetch(`http://127.0.0.1:${port}/v1/secret/data/app/db`, {
+    const dev = await startDevCommand({ dataDir, args: ["--audit-hash-non-strings"] });
+    const write = await fetch(`${dev.url}/v1/secret/data/app/db`, {
       method: "POST",
-      headers: { "X-Vault-Token": token as string },
+      headers: { "X-Vault-Token": dev.rootToken },
       body: JSON.stringify({ data: { port: 5432, tls: true } }),
     });
     expect(write.status).toBe(200);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await dev.stop()).toBe(0);
     const written = (await readFile(join(dataDir, "audit.log"), "utf8"))
       .trim()
       .split("\n")
@@ -144,13 +119,8 @@ describe("coffer dev (the command)", () => {
   it("keeps the root token and issuer key with mode 0600, and names an unreadable key file", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "coffer-cli-"));
     dirs.push(dataDir);
-    const child = spawn(process.execPath, [bin, "dev", "--port", "0", "--data-dir", dataDir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    await waitForOutput(child, /Press Ctrl-C/);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    const dev = await startDevCommand({ dataDir });
+    expect(await dev.stop()).toBe(0);
     for (const name of ["root-token", "dev-issuer.jwk"]) {
       expect((await stat(join(dataDir, name))).mode & 0o777, name).toBe(0o600);
     }

@@ -1,15 +1,12 @@
 /**
- * Runs the `coffer` command as a user would: a separate process from cli/bin.mjs, with an
+ * Runs the `coffer` command as a user would: a separate process (test/support/coffer-command.ts), with an
  * environment of its own (a fresh HOME, and only the COFFER_/VAULT_ variables a test
  * sets), and standard input when a test gives one.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 
-const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const BIN = COFFER_SCRIPT;
 
 export interface CliResult {
   code: number | null;
@@ -111,35 +108,6 @@ export async function api(
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
-}
-
-/**
- * A `coffer dev` in memory for one test file, with a root token the test chose, and a
- * directory of its own that is the commands' HOME and holds the audit log.
- */
-export async function startCliDevServer(
-  name: string,
-  rootToken: string,
-): Promise<{ server: DevServer; home: string; auditLog: string; stop(): Promise<void> }> {
-  const home = await mkdtemp(join(tmpdir(), `coffer-cli-${name}-`));
-  const auditLog = join(home, "audit.log");
-  const server = await startDevServer({
-    port: 0,
-    host: "127.0.0.1",
-    dataDir: home,
-    inMemory: true,
-    rootToken,
-    auditLog,
-  });
-  return {
-    server,
-    home,
-    auditLog,
-    async stop() {
-      await server.close();
-      await rm(home, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A token made by the root token, with these policies. */

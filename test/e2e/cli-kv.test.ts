@@ -7,26 +7,16 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
-import { api, runCli, startCliDevServer } from "./cli-harness.ts";
+import { describe, expect, it } from "vitest";
+import { useDevServer } from "../support/dev-server.ts";
+import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-kv-root";
 
 describe("coffer kv", () => {
-  let server: DevServer;
-  let home: string;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
   const coffer = (args: string[], stdin?: string) =>
-    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home }, stdin });
-
-  beforeAll(async () => {
-    ({ server, home, stop } = await startCliDevServer("kv", ROOT));
-  });
-
-  afterAll(async () => {
-    await stop?.();
-  });
+    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home }, stdin });
 
   it("put, get, -field and -format=json", async () => {
     const put = await coffer(["kv", "put", "secret/app/db", "username=app", "password=s3cr3t"]);
@@ -222,7 +212,7 @@ describe("coffer kv", () => {
       [["kv", "frobnicate"], "error: unknown command 'frobnicate'"],
     ];
     // Every request the server answers is audited: the log shows what was sent.
-    const auditedBefore = (await readFile(join(home, "audit.log"), "utf8")).length;
+    const auditedBefore = (await readFile(join(server.home, "audit.log"), "utf8")).length;
     const results = await Promise.all(cases.map(([args]) => coffer(args)));
     for (const [index, [args, message]] of cases.entries()) {
       const result = results[index];
@@ -232,7 +222,7 @@ describe("coffer kv", () => {
     }
     // Only the mount lookup may have gone out: a path that is nothing but a mount is found
     // to be one there, as by Vault's CLI.
-    const sent = (await readFile(join(home, "audit.log"), "utf8"))
+    const sent = (await readFile(join(server.home, "audit.log"), "utf8"))
       .slice(auditedBefore)
       .split("\n")
       .filter(Boolean)

@@ -6,32 +6,24 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import type { DevServer } from "../../cli/dev.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { freePort } from "../support/moto.ts";
-import { api, createToken, runCli, startCliDevServer } from "./cli-harness.ts";
+import { api, createToken, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-logical-root";
 
 describe("coffer read, write, list, delete and patch", () => {
-  let server: DevServer;
-  let home: string;
-  let stop: () => Promise<void>;
-  let auditLog: string;
+  const server = useDevServer({ rootToken: ROOT });
   let readOnly: string;
   const coffer = (args: string[], extra: Record<string, string | undefined> = {}, stdin?: string) =>
-    runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: home, ...extra }, stdin });
-  const audited = async () => (await readFile(auditLog, "utf8")).split("\n").filter(Boolean).length;
+    runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: server.home, ...extra }, stdin });
+  const audited = async () => (await readFile(server.auditLog, "utf8")).split("\n").filter(Boolean).length;
 
   beforeAll(async () => {
-    ({ server, home, auditLog, stop } = await startCliDevServer("logical", ROOT));
     await api(server.url, ROOT, "POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } });
     readOnly = (await createToken(server.url, ROOT, ["default"])).token;
-  });
-
-  afterAll(async () => {
-    await stop?.();
   });
 
   it("writes and reads a KV v2 secret at its API path, as a table, JSON, YAML and one field", async () => {
@@ -53,14 +45,14 @@ describe("coffer read, write, list, delete and patch", () => {
   });
 
   it("takes key=value, repeated keys as a list, key=@file, key=\\@text, key=-, @file.json and -", async () => {
-    await writeFile(join(home, "namespace.txt"), "shop");
+    await writeFile(join(server.home, "namespace.txt"), "shop");
     const role = await coffer(
       [
         "write",
         "auth/kubernetes/role/app",
         "bound_service_account_names=app",
         "bound_service_account_names=worker",
-        `bound_service_account_namespaces=@${join(home, "namespace.txt")}`,
+        `bound_service_account_namespaces=@${join(server.home, "namespace.txt")}`,
         "token_policies=-",
       ],
       {},
@@ -77,10 +69,10 @@ describe("coffer read, write, list, delete and patch", () => {
       token_policies: ["app"],
     });
 
-    await writeFile(join(home, "body.json"), '{"from": "file", "n": 1}');
+    await writeFile(join(server.home, "body.json"), '{"from": "file", "n": 1}');
     const [pairs, file, stdin] = await Promise.all([
       coffer(["write", "legacy/pairs", "@odd=1", "lit=\\@at"]),
-      coffer(["write", "legacy/file", `@${join(home, "body.json")}`]),
+      coffer(["write", "legacy/file", `@${join(server.home, "body.json")}`]),
       coffer(["write", "legacy/stdin", "-"], {}, '{"from": "stdin"}'),
     ]);
     for (const result of [pairs, file, stdin]) expect(result.code, result.stderr).toBe(0);
@@ -182,7 +174,7 @@ describe("coffer read, write, list, delete and patch", () => {
   });
 
   it("finds the token in VAULT_TOKEN, then ~/.vault-token, then ~/.coffer-token", async () => {
-    const tokenHome = join(home, "token-home");
+    const tokenHome = join(server.home, "token-server.home");
     await mkdir(tokenHome, { recursive: true });
     await api(server.url, ROOT, "POST", "secret/data/app/db", { data: { password: "s3cr3t" } });
     const asHome = (extra: Record<string, string | undefined> = {}) =>

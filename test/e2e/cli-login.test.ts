@@ -9,35 +9,26 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { freePort } from "../support/moto.ts";
 import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-login-root";
 
 describe("coffer login and the common errors", () => {
-  let server: DevServer;
-  let home: string;
+  const server = useDevServer({ rootToken: ROOT });
   let jwtFile: string;
   let notCoffer: Server;
   const env = (extra: Record<string, string | undefined> = {}) => ({
     COFFER_ADDR: server.url,
-    HOME: home,
+    HOME: server.home,
     ...extra,
   });
   const coffer = (args: string[], extra: Record<string, string | undefined> = {}, stdin?: string) =>
     runCli(args, { env: env(extra), stdin });
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), "coffer-cli-login-"));
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: home,
-      inMemory: true,
-      rootToken: ROOT,
-    });
     await api(server.url, ROOT, "PUT", "sys/policies/acl/app", {
       policy: 'path "secret/data/app/*" { capabilities = ["read"] }',
     });
@@ -49,7 +40,7 @@ describe("coffer login and the common errors", () => {
       token_ttl: "1h",
     });
     await api(server.url, ROOT, "POST", "secret/data/app/db", { data: { password: "pw-4c1d" } });
-    jwtFile = join(home, "sa-token");
+    jwtFile = join(server.home, "sa-token");
     await writeFile(
       jwtFile,
       await requestDevToken(
@@ -65,21 +56,19 @@ describe("coffer login and the common errors", () => {
   });
 
   afterAll(async () => {
-    await server?.close();
     await new Promise((resolve) => notCoffer?.close(resolve));
-    await rm(home, { recursive: true, force: true });
   });
 
   it("logs in with a service account token, keeps the token in ~/.coffer-token (0600), and uses it", async () => {
     const login = await coffer(["login", "kubernetes", "--role", "app", "--jwt-file", jwtFile]);
     expect(login.code, login.stderr).toBe(0);
-    expect(login.stdout).toContain(`The token is stored in ${join(home, ".coffer-token")}`);
+    expect(login.stdout).toContain(`The token is stored in ${join(server.home, ".coffer-token")}`);
     expect(login.stdout).toMatch(/token_policies\s+\[app default\]/);
     expect(login.stdout).toMatch(/token_meta_service_account_namespace\s+shop/);
-    const stored = (await readFile(join(home, ".coffer-token"), "utf8")).trim();
+    const stored = (await readFile(join(server.home, ".coffer-token"), "utf8")).trim();
     expect(stored).toMatch(/^cof\./);
     expect(login.stdout).not.toContain(stored);
-    expect((await stat(join(home, ".coffer-token"))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(server.home, ".coffer-token"))).mode & 0o777).toBe(0o600);
 
     const [read, lookup] = await Promise.all([
       coffer(["kv", "get", "-field=password", "secret/app/db"]),
@@ -97,7 +86,7 @@ describe("coffer login and the common errors", () => {
     expect(denied.code).toBe(2);
     expect(denied.stderr).toBe(
       "Error: permission denied (HTTP 403 on POST secret/data/app/db)\n" +
-        `Hint: the token from ${join(home, ".coffer-token")} was refused: it may have expired (log in again) or ` +
+        `Hint: the token from ${join(server.home, ".coffer-token")} was refused: it may have expired (log in again) or ` +
         "its policies may not allow this; `coffer token lookup` shows them\n",
     );
   });
@@ -109,7 +98,7 @@ describe("coffer login and the common errors", () => {
 
     const good = await coffer(["login", "token"], {}, `${ROOT}\n`);
     expect(good.code, good.stderr).toBe(0);
-    expect((await readFile(join(home, ".coffer-token"), "utf8")).trim()).toBe(ROOT);
+    expect((await readFile(join(server.home, ".coffer-token"), "utf8")).trim()).toBe(ROOT);
     expect(good.stdout).toMatch(/policies\s+\[root\]/);
 
     const printed = await coffer([
@@ -123,7 +112,7 @@ describe("coffer login and the common errors", () => {
     ]);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/^token\s+cof\./m);
-    expect((await readFile(join(home, ".coffer-token"), "utf8")).trim()).toBe(ROOT);
+    expect((await readFile(join(server.home, ".coffer-token"), "utf8")).trim()).toBe(ROOT);
 
     const field = await coffer([
       "login",
@@ -147,7 +136,7 @@ describe("coffer login and the common errors", () => {
   it("login errors: the wrong role, a missing token file, a missing --role", async () => {
     const [wrongRole, noFile, noRole, emptyStdin] = await Promise.all([
       coffer(["login", "kubernetes", "--role", "nope", "--jwt-file", jwtFile]),
-      coffer(["login", "kubernetes", "--role", "app", "--jwt-file", join(home, "absent")]),
+      coffer(["login", "kubernetes", "--role", "app", "--jwt-file", join(server.home, "absent")]),
       coffer(["login", "kubernetes", "--jwt-file", jwtFile]),
       coffer(["login", "token"], {}, ""),
     ]);
@@ -155,7 +144,7 @@ describe("coffer login and the common errors", () => {
     expect(wrongRole.stderr).toMatch(/^Error: .*\(HTTP (400|403) on POST auth\/kubernetes\/login\)\n$/);
     expect(noFile.code).toBe(1);
     expect(noFile.stderr).toBe(
-      `Error: cannot read the service account token at ${join(home, "absent")}: no such file; pass --jwt-file\n`,
+      `Error: cannot read the service account token at ${join(server.home, "absent")}: no such file; pass --jwt-file\n`,
     );
     expect(noRole.code).toBe(1);
     expect(noRole.stderr).toContain("error: required option '--role <role>' not specified");
@@ -213,7 +202,7 @@ describe("coffer login and the common errors", () => {
     const revoke = await coffer(["token", "revoke", "--self"]);
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(revoke.stdout).toBe("Success! Revoked the token and the leases it obtained\n");
-    await expect(stat(join(home, ".coffer-token"))).rejects.toThrow();
+    await expect(stat(join(server.home, ".coffer-token"))).rejects.toThrow();
     expect((await coffer(["kv", "get", "secret/app/db"])).code).toBe(2);
   });
 });

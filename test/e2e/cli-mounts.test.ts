@@ -3,21 +3,19 @@
  * enabling, listing, tuning and disabling secrets engines and auth methods with the vault
  * CLI's flags and messages, the server's status, and the exit code of each error.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import type { DevServer } from "../../cli/dev.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { freePort } from "../support/moto.ts";
-import { createToken, runCli, startCliDevServer } from "./cli-harness.ts";
+import { createToken, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-mounts-root";
 
 describe("coffer secrets, coffer auth and coffer status", () => {
-  let server: DevServer;
-  let home: string;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
   let plain: string;
   const coffer = (args: string[], extra: Record<string, string | undefined> = {}) =>
-    runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: home, ...extra } });
+    runCli(args, { env: { VAULT_ADDR: server.url, VAULT_TOKEN: ROOT, HOME: server.home, ...extra } });
   const mounts = async (api: "secrets" | "auth") =>
     JSON.parse((await coffer([api, "list", "-format=json"])).stdout) as Record<
       string,
@@ -30,12 +28,7 @@ describe("coffer secrets, coffer auth and coffer status", () => {
     >;
 
   beforeAll(async () => {
-    ({ server, home, stop } = await startCliDevServer("mounts", ROOT));
     plain = (await createToken(server.url, ROOT, ["default"])).token;
-  });
-
-  afterAll(async () => {
-    await stop?.();
   });
 
   it("enables secrets engines with the vault CLI's flags, lists them, and disables them", async () => {

@@ -18,7 +18,8 @@ import { createApp } from "../../shared/app.ts";
 import type { Broker } from "../../shared/broker.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { apiCaller } from "../support/http.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 import { runCli } from "./cli-harness.ts";
 
 let home: string;
@@ -31,16 +32,8 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function call(broker: Broker, token: string, method: string, path: string, body?: unknown) {
-  const app = createApp(broker, { logError: () => {} });
-  const response = await app.request(`/v1/${path}`, {
-    method,
-    headers: { "X-Vault-Token": token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : {} };
-}
+const call = (broker: Broker, token: string, method: string, path: string, body?: unknown) =>
+  apiCaller(createApp(broker, { logError: () => {} }), token)(method, path, body);
 
 /** Two versions of a KV v2 secret, a policy and a transit ciphertext. */
 async function populate(broker: Broker, token: string): Promise<string> {
@@ -66,12 +59,11 @@ async function expectSame(broker: Broker, token: string, ciphertext: string) {
 }
 
 describe.skipIf(!motoAvailable())("export and import between DynamoDB deployments on moto", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let env: Record<string, string>;
   const keys: string[] = [];
 
   beforeAll(async () => {
-    moto = await startMoto();
     const config = motoClientConfig(moto);
     const kms = new KMSClient(config);
     for (let n = 0; n < 3; n++) keys.push((await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!);
@@ -88,10 +80,6 @@ describe.skipIf(!motoAvailable())("export and import between DynamoDB deployment
       COFFER_AWS_ENDPOINT: moto.endpoint,
     };
   }, 60_000);
-
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   const aws = (table: string, key: string) =>
     createAwsBroker({

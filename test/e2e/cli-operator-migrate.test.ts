@@ -10,26 +10,16 @@ import { createServer, request as forward, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { api, runCli, startCliDevServer } from "./cli-harness.ts";
+import { useDevServer } from "../support/dev-server.ts";
+import { api, runCli } from "./cli-harness.ts";
 
-type Dev = Awaited<ReturnType<typeof startCliDevServer>>;
-let source: Dev;
-let target: Dev;
-
-beforeEach(async () => {
-  source = await startCliDevServer("migrate-source", "source-root");
-  target = await startCliDevServer("migrate-target", "target-root");
-});
-
-afterEach(async () => {
-  await source.stop();
-  await target.stop();
-});
+const source = useDevServer({ rootToken: "source-root", scope: "test" });
+const target = useDevServer({ rootToken: "target-root", scope: "test" });
 
 const onSource = (method: string, path: string, body?: unknown) =>
-  api(source.server.url, "source-root", method, path, body);
+  api(source.url, "source-root", method, path, body);
 const onTarget = (method: string, path: string, body?: unknown) =>
-  api(target.server.url, "target-root", method, path, body);
+  api(target.url, "target-root", method, path, body);
 
 async function populate() {
   for (const n of [1, 2, 3, 4]) await onSource("POST", "secret/data/app/db", { data: { password: `v${n}` } });
@@ -57,8 +47,8 @@ async function populate() {
   });
 }
 
-const migrate = (targetAddress = target.server.url) =>
-  runCli(["operator", "migrate", "--from-vault", source.server.url], {
+const migrate = (targetAddress = target.url) =>
+  runCli(["operator", "migrate", "--from-vault", source.url], {
     env: {
       HOME: target.home,
       VAULT_ADDR: targetAddress,
@@ -119,7 +109,7 @@ describe("operator migrate --from-vault", () => {
     let requests = 0;
     const proxy: Server = createServer((req, res) => {
       const lost = ++requests > 5;
-      const upstream = new URL(target.server.url);
+      const upstream = new URL(target.url);
       const outgoing = forward(
         {
           host: upstream.hostname,
@@ -188,7 +178,7 @@ describe("operator migrate against recorded Vault answers", () => {
       {
         env: {
           HOME: target.home,
-          VAULT_ADDR: target.server.url,
+          VAULT_ADDR: target.url,
           VAULT_TOKEN: "target-root",
           VAULT_SOURCE_TOKEN: "s",
         },

@@ -4,32 +4,28 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
-import { api, createToken, runCli, startCliDevServer } from "./cli-harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useDevServer } from "../support/dev-server.ts";
+import { api, createToken, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-policy-root";
 const POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "create", "update"]\n}\n';
 
 describe("coffer policy and coffer token", () => {
-  let server: DevServer;
-  let home: string;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
   const coffer = (args: string[], extra: Record<string, string> = {}, stdin?: string) =>
-    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home, ...extra }, stdin });
+    runCli(args, {
+      env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home, ...extra },
+      stdin,
+    });
 
   beforeAll(async () => {
-    ({ server, home, stop } = await startCliDevServer("policy", ROOT));
     await api(server.url, ROOT, "PUT", "sys/policies/acl/team", { policy: POLICY });
   });
 
-  afterAll(async () => {
-    await stop?.();
-  });
-
   it("writes a policy from a file and from standard input, reads, lists and deletes it", async () => {
-    await writeFile(join(home, "team.hcl"), POLICY);
-    const write = await coffer(["policy", "write", "team", join(home, "team.hcl")]);
+    await writeFile(join(server.home, "team.hcl"), POLICY);
+    const write = await coffer(["policy", "write", "team", join(server.home, "team.hcl")]);
     expect(write.code, write.stderr).toBe(0);
     expect(write.stdout).toBe("Success! Uploaded policy: team\n");
     const fromStdin = await coffer(
@@ -55,17 +51,17 @@ describe("coffer policy and coffer token", () => {
   });
 
   it("shows the server's reason for an invalid policy, and usage errors with 1", async () => {
-    await writeFile(join(home, "bad.hcl"), 'path "secret/*" { capabilities = ["fly"] }\n');
+    await writeFile(join(server.home, "bad.hcl"), 'path "secret/*" { capabilities = ["fly"] }\n');
     const [invalid, missingFile, empty, noName] = await Promise.all([
-      coffer(["policy", "write", "bad", join(home, "bad.hcl")]),
-      coffer(["policy", "write", "bad", join(home, "absent.hcl")]),
+      coffer(["policy", "write", "bad", join(server.home, "bad.hcl")]),
+      coffer(["policy", "write", "bad", join(server.home, "absent.hcl")]),
       coffer(["policy", "write", "bad", "-"], {}, "  \n"),
       coffer(["policy", "read"]),
     ]);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/^Error: .*fly.* \(HTTP 400 on PUT sys\/policies\/acl\/bad\)\n$/);
     expect(missingFile.code).toBe(1);
-    expect(missingFile.stderr).toBe(`Error: cannot read ${join(home, "absent.hcl")}: no such file\n`);
+    expect(missingFile.stderr).toBe(`Error: cannot read ${join(server.home, "absent.hcl")}: no such file\n`);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toBe("Error: the policy in standard input is empty\n");
     expect(noName.code).toBe(1);
@@ -179,7 +175,7 @@ describe("coffer policy and coffer token", () => {
   });
 
   it("policy fmt rewrites an HCL policy in the formatter's layout, keeping comments", async () => {
-    const file = join(home, "fmt.hcl");
+    const file = join(server.home, "fmt.hcl");
     await writeFile(
       file,
       [
@@ -222,14 +218,14 @@ describe("coffer policy and coffer token", () => {
     expect(await readFile(file, "utf8")).toBe(formatted);
     expect((await coffer(["policy", "write", "fmt", file])).code).toBe(0);
 
-    const invalid = join(home, "invalid.hcl");
-    const json = join(home, "policy.json");
+    const invalid = join(server.home, "invalid.hcl");
+    const json = join(server.home, "policy.json");
     await writeFile(invalid, 'path "secret/*" { capabilities = ["fly"] }\n');
     await writeFile(json, '{"path": {"secret/*": {"capabilities": ["read"]}}}');
     const [bad, notHcl, absent] = await Promise.all([
       coffer(["policy", "fmt", invalid]),
       coffer(["policy", "fmt", json]),
-      coffer(["policy", "fmt", join(home, "absent.hcl")]),
+      coffer(["policy", "fmt", join(server.home, "absent.hcl")]),
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`Error: ${invalid}: path "secret/*": unknown capability "fly"`);

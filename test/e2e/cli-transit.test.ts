@@ -2,27 +2,23 @@
  * `coffer transit encrypt|decrypt` against a running `coffer dev`: text and binary
  * plaintext through arguments and pipes, and the server's refusals shown plainly.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
-import { api, runCli, startCliDevServer } from "./cli-harness.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useDevServer } from "../support/dev-server.ts";
+import { api, runCli } from "./cli-harness.ts";
 
 const ROOT = "cli-transit-root";
 
 describe("coffer transit", () => {
-  let server: DevServer;
-  let home: string;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
   const coffer = (args: string[], stdin?: string | Buffer, extra: Record<string, string> = {}) =>
-    runCli(args, { env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home, ...extra }, stdin });
+    runCli(args, {
+      env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home, ...extra },
+      stdin,
+    });
 
   beforeAll(async () => {
-    ({ server, home, stop } = await startCliDevServer("transit", ROOT));
     await api(server.url, ROOT, "POST", "transit/keys/app-key", {});
     await api(server.url, ROOT, "POST", "transit/keys/derived-key", { derived: true });
-  });
-
-  afterAll(async () => {
-    await stop?.();
   });
 
   it("encrypts an argument and decrypts it back, as a table, a field and JSON", async () => {
@@ -48,7 +44,7 @@ describe("coffer transit", () => {
     expect(encrypt.code, encrypt.stderr).toBe(0);
     expect(encrypt.stdout).toMatch(/^vault:v1:/);
     const decrypt = await runCli(["transit", "decrypt", "-field=plaintext", "app-key"], {
-      env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: home },
+      env: { COFFER_ADDR: server.url, COFFER_TOKEN: ROOT, HOME: server.home },
       stdin: `${encrypt.stdout}\n`,
     });
     expect(decrypt.stdoutBytes).toEqual(bytes);

@@ -6,10 +6,10 @@
  * scenarios are covered with node-vault (compat-node-vault*.test.ts).
  */
 import Vault from "hashi-vault-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { api, startCliDevServer } from "./cli-harness.ts";
+import { useDevServer } from "../support/dev-server.ts";
+import { api } from "./cli-harness.ts";
 
 const ROOT = "compat-hashi-vault-js-root";
 
@@ -25,16 +25,13 @@ type Untyped<T> = {
 };
 
 describe("hashi-vault-js against coffer dev", () => {
-  let server: DevServer;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
   let client: Untyped<Vault>;
 
   beforeAll(async () => {
-    ({ server, stop } = await startCliDevServer("compat-hashi-vault-js", ROOT));
     // The client's default timeout is 1 s; a machine shared by test runs needs more.
     client = new Vault({ baseUrl: `${server.url}/v1`, timeout: 10_000 }) as unknown as Untyped<Vault>;
   });
-  afterAll(() => stop?.());
 
   describe("sys", () => {
     it("health and seal status", async () => {

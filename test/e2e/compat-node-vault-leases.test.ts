@@ -6,24 +6,20 @@
  */
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import vault from "node-vault";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
-import { canLogIn, type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
-import { startCliDevServer } from "./cli-harness.ts";
+import { useDevServer } from "../support/dev-server.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
+import { canLogIn, postgresAvailable, usePostgres } from "../support/postgres.ts";
 
 const ROOT = "compat-node-vault-leases-root";
 
 describe.skipIf(!motoAvailable())("node-vault: AWS credentials and their leases, on moto", () => {
-  let moto: Moto;
-  let server: DevServer;
-  let stop: () => Promise<void>;
+  const moto = useMoto();
+  const server = useDevServer({ rootToken: ROOT });
   let client: ReturnType<typeof vault>;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    ({ server, stop } = await startCliDevServer("compat-node-vault-aws", ROOT));
     client = vault({ endpoint: server.url, token: ROOT });
     const iam = new IAMClient(motoClientConfig(moto));
     const role = await iam.send(
@@ -39,10 +35,6 @@ describe.skipIf(!motoAvailable())("node-vault: AWS credentials and their leases,
     });
     await client.write("aws/roles/deploy", { credential_type: "assumed_role", role_arns: [role.Role?.Arn] });
   }, 120_000);
-  afterAll(async () => {
-    await stop?.();
-    await moto?.stop();
-  });
 
   it("reads credentials with a lease, and revokes it by id and by prefix", async () => {
     const first = await client.read("aws/creds/deploy");
@@ -71,14 +63,11 @@ describe.skipIf(!motoAvailable())("node-vault: AWS credentials and their leases,
 describe.skipIf(!postgresAvailable())(
   "node-vault: database credentials and their leases, on PostgreSQL",
   () => {
-    let postgres: Postgres;
-    let server: DevServer;
-    let stop: () => Promise<void>;
+    const postgres = usePostgres();
+    const server = useDevServer({ rootToken: ROOT });
     let client: ReturnType<typeof vault>;
 
     beforeAll(async () => {
-      postgres = await startPostgres();
-      ({ server, stop } = await startCliDevServer("compat-node-vault-db", ROOT));
       client = vault({ endpoint: server.url, token: ROOT });
       await client.mount({ mount_point: "database", type: "database" });
       await client.write("database/config/app", {
@@ -95,10 +84,6 @@ describe.skipIf(!postgresAvailable())(
         creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
       });
     }, 120_000);
-    afterAll(async () => {
-      await stop?.();
-      await postgres?.stop();
-    });
 
     it("generates a user that logs in, renews its lease, and revokes it by id and by prefix", async () => {
       const creds = await client.generateDatabaseCredentials({ databasePath: "database", name: "readonly" });

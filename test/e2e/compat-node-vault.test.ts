@@ -6,23 +6,19 @@
  * command or its generic read/write/list/delete, as an application would make it.
  */
 import vault from "node-vault";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { startCliDevServer } from "./cli-harness.ts";
+import { useDevServer } from "../support/dev-server.ts";
 
 const ROOT = "compat-node-vault-root";
 
 describe("node-vault against coffer dev", () => {
-  let server: DevServer;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
   let client: ReturnType<typeof vault>;
 
   beforeAll(async () => {
-    ({ server, stop } = await startCliDevServer("compat-node-vault", ROOT));
     client = vault({ endpoint: server.url, token: ROOT });
   });
-  afterAll(() => stop?.());
 
   describe("sys", () => {
     it("health, seal status, leader and init", async () => {

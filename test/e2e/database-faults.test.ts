@@ -6,26 +6,19 @@
  * no user without a lease on the server.
  */
 import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type DatabaseFixture,
   openDatabaseFixture,
   READ_ONLY_CREATION,
 } from "../support/database-fixture.ts";
-import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { postgresAvailable, usePostgres } from "../support/postgres.ts";
 import { startPostgresProxy } from "../support/postgres-proxy.ts";
 import { waitFor } from "../support/wait.ts";
 
 describe.skipIf(!postgresAvailable())("the database engine when things fail", () => {
-  let postgres: Postgres;
+  const postgres = usePostgres();
   let db: DatabaseFixture;
-
-  beforeAll(async () => {
-    postgres = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await postgres?.stop();
-  });
   beforeEach(async () => {
     db = await openDatabaseFixture(postgres);
     const role = await db.call("POST", "database/roles/reader", {

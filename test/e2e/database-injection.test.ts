@@ -4,29 +4,22 @@
  * them either become exactly the name or password they are, or are refused; the table
  * they try to drop is still there.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderStatement } from "../../shared/engines/database/statement-template.ts";
 import {
   type DatabaseFixture,
   openDatabaseFixture,
   READ_ONLY_CREATION,
 } from "../support/database-fixture.ts";
-import { canLogIn, type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { canLogIn, postgresAvailable, usePostgres } from "../support/postgres.ts";
 import { provenIdentity } from "../support/token-record.ts";
 
 const HOSTILE_NAME = `evil"; DROP TABLE app_data; --`;
 const HOSTILE_PASSWORD = `p'; DROP TABLE app_data; --`;
 
 describe.skipIf(!postgresAvailable())("SQL injection", () => {
-  let postgres: Postgres;
+  const postgres = usePostgres();
   let db: DatabaseFixture;
-
-  beforeAll(async () => {
-    postgres = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await postgres?.stop();
-  });
   beforeEach(async () => {
     db = await openDatabaseFixture(postgres);
   }, 60_000);

@@ -6,8 +6,8 @@
 import { Agent, request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useDevServer } from "../support/dev-server.ts";
 import { exchange, parseResponses } from "../support/raw-http.ts";
 
 const ROOT = "list-method-root";
@@ -86,18 +86,11 @@ const listRequest = (host: fc.Arbitrary<string>, value: fc.Arbitrary<string>) =>
 const cuts = fc.array(fc.nat(), { maxLength: 8 });
 
 describe("the LIST method on coffer dev", () => {
-  let server: DevServer;
+  const server = useDevServer({ rootToken: ROOT });
   let port: number;
   const health = async () => (await fetch(`${server.url}/v1/sys/health`)).status;
 
   beforeAll(async () => {
-    server = await startDevServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: "",
-      inMemory: true,
-      rootToken: ROOT,
-    });
     port = Number(new URL(server.url).port);
     for (const path of ["app/db", "zz/top"]) {
       const write = await fetch(`${server.url}/v1/secret/data/${path}`, {
@@ -107,10 +100,6 @@ describe("the LIST method on coffer dev", () => {
       });
       expect(write.status).toBe(200);
     }
-  });
-
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("serves the request target whatever the Host header says", async () => {

@@ -3,12 +3,10 @@
  * inputs refused with nothing written, and no plaintext secret on disk or in the audit log.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
+import { describe, expect, it } from "vitest";
+import { useDevServer } from "../support/dev-server.ts";
 
 const SECRET = "correct-horse-battery-staple-4f9a";
 const ROOT = "e2e-root-token";
@@ -52,23 +50,12 @@ function filesIn(dir: string): string[] {
 }
 
 describe("coffer dev over HTTP", () => {
-  let dataDir: string;
-  let server: DevServer;
+  const server = useDevServer({ inMemory: false, rootToken: ROOT });
   const api = (path: string, init: RequestInit & { token?: string } = {}) =>
     fetch(`${server.url}/v1/${path}`, {
       ...init,
       headers: { ...(init.token ? { "X-Vault-Token": init.token } : {}), ...init.headers },
     });
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "coffer-e2e-"));
-    server = await startDevServer({ port: 0, host: "127.0.0.1", dataDir, inMemory: false, rootToken: ROOT });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
 
   it("answers sys/health and sys/seal-status in Vault's shapes without a token", async () => {
     const health = await api("sys/health");
@@ -220,7 +207,7 @@ describe("coffer dev over HTTP", () => {
   });
 
   it("keeps no plaintext secret in the database files or the audit log", async () => {
-    const files = filesIn(dataDir);
+    const files = filesIn(server.home);
     expect(files.some((file) => file.endsWith("coffer.db"))).toBe(true);
     expect(files.some((file) => file.endsWith("audit.log"))).toBe(true);
     for (const file of files) {
@@ -234,7 +221,7 @@ describe("coffer dev over HTTP", () => {
   });
 
   it("audits every request, allowed or denied: the request before the handler, the response after", async () => {
-    const lines = readFileSync(join(dataDir, "audit.log"), "utf8")
+    const lines = readFileSync(server.auditLog, "utf8")
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
@@ -272,8 +259,7 @@ describe("coffer dev over HTTP", () => {
   });
 
   it("keeps data across a restart", async () => {
-    await server.close();
-    server = await startDevServer({ port: 0, host: "127.0.0.1", dataDir, inMemory: false });
+    await server.restart();
     expect(server.rootToken).toBe(ROOT);
     const read = await api("secret/data/app/db", { token: ROOT });
     expect((await read.json()).data.data.password).toBe(SECRET);

@@ -1,32 +1,13 @@
-/**
- * The shell blocks of the documentation run as written. Every ```sh block of README.md and
- * docs/*.md is run, in order, by bash against a real `coffer dev` started for its
- * document, with what the README exports (VAULT_ADDR, and VAULT_TOKEN as its root token)
- * and `coffer` on the PATH; each block must exit 0 (`set -e`, `pipefail`). Blocks share
- * their document's exported variables and working directory, as they would in one
- * terminal. The one rewrite is the address: the server listens on a free port, and
- * http://127.0.0.1:8200 in a block means it.
- *
- * A block that cannot run offline (a cluster, AWS, a deploy, the server itself) is marked
- * in the markdown by a comment a reader does not see, on the line before it:
- *
- *   <!-- docs-test: skip: needs a Kubernetes cluster -->
- *
- * and a block that reads files a reader would have is given stand-ins:
- *
- *   <!-- docs-test: files: db-password.txt api-key.txt -->
- *
- * A block that would reach beyond this machine without a skip mark fails the test.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
+import { type DevCommand, startDevCommand } from "../support/dev-server.ts";
 import { cliEnv, runProcess } from "./cli-harness.ts";
 
 const ROOT_DIR = new URL("../..", import.meta.url).pathname;
-const BIN = join(ROOT_DIR, "cli/bin.mjs");
+const BIN = COFFER_SCRIPT;
 const DOCUMENTED_ADDRESS = "http://127.0.0.1:8200";
 const BLOCK_TIMEOUT_MS = 180_000;
 
@@ -96,32 +77,6 @@ async function documents(): Promise<{ name: string; blocks: Block[] }[]> {
   );
 }
 
-/** `coffer dev` as the README starts it, on a free port, its data in `<work>/.coffer`. */
-async function startDev(
-  work: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [BIN, "dev", "--port", "0", "--data-dir", join(work, ".coffer")], {
-    env,
-    cwd: work,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const address = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (found && output.includes("Press Ctrl-C")) resolve(found[1] as string);
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`coffer dev exited with ${code}: ${output}`)));
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { child, address };
-}
-
 const all = await documents();
 const skipped = all.flatMap(({ blocks }) => blocks.filter((block) => block.skip));
 
@@ -144,7 +99,7 @@ describe("the documentation's shell blocks", () => {
     describe(name, () => {
       let base: string;
       let env: NodeJS.ProcessEnv;
-      let dev: ChildProcess | undefined;
+      let dev: DevCommand | undefined;
       let address: string;
       let failedAt: string | undefined;
 
@@ -157,7 +112,9 @@ describe("the documentation's shell blocks", () => {
         await writeFile(join(bin, "coffer"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
         await chmod(join(bin, "coffer"), 0o755);
         env = cliEnv({ HOME: home, PATH: `${bin}:${process.env.PATH}` });
-        ({ child: dev, address } = await startDev(work, env));
+        // As the README starts it, on a free port, its data in `<work>/.coffer`.
+        dev = await startDevCommand({ dataDir: join(work, ".coffer"), env, cwd: work });
+        address = dev.url;
         const rootToken = (await readFile(join(work, ".coffer", "root-token"), "utf8")).trim();
         // What the README exports; the first block's `cd` and exports carry on from here.
         await writeFile(join(base, "cwd"), work);
@@ -168,11 +125,7 @@ describe("the documentation's shell blocks", () => {
       }, 120_000);
 
       afterAll(async () => {
-        if (dev && dev.exitCode === null) {
-          const exited = new Promise((resolve) => dev?.once("exit", resolve));
-          dev.kill("SIGTERM");
-          await exited;
-        }
+        await dev?.stop();
         if (base) await rm(base, { recursive: true, force: true });
       });
 

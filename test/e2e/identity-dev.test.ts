@@ -3,18 +3,21 @@
  * JWKS like an API server, auth/kubernetes trusts it, and `coffer dev token` prints a
  * token in the exact shape of a projected service account token, over real HTTP.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { banner, type DevServer, startDevServer } from "../../cli/dev.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { banner, startDevServer } from "../../cli/dev.ts";
 import { createDevIssuer, DEV_ISSUER_PATH } from "../../cli/dev-issuer.ts";
 import { devServerAddress, requestDevToken } from "../../cli/dev-token.ts";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
+import { type DevCommand, startDevCommand, useDevServer } from "../support/dev-server.ts";
+import type { ApiCall } from "../support/http.ts";
 import { freePort } from "../support/moto.ts";
 
-const bin = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const bin = COFFER_SCRIPT;
 
 function run(
   args: string[],
@@ -35,41 +38,9 @@ function run(
   });
 }
 
-function waitForBanner(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`no banner: ${output}`)), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Press Ctrl-C")) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    });
-  });
-}
-
 describe("coffer dev as a development cluster", () => {
-  let dataDir: string;
-  let server: DevServer;
-  const api = async (method: string, path: string, body?: unknown, token = server.rootToken) => {
-    const response = await fetch(`${server.url}/v1/${path}`, {
-      method,
-      headers: token ? { "X-Vault-Token": token } : {},
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : {} };
-  };
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "coffer-identity-dev-"));
-    server = await startDevServer({ port: 0, host: "127.0.0.1", dataDir, inMemory: false });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const server = useDevServer({ inMemory: false });
+  const api: ApiCall = (...args) => server.call(...args);
 
   it("serves OIDC discovery and a JWKS, and configures auth/kubernetes to trust them", async () => {
     expect(server.issuer).toBe(`${server.url}${DEV_ISSUER_PATH}`);
@@ -85,7 +56,7 @@ describe("coffer dev as a development cluster", () => {
   });
 
   it("prints how to log in", () => {
-    const text = banner(server, { port: 0, host: "127.0.0.1", dataDir, inMemory: false });
+    const text = banner(server, { port: 0, host: "127.0.0.1", dataDir: server.home, inMemory: false });
     expect(text).toContain(`trusts the development issuer ${server.issuer}`);
     expect(text).toContain("coffer dev token --namespace default --service-account app --audience coffer");
     expect(text).toContain("/v1/auth/kubernetes/login");
@@ -147,7 +118,7 @@ describe("coffer dev as a development cluster", () => {
       serviceAccount: "app",
       audience: "coffer",
     });
-    const login = await api("POST", "auth/kubernetes/login", { role: "app", jwt }, "");
+    const login = await api("POST", "auth/kubernetes/login", { role: "app", jwt }, null);
     expect(login.status).toBe(200);
     const token = login.body.auth.client_token;
     expect((await api("GET", "secret/data/app/db", undefined, token)).body.data.data).toEqual({
@@ -158,7 +129,7 @@ describe("coffer dev as a development cluster", () => {
     expect((await api("GET", "sys/auth", undefined, token)).status).toBe(403);
 
     const wrongAudience = await requestDevToken(server.url, { namespace: "default", serviceAccount: "app" });
-    const refused = await api("POST", "auth/kubernetes/login", { role: "app", jwt: wrongAudience }, "");
+    const refused = await api("POST", "auth/kubernetes/login", { role: "app", jwt: wrongAudience }, null);
     expect(refused).toMatchObject({
       status: 403,
       body: { errors: ["permission denied: the token's audience does not match the role"] },
@@ -184,7 +155,7 @@ describe("coffer dev as a development cluster", () => {
       serviceAccount: "app",
       audience: "coffer",
     });
-    const token = (await api("POST", "auth/kubernetes/login", { role: "teams", jwt }, "")).body.auth
+    const token = (await api("POST", "auth/kubernetes/login", { role: "teams", jwt }, null)).body.auth
       .client_token;
     expect((await api("GET", "secret/data/team-a/db", undefined, token)).body.data.data).toEqual({ v: "a" });
     expect((await api("GET", "secret/data/team-b/db", undefined, token)).status).toBe(403);
@@ -235,7 +206,7 @@ describe("coffer dev as a development cluster", () => {
     const second = await startDevServer({
       port: 0,
       host: "127.0.0.1",
-      dataDir,
+      dataDir: server.home,
       inMemory: true,
     });
     const otherKid = decodeProtectedHeader(
@@ -243,8 +214,8 @@ describe("coffer dev as a development cluster", () => {
     ).kid;
     await second.close();
     expect(otherKid).not.toBe(kid);
-    await server.close();
-    server = await startDevServer({ port: 0, host: "127.0.0.1", dataDir, inMemory: false });
+    // Started as the first time, on any free port: auth/kubernetes follows the issuer wherever it is.
+    await server.restart({ port: 0 });
     const restartedKid = decodeProtectedHeader(
       await requestDevToken(server.url, { namespace: "default", serviceAccount: "app" }),
     ).kid;
@@ -254,10 +225,10 @@ describe("coffer dev as a development cluster", () => {
 });
 
 describe("coffer dev token (the command)", () => {
-  let child: ChildProcess | undefined;
+  let dev: DevCommand | undefined;
   let dataDir: string;
   afterAll(async () => {
-    child?.kill("SIGTERM");
+    await dev?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -269,13 +240,8 @@ describe("coffer dev token (the command)", () => {
 
   it("prints a token the running dev server accepts at login", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "coffer-identity-cli-"));
-    const port = await freePort();
-    child = spawn(process.execPath, [bin, "dev", "--port", String(port), "--data-dir", dataDir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const text = await waitForBanner(child);
-    const rootToken = text.match(/root token: (\S+)/)?.[1] as string;
-    const address = `http://127.0.0.1:${port}`;
+    dev = await startDevCommand({ dataDir });
+    const { rootToken, url: address } = dev;
     await fetch(`${address}/v1/auth/kubernetes/role/app`, {
       method: "POST",
       headers: { "X-Vault-Token": rootToken },

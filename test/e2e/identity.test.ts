@@ -18,10 +18,11 @@ import {
   unsecured,
   WEAK_RSA_CERTIFICATE,
   weakRsaKey,
-} from "../unit/auth/cluster-keys.ts";
-import { type IssuerServer, startIssuerServer } from "../unit/auth/issuer-server.ts";
-import { fixture, fixturesAvailable } from "../unit/auth/k8s-fixtures.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "../unit/auth/test-broker.ts";
+} from "../support/cluster-keys.ts";
+import { type Deployment, openDeployment } from "../support/deployment.ts";
+import { type IssuerServer, startIssuerServer } from "../support/issuer-server.ts";
+import { fixture, fixturesAvailable } from "../support/k8s-token-fixtures.ts";
+import { frozenClock } from "../support/test-clock.ts";
 
 const TEAM_POLICY = (accessor: string) => `
 # Each namespace reads its own secrets
@@ -34,26 +35,23 @@ path "secret/metadata/{{identity.entity.aliases.${accessor}.metadata.service_acc
 `;
 
 describe("identity and access", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
-  let root: string;
+  let deployment: Deployment;
   let issuer: IssuerServer;
   let key: ClusterKey;
   let stranger: ClusterKey;
   let accessor: string;
 
-  const call = (method: string, path: string, body?: unknown, token = root) =>
-    api.call(method, path, { token, body });
-  const now = () => Math.floor(deployment.clock.now / 1000);
+  const call: Deployment["call"] = (...args) => deployment.call(...args);
+  const now = () => Math.floor(deployment.clock.now() / 1000);
   const mint = (claims: Partial<ProjectedClaims> = {}, signer = key) =>
     mintProjected(signer, { issuer: issuer.url, audience: ["coffer"], iat: now(), ...claims });
   const login = (jwt: string, role = "app", mount = "kubernetes") =>
-    api.call("POST", `auth/${mount}/login`, { body: { role, jwt } });
+    deployment.call("POST", `auth/${mount}/login`, { role, jwt }, null);
   const lastAudit = () =>
-    api.audit.at(-1) as { request: { path: string }; response: { status: number }; error?: string };
+    deployment.audit.at(-1) as { request: { path: string }; response: { status: number }; error?: string };
 
   beforeAll(async () => {
-    ({ deployment, api, rootToken: root } = await initializedDeployment());
+    deployment = await openDeployment({ clock: frozenClock() });
     key = await clusterKey("RS256");
     stranger = await clusterKey("RS256");
     issuer = await startIssuerServer(jwksOf(key));
@@ -397,7 +395,7 @@ describe("identity and access", () => {
 
   describe("login", () => {
     it("returns Vault's auth block with the service account and pod in the metadata", async () => {
-      deployment.clock.now = Date.now();
+      deployment.clock.set(Date.now());
       const { status, body } = await login(await mint({ namespace: "team-a" }));
       expect(status).toBe(200);
       expect(body.auth).toMatchObject({
@@ -582,15 +580,15 @@ describe("identity and access", () => {
     }
 
     it("refuses missing fields, unknown roles and an unconfigured mount with 400", async () => {
-      expect((await api.call("POST", "auth/kubernetes/login", { body: { jwt: "x" } })).body.errors).toEqual([
-        "missing role",
-      ]);
       expect(
-        (await api.call("POST", "auth/kubernetes/login", { body: { role: "app" } })).body.errors,
+        (await deployment.call("POST", "auth/kubernetes/login", { jwt: "x" }, null)).body.errors,
+      ).toEqual(["missing role"]);
+      expect(
+        (await deployment.call("POST", "auth/kubernetes/login", { role: "app" }, null)).body.errors,
       ).toEqual(["missing jwt"]);
       expect((await login(await mint(), "nope")).body.errors).toEqual(['invalid role name "nope"']);
       expect(
-        (await api.call("POST", "auth/kubernetes/login", { body: { role: "app", jwt: 5 } })).status,
+        (await deployment.call("POST", "auth/kubernetes/login", { role: "app", jwt: 5 }, null)).status,
       ).toBe(400);
       await call("POST", "sys/auth/k8s-empty", { type: "kubernetes" });
       await call("POST", "auth/k8s-empty/role/app", {
@@ -609,13 +607,13 @@ describe("identity and access", () => {
       expect(issuer.total()).toBe(before);
 
       issuer.failWith(503);
-      deployment.clock.now += 30 * 60_000;
+      deployment.clock.advance(30 * 60_000);
       for (let i = 0; i < 5; i++) expect((await login(await mint())).status).toBe(200);
       issuer.failWith(undefined);
     });
 
     it("is not flooded by a flood of unknown key ids", async () => {
-      deployment.clock.now += KEY_REFRESH_INTERVAL_MS;
+      deployment.clock.advance(KEY_REFRESH_INTERVAL_MS);
       const before = issuer.total();
       const forged = await Promise.all(Array.from({ length: 100 }, () => mint({}, stranger)));
       const replies = await Promise.all(forged.map((jwt) => login(jwt)));
@@ -627,7 +625,7 @@ describe("identity and access", () => {
     it("picks up a rotated key", async () => {
       const next = await clusterKey("ES384");
       issuer.setJwks(jwksOf(key, next));
-      deployment.clock.now += KEY_REFRESH_INTERVAL_MS;
+      deployment.clock.advance(KEY_REFRESH_INTERVAL_MS);
       expect((await login(await mint({}, next))).status).toBe(200);
     });
   });
@@ -710,8 +708,8 @@ describe("identity and access", () => {
         audience: "https://kubernetes.default.svc.cluster.local",
         token_policies: "app-read",
       });
-      const saved = deployment.clock.now;
-      deployment.clock.now = ((kind.claims.iat as number) + 1) * 1000;
+      const saved = deployment.clock.now();
+      deployment.clock.set(((kind.claims.iat as number) + 1) * 1000);
       try {
         const reply = await login(kind.token, "default", "kind");
         expect(reply.status).toBe(200);
@@ -723,12 +721,12 @@ describe("identity and access", () => {
           403,
         );
         // Two days on, the token is still a year from its exp, but older than the role's max_age.
-        deployment.clock.now += 2 * 86_400_000;
+        deployment.clock.advance(2 * 86_400_000);
         const stale = await login(kind.token, "default", "kind");
         expect(stale.status).toBe(403);
         expect(stale.body.errors?.[0]).toContain("longer ago than the role's max_age (86400 s)");
       } finally {
-        deployment.clock.now = saved;
+        deployment.clock.set(saved);
         await call("DELETE", "sys/auth/kind");
       }
     });

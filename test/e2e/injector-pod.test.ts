@@ -14,13 +14,12 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
 import { requestDevToken } from "../../cli/dev-token.ts";
 import { reviewAdmission } from "../../shared/injector/admission-review.ts";
 import { DEFAULT_OPTIONS } from "../../shared/injector/injector-options.ts";
 import type { Pod } from "../../shared/injector/kubernetes.ts";
+import { useDevServer } from "../support/dev-server.ts";
 import { applyJsonPatch, type Operation } from "../support/json-patch.ts";
-import { freePort } from "../support/moto.ts";
 import { type PodRunner, preparePod, type RunningContainer } from "../support/pod-runner.ts";
 import { waitFor } from "../support/wait.ts";
 import { api } from "./cli-harness.ts";
@@ -72,8 +71,7 @@ if (!canRun)
   process.stderr.write("injector-pod.test.ts: skipped, it needs root (CI=true makes it fail instead)\n");
 
 describe.runIf(canRun)("an injected pod, run against coffer dev", () => {
-  let server: DevServer;
-  let dataDir: string;
+  const server = useDevServer({ inMemory: false, rootToken: ROOT });
   let work: string;
   let pod: Pod;
   let kubelet: PodRunner;
@@ -81,15 +79,7 @@ describe.runIf(canRun)("an injected pod, run against coffer dev", () => {
   const root = (method: string, path: string, body?: unknown) => api(server.url, ROOT, method, path, body);
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "coffer-injector-data-"));
     work = await mkdtemp(join(tmpdir(), "coffer-injector-pod-"));
-    server = await startDevServer({
-      port: await freePort(),
-      host: "127.0.0.1",
-      dataDir,
-      inMemory: false,
-      rootToken: ROOT,
-    });
     await root("PUT", "sys/policies/acl/shop-api", {
       policy: 'path "secret/data/shop/*" { capabilities = ["read"] }',
     });
@@ -132,8 +122,6 @@ describe.runIf(canRun)("an injected pod, run against coffer dev", () => {
   afterAll(async () => {
     if (sidecar && sidecar.child.exitCode === null) sidecar.child.kill("SIGKILL");
     await kubelet?.close();
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   });
 

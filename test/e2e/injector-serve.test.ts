@@ -14,11 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startInjectorServer } from "../../cli/injector-server.ts";
 import { reviewAdmission } from "../../shared/injector/admission-review.ts";
 import { DEFAULT_OPTIONS } from "../../shared/injector/injector-options.ts";
+import { CASES } from "../support/admission-cases.ts";
+import { COFFER_SCRIPT } from "../support/coffer-command.ts";
 import { waitFor } from "../support/wait.ts";
-import { CASES } from "../unit/injector/admission-cases.ts";
 import { cliEnv } from "./cli-harness.ts";
 
-const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const BIN = COFFER_SCRIPT;
 const ADDRESS = "https://coffer.example.com";
 const OPTIONS = { ...DEFAULT_OPTIONS, address: ADDRESS, sidecar: "container" as const };
 

@@ -3,44 +3,27 @@
  * vault CLI's preflight, KV v2's whole life cycle, the LIST method, merge patches, and a
  * KV v1 mount, with Vault's statuses for what goes wrong.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "../../cli/dev.ts";
+import { describe, expect, it } from "vitest";
 import { secretPk, versionSk } from "../../shared/engines/kv/storage.ts";
-
-const ROOT = "kv-e2e-root";
-
-// biome-ignore lint/suspicious/noExplicitAny: replies are arbitrary JSON, walked by assertions.
-type Json = any;
+import { useDevServer } from "../support/dev-server.ts";
 
 describe("KV over HTTP", () => {
-  let dataDir: string;
-  let server: DevServer;
-
-  async function api(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Json }> {
-    const response = await fetch(`${server.url}/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": ROOT, ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
-  }
+  const server = useDevServer({ inMemory: false });
 
   /** LIST is not a method fetch sends. */
   function list(path: string): Promise<{ status: number; body: { data?: { keys: string[] } } }> {
     const { hostname, port } = new URL(server.url);
     return new Promise((resolve, reject) => {
       const request = httpRequest(
-        { hostname, port, method: "LIST", path: `/v1/${path}`, headers: { "X-Vault-Token": ROOT } },
+        {
+          hostname,
+          port,
+          method: "LIST",
+          path: `/v1/${path}`,
+          headers: { "X-Vault-Token": server.rootToken },
+        },
         (response) => {
           let text = "";
           response.on("data", (chunk) => {
@@ -54,54 +37,37 @@ describe("KV over HTTP", () => {
     });
   }
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "coffer-kv-e2e-"));
-    server = await startDevServer({ port: 0, host: "127.0.0.1", dataDir, inMemory: false, rootToken: ROOT });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
   it("answers the vault CLI's preflight, then serves KV v2 paths", async () => {
-    const preflight = await api("GET", "sys/internal/ui/mounts/secret/team/db");
+    const preflight = await server.call("GET", "sys/internal/ui/mounts/secret/team/db");
     expect(preflight.status).toBe(200);
     expect(preflight.body.data).toMatchObject({ path: "secret/", type: "kv", options: { version: "2" } });
 
     expect(
       (
-        await api("PUT", "secret/data/team/db", {
+        await server.call("PUT", "secret/data/team/db", {
           data: { user: "app", password: "one" },
           options: { cas: 0 },
         })
       ).status,
     ).toBe(200);
-    const patched = await api(
-      "PATCH",
-      "secret/data/team/db",
-      { data: { password: "two" } },
-      {
-        "Content-Type": "application/merge-patch+json",
-      },
-    );
+    // Sent as a JSON merge patch, as the vault CLI sends it.
+    const patched = await server.call("PATCH", "secret/data/team/db", { data: { password: "two" } });
     expect(patched.body.data.version).toBe(2);
-    const read = await api("GET", "secret/data/team/db");
+    const read = await server.call("GET", "secret/data/team/db");
     expect(read.body.data.data).toEqual({ user: "app", password: "two" });
     expect(read.body.data.metadata.version).toBe(2);
 
-    const unpatched = await api(
-      "PATCH",
-      "secret/data/team/db",
-      { data: { password: "three" } },
-      { "Content-Type": "application/json" },
-    );
+    const unpatched = await fetch(`${server.url}/v1/secret/data/team/db`, {
+      method: "PATCH",
+      headers: { "X-Vault-Token": server.rootToken, "Content-Type": "application/json" },
+      body: JSON.stringify({ data: { password: "three" } }),
+    });
     expect(unpatched.status).toBe(415);
   });
 
   it("lists with the LIST method in Vault's keys shape", async () => {
-    await api("POST", "secret/data/team/cache", { data: { url: "redis://" } });
-    await api("POST", "secret/data/team/nested/x", { data: { a: "1" } });
+    await server.call("POST", "secret/data/team/cache", { data: { url: "redis://" } });
+    await server.call("POST", "secret/data/team/nested/x", { data: { a: "1" } });
     const listed = await list("secret/metadata/team/");
     expect(listed.status).toBe(200);
     expect(listed.body.data?.keys).toEqual(["cache", "db", "nested/"]);
@@ -112,23 +78,25 @@ describe("KV over HTTP", () => {
     const item = (version: number) =>
       server.broker.store.get({ pk: secretPk(mount.uuid, "team/db"), sk: versionSk(version) });
 
-    expect((await api("POST", "secret/delete/team/db", { versions: [1] })).status).toBe(204);
-    const deleted = await api("GET", "secret/data/team/db?version=1");
+    expect((await server.call("POST", "secret/delete/team/db", { versions: [1] })).status).toBe(204);
+    const deleted = await server.call("GET", "secret/data/team/db?version=1");
     expect(deleted.status).toBe(404);
     expect(deleted.body.data).toMatchObject({ data: null, metadata: { version: 1, destroyed: false } });
-    expect((await api("POST", "secret/undelete/team/db", { versions: [1] })).status).toBe(204);
-    expect((await api("GET", "secret/data/team/db?version=1")).body.data.data).toEqual({
+    expect((await server.call("POST", "secret/undelete/team/db", { versions: [1] })).status).toBe(204);
+    expect((await server.call("GET", "secret/data/team/db?version=1")).body.data.data).toEqual({
       user: "app",
       password: "one",
     });
 
     expect(await item(1)).toBeDefined();
-    expect((await api("POST", "secret/destroy/team/db", { versions: "1" })).status).toBe(204);
+    expect((await server.call("POST", "secret/destroy/team/db", { versions: "1" })).status).toBe(204);
     expect(await item(1)).toBeUndefined();
-    expect((await api("POST", "secret/undelete/team/db", { versions: [1] })).status).toBe(204);
-    expect((await api("GET", "secret/data/team/db?version=1")).body.data.metadata.destroyed).toBe(true);
+    expect((await server.call("POST", "secret/undelete/team/db", { versions: [1] })).status).toBe(204);
+    expect((await server.call("GET", "secret/data/team/db?version=1")).body.data.metadata.destroyed).toBe(
+      true,
+    );
 
-    expect((await api("DELETE", "secret/metadata/team/db")).status).toBe(204);
+    expect((await server.call("DELETE", "secret/metadata/team/db")).status).toBe(204);
     expect(await item(2)).toBeUndefined();
     expect((await list("secret/metadata/team/")).body.data?.keys).toEqual(["cache", "nested/"]);
   });
@@ -143,19 +111,20 @@ describe("KV over HTTP", () => {
       ["GET", "secret/data/team/cache?version=99", undefined, 404],
     ];
     for (const [method, path, body, status] of cases) {
-      const reply = await api(method, path, body);
+      const reply = await server.call(method, path, body);
       expect({ path, status: reply.status }).toEqual({ path, status });
       expect(reply.body.errors?.length ?? 0).toBeGreaterThan(0);
     }
-    expect((await api("GET", "secret/metadata/bad")).status).toBe(404);
-    expect((await api("GET", "secret/metadata/big")).status).toBe(404);
+    expect((await server.call("GET", "secret/metadata/bad")).status).toBe(404);
+    expect((await server.call("GET", "secret/metadata/big")).status).toBe(404);
   });
 
   it("hashes strings in the audit log and leaves numbers and booleans in clear, as Vault does", async () => {
     expect(
-      (await api("POST", "secret/data/audited", { data: { user: "app", port: 5432, tls: true } })).status,
+      (await server.call("POST", "secret/data/audited", { data: { user: "app", port: 5432, tls: true } }))
+        .status,
     ).toBe(200);
-    const written = (await readFile(join(dataDir, "audit.log"), "utf8"))
+    const written = (await readFile(server.auditLog, "utf8"))
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line))
@@ -168,16 +137,16 @@ describe("KV over HTTP", () => {
   });
 
   it("serves a KV v1 mount, which the preflight reports as version 1", async () => {
-    expect((await api("POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } })).status).toBe(
-      204,
-    );
-    const preflight = await api("GET", "sys/internal/ui/mounts/legacy/app");
+    expect(
+      (await server.call("POST", "sys/mounts/legacy", { type: "kv", options: { version: "1" } })).status,
+    ).toBe(204);
+    const preflight = await server.call("GET", "sys/internal/ui/mounts/legacy/app");
     expect(preflight.body.data).toMatchObject({ path: "legacy/", options: { version: "1" } });
-    expect((await api("POST", "legacy/app", { token: "abc", ttl: "30m" })).status).toBe(204);
-    const read = await api("GET", "legacy/app");
+    expect((await server.call("POST", "legacy/app", { token: "abc", ttl: "30m" })).status).toBe(204);
+    const read = await server.call("GET", "legacy/app");
     expect(read.body).toMatchObject({ data: { token: "abc", ttl: "30m" }, lease_duration: 1800 });
     expect((await list("legacy/")).body.data?.keys).toEqual(["app"]);
-    expect((await api("DELETE", "legacy/app")).status).toBe(204);
-    expect((await api("GET", "legacy/app")).status).toBe(404);
+    expect((await server.call("DELETE", "legacy/app")).status).toBe(204);
+    expect((await server.call("GET", "legacy/app")).status).toBe(404);
   });
 });

@@ -12,23 +12,21 @@
  *   custom_metadata that find-by-tags matches, then the data of each match;
  * - auth.go (revokeTokenIfValid), on close: lookup-self, then PUT auth/token/revoke-self.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { api, startCliDevServer } from "./cli-harness.ts";
+import { useDevServer } from "../support/dev-server.ts";
+import { api } from "./cli-harness.ts";
 import { goClientCall } from "./go-client.ts";
 
 const ROOT = "replay-eso-root";
 
 describe("External Secrets Operator's Vault provider, replayed", () => {
-  let server: DevServer;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
 
   const wire = (method: string, path: string, token?: string, body?: unknown) =>
     goClientCall(server.url, method, path, token, body);
 
   beforeAll(async () => {
-    ({ server, stop } = await startCliDevServer("replay-eso", ROOT));
     await api(server.url, ROOT, "PUT", "sys/policies/acl/eso", {
       policy: [
         'path "secret/data/apps/*" { capabilities = ["read"] }',
@@ -52,7 +50,6 @@ describe("External Secrets Operator's Vault provider, replayed", () => {
     }
     await api(server.url, ROOT, "POST", "secret/data/apps/payments/db", { data: { password: "two" } });
   });
-  afterAll(() => stop?.());
 
   it("logs in, checks its token, gets, finds by name and tags, and revokes its token on close", async () => {
     const jwt = await requestDevToken(server.url, {

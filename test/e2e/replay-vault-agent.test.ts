@@ -13,23 +13,21 @@
  *   GET <mount>/data/<path>; a dynamic secret is read once and its lease renewed with
  *   PUT sys/leases/renew {lease_id, increment}.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DevServer } from "../../cli/dev.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { requestDevToken } from "../../cli/dev-token.ts";
-import { api, startCliDevServer } from "./cli-harness.ts";
+import { useDevServer } from "../support/dev-server.ts";
+import { api } from "./cli-harness.ts";
 import { goClientCall } from "./go-client.ts";
 
 const ROOT = "replay-agent-root";
 
 describe("Vault Agent's request sequence, replayed", () => {
-  let server: DevServer;
-  let stop: () => Promise<void>;
+  const server = useDevServer({ rootToken: ROOT });
 
   const wire = (method: string, path: string, token?: string, body?: unknown) =>
     goClientCall(server.url, method, path, token, body);
 
   beforeAll(async () => {
-    ({ server, stop } = await startCliDevServer("replay-agent", ROOT));
     await api(server.url, ROOT, "PUT", "sys/policies/acl/app", {
       policy: 'path "secret/data/app/*" { capabilities = ["read"] }',
     });
@@ -42,7 +40,6 @@ describe("Vault Agent's request sequence, replayed", () => {
     });
     await api(server.url, ROOT, "POST", "secret/data/app/config", { data: { db: "postgres://db" } });
   });
-  afterAll(() => stop?.());
 
   it("logs in, renews on the lifetime watcher's schedule, preflights and reads templates", async () => {
     const jwt = await requestDevToken(server.url, { namespace: "shop", serviceAccount: "app" });

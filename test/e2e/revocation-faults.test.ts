@@ -25,8 +25,8 @@ import {
 } from "../support/database-fixture.ts";
 import { type FaultProxy, type ProxiedRequest, setsClaim, startFaultProxy } from "../support/fault-proxy.ts";
 import { type ApiCall, httpCaller, type LoopbackServer, serveOnLoopback } from "../support/http.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
-import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
+import { postgresAvailable, usePostgres } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** A write that records an early revocation: the lease kept, invisible, until its clean-up. */
@@ -36,19 +36,17 @@ const recordsRevokedLease = (request: ProxiedRequest) =>
   request.body.includes('"state":{"S":"revoked"}');
 
 describe.skipIf(!motoAvailable())("revoking STS credentials while the network fails", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let proxy: FaultProxy;
   let aws: AwsFixture;
   let server: LoopbackServer;
   let http: ApiCall;
 
   beforeAll(async () => {
-    moto = await startMoto();
     proxy = await startFaultProxy(moto.endpoint);
   }, 60_000);
   afterAll(async () => {
     await proxy?.close();
-    await moto?.stop();
   });
   beforeEach(async () => {
     proxy.clear();
@@ -173,21 +171,19 @@ describe.skipIf(!motoAvailable())("revoking STS credentials while the network fa
 describe.skipIf(!motoAvailable() || !postgresAvailable())(
   "renewing a database lease while it is revoked",
   () => {
-    let moto: Moto;
+    const moto = useMoto();
+    const postgres = usePostgres();
     let proxy: FaultProxy;
-    let postgres: Postgres;
     let db: DatabaseFixture;
     let server: LoopbackServer;
     let http: ApiCall;
     let tables = 0;
 
     beforeAll(async () => {
-      [moto, postgres] = await Promise.all([startMoto(), startPostgres()]);
       proxy = await startFaultProxy(moto.endpoint);
-    }, 60_000);
+    });
     afterAll(async () => {
       await proxy?.close();
-      await Promise.all([moto?.stop(), postgres?.stop()]);
     });
     beforeEach(async () => {
       proxy.clear();

@@ -16,11 +16,12 @@ import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type AwsBrokerConfig, createAwsBroker, createHomeBroker } from "../../functions/aws-broker.ts";
 import { createApp } from "../../shared/app.ts";
 import { createTable } from "../../shared/store/dynamodb.ts";
 import { initialize } from "../../shared/sys/init.ts";
+import { mintProjected } from "../support/cluster-keys.ts";
 import { type RegionalTable, replicate, tableItems } from "../support/global-table.ts";
 import { type ApiCall, apiCaller } from "../support/http.ts";
 import {
@@ -29,15 +30,14 @@ import {
   type KubernetesCluster,
   trustCluster,
 } from "../support/kubernetes-cluster.ts";
-import { freePort, type Moto, motoAvailable, startMoto } from "../support/moto.ts";
-import { mintProjected } from "../unit/auth/cluster-keys.ts";
+import { freePort, motoAvailable, useMoto } from "../support/moto.ts";
 
 const HOME = "us-east-1";
 const SECONDARY = "eu-west-1";
 const TABLE = "coffer-regions";
 
 describe.skipIf(!motoAvailable())("a deployment in two regions", () => {
-  let moto: Moto;
+  const moto = useMoto();
   let homeTable: RegionalTable;
   let replicaTable: RegionalTable;
   let root: string;
@@ -51,7 +51,6 @@ describe.skipIf(!motoAvailable())("a deployment in two regions", () => {
     new DynamoDBClient({ endpoint, region, credentials: moto.credentials, maxAttempts: 1 });
 
   beforeAll(async () => {
-    moto = await startMoto();
     // The brokers' own clients take the default credential chain, as in Lambda.
     process.env.AWS_ACCESS_KEY_ID = moto.credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = moto.credentials.secretAccessKey;
@@ -102,10 +101,6 @@ describe.skipIf(!motoAvailable())("a deployment in two regions", () => {
     await atHome("POST", "secret/data/app", { data: { password: "one" } });
     await replicate(homeTable, replicaTable);
   }, 120_000);
-
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   it("serves reads from the replica, and writes on the home table, where conditions are exact", async () => {
     const read = await inSecondary("GET", "secret/data/app");

@@ -35,8 +35,8 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli, CLI_ENTRY } from "../../scripts/build.ts";
 import { mountAwsOnMoto } from "../support/aws-engine-fixture.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
-import { SHOP_SECRETS, type ShopDevServer, startShopDevServer } from "../support/shop-dev-server.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
+import { SHOP_SECRETS, useShopDevServer } from "../support/shop-dev-server.ts";
 import { waitFor } from "../support/wait.ts";
 import { api, startProcess } from "./cli-harness.ts";
 
@@ -75,8 +75,8 @@ function readText(file: string): string | undefined {
 const runnable = isolated && motoAvailable();
 
 describe.runIf(runnable)("the shipped agent, from its bundle alone on a read-only root", () => {
-  let moto: Moto;
-  let shop: ShopDevServer;
+  const moto = useMoto();
+  const shop = useShopDevServer();
   let work: string;
   /** Where the bundle is copied: nothing else beside it. */
   let bundle: string;
@@ -145,16 +145,12 @@ describe.runIf(runnable)("the shipped agent, from its bundle alone on a read-onl
     cpSync(built.outdir, bundle, { recursive: true });
     rmSync(join(work, "build"), { recursive: true, force: true });
 
-    moto = await startMoto();
-    shop = await startShopDevServer();
     await root("PUT", "sys/policies/acl/shop-api", { policy: POLICY });
     await mountAwsOnMoto(root, moto);
   }, 180_000);
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-    await shop?.close();
-    await moto?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 

@@ -11,32 +11,27 @@ import { metaKey } from "../../shared/engines/kv/storage.ts";
 import { leaseKey, tokenPartition } from "../../shared/leases/lease-keys.ts";
 import { MAC_ATTRIBUTE } from "../../shared/store/item-mac.ts";
 import type { Item, ItemKey } from "../../shared/store/item-store.ts";
+import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "../support/cluster-keys.ts";
+import { type Deployment, openDeployment, type Process } from "../support/deployment.ts";
 import { createLeaseTestEngine } from "../support/lease-test-engine.ts";
-import { type ClusterKey, clusterKey, jwksOf, mintProjected } from "../unit/auth/cluster-keys.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "../unit/auth/test-broker.ts";
 
 const ISSUER = "https://cluster.test";
 
 describe("an attacker with write access to the table", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
-  let root: string;
+  let deployment: Deployment;
+  /** The process the test talks to: the first, until a fresh one replaces it. */
+  let api: Process;
 
   beforeEach(async () => {
-    ({
-      deployment,
-      api,
-      rootToken: root,
-    } = await initializedDeployment({
-      engines: { leasing: createLeaseTestEngine().type },
-    }));
+    deployment = await openDeployment({ engines: { leasing: createLeaseTestEngine().type } });
+    api = deployment;
     return () => deployment.close();
   });
 
-  const call = (method: string, path: string, body?: unknown, token = root) =>
-    api.call(method, path, { token, body });
+  const call = (method: string, path: string, body?: unknown, token?: string) =>
+    api.call(method, path, body, token);
 
-  async function ok(method: string, path: string, body?: unknown, token = root) {
+  async function ok(method: string, path: string, body?: unknown, token?: string) {
     const reply = await call(method, path, body, token);
     expect(reply.status, JSON.stringify(reply.body)).toBeLessThan(300);
     return reply.body;
@@ -50,12 +45,12 @@ describe("an attacker with write access to the table", () => {
   }
 
   /** A process that reads everything afresh, as another Lambda instance would. */
-  async function freshProcess(): Promise<TestProcess> {
+  async function freshProcess(): Promise<Process> {
     api = await deployment.process();
     return api;
   }
 
-  const expectReported = (process: TestProcess, key: ItemKey) =>
+  const expectReported = (process: Process, key: ItemKey) =>
     expect(process.rejected).toContainEqual({ pk: key.pk, sk: key.sk, reason: expect.any(String) });
 
   async function createToken(policies: string[]): Promise<{ token: string; accessor: string }> {
@@ -156,7 +151,7 @@ describe("an attacker with write access to the table", () => {
 
       const process = await freshProcess();
       await ok("DELETE", "sys/auth/doomed");
-      expect(await isRoot(root)).toBe(true);
+      expect(await isRoot(deployment.rootToken)).toBe(true);
       expect((await call("GET", "auth/token/lookup-self", undefined, auth.client_token)).status).toBe(403);
       expectReported(process, moved);
     });

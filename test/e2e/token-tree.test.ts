@@ -6,13 +6,13 @@
  * live lease, no PostgreSQL user and a Deny for every STS session, while the trees of
  * others are untouched; revoke-orphan leaves the children alive.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createRevoker } from "../../functions/revoker.ts";
 import { type AwsFixture, openAwsFixture } from "../support/aws-engine-fixture.ts";
 import { READ_ONLY_CREATION } from "../support/database-fixture.ts";
 import { type KubernetesCluster, trustCluster } from "../support/kubernetes-cluster.ts";
-import { type Moto, motoAvailable, startMoto } from "../support/moto.ts";
-import { type Postgres, postgresAvailable, startPostgres } from "../support/postgres.ts";
+import { motoAvailable, useMoto } from "../support/moto.ts";
+import { postgresAvailable, usePostgres } from "../support/postgres.ts";
 
 const TREE_POLICY = `
   path "auth/token/create" { capabilities = ["update"] }
@@ -32,17 +32,10 @@ interface Holding {
 }
 
 describe.skipIf(!motoAvailable() || !postgresAvailable())("token trees across every engine", () => {
-  let moto: Moto;
-  let postgres: Postgres;
+  const moto = useMoto();
+  const postgres = usePostgres();
   let aws: AwsFixture;
   let clusters: Record<string, KubernetesCluster>;
-
-  beforeAll(async () => {
-    [moto, postgres] = await Promise.all([startMoto(), startPostgres()]);
-  }, 90_000);
-  afterAll(async () => {
-    await Promise.all([moto?.stop(), postgres?.stop()]);
-  });
 
   beforeEach(async () => {
     aws = await openAwsFixture(moto);

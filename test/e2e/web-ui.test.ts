@@ -1,12 +1,3 @@
-/**
- * The web UI in a real browser (Debian's Chromium through playwright-core) against a real
- * `coffer dev` process, with the aws engine on moto. One browser, one server and one
- * signed-in page for the whole file; the tests run in order, as a person would use it.
- *
- * Screenshots of the main screens are taken on the way; with UPDATE_SCREENSHOTS=1 they
- * replace those in docs/ui/ (docs/ui.md shows them).
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -19,65 +10,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UI_CONTENT_SECURITY_POLICY } from "../../shared/ui/ui-routes.ts";
 import { MOTO_ACCESS_KEY, MOTO_SECRET_KEY, TRUST_POLICY } from "../support/aws-engine-fixture.ts";
 import { chromiumAvailable, launchChromium } from "../support/chromium.ts";
-import { freePort, type Moto, motoAvailable, motoClientConfig, startMoto } from "../support/moto.ts";
+import { type DevCommand, startDevCommand } from "../support/dev-server.ts";
+import { type ApiCall, httpCaller } from "../support/http.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "../support/moto.ts";
 
-const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
   ? new URL("../../docs/ui/", import.meta.url).pathname
   : undefined;
 
-/** The coffer dev process, and everything it has printed. */
-interface DevProcess {
-  child: ChildProcess;
-  url: string;
-  rootToken: string;
-  dataDir: string;
-  output(): string;
-}
-
-async function startDev(): Promise<DevProcess> {
-  const dataDir = await mkdtemp(join(tmpdir(), "coffer-ui-"));
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "dev", "--port", String(port), "--data-dir", dataDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.resume();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coffer dev did not start: ${output}`)), 60_000);
-    const check = () => {
-      if (output.includes("Press Ctrl-C")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", check);
-    child.once("exit", (code) => reject(new Error(`coffer dev exited with ${code}: ${output}`)));
-  });
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    rootToken: /root token: (\S+)/.exec(output)?.[1] as string,
-    dataDir,
-    output: () => output,
-  };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: assertions walk the API's JSON.
-type Reply = { status: number; body: any };
-
 /** The newest sign-in link coffer dev printed. */
-function latestLink(dev: DevProcess): string {
+function latestLink(dev: DevCommand): string {
   const links = [...dev.output().matchAll(/(http:\/\/\S+\/ui\/#code=[A-Za-z0-9_-]+)/g)];
   return links.at(-1)?.[1] as string;
 }
 
 describe.skipIf(!chromiumAvailable() || !motoAvailable())("the web UI in Chromium", () => {
-  let moto: Moto;
-  let dev: DevProcess;
+  const moto = useMoto();
+  let dataDir: string;
+  let dev: DevCommand;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -90,15 +40,7 @@ describe.skipIf(!chromiumAvailable() || !motoAvailable())("the web UI in Chromiu
   }
 
   /** An API call, as root unless another token is given. */
-  async function call(method: string, path: string, body?: unknown, token = dev.rootToken): Promise<Reply> {
-    const response = await fetch(`${dev.url}/v1/${path}`, {
-      method,
-      headers: { "X-Vault-Token": token, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === "" ? {} : JSON.parse(text) };
-  }
+  const call: ApiCall = (...args) => httpCaller(dev.url, dev.rootToken)(...args);
 
   /** axe-core's rules on the current screen: nothing serious or critical. */
   async function expectAccessible() {
@@ -125,8 +67,8 @@ describe.skipIf(!chromiumAvailable() || !motoAvailable())("the web UI in Chromiu
 
   beforeAll(async () => {
     await mkdir(screenshotDir, { recursive: true });
-    moto = await startMoto();
-    dev = await startDev();
+    dataDir = await mkdtemp(join(tmpdir(), "coffer-ui-"));
+    dev = await startDevCommand({ dataDir });
     const iam = new IAMClient(motoClientConfig(moto));
     const role = await iam.send(
       new CreateRoleCommand({ RoleName: "deploy", AssumeRolePolicyDocument: TRUST_POLICY }),
@@ -157,13 +99,8 @@ describe.skipIf(!chromiumAvailable() || !motoAvailable())("the web UI in Chromiu
 
   afterAll(async () => {
     await browser?.close();
-    if (dev) {
-      const exited = new Promise((resolve) => dev.child.once("exit", resolve));
-      dev.child.kill("SIGTERM");
-      await exited;
-      await rm(dev.dataDir, { recursive: true, force: true });
-    }
-    await moto?.stop();
+    await dev?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("serves /ui/ with a strict content security policy, no framing and no referrer", async () => {
@@ -415,7 +352,7 @@ describe.skipIf(!chromiumAvailable() || !motoAvailable())("the web UI in Chromiu
     expect(page.url()).not.toContain(token);
     expect(await page.evaluate(() => history.length)).toBeGreaterThan(1);
 
-    const audit = await readFile(join(dev.dataDir, "audit.log"), "utf8");
+    const audit = await readFile(join(dataDir, "audit.log"), "utf8");
     expect(audit).not.toContain(token);
     expect(audit).not.toContain(token.slice(4));
     const signIn = audit

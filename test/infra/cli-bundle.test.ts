@@ -20,7 +20,7 @@ import {
   loadedAtStart,
 } from "../../scripts/build.ts";
 import { NOTICES_FILE } from "../../scripts/third-party-notices.ts";
-import { SHOP_SECRETS, type ShopDevServer, startShopDevServer } from "../support/shop-dev-server.ts";
+import { SHOP_SECRETS, useShopDevServer } from "../support/shop-dev-server.ts";
 import { ROOT } from "./platform.ts";
 
 const outRoot = mkdtempSync(join(tmpdir(), "coffer-cli-build-"));
@@ -98,7 +98,7 @@ const WITHOUT_FETCH = `data:text/javascript,${encodeURIComponent(
 
 describe("the coffer command's bundle", () => {
   let cli: BundleReport;
-  let shop: ShopDevServer;
+  const shop = useShopDevServer();
   let work: string;
   const entry = () => join(cli.outdir, `${CLI_ENTRY.name}.mjs`);
   // Not synchronously: the dev server answers from this process.
@@ -114,11 +114,9 @@ describe("the coffer command's bundle", () => {
 
   beforeAll(async () => {
     cli = await buildCli({ root: ROOT, outRoot });
-    shop = await startShopDevServer();
     work = mkdtempSync(join(tmpdir(), "coffer-cli-run-"));
   }, 120_000);
   afterAll(async () => {
-    await shop?.close();
     rmSync(work, { recursive: true, force: true });
   });
 

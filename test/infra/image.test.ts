@@ -34,7 +34,7 @@ import { MEDIA_TYPES } from "../../scripts/image/oci.ts";
 import { IMAGE_ENTRYPOINT, IMAGE_PATH, IMAGE_PROGRAMS, IMAGE_USER } from "../../scripts/image/spec.ts";
 import { buildImage, type ImageReport } from "../../scripts/image.ts";
 import { NOTICES_FILE } from "../../scripts/third-party-notices.ts";
-import { SHOP_SECRETS, type ShopDevServer, startShopDevServer } from "../support/shop-dev-server.ts";
+import { SHOP_SECRETS, useShopDevServer } from "../support/shop-dev-server.ts";
 import { waitFor } from "../support/wait.ts";
 import { ROOT } from "./platform.ts";
 
@@ -288,7 +288,7 @@ if (!runnable) {
 }
 
 describe.runIf(runnable)("the image, run under chroot on a read-only root", () => {
-  let shop: ShopDevServer;
+  const shop = useShopDevServer();
   /** The volumes the manifests mount, as directories of the host. */
   const volumes = {
     "coffer-token": join(work, "volume-token"),
@@ -297,7 +297,6 @@ describe.runIf(runnable)("the image, run under chroot on a read-only root", () =
   };
 
   beforeAll(async () => {
-    shop = await startShopDevServer();
     for (const dir of Object.values(volumes)) mkdirSync(dir, { recursive: true });
     writeFileSync(join(volumes["coffer-token"], "token"), await shop.projectedToken());
     const [configMap] = manifestsOf("agent-config.yaml") as [{ data: Record<string, string> }];
@@ -307,9 +306,6 @@ describe.runIf(runnable)("the image, run under chroot on a read-only root", () =
     // An emptyDir is writable by anyone in the pod.
     chmodSync(volumes.secrets, 0o777);
   }, 120_000);
-  afterAll(async () => {
-    await shop?.close();
-  });
 
   /** The container's command with its mounts and env, the address pointing at coffer dev. */
   const run = (container: Container, argv = container.command) =>

@@ -12,14 +12,10 @@ import {
   ListRolePoliciesCommand,
 } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import type { Hono } from "hono";
-import { createApp } from "../../shared/app.ts";
 import { createKmsKeyProvider } from "../../shared/crypto/kms.ts";
 import { denyPolicyNameKey } from "../../shared/engines/aws/storage.ts";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
-import { initialize } from "../../shared/sys/init.ts";
-import { type ApiCall, apiCaller } from "./http.ts";
-import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
+import { type Deployment, openDeployment } from "./deployment.ts";
 import { type Moto, motoClientConfig } from "./moto.ts";
 
 /** Any well-formed access key: moto accepts every credential. */
@@ -31,13 +27,10 @@ export const TRUST_POLICY = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
 });
 
-export interface AwsFixture extends LeaseBroker {
-  app: Hono;
-  rootToken: string;
+export interface AwsFixture extends Deployment {
   iam: IAMClient;
   /** ARN and RoleId of the IAM role "app" (and "app-two"). */
   roles: Record<string, { arn: string; id: string }>;
-  call: ApiCall;
   /** The deny policy Coffer keeps on an IAM role, parsed, or undefined when there is none. */
   denyPolicy(
     role: string,
@@ -52,7 +45,7 @@ export interface AwsFixture extends LeaseBroker {
 }
 
 /**
- * A fresh moto state, table, key, roles and broker with `aws/` mounted and configured.
+ * A fresh moto state, table, key, roles and deployment with `aws/` mounted and configured.
  * `via` is where the broker's own clients (DynamoDB, KMS, STS, IAM) send their requests
  * instead of moto itself: a fault proxy in front of it (test/support/fault-proxy.ts).
  */
@@ -71,14 +64,12 @@ export async function openAwsFixture(
   await createTable(dynamodb, "coffer");
   const kms = new KMSClient(product);
   const key = await kms.send(new CreateKeyCommand({}));
-  const subject = await openLeaseBroker({
+  const subject = await openDeployment({
     store: createDynamoDbStore({ client: dynamodb, tableName: "coffer" }),
     storage: "dynamodb",
-    rootKey: randomRootKey(),
     keyProvider: createKmsKeyProvider({ client: kms, keyId: String(key.KeyMetadata?.KeyId) }),
   });
-  const { rootToken } = await initialize(subject.broker);
-  const app = createApp(subject.broker, { logError: () => {} });
+  const { call } = subject;
   const iam = new IAMClient(motoClientConfig(moto));
   const roles: AwsFixture["roles"] = {};
   for (const name of ["app", "app-two"]) {
@@ -87,8 +78,6 @@ export async function openAwsFixture(
     );
     roles[name] = { arn: String(created.Role?.Arn), id: String(created.Role?.RoleId) };
   }
-
-  const call = apiCaller(app, rootToken);
 
   const mounted = await call("POST", "sys/mounts/aws", { type: "aws" });
   if (mounted.status !== 204) throw new Error(`mounting aws failed: ${JSON.stringify(mounted.body)}`);
@@ -104,20 +93,16 @@ export async function openAwsFixture(
     throw new Error(`configuring aws failed: ${JSON.stringify(configured.body)}`);
   const mountAccessor = (await call("GET", "sys/mounts/aws")).body.data.accessor as string;
 
-  return {
-    ...subject,
-    app,
-    rootToken,
+  return Object.assign(subject, {
     iam,
     roles,
-    call,
     mountAccessor,
     tableName: "coffer",
     kmsKeyId: String(key.KeyMetadata?.KeyId),
-    async rolePolicies(role) {
+    async rolePolicies(role: string) {
       return (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
     },
-    async denyPolicy(role) {
+    async denyPolicy(role: string) {
       // Chosen at the first revocation; none yet means no policy was ever written.
       const named = await subject.broker.store.get(denyPolicyNameKey);
       if (!named) return undefined;
@@ -136,7 +121,7 @@ export async function openAwsFixture(
         throw error;
       }
     },
-  };
+  });
 }
 
 /**

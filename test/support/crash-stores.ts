@@ -9,11 +9,11 @@ import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, describe } from "vitest";
 import { createDynamoDbStore, createTable } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { type Moto, motoAvailable, motoClientConfig, startMoto } from "./moto.ts";
+import { motoAvailable, motoClientConfig, useMoto } from "./moto.ts";
 import { waitFor } from "./wait.ts";
 
 export type CrashStoreSetup = () => Promise<{ store: ItemStore; childEnv: Record<string, string> }>;
@@ -34,14 +34,8 @@ export function describeOnCrashStores(what: string, contract: (setup: CrashStore
   });
 
   describe.skipIf(!motoAvailable())(`${what}, on DynamoDB (moto)`, () => {
-    let moto: Moto;
+    const moto = useMoto();
     let tables = 0;
-    beforeAll(async () => {
-      moto = await startMoto();
-    }, 60_000);
-    afterAll(async () => {
-      await moto?.stop();
-    });
     contract(async () => {
       const client = new DynamoDBClient({
         ...motoClientConfig(moto),

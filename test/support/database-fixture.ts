@@ -7,15 +7,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hono } from "hono";
 import pg from "pg";
-import { createApp } from "../../shared/app.ts";
 import { EXPIRY_SHARDS, expiryPartition } from "../../shared/leases/lease-keys.ts";
 import type { Item, ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { initialize } from "../../shared/sys/init.ts";
-import { type ApiCall, apiCaller } from "./http.ts";
-import { type LeaseBroker, openLeaseBroker, randomRootKey } from "./lease-broker.ts";
+import { type Deployment, openDeployment } from "./deployment.ts";
 import type { Postgres } from "./postgres.ts";
 import { allItems } from "./store-items.ts";
 
@@ -25,19 +21,17 @@ export const READ_ONLY_CREATION = [
   `GRANT SELECT ON app_data TO "{{name}}";`,
 ];
 
-export interface DatabaseFixture extends LeaseBroker {
-  app: Hono;
-  rootToken: string;
+export interface DatabaseFixture extends Deployment {
   /** The SQLite file behind the store (empty for another store). */
   storePath: string;
-  call: ApiCall;
   /** The generated users (names starting "v-") the server knows. */
   generatedUsers(): Promise<string[]>;
   /** Lease items and expiry index entries in the store. */
   leaseItems(): Promise<number>;
   /** Every item of the mount's own partition. */
   mountItems(): Promise<Item[]>;
-  mountUuid: string;
+  /** The uuid of the database/ mount. */
+  databaseMountUuid: string;
   /** Logs in as a generated user; the caller ends the client. */
   login(username: string, password: string): Promise<pg.Client>;
   close(): Promise<void>;
@@ -55,11 +49,8 @@ export async function openDatabaseFixture(
   const dir = mkdtempSync(join(tmpdir(), "coffer-db-store-"));
   const storePath = on ? "" : join(dir, "coffer.db");
   const store: ItemStore = on?.store ?? openSqliteStore({ path: storePath });
-  const subject = await openLeaseBroker({ store, storage: on?.storage, rootKey: randomRootKey() });
-  const { rootToken } = await initialize(subject.broker);
-  const app = createApp(subject.broker, { logError: () => {} });
-
-  const call = apiCaller(app, rootToken);
+  const subject = await openDeployment({ store, storage: on?.storage });
+  const { call } = subject;
 
   await postgres.query("DROP TABLE IF EXISTS app_data");
   await postgres.query("CREATE TABLE app_data (id int PRIMARY KEY, secret text)");
@@ -83,15 +74,11 @@ export async function openDatabaseFixture(
   });
   if (configured.status !== 204 && configured.status !== 200)
     throw new Error(`configuring the connection failed: ${JSON.stringify(configured.body)}`);
-  const mountUuid = (await subject.broker.mounts.list()).find((m) => m.path === "database/")!.uuid;
+  const databaseMountUuid = await subject.mountUuid("database/");
 
-  return {
-    ...subject,
-    app,
-    rootToken,
+  return Object.assign(subject, {
     storePath,
-    call,
-    mountUuid,
+    databaseMountUuid,
     async generatedUsers() {
       const rows = await postgres.query<{ rolname: string }>(
         "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%' ORDER BY rolname",
@@ -108,9 +95,9 @@ export async function openDatabaseFixture(
       return count;
     },
     async mountItems() {
-      return allItems(store, `database/${mountUuid}`);
+      return allItems(store, `database/${databaseMountUuid}`);
     },
-    async login(username, password) {
+    async login(username: string, password: string) {
       const client = new pg.Client({
         host: postgres.host,
         port: postgres.port,
@@ -127,5 +114,5 @@ export async function openDatabaseFixture(
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
+  });
 }

@@ -7,19 +7,26 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 
+/**
+ * What the app answered. `headers` is not enumerable: a reply equals another by status and
+ * body (`expect(reply).toEqual({ status: 404, body: { errors: [] } })`), and a test that
+ * cares about a header asks for it (`reply.headers.get("retry-after")`).
+ */
 export interface Reply {
   status: number;
-  headers: Headers;
+  readonly headers: Headers;
   // biome-ignore lint/suspicious/noExplicitAny: JSON bodies are checked field by field in the tests.
   body: any;
 }
 
-export type ApiCall = (method: string, path: string, body?: unknown, token?: string) => Promise<Reply>;
+/** `token` defaults to the caller's own; `null` sends none. */
+export type ApiCall = (method: string, path: string, body?: unknown, token?: string | null) => Promise<Reply>;
 
 /**
- * Requests under /v1/ with `defaultToken` unless another is given. A string body goes as
- * is, so a test can send what no JSON encoder would produce; an empty response body is
- * `undefined`.
+ * Requests under /v1/ with `defaultToken` unless another is given, as Vault's client sends
+ * them: a JSON body, and a PATCH as a JSON merge patch. A string body goes as is, so a test
+ * can send what no JSON encoder would produce; an empty response body is `undefined`. A
+ * test of other headers sends its request itself (`app.request`).
  */
 export function apiCaller(app: Hono, defaultToken: string): ApiCall {
   return caller((path, init) => app.request(`/v1/${path}`, init), defaultToken);
@@ -35,13 +42,19 @@ function caller(
   defaultToken: string,
 ): ApiCall {
   return async (method, path, body, token = defaultToken) => {
+    const headers: Record<string, string> = {};
+    if (token !== null) headers["X-Vault-Token"] = token;
+    if (body !== undefined) {
+      headers["Content-Type"] = method === "PATCH" ? "application/merge-patch+json" : "application/json";
+    }
     const response = await send(path, {
       method,
-      headers: { "X-Vault-Token": token },
+      headers,
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    const reply = { status: response.status, body: text ? JSON.parse(text) : undefined };
+    return Object.defineProperty(reply, "headers", { value: response.headers, enumerable: false }) as Reply;
   };
 }
 

@@ -4,7 +4,7 @@
  * service account may log in through, and projected tokens minted for any namespace and
  * service account.
  */
-import { type ClusterKey, clusterKey, mintProjected } from "../unit/auth/cluster-keys.ts";
+import { type ClusterKey, clusterKey, mintProjected } from "./cluster-keys.ts";
 import type { ApiCall, Reply } from "./http.ts";
 
 export const CLUSTER_ISSUER = "https://kubernetes.default.svc.cluster.local";

@@ -14,8 +14,9 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmod, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Container, Pod } from "../../shared/injector/kubernetes.ts";
+import { COFFER_SCRIPT } from "./coffer-command.ts";
 
-const BIN = new URL("../../cli/bin.mjs", import.meta.url).pathname;
+const BIN = COFFER_SCRIPT;
 
 export interface RunningContainer {
   name: string;

@@ -4,8 +4,9 @@
  * connection (so a wrong password is refused, as on a real server). Under root the server
  * runs as the `postgres` OS user, which PostgreSQL requires.
  *
- * Where PostgreSQL is missing, suites skip with a loud line; with CI set, a missing server
- * fails the run instead.
+ * A suite that needs it is `describe.skipIf(!postgresAvailable())` and calls
+ * `usePostgres()`. Where PostgreSQL is missing, such suites skip with a loud line; with CI
+ * set, a missing server fails the run instead.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { freePort } from "./moto.ts";
+import { useSuiteServer } from "./suite-server.ts";
 
 const BIN_DIR = process.env.COFFER_PG_BIN ?? "/usr/local/bin";
 const OS_USER = "postgres";
@@ -99,6 +101,11 @@ process.once("exit", () => {
     }
   }
 });
+
+/** A PostgreSQL server for the enclosing suite, running from its beforeAll to its afterAll. */
+export function usePostgres(): Postgres {
+  return useSuiteServer(startPostgres, (postgres) => postgres.stop());
+}
 
 export async function startPostgres(): Promise<Postgres> {
   const root = mkdtempSync(join(tmpdir(), "coffer-pg-"));

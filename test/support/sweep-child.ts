@@ -13,7 +13,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbStore } from "../../shared/store/dynamodb.ts";
 import type { ItemStore } from "../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../shared/store/sqlite.node.ts";
-import { openLeaseBroker } from "./lease-broker.ts";
+import { openLeaseDeployment } from "./lease-deployment.ts";
 import { createLeaseTestEngine } from "./lease-test-engine.ts";
 
 const env = process.env;
@@ -37,10 +37,11 @@ engine.behaviour.revoke = async (lease) => {
   return undefined;
 };
 
-const { broker } = await openLeaseBroker({
+const { broker } = await openLeaseDeployment({
   store: openStore(),
   rootKey: Buffer.from(String(env.SWEEP_ROOT_KEY), "hex"),
   engine,
+  initialize: false,
 });
 const report = await broker.leases.sweep({ budgetMs: 600_000, concurrency: 4 });
 process.stdout.write(`${JSON.stringify(report)}\n`);

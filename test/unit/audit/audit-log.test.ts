@@ -10,7 +10,7 @@ import { openKeyring } from "../../../shared/crypto/keyring.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import type { ItemStore } from "../../../shared/store/item-store.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { type AuditedApp, openAuditedApp } from "../http/audited-app.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: records are walked by the assertions.
 type Json = any;
@@ -157,7 +157,7 @@ describe("audit records", () => {
 });
 
 describe("hashing numbers and booleans, configured on the broker", () => {
-  let subjects: AuditedApp[] = [];
+  let subjects: Deployment[] = [];
   afterAll(async () => {
     for (const subject of subjects) await subject.close();
     subjects = [];
@@ -166,15 +166,15 @@ describe("hashing numbers and booleans, configured on the broker", () => {
   it("hashes them in a KV write's record only when the broker is told to", async () => {
     const written: Json[] = [];
     for (const hashNonStrings of [false, true]) {
-      const subject = await openAuditedApp({ hashNonStrings });
+      const subject = await openDeployment({ auditHashNonStrings: hashNonStrings });
       subjects.push(subject);
       const reply = await subject.call("POST", "secret/data/app/db", {
         data: { port: 5432, tls: false, user: "app" },
       });
       expect(reply.status).toBe(200);
-      const record = subject
-        .records()
-        .find((line) => line.type === "request" && line.request.path === "secret/data/app/db");
+      const record = subject.audit.find(
+        (line) => line.type === "request" && line.request.path === "secret/data/app/db",
+      );
       written.push({
         data: record.request.data.data,
         hash: (value: string) => subject.broker.audit.hash(value),

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLE_FIELDS, roleFromRequest, roleToItem } from "../../../shared/auth/kubernetes/role.ts";
 import { roleKey } from "../../../shared/auth/kubernetes/storage.ts";
 import { type CreateTokenInput, MAX_TOKEN_TTL_S } from "../../../shared/auth/tokens/token-store.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 import { fieldsOf } from "../../support/fields.ts";
-import { type ApiCall, apiCaller, type Reply } from "../../support/http.ts";
+import type { ApiCall, Reply } from "../../support/http.ts";
 import { type KubernetesCluster, trustCluster } from "../../support/kubernetes-cluster.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "./test-broker.ts";
+import { frozenClock } from "../../support/test-clock.ts";
 
 /** What the attacker holds: the most any token coming out of the row may have. */
 interface Given {
@@ -213,16 +214,12 @@ const ROWS: Row[] = [
 ];
 
 describe("escalation: no token with more than was given", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
+  let deployment: Deployment;
   let world: World;
 
   beforeAll(async () => {
-    const initialized = await initializedDeployment();
-    deployment = initialized.deployment;
-    api = initialized.api;
-    const root = initialized.rootToken;
-    const call = apiCaller(api.app, root);
+    deployment = await openDeployment({ clock: frozenClock() });
+    const { call, rootToken: root } = deployment;
     const policies: Record<string, string> = {
       app: 'path "secret/data/app/*" { capabilities = ["read"] }',
       minter: 'path "auth/token/create" { capabilities = ["update"] }',
@@ -232,12 +229,12 @@ describe("escalation: no token with more than was given", () => {
     for (const [name, policy] of Object.entries(policies)) {
       expect((await call("POST", `sys/policies/acl/${name}`, { policy })).status).toBe(204);
     }
-    const cluster = await trustCluster(call, { policies: ["app"], now: () => deployment.clock.now });
-    const mount = (await api.broker.mounts.resolve("auth/kubernetes/login"))?.mount;
+    const cluster = await trustCluster(call, { policies: ["app"], now: deployment.clock.now });
+    const mount = (await deployment.broker.mounts.resolve("auth/kubernetes/login"))?.mount;
     world = {
       call,
       root,
-      now: deployment.clock.now,
+      now: deployment.clock.now(),
       cluster,
       async token(body) {
         const reply = await call("POST", "auth/token/create", body);
@@ -245,7 +242,7 @@ describe("escalation: no token with more than was given", () => {
         return reply.body.auth.client_token;
       },
       async storedToken(input) {
-        return (await api.broker.tokens.create(input)).token;
+        return (await deployment.broker.tokens.create(input)).token;
       },
       async storeRole(name, tokenPolicies) {
         const { role } = roleFromRequest(
@@ -253,7 +250,7 @@ describe("escalation: no token with more than was given", () => {
           undefined,
         );
         const item = roleToItem(roleKey(String(mount?.uuid), name), { ...role, tokenPolicies });
-        await api.broker.store.write([{ op: "put", item }]);
+        await deployment.broker.store.write([{ op: "put", item }]);
       },
     };
   });

@@ -9,7 +9,13 @@ import { DEFAULT_MAX_AGE_S } from "../../../shared/auth/kubernetes/role.ts";
 import { serviceAccountOf } from "../../../shared/auth/kubernetes/service-account.ts";
 import { parseStaticKeys, staticKeySource } from "../../../shared/auth/kubernetes/static-keys.ts";
 import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verify-token.ts";
-import { fixture, fixturesAvailable, loadFixtures, pinnedNow, type TokenFixture } from "./k8s-fixtures.ts";
+import {
+  fixture,
+  fixturesAvailable,
+  loadFixtures,
+  pinnedNow,
+  type TokenFixture,
+} from "../../support/k8s-token-fixtures.ts";
 
 async function keysOf(f: TokenFixture): Promise<KeySource> {
   return staticKeySource((await parseStaticKeys(f.pem ? [f.pem] : [], f.jwks)).keys);
@@ -46,8 +52,10 @@ const UNDER_DEFAULT_MAX_AGE: Record<string, LoginCheck | "accepted"> = {
   "vault-es384-hand-made.json": "accepted",
 };
 
-describe.skipIf(!fixturesAvailable())("Kubernetes token fixtures", () => {
-  const fixtures = fixturesAvailable() ? loadFixtures() : [];
+const available = fixturesAvailable();
+
+describe.skipIf(!available)("Kubernetes token fixtures", () => {
+  const fixtures = available ? loadFixtures() : [];
 
   it("finds the fixtures", () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(13);

@@ -9,13 +9,10 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
 import { sessionIdentityOf } from "../../../shared/engines/aws/session-identity.ts";
 import { generateUsername } from "../../../shared/engines/database/username.ts";
 import { leaseKey } from "../../../shared/leases/lease-keys.ts";
-import type { ItemStore } from "../../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
+import type { ApiCall } from "../../support/http.ts";
 import {
   FORGED_META,
   type IdentityCase,
@@ -23,28 +20,20 @@ import {
   TOKEN_MAKER_POLICY,
 } from "../../support/identity-cases.ts";
 import { type KubernetesCluster, trustCluster } from "../../support/kubernetes-cluster.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
 
 const POLICIES = ["workload", TOKEN_MAKER_POLICY];
 
 describe("identity only from proof", () => {
-  let store: ItemStore;
-  let subject: LeaseBroker;
+  let subject: LeaseDeployment;
   let call: ApiCall;
   let cluster: KubernetesCluster;
   let cases: IdentityCase[];
   let paymentsEntity: string;
 
   beforeAll(async () => {
-    store = openSqliteStore({ path: ":memory:" });
-    subject = await openLeaseBroker({ store, rootKey: randomRootKey() });
-    const root = await initializeWithLeasing(subject.broker, "t");
-    call = apiCaller(createApp(subject.broker, { logError: () => {} }), root);
+    subject = await openLeaseDeployment();
+    call = subject.call;
     cluster = await trustCluster(call, { policies: POLICIES, now: subject.clock.now });
     const alias = `identity.entity.aliases.${cluster.accessor}`;
     const policy = `
@@ -57,7 +46,7 @@ describe("identity only from proof", () => {
     expect(paymentsEntity).toMatch(/^[0-9a-f-]{36}$/);
   });
   afterAll(async () => {
-    await store?.close();
+    await subject?.close();
   });
 
   /** Everything the broker derives from a caller's identity, random parts left out. */
@@ -76,7 +65,7 @@ describe("identity only from proof", () => {
       token,
     );
     const lease = await call("GET", "t/creds/x", undefined, token);
-    const leaseIdentity = (await store.get(leaseKey(lease.body.lease_id)))?.identity as
+    const leaseIdentity = (await subject.store.get(leaseKey(lease.body.lease_id)))?.identity as
       | Record<string, unknown>
       | undefined;
     const session = sessionIdentityOf(record);

@@ -13,8 +13,14 @@ import {
   urlProblem,
 } from "../../../shared/auth/kubernetes/remote-keys.ts";
 import { verifyServiceAccountToken } from "../../../shared/auth/kubernetes/verify-token.ts";
-import { type ClusterKey, clusterKey, jwksOf, mintProjected, weakRsaKey } from "./cluster-keys.ts";
-import { type IssuerServer, startIssuerServer } from "./issuer-server.ts";
+import {
+  type ClusterKey,
+  clusterKey,
+  jwksOf,
+  mintProjected,
+  weakRsaKey,
+} from "../../support/cluster-keys.ts";
+import { type IssuerServer, startIssuerServer } from "../../support/issuer-server.ts";
 
 describe("remote keys", () => {
   let key: ClusterKey;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { serviceAccountOf } from "../../../shared/auth/kubernetes/service-account.ts";
-import { projectedPayload } from "./cluster-keys.ts";
+import { projectedPayload } from "../../support/cluster-keys.ts";
 
 const claims = (overrides: Record<string, unknown> = {}) => ({
   ...projectedPayload({ issuer: "https://oidc.cluster.example", namespace: "team-a" }),

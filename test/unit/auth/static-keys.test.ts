@@ -6,8 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStaticKeys } from "../../../shared/auth/kubernetes/static-keys.ts";
-import { type ClusterKey, clusterKey, jwksOf, WEAK_RSA_CERTIFICATE, weakRsaKey } from "./cluster-keys.ts";
-import { fixturesAvailable, loadFixtures } from "./k8s-fixtures.ts";
+import {
+  type ClusterKey,
+  clusterKey,
+  jwksOf,
+  WEAK_RSA_CERTIFICATE,
+  weakRsaKey,
+} from "../../support/cluster-keys.ts";
+import { fixturesAvailable, loadFixtures } from "../../support/k8s-token-fixtures.ts";
 
 const WEAK = "an RSA key of 1024 bits (at least 2048 are needed)";
 

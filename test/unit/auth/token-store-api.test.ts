@@ -5,37 +5,26 @@
  * auth/token/accessors (sudo), periodic tokens, use-limited tokens, and token roles.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
 import { MAX_TOKEN_TTL_S } from "../../../shared/auth/tokens/token-store.ts";
-import type { ItemStore } from "../../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { tickingClock } from "../../support/clocks.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import type { ApiCall } from "../../support/http.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
+import { tickingClock } from "../../support/test-clock.ts";
 
 const APP_POLICY = `
   path "auth/token/create" { capabilities = ["update"] }
   path "t/creds/*" { capabilities = ["read"] }`;
 
 describe("the token store as Vault clients call it", () => {
-  let store: ItemStore;
-  let subject: LeaseBroker;
+  let subject: LeaseDeployment;
   let call: ApiCall;
 
   beforeEach(async () => {
-    store = openSqliteStore({ path: ":memory:" });
-    subject = await openLeaseBroker({ store, rootKey: randomRootKey(), clock: tickingClock() });
-    const root = await initializeWithLeasing(subject.broker, "t");
-    call = apiCaller(createApp(subject.broker, { logError: () => {} }), root);
+    subject = await openLeaseDeployment({ clock: tickingClock() });
+    call = subject.call;
     expect((await call("POST", "sys/policies/acl/app", { policy: APP_POLICY })).status).toBe(204);
   });
   afterEach(async () => {
-    await store.close();
+    await subject.close();
   });
 
   async function create(body: Record<string, unknown>, maker?: string, path = "auth/token/create") {

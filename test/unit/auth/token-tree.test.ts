@@ -7,44 +7,32 @@
  * cannot finish answers 503 and is finished by the sweep.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
 import { tokenIndexKey, tokenKey } from "../../../shared/auth/tokens/token-keys.ts";
 import type { TokenRecord } from "../../../shared/auth/tokens/token-store.ts";
 import { RETRY_CAP_MS } from "../../../shared/leases/revocation.ts";
-import type { Item, ItemStore } from "../../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { frozenClock } from "../../support/clocks.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
+import type { Item } from "../../../shared/store/item-store.ts";
+import type { ApiCall } from "../../support/http.ts";
 import { type KubernetesCluster, trustCluster } from "../../support/kubernetes-cluster.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
+import { frozenClock } from "../../support/test-clock.ts";
 
 const TREE_POLICY = `
   path "auth/token/create" { capabilities = ["update"] }
   path "t/creds/*" { capabilities = ["read"] }`;
 
 describe("token trees", () => {
-  let store: ItemStore;
-  let rootKey: Uint8Array;
-  let subject: LeaseBroker;
+  let subject: LeaseDeployment;
   let call: ApiCall;
   let cluster: KubernetesCluster;
 
   beforeEach(async () => {
-    store = openSqliteStore({ path: ":memory:" });
-    rootKey = randomRootKey();
-    subject = await openLeaseBroker({ store, rootKey, clock: frozenClock() });
-    const root = await initializeWithLeasing(subject.broker, "t");
-    call = apiCaller(createApp(subject.broker, { logError: () => {} }), root);
+    subject = await openLeaseDeployment({ clock: frozenClock() });
+    call = subject.call;
     expect((await call("POST", "sys/policies/acl/tree", { policy: TREE_POLICY })).status).toBe(204);
     cluster = await trustCluster(call, { policies: ["tree"], now: subject.clock.now });
   });
   afterEach(async () => {
-    await store.close();
+    await subject.close();
   });
 
   /** A token made by `maker` (root when undefined); fails the test unless it is made. */
@@ -193,8 +181,7 @@ describe("token trees", () => {
   });
 
   it("lets nothing attach to a token whose revocation started, in any process", async () => {
-    const other = await openLeaseBroker({ store, rootKey, clock: subject.clock, engine: subject.engine });
-    const otherCall = apiCaller(createApp(other.broker, { logError: () => {} }), "");
+    const otherCall = (await subject.process()).call;
     const parent = (await create({ policies: ["tree"] })).client_token;
     // The other process has the token cached.
     expect((await otherCall("GET", "auth/token/lookup-self", undefined, parent)).status).toBe(200);

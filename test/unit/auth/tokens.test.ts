@@ -8,26 +8,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_TOKEN_TTL_S, TOKEN_CACHE_MS } from "../../../shared/auth/tokens/token-store.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "./test-broker.ts";
+import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { frozenClock } from "../../support/test-clock.ts";
 
 describe("token store", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
-  let root: string;
+  let deployment: Deployment;
 
   beforeEach(async () => {
-    ({ deployment, api, rootToken: root } = await initializedDeployment());
-    await api.call("POST", "sys/policies/acl/app", {
-      token: root,
-      body: { policy: 'path "secret/data/app/*" { capabilities = ["read"] }' },
+    deployment = await openDeployment({ clock: frozenClock() });
+    await deployment.call("POST", "sys/policies/acl/app", {
+      policy: 'path "secret/data/app/*" { capabilities = ["read"] }',
     });
   });
   afterEach(async () => {
     await deployment.close();
   });
 
-  const create = (body: Record<string, unknown>, token = root) =>
-    api.call("POST", "auth/token/create", { token, body });
+  const create = (body: Record<string, unknown>, token?: string) =>
+    deployment.call("POST", "auth/token/create", body, token);
 
   it("creates a token with Vault's auth block, adding the default policy", async () => {
     const { status, body } = await create({
@@ -47,7 +46,7 @@ describe("token store", () => {
       renewable: true,
       token_type: "service",
     });
-    const lookup = await api.call("GET", "auth/token/lookup-self", { token: body.auth.client_token });
+    const lookup = await deployment.call("GET", "auth/token/lookup-self", undefined, body.auth.client_token);
     expect(lookup.body.data).toMatchObject({
       display_name: "token-ci-bot",
       policies: ["app", "default"],
@@ -72,9 +71,8 @@ describe("token store", () => {
 
   it("lets a non-root caller hand out only policies it holds", async () => {
     const parent = (await create({ policies: ["app"] })).body.auth.client_token;
-    await api.call("POST", "sys/policies/acl/minter", {
-      token: root,
-      body: { policy: 'path "auth/token/create" { capabilities = ["update"] }' },
+    await deployment.call("POST", "sys/policies/acl/minter", {
+      policy: 'path "auth/token/create" { capabilities = ["update"] }',
     });
     const minter = (await create({ policies: ["app", "minter"] })).body.auth.client_token;
     expect((await create({ policies: ["app"] }, parent)).status).toBe(403);
@@ -116,110 +114,95 @@ describe("token store", () => {
 
   it("looks tokens up and revokes them by token and by accessor", async () => {
     const { client_token: token, accessor } = (await create({ policies: ["app"] })).body.auth;
-    const byToken = await api.call("POST", "auth/token/lookup", { token: root, body: { token } });
+    const byToken = await deployment.call("POST", "auth/token/lookup", { token });
     expect(byToken.body.data).toMatchObject({ id: token, accessor, policies: ["app", "default"] });
-    const byAccessor = await api.call("POST", "auth/token/lookup-accessor", {
-      token: root,
-      body: { accessor },
-    });
+    const byAccessor = await deployment.call("POST", "auth/token/lookup-accessor", { accessor });
     expect(byAccessor.body.data).toMatchObject({ id: "", accessor });
 
-    expect(
-      (await api.call("POST", "auth/token/revoke-accessor", { token: root, body: { accessor } })).status,
-    ).toBe(204);
-    expect((await api.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
-    expect(await api.call("POST", "auth/token/lookup", { token: root, body: { token } })).toMatchObject({
+    expect((await deployment.call("POST", "auth/token/revoke-accessor", { accessor })).status).toBe(204);
+    expect((await deployment.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
+    expect(await deployment.call("POST", "auth/token/lookup", { token })).toMatchObject({
       status: 403,
       body: { errors: ["bad token"] },
     });
     // As in Vault: an accessor that names no token is answered with a warning.
-    expect(
-      await api.call("POST", "auth/token/revoke-accessor", { token: root, body: { accessor } }),
-    ).toMatchObject({
+    expect(await deployment.call("POST", "auth/token/revoke-accessor", { accessor })).toMatchObject({
       status: 200,
       body: { warnings: ["No token found with this accessor"] },
     });
-    expect(
-      await api.call("POST", "auth/token/lookup-accessor", { token: root, body: { accessor } }),
-    ).toMatchObject({ status: 400, body: { errors: ["invalid accessor"] } });
+    expect(await deployment.call("POST", "auth/token/lookup-accessor", { accessor })).toMatchObject({
+      status: 400,
+      body: { errors: ["invalid accessor"] },
+    });
 
     const second = (await create({ policies: ["app"] })).body.auth.client_token;
-    expect(
-      (await api.call("POST", "auth/token/revoke", { token: root, body: { token: second } })).status,
-    ).toBe(204);
-    expect(
-      (await api.call("POST", "auth/token/revoke", { token: root, body: { token: second } })).status,
-    ).toBe(204);
-    expect(
-      (await api.call("POST", "sys/capabilities-self", { token: second, body: { path: "x" } })).status,
-    ).toBe(403);
+    expect((await deployment.call("POST", "auth/token/revoke", { token: second })).status).toBe(204);
+    expect((await deployment.call("POST", "auth/token/revoke", { token: second })).status).toBe(204);
+    expect((await deployment.call("POST", "sys/capabilities-self", { path: "x" }, second)).status).toBe(403);
   });
 
   it("needs a policy for lookup, revoke and create of other tokens", async () => {
     const { client_token: token, accessor } = (await create({ policies: ["app"] })).body.auth;
-    expect((await api.call("POST", "auth/token/lookup", { token, body: { token } })).status).toBe(403);
-    expect((await api.call("POST", "auth/token/revoke-accessor", { token, body: { accessor } })).status).toBe(
+    expect((await deployment.call("POST", "auth/token/lookup", { token }, token)).status).toBe(403);
+    expect((await deployment.call("POST", "auth/token/revoke-accessor", { accessor }, token)).status).toBe(
       403,
     );
-    expect((await api.call("POST", "auth/token/revoke-self", { token })).status).toBe(204);
-    expect((await api.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
+    expect((await deployment.call("POST", "auth/token/revoke-self", undefined, token)).status).toBe(204);
+    expect((await deployment.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
   });
 
   it("refuses an expired token everywhere, and renews within the max TTL", async () => {
     const { client_token: token } = (await create({ policies: ["app"], ttl: "10m", explicit_max_ttl: "15m" }))
       .body.auth;
-    deployment.clock.now += 9 * 60_000;
-    const renewed = await api.call("POST", "auth/token/renew-self", { token, body: { increment: "10m" } });
+    deployment.clock.advance(9 * 60_000);
+    const renewed = await deployment.call("POST", "auth/token/renew-self", { increment: "10m" }, token);
     expect(renewed.body.auth.lease_duration).toBe(6 * 60);
-    deployment.clock.now += 6 * 60_000;
+    deployment.clock.advance(6 * 60_000);
     for (const [method, path] of [
       ["GET", "auth/token/lookup-self"],
       ["POST", "auth/token/renew-self"],
       ["POST", "sys/capabilities-self"],
     ]) {
       const body = method === "POST" ? { path: "x" } : undefined;
-      expect((await api.call(method as string, path as string, { token, body })).status).toBe(403);
+      expect((await deployment.call(method as string, path as string, body, token)).status).toBe(403);
     }
   });
 
   it("renews for the token's own TTL when the increment is 0 or absent, as Vault's clients ask", async () => {
     const { client_token: token } = (await create({ policies: ["app"], ttl: "10m" })).body.auth;
     for (const body of [{ increment: 0 }, { increment: "0s" }, {}]) {
-      deployment.clock.now += 5 * 60_000;
-      const renewed = await api.call("POST", "auth/token/renew-self", { token, body });
+      deployment.clock.advance(5 * 60_000);
+      const renewed = await deployment.call("POST", "auth/token/renew-self", body, token);
       expect(renewed.status).toBe(200);
       expect(renewed.body.auth.lease_duration).toBe(10 * 60);
     }
-    deployment.clock.now += 9 * 60_000;
-    expect((await api.call("GET", "auth/token/lookup-self", { token })).status).toBe(200);
+    deployment.clock.advance(9 * 60_000);
+    expect((await deployment.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(200);
   });
 
   it("bounds revocation delay in other processes by TOKEN_CACHE_MS, and applies it at once in its own", async () => {
     const other = await deployment.process();
     const { client_token: token } = (await create({ policies: ["app"] })).body.auth;
-    expect((await other.call("GET", "auth/token/lookup-self", { token })).status).toBe(200);
+    expect((await other.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(200);
 
-    expect((await api.call("POST", "auth/token/revoke-self", { token })).status).toBe(204);
-    expect((await api.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
+    expect((await deployment.call("POST", "auth/token/revoke-self", undefined, token)).status).toBe(204);
+    expect((await deployment.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
 
-    deployment.clock.now += TOKEN_CACHE_MS - 1;
-    expect((await other.call("GET", "auth/token/lookup-self", { token })).status).toBe(200);
-    deployment.clock.now += 1;
-    expect((await other.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
+    deployment.clock.advance(TOKEN_CACHE_MS - 1);
+    expect((await other.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(200);
+    deployment.clock.advance(1);
+    expect((await other.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(403);
   });
 
   it("stores tokens only as HMACs: the token never reaches the disk or the audit log", async () => {
     const dir = mkdtempSync(join(tmpdir(), "coffer-tokens-"));
     try {
-      const onDisk = await initializedDeployment({ databasePath: join(dir, "coffer.db") });
+      const onDisk = await openDeployment({ store: openSqliteStore({ path: join(dir, "coffer.db") }) });
       const { client_token: token } = (
-        await onDisk.api.call("POST", "auth/token/create", {
-          token: onDisk.rootToken,
-          body: { meta: { team: "a" } },
-        })
+        await onDisk.call("POST", "auth/token/create", { meta: { team: "a" } })
       ).body.auth;
-      expect((await onDisk.api.call("GET", "auth/token/lookup-self", { token })).status).toBe(200);
-      await onDisk.deployment.close();
+      expect((await onDisk.call("GET", "auth/token/lookup-self", undefined, token)).status).toBe(200);
+      await onDisk.close();
       const secret = token.slice("cof.".length);
       for (const file of readdirSync(dir)) {
         expect(readFileSync(join(dir, file)).includes(Buffer.from(secret)), file).toBe(false);
@@ -227,7 +210,7 @@ describe("token store", () => {
           false,
         );
       }
-      expect(JSON.stringify(onDisk.api.audit)).not.toContain(secret);
+      expect(JSON.stringify(onDisk.audit)).not.toContain(secret);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

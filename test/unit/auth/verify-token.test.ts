@@ -26,7 +26,7 @@ import {
   tamperPayload,
   unsecured,
   weakRsaKey,
-} from "./cluster-keys.ts";
+} from "../../support/cluster-keys.ts";
 
 const ISSUER = "https://oidc.cluster.example";
 const IAT = 1_750_000_000;

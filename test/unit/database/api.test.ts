@@ -3,12 +3,9 @@
  * Vault's paths, shapes and status codes, every bad input refused with a message naming
  * it, nothing half-written, and the create/update distinction policies rely on.
  */
-import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { initialize } from "../../../shared/sys/init.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
-import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../../support/lease-broker.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import type { ApiCall } from "../../support/http.ts";
 
 const CONNECTION = {
   plugin_name: "postgresql-database-plugin",
@@ -19,7 +16,7 @@ const CONNECTION = {
 };
 const CREATION = `CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 
-let subject: LeaseBroker;
+let subject: Deployment;
 let call: ApiCall;
 
 async function mountItems() {
@@ -28,11 +25,11 @@ async function mountItems() {
 }
 
 beforeEach(async () => {
-  subject = await openLeaseBroker({ store: openSqliteStore({ path: ":memory:" }), rootKey: randomRootKey() });
-  const { rootToken } = await initialize(subject.broker);
-  call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
+  subject = await openDeployment();
+  call = subject.call;
   expect((await call("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
 });
+afterEach(() => subject.close());
 
 describe("connections", () => {
   it("writes, reads, lists, merges on update and deletes", async () => {

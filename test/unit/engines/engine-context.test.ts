@@ -10,7 +10,7 @@ import {
   type EngineRequest,
   route,
 } from "../../../shared/engines/engine.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "../auth/test-broker.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 interface Probe {
   context?: EngineContext;
@@ -77,32 +77,30 @@ function probeEngine(probe: Probe): EngineFactory {
 }
 
 describe("an engine's context", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
+  let deployment: Deployment;
   let rootToken: string;
   const probe: Probe = { requests: [] };
 
   beforeEach(async () => {
     probe.requests = [];
     probe.context = undefined;
-    ({ deployment, api, rootToken } = await initializedDeployment({
-      engines: { probe: { load: async () => probeEngine(probe) } },
-    }));
-    await api.broker.mounts.enable({ path: "probe/", type: "probe" });
-    await api.broker.mounts.enable({ path: "auth/probe/", type: "probe" });
+    deployment = await openDeployment({ engines: { probe: { load: async () => probeEngine(probe) } } });
+    rootToken = deployment.rootToken;
+    await deployment.broker.mounts.enable({ path: "probe/", type: "probe" });
+    await deployment.broker.mounts.enable({ path: "auth/probe/", type: "probe" });
   });
   afterEach(async () => {
     await deployment.close();
   });
 
   it("reaches its own mount's partitions and nothing else", async () => {
-    const own = (await api.broker.mounts.resolve("probe/x"))!.mount;
-    const other = (await api.broker.mounts.resolve("secret/x"))!.mount;
-    const read = (pk: string) => api.call("GET", `probe/read/${pk}`, { token: rootToken });
+    const own = (await deployment.broker.mounts.resolve("probe/x"))!.mount;
+    const other = (await deployment.broker.mounts.resolve("secret/x"))!.mount;
+    const read = (pk: string) => deployment.call("GET", `probe/read/${pk}`, undefined);
 
     expect(await read(`probe/${own.uuid}`)).toMatchObject({ status: 200, body: { data: { found: false } } });
     for (const pk of [
-      `token/${(await api.broker.tokens.lookup(rootToken))?.hmac}`,
+      `token/${(await deployment.broker.tokens.lookup(rootToken))?.hmac}`,
       "mount",
       "keyring",
       "sys",
@@ -117,7 +115,7 @@ describe("an engine's context", () => {
   });
 
   it("gets the caller on each request, never the token", async () => {
-    await api.call("GET", `probe/read/probe/x`, { token: rootToken });
+    await deployment.call("GET", `probe/read/probe/x`, undefined);
     const [request] = probe.requests;
     expect(Object.keys(request ?? {}).sort()).toEqual([
       "caller",
@@ -137,12 +135,12 @@ describe("an engine's context", () => {
   });
 
   it("turns an auth method's login into a token whose identity the core derives", async () => {
-    const login = await api.call("POST", "auth/probe/login");
+    const login = await deployment.call("POST", "auth/probe/login", undefined, null);
     expect(login.status).toBe(200);
     const auth = login.body.auth;
     expect(auth.policies).toEqual(["default", "reader"]);
-    const record = await api.broker.tokens.lookup(auth.client_token);
-    const mount = (await api.broker.mounts.resolve("auth/probe/login"))!.mount;
+    const record = await deployment.broker.tokens.lookup(auth.client_token);
+    const mount = (await deployment.broker.mounts.resolve("auth/probe/login"))!.mount;
     expect(record).toMatchObject({
       displayName: "probe-probe",
       path: "auth/probe/login",
@@ -158,15 +156,15 @@ describe("an engine's context", () => {
   });
 
   it("refuses a login from a secrets engine's mount, and root from any login", async () => {
-    const fromSecrets = await api.call("POST", "probe/login");
+    const fromSecrets = await deployment.call("POST", "probe/login", undefined, null);
     expect(fromSecrets.status).toBe(500);
     expect(fromSecrets.body.auth).toBeUndefined();
-    const root = await api.call("POST", "auth/probe/grant-root");
+    const root = await deployment.call("POST", "auth/probe/grant-root", undefined, null);
     expect(root).toMatchObject({ status: 400, body: { errors: ["auth methods cannot create root tokens"] } });
   });
 
   it("issues leases only under its own mount", async () => {
-    await api.call("GET", `probe/read/probe/x`, { token: rootToken });
+    await deployment.call("GET", `probe/read/probe/x`, undefined);
     expect(probe.context?.mount.path).toBe("probe/");
     const leases = probe.context?.leases;
     await expect(leases?.revoke("secret/creds/x/abc", { requestId: "r" })).rejects.toThrow(/does not belong/);

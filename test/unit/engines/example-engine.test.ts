@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineFactory } from "../../../shared/engines/engine.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "../auth/test-broker.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
 // Beside the real engines, so the block's "../engine.ts" imports resolve unchanged; the
@@ -22,18 +22,16 @@ async function exampleBlock(): Promise<string> {
 }
 
 describe("the example engine in docs/architecture.md", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
-  let rootToken: string;
+  let deployment: Deployment;
 
   beforeAll(async () => {
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, "index.ts"), await exampleBlock());
     const module = (await import(join(folder, "index.ts"))) as { createNotesEngine: EngineFactory };
-    ({ deployment, api, rootToken } = await initializedDeployment({
+    deployment = await openDeployment({
       engines: { notes: { load: async () => module.createNotesEngine } },
-    }));
-    const enabled = await api.call("POST", "sys/mounts/notes", { token: rootToken, body: { type: "notes" } });
+    });
+    const enabled = await deployment.call("POST", "sys/mounts/notes", { type: "notes" });
     expect(enabled.status).toBe(204);
   });
 
@@ -43,33 +41,30 @@ describe("the example engine in docs/architecture.md", () => {
   });
 
   it("writes a note sealed, reads it back, and names a field it does not declare", async () => {
-    const written = await api.call("PUT", "notes/notes/welcome", {
-      token: rootToken,
-      body: { text: "hello", colour: "blue" },
-    });
+    const written = await deployment.call("PUT", "notes/notes/welcome", { text: "hello", colour: "blue" });
     // As in Vault, an answer without a body stays 204: the warning rides only on a body.
     expect(written.status).toBe(204);
-    const read = await api.call("GET", "notes/notes/welcome?colour=blue", { token: rootToken });
+    const read = await deployment.call("GET", "notes/notes/welcome?colour=blue");
     expect(read.status).toBe(200);
     expect(read.body.warnings).toEqual(["Endpoint ignored these unrecognized parameters: [colour]"]);
     expect(read.body.data).toEqual({ text: "hello" });
-    const mounts = await api.call("GET", "sys/mounts", { token: rootToken });
+    const mounts = await deployment.call("GET", "sys/mounts");
     const { items } = await deployment.store.query({ pk: `notes/${mounts.body.data["notes/"].uuid}` });
     expect(items.map((item) => item.sk)).toEqual(["welcome"]);
     expect(new TextDecoder().decode(items[0]?.sealed as Uint8Array)).not.toContain("hello");
   });
 
   it("answers 404 for a note never written and 400 for a field of the wrong type", async () => {
-    expect((await api.call("GET", "notes/notes/missing", { token: rootToken })).status).toBe(404);
-    const wrong = await api.call("PUT", "notes/notes/welcome", { token: rootToken, body: { text: 42 } });
+    expect((await deployment.call("GET", "notes/notes/missing")).status).toBe(404);
+    const wrong = await deployment.call("PUT", "notes/notes/welcome", { text: 42 });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors).toEqual(['invalid value for "text": expected a string']);
   });
 
   it("purges its notes when the mount is disabled", async () => {
-    await api.call("PUT", "notes/notes/temporary", { token: rootToken, body: { text: "soon gone" } });
-    expect((await api.call("DELETE", "sys/mounts/notes", { token: rootToken })).status).toBe(204);
-    await api.call("POST", "sys/mounts/notes", { token: rootToken, body: { type: "notes" } });
-    expect((await api.call("GET", "notes/notes/temporary", { token: rootToken })).status).toBe(404);
+    await deployment.call("PUT", "notes/notes/temporary", { text: "soon gone" });
+    expect((await deployment.call("DELETE", "sys/mounts/notes")).status).toBe(204);
+    await deployment.call("POST", "sys/mounts/notes", { type: "notes" });
+    expect((await deployment.call("GET", "notes/notes/temporary")).status).toBe(404);
   });
 });

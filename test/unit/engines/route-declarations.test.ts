@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Route } from "../../../shared/engines/engine.ts";
-import { initializedDeployment, type TestDeployment, type TestProcess } from "../auth/test-broker.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const MOUNTS: [string, string, Record<string, string>?][] = [
   ["kv1/", "kv", { version: "1" }],
@@ -15,15 +15,15 @@ const MOUNTS: [string, string, Record<string, string>?][] = [
 ];
 
 describe("route declarations", () => {
-  let deployment: TestDeployment;
-  let api: TestProcess;
+  let deployment: Deployment;
   const routes: { where: string; route: Route }[] = [];
 
   beforeAll(async () => {
-    ({ deployment, api } = await initializedDeployment());
-    for (const [path, type, options] of MOUNTS) await api.broker.mounts.enable({ path, type, options });
-    for (const mount of await api.broker.mounts.list()) {
-      for (const route of (await api.broker.engineFor(mount)).routes) {
+    deployment = await openDeployment();
+    for (const [path, type, options] of MOUNTS)
+      await deployment.broker.mounts.enable({ path, type, options });
+    for (const mount of await deployment.broker.mounts.list()) {
+      for (const route of (await deployment.broker.engineFor(mount)).routes) {
         routes.push({ where: `${mount.path} ${route.pattern.source}`, route });
       }
     }
@@ -31,7 +31,7 @@ describe("route declarations", () => {
   afterAll(() => deployment?.close());
 
   it("covers every kind of backend", async () => {
-    const types = new Set((await api.broker.mounts.list()).map((mount) => mount.type));
+    const types = new Set((await deployment.broker.mounts.list()).map((mount) => mount.type));
     expect([...types].sort()).toEqual(["aws", "database", "kubernetes", "kv", "system", "token", "transit"]);
     expect(routes.length).toBeGreaterThan(60);
   });

@@ -5,7 +5,7 @@
  * gets the precise answer, and writes keep Vault's create-versus-update distinction.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditedApp, openAuditedApp } from "./audited-app.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const DENIED = { status: 403, body: { errors: ["permission denied"] } };
 
@@ -30,7 +30,7 @@ const PATHS: [string, string, string, number][] = [
 ];
 
 describe("ACL before routing", () => {
-  let subject: AuditedApp;
+  let subject: Deployment;
   const tokens: Record<string, string> = {};
 
   async function tokenWith(policy: string, rules: string): Promise<string> {
@@ -41,7 +41,7 @@ describe("ACL before routing", () => {
   }
 
   beforeAll(async () => {
-    subject = await openAuditedApp();
+    subject = await openDeployment();
     tokens.ungranted = await tokenWith(
       "elsewhere",
       'path "secret/data/granted/*" { capabilities = ["read"] }',
@@ -105,9 +105,9 @@ describe("ACL before routing", () => {
     expect((await write("existing", tokens.createOnly as string)).status).toBe(403);
     expect((await write("fresh-2", tokens.updateOnly as string)).status).toBe(403);
     expect((await write("existing", tokens.updateOnly as string)).status).toBe(200);
-    const created = subject
-      .records()
-      .filter((record) => record.type === "request" && record.request.path === "secret/data/cu/fresh-1");
+    const created = subject.audit.filter(
+      (record) => record.type === "request" && record.request.path === "secret/data/cu/fresh-1",
+    );
     expect(created.map((record) => record.request.operation)).toEqual(["create"]);
   });
 

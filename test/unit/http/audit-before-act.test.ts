@@ -4,19 +4,40 @@
  * body nested too deep is refused while it is parsed, before anything happens, with a
  * record of the refusal.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../../../shared/http/json-body.ts";
-import { clusterKey, mintProjected } from "../auth/cluster-keys.ts";
-import { type AuditedApp, nestedBody, openAuditedApp } from "./audited-app.ts";
+import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
+import { clusterKey, mintProjected } from "../../support/cluster-keys.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const ISSUER = "https://cluster.example";
 
+/** `{"<field>": [[[...]]]}` nested `depth` levels below the field. */
+function nestedBody(depth: number, fields: Record<string, unknown> = {}): string {
+  const prefix = JSON.stringify(fields).slice(0, -1);
+  const separator = Object.keys(fields).length > 0 ? "," : "";
+  return `${prefix}${separator}"nested":${"[".repeat(depth)}${"]".repeat(depth)}}`;
+}
+
 describe("audit before act", () => {
-  let subject: AuditedApp;
+  let dir: string;
+  let subject: Deployment;
+  let disk: Database.Database;
+  /** Every item of the table in key order, read from the disk: what a request changed. */
+  let table: () => unknown[];
   let jwt: string;
 
   beforeAll(async () => {
-    subject = await openAuditedApp();
+    dir = mkdtempSync(join(tmpdir(), "coffer-audited-"));
+    const path = join(dir, "coffer.db");
+    subject = await openDeployment({ store: openSqliteStore({ path }) });
+    disk = new Database(path, { readonly: true });
+    const select = disk.prepare("SELECT pk, sk, attrs FROM items ORDER BY pk, sk");
+    table = () => select.all();
     const { call } = subject;
     const key = await clusterKey("ES256");
     const setup: [string, string, unknown][] = [
@@ -44,7 +65,11 @@ describe("audit before act", () => {
     }
     jwt = await mintProjected(key, { issuer: ISSUER, audience: "coffer" });
   });
-  afterAll(() => subject?.close());
+  afterAll(async () => {
+    disk?.close();
+    await subject?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   /** Every kind of operation that changes something, and what it sends. */
   const operations = (): [string, string, string, Record<string, unknown>][] => [
@@ -58,32 +83,32 @@ describe("audit before act", () => {
 
   it("runs no handler when the request record cannot be written: 500, nothing changed", async () => {
     for (const [kind, method, path, body] of operations()) {
-      const before = subject.table();
-      subject.writerFails = true;
+      const before = table();
+      subject.auditFails = true;
       const reply = await subject.call(method, path, body);
-      subject.writerFails = false;
+      subject.auditFails = false;
       expect({ kind, status: reply.status, body: reply.body }).toEqual({
         kind,
         status: 500,
         body: { errors: ["internal error"] },
       });
-      expect({ kind, unchanged: subject.table() }).toEqual({ kind, unchanged: before });
+      expect({ kind, unchanged: table() }).toEqual({ kind, unchanged: before });
     }
     // The same requests, audited, do change the table: the refusals above were not vacuous.
     for (const [kind, method, path, body] of operations()) {
-      const before = subject.table();
+      const before = table();
       const reply = await subject.call(method, path, body);
       expect({ kind, ok: reply.status < 300 }).toEqual({ kind, ok: true });
-      expect({ kind, changed: subject.table() }).not.toEqual({ kind, changed: before });
+      expect({ kind, changed: table() }).not.toEqual({ kind, changed: before });
     }
   });
 
   it("writes the request record before the handler runs and the response record after", async () => {
     const seen: { type: string; secretStored: boolean }[] = [];
-    const stored = () => subject.table().some((row) => (row as { pk: string }).pk.endsWith("/app/ordered"));
-    subject.onLine = (line) => seen.push({ type: JSON.parse(line).type, secretStored: stored() });
+    const stored = () => table().some((row) => (row as { pk: string }).pk.endsWith("/app/ordered"));
+    subject.onAudit = (record) => seen.push({ type: record.type, secretStored: stored() });
     const reply = await subject.call("POST", "secret/data/app/ordered", { data: { password: "three" } });
-    subject.onLine = undefined;
+    subject.onAudit = undefined;
     expect(reply.status).toBe(200);
     expect(seen).toEqual([
       { type: "request", secretStored: false },
@@ -115,16 +140,16 @@ describe("audit before act", () => {
       ],
     ];
     for (const [method, path, body, refusal] of cases) {
-      const before = subject.table();
-      const audited = subject.lines.length;
+      const before = table();
+      const audited = subject.audit.length;
       const reply = await subject.call(method, path, body);
       expect({ path, status: reply.status, errors: reply.body.errors }).toEqual({
         path,
         status: refusal.status,
         errors: [refusal.error],
       });
-      expect({ path, unchanged: subject.table() }).toEqual({ path, unchanged: before });
-      const records = subject.records().slice(audited);
+      expect({ path, unchanged: table() }).toEqual({ path, unchanged: before });
+      const records = subject.audit.slice(audited);
       expect(records).toEqual([
         expect.objectContaining({ type: "response", request: expect.objectContaining({ path }) }),
       ]);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_UNAUTHENTICATED_DATA_BYTES, MAX_UNAUTHENTICATED_VALUES } from "../../../shared/http/request.ts";
-import { type AuditedApp, openAuditedApp } from "./audited-app.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const CHUNK_BYTES = 4096;
 
@@ -15,11 +15,11 @@ const manyStrings = (strings: number, fields = "") =>
   `{${fields}"x":[${Array.from({ length: strings }, () => '"a"').join(",")}]}`;
 
 describe("work a caller without a token can cause", () => {
-  let subject: AuditedApp;
+  let subject: Deployment;
   let ungranted: string;
 
   beforeAll(async () => {
-    subject = await openAuditedApp();
+    subject = await openDeployment();
     await subject.call("POST", "sys/policies/acl/elsewhere", {
       policy: 'path "elsewhere/*" { capabilities = ["read"] }',
     });
@@ -44,7 +44,7 @@ describe("work a caller without a token can cause", () => {
       },
       { highWaterMark: 0 },
     );
-    const audited = subject.lines.length;
+    const audited = subject.audit.length;
     const response = await subject.app.fetch(
       new Request(`http://coffer.local/v1/${path}`, {
         method: "POST",
@@ -57,7 +57,7 @@ describe("work a caller without a token can cause", () => {
       status: response.status,
       body: await response.json(),
       pulled,
-      records: subject.lines.slice(audited),
+      records: subject.audit.slice(audited),
     };
   }
 
@@ -74,13 +74,13 @@ describe("work a caller without a token can cause", () => {
           });
           expect({ path, pulled: reply.pulled }).toEqual({ path, pulled: 0 });
           expect(reply.records).toHaveLength(1);
-          const record = JSON.parse(reply.records[0] as string);
+          const [record] = reply.records;
           expect(record.request.data).toBeUndefined();
-          sizes.push(reply.records[0]?.length ?? 0);
+          sizes.push(JSON.stringify(record).length);
         }
         // The same record for a 2-byte body and a 800 KB one, apart from its id and time.
-        const [small, large] = subject.lines.slice(-2).map((line) => {
-          const { time: _time, request, ...rest } = JSON.parse(line);
+        const [small, large] = subject.audit.slice(-2).map((record) => {
+          const { time: _time, request, ...rest } = record;
           return { ...rest, request: { ...request, id: undefined } };
         });
         expect(large).toEqual(small);
@@ -99,7 +99,7 @@ describe("work a caller without a token can cause", () => {
     });
     // Reading stops at the first chunk past the limit, long before the 800 KB end.
     expect(tooLarge.pulled).toBe(limit + CHUNK_BYTES);
-    expect(JSON.parse(tooLarge.records[0] as string).request.data).toBeUndefined();
+    expect(tooLarge.records[0].request.data).toBeUndefined();
 
     const values = MAX_UNAUTHENTICATED_VALUES;
     // "role" and "jwt" are two values, the array and its elements the rest.
@@ -108,12 +108,12 @@ describe("work a caller without a token can cause", () => {
       status: 413,
       body: { errors: [`the request body holds more than ${values} values`] },
     });
-    expect(JSON.parse(tooMany.records[0] as string).request.data).toBeUndefined();
+    expect(tooMany.records[0].request.data).toBeUndefined();
     // At the limit, the body is read and hashed into the request record, then refused by
     // the login itself (no such role): the most an anonymous login can have hashed.
     const most = await send("auth/kubernetes/login", manyStrings(values - 3, '"role":"app","jwt":"x",'));
     expect(most.status).toBe(400);
-    const [request, response] = most.records.map((line) => JSON.parse(line));
+    const [request, response] = most.records;
     expect(request).toMatchObject({
       type: "request",
       request: { data: { role: expect.stringMatching(/^hmac/) } },

@@ -7,15 +7,8 @@
  * may be a refusal of those fields. A last check proves the table misses no such route.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
 import type { Route } from "../../../shared/engines/engine.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
 
 const IGNORED = "Endpoint ignored these unrecognized parameters: [mount_point]";
 const REPLACED = (names: string[]) =>
@@ -36,9 +29,7 @@ const OPERATION: Record<Method, string> = {
 };
 
 describe("path parameters and unknown fields across every route", () => {
-  let subject: LeaseBroker;
-  let rootToken: string;
-  let app: ReturnType<typeof createApp>;
+  let subject: LeaseDeployment;
   const leases: string[] = [];
   let ciphertext = "";
   let signature = "";
@@ -47,10 +38,10 @@ describe("path parameters and unknown fields across every route", () => {
   async function send(method: Method, path: string, data: Record<string, unknown>) {
     const reads = method === "GET" || method === "LIST";
     const query = reads ? `?${new URLSearchParams(data as Record<string, string>)}` : "";
-    const response = await app.request(`/v1/${path}${query}`, {
+    const response = await subject.app.request(`/v1/${path}${query}`, {
       method,
       headers: {
-        "X-Vault-Token": rootToken,
+        "X-Vault-Token": subject.rootToken,
         "Content-Type": method === "PATCH" ? "application/merge-patch+json" : "application/json",
       },
       body: reads ? undefined : JSON.stringify(data),
@@ -78,12 +69,7 @@ describe("path parameters and unknown fields across every route", () => {
   }
 
   beforeAll(async () => {
-    subject = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    rootToken = await initializeWithLeasing(subject.broker, "t");
-    app = createApp(subject.broker, { logError: () => {} });
+    subject = await openLeaseDeployment();
     for (const [path, type] of [
       ["transit", "transit"],
       ["aws", "aws"],
@@ -102,7 +88,7 @@ describe("path parameters and unknown fields across every route", () => {
     signature = (await send("POST", "transit/sign/sk", { input: "aGk=" })).body.data.signature;
     migrationId = (await send("POST", "sys/remount", { from: "moving", to: "moved" })).body.data.migration_id;
   });
-  afterAll(() => subject?.broker.store.close());
+  afterAll(() => subject?.close());
 
   const table = (): Entry[] => [
     ["POST", "sys/mounts/kv1", { type: "kv", plugin_name: "kv", plugin_version: "" }],

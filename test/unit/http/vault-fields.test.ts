@@ -6,17 +6,17 @@
  * every other mistake a handler finds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditedApp, openAuditedApp } from "./audited-app.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const REPLACED = (names: string) =>
   `Endpoint replaced the value of these parameters with the values captured from the endpoint's path: [${names}]`;
 const POLICY = 'path "secret/*" { capabilities = ["read"] }';
 
 describe("fields as Vault clients send them", () => {
-  let subject: AuditedApp;
+  let subject: Deployment;
 
   beforeAll(async () => {
-    subject = await openAuditedApp();
+    subject = await openDeployment();
     for (const [path, type] of [
       ["sys/mounts/transit", "transit"],
       ["sys/mounts/aws", "aws"],
@@ -81,13 +81,13 @@ describe("fields as Vault clients send them", () => {
   });
 
   it("refuses a field of the wrong type with a 400 after auditing the request", async () => {
-    const audited = subject.lines.length;
+    const audited = subject.audit.length;
     const reply = await subject.call("POST", "transit/keys/orders/config", { deletion_allowed: "maybe" });
     expect(reply).toMatchObject({
       status: 400,
       body: { errors: ['invalid value for "deletion_allowed": expected a boolean'] },
     });
-    const records = subject.records().slice(audited);
+    const records = subject.audit.slice(audited);
     expect(records.map((record) => record.type)).toEqual(["request", "response"]);
     expect(records[0].request.data).toHaveProperty("deletion_allowed");
     expect(records[1].response.status).toBe(400);

@@ -4,13 +4,13 @@
  * balancers and a Python client's health check.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditedApp, openAuditedApp } from "./audited-app.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 describe("methods and ?list= as Vault reads them", () => {
-  let subject: AuditedApp;
+  let subject: Deployment;
 
   beforeAll(async () => {
-    subject = await openAuditedApp();
+    subject = await openDeployment();
     const write = await subject.call("POST", "secret/data/app/db", { data: { user: "app" } });
     expect(write.status).toBe(200);
   });

@@ -1,5 +1,5 @@
 /**
- * The injector's AdmissionReview function on realistic pods (admission-cases.ts): its
+ * The injector's AdmissionReview function on realistic pods (test/support/admission-cases.ts): its
  * JSON Patch applies cleanly to the original pod (with an applier written from RFC 6902,
  * not the injector's), the patched pod is valid against Kubernetes' Pod schema with no
  * unknown field, passes the restricted Pod Security Standard, carries agent configurations
@@ -34,10 +34,10 @@ import {
 } from "../../../shared/injector/inject.ts";
 import { quantityValue } from "../../../shared/injector/injection-plan.ts";
 import type { AdmissionReview, Pod } from "../../../shared/injector/kubernetes.ts";
+import { type AdmissionCase, CASES, OPTIONS } from "../../support/admission-cases.ts";
 import { applyJsonPatch, type Operation } from "../../support/json-patch.ts";
 import { type SchemaCheck, unknownFields } from "../../support/kubernetes-schema.ts";
 import { restrictedViolations } from "../../support/pod-security.ts";
-import { type AdmissionCase, CASES, OPTIONS } from "./admission-cases.ts";
 import { agentView, renderAgentFiles } from "./agent-files.ts";
 
 const GOLDEN = new URL("./golden/", import.meta.url).pathname;

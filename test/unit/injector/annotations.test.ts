@@ -15,7 +15,7 @@ import {
   SUPPORTED_ANNOTATIONS,
   UNSUPPORTED_ANNOTATIONS,
 } from "../../../shared/injector/parity.ts";
-import { OPTIONS } from "./admission-cases.ts";
+import { OPTIONS } from "../../support/admission-cases.ts";
 
 const base = {
   "vault.hashicorp.com/agent-inject": "true",

@@ -15,9 +15,10 @@ import {
   versionKey,
 } from "../../../shared/engines/kv/storage.ts";
 import type { WriteOp } from "../../../shared/store/item-store.ts";
-import { type KvHarness, kvHarness, put } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { put } from "./put.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 let uuid: string;
 
 /** The secret/ mount's periodic work, as the revoker runs it. */
@@ -27,7 +28,7 @@ async function sweepKv(deadline = Number.POSITIVE_INFINITY) {
 }
 
 beforeEach(async () => {
-  kv = await kvHarness();
+  kv = await openDeployment();
   uuid = await kv.mountUuid();
 });
 
@@ -55,10 +56,10 @@ async function interruptedDelete(path: string, versions: number) {
 
 describe("pruning past one atomic write", () => {
   it("removes every pruned version in the same request", async () => {
-    await kv.call("POST", "secret/metadata/wide", { body: { max_versions: 300 } });
+    await kv.call("POST", "secret/metadata/wide", { max_versions: 300 });
     for (let i = 1; i <= 150; i++) await put(kv, "wide", { i });
-    await kv.call("POST", "secret/metadata/wide", { body: { max_versions: 1 } });
-    const reply = await kv.call("POST", "secret/data/wide", { body: { data: { i: 151 } } });
+    await kv.call("POST", "secret/metadata/wide", { max_versions: 1 });
+    const reply = await kv.call("POST", "secret/data/wide", { data: { i: 151 } });
     expect(reply.status).toBe(200);
     expect(reply.body.warnings).toBeNull();
     expect(await sortKeys("wide")).toEqual(["v/0000000151", "~meta"]);

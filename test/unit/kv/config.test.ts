@@ -3,12 +3,13 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { CONFIG_CACHE_MS } from "../../../shared/engines/kv/mount-config.ts";
-import { type KvHarness, kvHarness, put } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { put } from "./put.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 
 beforeEach(async () => {
-  kv = await kvHarness();
+  kv = await openDeployment();
 });
 
 describe("config", () => {
@@ -19,34 +20,30 @@ describe("config", () => {
       max_versions: 0,
     });
     expect(
-      (
-        await kv.call("POST", "secret/config", {
-          body: { max_versions: 5, delete_version_after: "3h25m19s" },
-        })
-      ).status,
+      (await kv.call("POST", "secret/config", { max_versions: 5, delete_version_after: "3h25m19s" })).status,
     ).toBe(204);
-    await kv.call("POST", "secret/config", { body: { cas_required: "true" } });
+    await kv.call("POST", "secret/config", { cas_required: "true" });
     expect((await kv.call("GET", "secret/config")).body.data).toEqual({
       cas_required: true,
       delete_version_after: "3h25m19s",
       max_versions: 5,
     });
     // Zero clears delete_version_after.
-    await kv.call("POST", "secret/config", { body: { delete_version_after: 0 } });
+    await kv.call("POST", "secret/config", { delete_version_after: 0 });
     expect((await kv.call("GET", "secret/config")).body.data.delete_version_after).toBe("0s");
   });
 
   it("applies in another process within the cache bound", async () => {
-    const other = await kvHarness({ store: kv.store, rootKey: kv.rootKey });
+    const other = await kv.process();
     await put(other, "x", { a: 1 });
-    await kv.call("POST", "secret/config", { body: { cas_required: true } });
-    other.advance(CONFIG_CACHE_MS + 1);
-    expect((await other.call("POST", "secret/data/x", { body: { data: { a: 2 } } })).status).toBe(400);
+    await kv.call("POST", "secret/config", { cas_required: true });
+    kv.clock.advance(CONFIG_CACHE_MS + 1);
+    expect((await other.call("POST", "secret/data/x", { data: { a: 2 } })).status).toBe(400);
   });
 
   it("ignores fields it does not know, as Vault does, and refuses bad values with 400", async () => {
     // An answer without a body stays a 204, as Vault's: the warning goes with answers that have one.
-    expect(await kv.call("POST", "secret/config", { body: { versions: 3 } })).toEqual({
+    expect(await kv.call("POST", "secret/config", { versions: 3 })).toEqual({
       status: 204,
       body: undefined,
     });
@@ -62,7 +59,7 @@ describe("config", () => {
       [{ delete_version_after: [] }, /"delete_version_after"/],
     ];
     for (const [body, error] of cases) {
-      const reply = await kv.call("POST", "secret/config", { body });
+      const reply = await kv.call("POST", "secret/config", body);
       expect(reply.status).toBe(400);
       expect(reply.body.errors[0]).toMatch(error);
     }

@@ -4,8 +4,6 @@
  * input refused with Vault's status and nothing written.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { KeyProvider } from "../../../shared/crypto/key-provider.ts";
-import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import {
   MAX_SECRET_BYTES,
   MAX_SECRET_DEPTH,
@@ -13,14 +11,15 @@ import {
   MAX_SECRET_PATH_BYTES,
 } from "../../../shared/engines/kv/limits.ts";
 import { keysPk, secretPk } from "../../../shared/engines/kv/storage.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { countingStore, type KvHarness, kvHarness, MERGE_PATCH, put } from "./harness.ts";
+import { countingKeyProvider, countingStore, newCounters } from "../../support/cost-counters.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { put } from "./put.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 let uuid: string;
 
 beforeEach(async () => {
-  kv = await kvHarness();
+  kv = await openDeployment();
   uuid = await kv.mountUuid();
 });
 
@@ -29,7 +28,7 @@ const versionItems = async (path: string) =>
 
 describe("read and write", () => {
   it("writes versions and reads the latest or any one, in Vault's shapes", async () => {
-    const write = await kv.call("POST", "secret/data/app/db", { body: { data: { password: "one" } } });
+    const write = await kv.call("POST", "secret/data/app/db", { data: { password: "one" } });
     expect(write.status).toBe(200);
     expect(write.body.data).toEqual({
       created_time: expect.any(String),
@@ -59,35 +58,27 @@ describe("read and write", () => {
   });
 
   it("serves a warm read of the latest version with one store round trip", async () => {
-    const { store, calls } = countingStore(openSqliteStore({ path: ":memory:" }));
-    const counted = await kvHarness({ store });
+    const counters = newCounters();
+    const counted = await kv.process({ store: countingStore(kv.store, counters) });
     await put(counted, "hot", { value: "x" });
     await counted.call("GET", "secret/data/hot");
-    calls.length = 0;
+    counters.calls.length = 0;
     const read = await counted.call("GET", "secret/data/hot");
     expect(read.status).toBe(200);
-    expect(calls).toEqual(["query"]);
+    expect(counters.calls).toEqual(["query"]);
   });
 
   it("costs a cold process one unwrap per keyring version it reads, item MACs included", async () => {
     await put(kv, "cold", { value: "one" });
     await kv.broker.keyring.rotate();
     await put(kv, "cold", { value: "two" });
-    const local = createLocalKeyProvider(kv.rootKey);
-    let unwraps = 0;
-    const counting: KeyProvider = {
-      ...local,
-      unwrap(wrapped, context) {
-        unwraps++;
-        return local.unwrap(wrapped, context);
-      },
-    };
-    const cold = await kvHarness({ store: kv.store, rootKey: kv.rootKey, keyProvider: counting });
+    const counters = newCounters();
+    const cold = await kv.process({ keyProvider: countingKeyProvider(kv.keyProvider, counters) });
     for (let i = 0; i < 20; i++) {
       expect((await cold.call("GET", "secret/data/cold")).body.data.data).toEqual({ value: "two" });
     }
     // Version 1 for the token HMAC and the item MAC key, version 2 for the secret.
-    expect(unwraps).toBe(2);
+    expect(counters.unwrap).toBe(2);
   });
 
   it("answers 404 for a missing secret and names a missing version", async () => {
@@ -100,9 +91,7 @@ describe("read and write", () => {
   });
 
   it("warns about fields it ignores, as Vault does, and still writes", async () => {
-    const write = await kv.call("POST", "secret/data/warned", {
-      body: { data: { a: "1" }, cas: 0, extra: true },
-    });
+    const write = await kv.call("POST", "secret/data/warned", { data: { a: "1" }, cas: 0, extra: true });
     expect(write.status).toBe(200);
     expect(write.body.warnings).toEqual(["Endpoint ignored these unrecognized parameters: [cas extra]"]);
   });
@@ -111,42 +100,38 @@ describe("read and write", () => {
 describe("check-and-set", () => {
   it("with cas 0 creates only, and otherwise must name the current version", async () => {
     expect(await put(kv, "cas", { v: 1 }, 0)).toBe(1);
-    const again = await kv.call("POST", "secret/data/cas", { body: { data: { v: 2 }, options: { cas: 0 } } });
+    const again = await kv.call("POST", "secret/data/cas", { data: { v: 2 }, options: { cas: 0 } });
     expect(again).toEqual({
       status: 400,
       body: { errors: ["check-and-set parameter did not match the current version"] },
     });
-    const stale = await kv.call("POST", "secret/data/cas", { body: { data: { v: 2 }, options: { cas: 5 } } });
+    const stale = await kv.call("POST", "secret/data/cas", { data: { v: 2 }, options: { cas: 5 } });
     expect(stale.status).toBe(400);
     expect(await put(kv, "cas", { v: 2 }, 1)).toBe(2);
     expect(await versionItems("cas")).toHaveLength(2);
   });
 
   it("is required when the mount's config or the secret's metadata says so", async () => {
-    await kv.call("POST", "secret/config", { body: { cas_required: true } });
+    await kv.call("POST", "secret/config", { cas_required: true });
     const required = { status: 400, body: { errors: ["check-and-set parameter required for this call"] } };
-    expect(await kv.call("POST", "secret/data/strict", { body: { data: { a: 1 } } })).toEqual(required);
+    expect(await kv.call("POST", "secret/data/strict", { data: { a: 1 } })).toEqual(required);
     expect(await put(kv, "strict", { a: 1 }, 0)).toBe(1);
 
-    await kv.call("POST", "secret/config", { body: { cas_required: false } });
-    await kv.call("POST", "secret/metadata/strict2", { body: { cas_required: true } });
-    expect(await kv.call("POST", "secret/data/strict2", { body: { data: { a: 1 } } })).toEqual(required);
+    await kv.call("POST", "secret/config", { cas_required: false });
+    await kv.call("POST", "secret/metadata/strict2", { cas_required: true });
+    expect(await kv.call("POST", "secret/data/strict2", { data: { a: 1 } })).toEqual(required);
     expect(await put(kv, "strict2", { a: 1 }, 0)).toBe(1);
   });
 
   it("refuses a cas that is not a non-negative integer", async () => {
     for (const cas of ["x", -1, 1.5, true, {}]) {
-      const reply = await kv.call("POST", "secret/data/badcas", {
-        body: { data: { a: 1 }, options: { cas } },
-      });
+      const reply = await kv.call("POST", "secret/data/badcas", { data: { a: 1 }, options: { cas } });
       expect(reply).toEqual({
         status: 400,
         body: { errors: ['invalid value for "options.cas": expected an integer >= 0'] },
       });
     }
-    expect(
-      await kv.call("POST", "secret/data/badcas", { body: { data: { a: 1 }, options: "cas=1" } }),
-    ).toMatchObject({
+    expect(await kv.call("POST", "secret/data/badcas", { data: { a: 1 }, options: "cas=1" })).toMatchObject({
       status: 400,
       body: { errors: [expect.stringContaining('"options"')] },
     });
@@ -158,8 +143,7 @@ describe("patch", () => {
   it("applies a JSON merge patch to the current version as a new version", async () => {
     await put(kv, "p", { keep: "k", drop: "d", nested: { a: 1, b: 2 } });
     const patch = await kv.call("PATCH", "secret/data/p", {
-      body: { data: { drop: null, nested: { b: null, c: 3 }, added: ["x"] } },
-      headers: MERGE_PATCH,
+      data: { drop: null, nested: { b: null, c: 3 }, added: ["x"] },
     });
     expect(patch.status).toBe(200);
     expect(patch.body.data.version).toBe(2);
@@ -172,30 +156,31 @@ describe("patch", () => {
 
   it("needs the merge-patch content type (415 otherwise)", async () => {
     await put(kv, "p", { a: 1 });
+    const patch = (headers: Record<string, string>) =>
+      kv.app.request("/v1/secret/data/p", {
+        method: "PATCH",
+        headers: { "X-Vault-Token": kv.rootToken, ...headers },
+        body: JSON.stringify({ data: { a: 2 } }),
+      });
     for (const headers of [{}, { "Content-Type": "application/json" }] as Record<string, string>[]) {
-      const reply = await kv.call("PATCH", "secret/data/p", { body: { data: { a: 2 } }, headers });
+      const reply = await patch(headers);
       expect(reply.status).toBe(415);
-      expect(reply.body.errors[0]).toMatch(/^PATCH requires Content-Type of application\/merge-patch\+json/);
+      expect((await reply.json()).errors[0]).toMatch(
+        /^PATCH requires Content-Type of application\/merge-patch\+json/,
+      );
     }
     const withCharset = { "Content-Type": "application/merge-patch+json; charset=utf-8" };
-    expect(
-      (await kv.call("PATCH", "secret/data/p", { body: { data: { a: 2 } }, headers: withCharset })).status,
-    ).toBe(200);
+    expect((await patch(withCharset)).status).toBe(200);
   });
 
   it("answers 404 for a missing secret and for a deleted current version (with its metadata)", async () => {
-    expect(
-      await kv.call("PATCH", "secret/data/none", { body: { data: { a: 1 } }, headers: MERGE_PATCH }),
-    ).toEqual({
+    expect(await kv.call("PATCH", "secret/data/none", { data: { a: 1 } })).toEqual({
       status: 404,
       body: { errors: [] },
     });
     await put(kv, "gone", { a: 1 });
     await kv.call("DELETE", "secret/data/gone");
-    const reply = await kv.call("PATCH", "secret/data/gone", {
-      body: { data: { a: 2 } },
-      headers: MERGE_PATCH,
-    });
+    const reply = await kv.call("PATCH", "secret/data/gone", { data: { a: 2 } });
     expect(reply.status).toBe(404);
     expect(reply.body.data).toMatchObject({
       version: 1,
@@ -207,26 +192,13 @@ describe("patch", () => {
 
   it("checks cas, needs data, and refuses a result over the limits", async () => {
     await put(kv, "p", { a: 1 });
-    const mismatch = await kv.call("PATCH", "secret/data/p", {
-      body: { data: { a: 2 }, options: { cas: 0 } },
-      headers: MERGE_PATCH,
-    });
+    const mismatch = await kv.call("PATCH", "secret/data/p", { data: { a: 2 }, options: { cas: 0 } });
     expect(mismatch.status).toBe(400);
-    expect(
-      (
-        await kv.call("PATCH", "secret/data/p", {
-          body: { data: { a: 2 }, options: { cas: 1 } },
-          headers: MERGE_PATCH,
-        })
-      ).status,
-    ).toBe(200);
-    expect(
-      (await kv.call("PATCH", "secret/data/p", { body: {}, headers: MERGE_PATCH })).body.errors[0],
-    ).toMatch(/no data provided/);
-    const huge = await kv.call("PATCH", "secret/data/p", {
-      body: { data: { blob: "x".repeat(MAX_SECRET_BYTES) } },
-      headers: MERGE_PATCH,
-    });
+    expect((await kv.call("PATCH", "secret/data/p", { data: { a: 2 }, options: { cas: 1 } })).status).toBe(
+      200,
+    );
+    expect((await kv.call("PATCH", "secret/data/p", {})).body.errors[0]).toMatch(/no data provided/);
+    const huge = await kv.call("PATCH", "secret/data/p", { data: { blob: "x".repeat(MAX_SECRET_BYTES) } });
     expect(huge.status).toBe(413);
     expect(await versionItems("p")).toHaveLength(2);
   });
@@ -264,7 +236,7 @@ describe("bad input", () => {
   ];
   for (const [name, body, error] of cases) {
     it(`refuses ${name} with 400 and writes nothing`, async () => {
-      const reply = await kv.call("POST", "secret/data/bad", { body });
+      const reply = await kv.call("POST", "secret/data/bad", body);
       expect(reply.status).toBe(400);
       expect(reply.body.errors[0]).toMatch(error);
       expect(await kv.items(secretPk(uuid, "bad"))).toEqual([]);
@@ -282,7 +254,7 @@ describe("bad input", () => {
   });
 
   it("refuses a folder as a secret path", async () => {
-    const reply = await kv.call("POST", "secret/data/folder/", { body: { data: { a: 1 } } });
+    const reply = await kv.call("POST", "secret/data/folder/", { data: { a: 1 } });
     expect(reply.status).toBe(400);
     expect(reply.body.errors[0]).toMatch(/must name a secret, not a folder/);
   });
@@ -310,7 +282,7 @@ describe("limits (413, nothing written)", () => {
   ];
   for (const [what, path, data, error] of over) {
     it(`refuses a secret over the ${what} limit`, async () => {
-      const reply = await kv.call("POST", `secret/data/${path}`, { body: { data: data() } });
+      const reply = await kv.call("POST", `secret/data/${path}`, { data: data() });
       expect(reply.status).toBe(413);
       expect(reply.body.errors[0]).toMatch(error);
       expect(await kv.items(secretPk(uuid, path))).toEqual([]);
@@ -321,7 +293,7 @@ describe("limits (413, nothing written)", () => {
   it("accepts a secret right at the size limit", async () => {
     const overhead = JSON.stringify({ blob: "" }).length;
     const reply = await kv.call("POST", "secret/data/edge", {
-      body: { data: { blob: "x".repeat(MAX_SECRET_BYTES - overhead) } },
+      data: { blob: "x".repeat(MAX_SECRET_BYTES - overhead) },
     });
     expect(reply.status).toBe(200);
     expect((await kv.call("GET", "secret/data/edge")).body.data.data.blob).toHaveLength(
@@ -331,7 +303,7 @@ describe("limits (413, nothing written)", () => {
 
   it("refuses a path over the limit", async () => {
     const path = "p".repeat(MAX_SECRET_PATH_BYTES + 1);
-    const reply = await kv.call("POST", `secret/data/${path}`, { body: { data: { a: 1 } } });
+    const reply = await kv.call("POST", `secret/data/${path}`, { data: { a: 1 } });
     expect(reply.status).toBe(413);
     expect(reply.body.errors[0]).toMatch(/secret path exceeds the limit of 512 bytes/);
     expect(await kv.items(keysPk(uuid))).toEqual([]);
@@ -340,7 +312,7 @@ describe("limits (413, nothing written)", () => {
 
 describe("max_versions", () => {
   it("prunes the oldest versions, data included, past the effective limit", async () => {
-    await kv.call("POST", "secret/config", { body: { max_versions: 3 } });
+    await kv.call("POST", "secret/config", { max_versions: 3 });
     for (let i = 1; i <= 5; i++) await put(kv, "pruned", { i });
     const metadata = (await kv.call("GET", "secret/metadata/pruned")).body.data;
     expect(Object.keys(metadata.versions)).toEqual(["3", "4", "5"]);
@@ -349,7 +321,7 @@ describe("max_versions", () => {
     expect((await kv.call("GET", "secret/data/pruned?version=1")).status).toBe(404);
 
     // The secret's own setting wins over the mount's.
-    await kv.call("POST", "secret/metadata/pruned", { body: { max_versions: 1 } });
+    await kv.call("POST", "secret/metadata/pruned", { max_versions: 1 });
     await put(kv, "pruned", { i: 6 });
     expect(await versionItems("pruned")).toEqual(["v/0000000006"]);
   });
@@ -363,29 +335,29 @@ describe("max_versions", () => {
 
 describe("delete_version_after", () => {
   it("sets the deletion time at write, from the shorter of the secret's and the mount's", async () => {
-    await kv.call("POST", "secret/config", { body: { delete_version_after: "1h" } });
-    await kv.call("POST", "secret/metadata/ttl", { body: { delete_version_after: "60s" } });
-    const written = (await kv.call("POST", "secret/data/ttl", { body: { data: { a: 1 } } })).body.data;
+    await kv.call("POST", "secret/config", { delete_version_after: "1h" });
+    await kv.call("POST", "secret/metadata/ttl", { delete_version_after: "60s" });
+    const written = (await kv.call("POST", "secret/data/ttl", { data: { a: 1 } })).body.data;
     expect(Date.parse(written.deletion_time) - Date.parse(written.created_time)).toBe(60_000);
     expect((await kv.call("GET", "secret/data/ttl")).status).toBe(200);
 
-    kv.advance(61_000);
+    kv.clock.advance(61_000);
     const expired = await kv.call("GET", "secret/data/ttl");
     expect(expired.status).toBe(404);
     expect(expired.body.data.metadata.deletion_time).toBe(written.deletion_time);
 
     // Undelete re-arms it from now.
-    await kv.call("POST", "secret/undelete/ttl", { body: { versions: [1] } });
+    await kv.call("POST", "secret/undelete/ttl", { versions: [1] });
     expect((await kv.call("GET", "secret/data/ttl")).status).toBe(200);
-    kv.advance(61_000);
+    kv.clock.advance(61_000);
     expect((await kv.call("GET", "secret/data/ttl")).status).toBe(404);
   });
 
   it("is off for every secret when the mount sets it negative", async () => {
-    await kv.call("POST", "secret/config", { body: { delete_version_after: -1 } });
+    await kv.call("POST", "secret/config", { delete_version_after: -1 });
     expect((await kv.call("GET", "secret/config")).body.data.delete_version_after).toBe("-1s");
-    await kv.call("POST", "secret/metadata/keep", { body: { delete_version_after: "1s" } });
-    const written = (await kv.call("POST", "secret/data/keep", { body: { data: { a: 1 } } })).body.data;
+    await kv.call("POST", "secret/metadata/keep", { delete_version_after: "1s" });
+    const written = (await kv.call("POST", "secret/data/keep", { data: { a: 1 } })).body.data;
     expect(written.deletion_time).toBe("");
   });
 });

@@ -6,24 +6,24 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { KV_V1_DEFAULT_LEASE_SECONDS } from "../../../shared/engines/kv/kv-v1.ts";
 import { MAX_SECRET_BYTES } from "../../../shared/engines/kv/limits.ts";
 import { keysPk, secretPk } from "../../../shared/engines/kv/storage.ts";
-import { type KvHarness, kvHarness } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 let uuid: string;
 
 beforeEach(async () => {
-  kv = await kvHarness();
-  expect(
-    (await kv.call("POST", "sys/mounts/kv1", { body: { type: "kv", options: { version: "1" } } })).status,
-  ).toBe(204);
+  kv = await openDeployment();
+  expect((await kv.call("POST", "sys/mounts/kv1", { type: "kv", options: { version: "1" } })).status).toBe(
+    204,
+  );
   uuid = await kv.mountUuid("kv1/");
 });
 
 describe("mounting", () => {
   it("defaults a plain kv mount to version 1, as Vault does, and refuses other versions", async () => {
-    await kv.call("POST", "sys/mounts/plain", { body: { type: "kv" } });
+    await kv.call("POST", "sys/mounts/plain", { type: "kv" });
     expect((await kv.call("GET", "sys/mounts/plain")).body.data.options).toEqual({ version: "1" });
-    const bad = await kv.call("POST", "sys/mounts/v3", { body: { type: "kv", options: { version: "3" } } });
+    const bad = await kv.call("POST", "sys/mounts/v3", { type: "kv", options: { version: "3" } });
     expect(bad).toEqual({
       status: 400,
       body: { errors: ['invalid KV version: options.version must be "1" or "2"'] },
@@ -33,7 +33,7 @@ describe("mounting", () => {
 
 describe("KV v1", () => {
   it("writes the body as the secret and reads it back in Vault's shape", async () => {
-    expect((await kv.call("POST", "kv1/app/db", { body: { user: "app", password: "pw" } })).status).toBe(204);
+    expect((await kv.call("POST", "kv1/app/db", { user: "app", password: "pw" })).status).toBe(204);
     const read = await kv.call("GET", "kv1/app/db");
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({
@@ -44,19 +44,19 @@ describe("KV v1", () => {
       mount_type: "kv",
     });
     // A write replaces the whole secret: there are no versions.
-    await kv.call("PUT", "kv1/app/db", { body: { password: "new" } });
+    await kv.call("PUT", "kv1/app/db", { password: "new" });
     expect((await kv.call("GET", "kv1/app/db")).body.data).toEqual({ password: "new" });
   });
 
   it("takes the ttl field as the lease duration hint", async () => {
-    await kv.call("POST", "kv1/hinted", { body: { value: "v", ttl: "1h" } });
+    await kv.call("POST", "kv1/hinted", { value: "v", ttl: "1h" });
     expect((await kv.call("GET", "kv1/hinted")).body.lease_duration).toBe(3600);
-    await kv.call("POST", "kv1/hinted", { body: { value: "v", ttl: "whenever" } });
+    await kv.call("POST", "kv1/hinted", { value: "v", ttl: "whenever" });
     expect((await kv.call("GET", "kv1/hinted")).body.lease_duration).toBe(KV_V1_DEFAULT_LEASE_SECONDS);
   });
 
   it("lists and deletes", async () => {
-    for (const path of ["a", "a/b", "c/d"]) await kv.call("POST", `kv1/${path}`, { body: { x: "1" } });
+    for (const path of ["a", "a/b", "c/d"]) await kv.call("POST", `kv1/${path}`, { x: "1" });
     expect((await kv.call("LIST", "kv1/")).body.data.keys).toEqual(["a", "a/", "c/"]);
     expect((await kv.call("LIST", "kv1/c")).body.data.keys).toEqual(["d"]);
     expect((await kv.call("DELETE", "kv1/a")).status).toBe(204);
@@ -67,7 +67,7 @@ describe("KV v1", () => {
   });
 
   it("has no KV v2 paths: data/ is just a secret path", async () => {
-    await kv.call("POST", "kv1/data/x", { body: { literal: "yes" } });
+    await kv.call("POST", "kv1/data/x", { literal: "yes" });
     expect((await kv.call("GET", "kv1/data/x")).body.data).toEqual({ literal: "yes" });
   });
 
@@ -78,7 +78,7 @@ describe("KV v1", () => {
       ["an oversized secret", "kv1/big", { blob: "x".repeat(MAX_SECRET_BYTES) }, 413, /exceeds the limit/],
     ];
     for (const [, path, body, status, error] of cases) {
-      const reply = await kv.call("POST", path, { body });
+      const reply = await kv.call("POST", path, body);
       expect(reply.status).toBe(status);
       expect(reply.body.errors[0]).toMatch(error);
     }
@@ -86,7 +86,7 @@ describe("KV v1", () => {
   });
 
   it("purges its data when the mount is disabled", async () => {
-    await kv.call("POST", "kv1/p", { body: { a: "1" } });
+    await kv.call("POST", "kv1/p", { a: "1" });
     expect((await kv.call("DELETE", "sys/mounts/kv1")).status).toBe(204);
     expect(await kv.items(secretPk(uuid, "p"))).toEqual([]);
     expect(await kv.items(keysPk(uuid))).toEqual([]);

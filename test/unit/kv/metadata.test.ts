@@ -9,13 +9,14 @@ import {
   MAX_CUSTOM_METADATA_VALUE_BYTES,
 } from "../../../shared/engines/kv/limits.ts";
 import { cleanupPk, keysPk, secretPk } from "../../../shared/engines/kv/storage.ts";
-import { type KvHarness, kvHarness, MERGE_PATCH, put } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { put } from "./put.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 let uuid: string;
 
 beforeEach(async () => {
-  kv = await kvHarness();
+  kv = await openDeployment();
   uuid = await kv.mountUuid();
 });
 
@@ -46,12 +47,10 @@ describe("read", () => {
 describe("write", () => {
   it("creates a secret with no version yet, listed and readable as metadata only", async () => {
     const reply = await kv.call("POST", "secret/metadata/fresh", {
-      body: {
-        max_versions: 5,
-        cas_required: true,
-        delete_version_after: "3h25m19s",
-        custom_metadata: { owner: "jdoe", n: 7 },
-      },
+      max_versions: 5,
+      cas_required: true,
+      delete_version_after: "3h25m19s",
+      custom_metadata: { owner: "jdoe", n: 7 },
     });
     expect(reply.status).toBe(204);
     expect(await metadataOf("fresh")).toMatchObject({
@@ -65,36 +64,32 @@ describe("write", () => {
     expect((await kv.call("LIST", "secret/metadata/")).body.data.keys).toEqual(["fresh"]);
     expect((await kv.call("GET", "secret/data/fresh")).status).toBe(404);
     // The custom metadata shows with every version.
-    const written = await kv.call("POST", "secret/data/fresh", {
-      body: { data: { a: 1 }, options: { cas: 0 } },
-    });
+    const written = await kv.call("POST", "secret/data/fresh", { data: { a: 1 }, options: { cas: 0 } });
     expect(written.body.data.custom_metadata).toEqual({ owner: "jdoe", n: "7" });
   });
 
   it("replaces only the fields given, and custom_metadata as a whole", async () => {
-    await kv.call("POST", "secret/metadata/m", {
-      body: { max_versions: 4, custom_metadata: { a: "1", b: "2" } },
-    });
-    await kv.call("POST", "secret/metadata/m", { body: { custom_metadata: { c: "3" } } });
+    await kv.call("POST", "secret/metadata/m", { max_versions: 4, custom_metadata: { a: "1", b: "2" } });
+    await kv.call("POST", "secret/metadata/m", { custom_metadata: { c: "3" } });
     expect(await metadataOf("m")).toMatchObject({ max_versions: 4, custom_metadata: { c: "3" } });
   });
 
   it("does nothing for an empty body, and ignores fields it does not know, as Vault does", async () => {
-    expect((await kv.call("POST", "secret/metadata/empty", { body: {} })).status).toBe(204);
+    expect((await kv.call("POST", "secret/metadata/empty", {})).status).toBe(204);
     expect((await kv.call("GET", "secret/metadata/empty")).status).toBe(404);
     // Vault names ignored fields in a warning, but an answer without a body stays a 204.
-    const reply = await kv.call("POST", "secret/metadata/empty", { body: { max_version: 3 } });
+    const reply = await kv.call("POST", "secret/metadata/empty", { max_version: 3 });
     expect(reply).toEqual({ status: 204, body: undefined });
     expect((await kv.call("GET", "secret/metadata/empty")).status).toBe(404);
     // An answer with a body carries the warning.
-    await kv.call("POST", "secret/metadata/empty", { body: { max_versions: 3 } });
+    await kv.call("POST", "secret/metadata/empty", { max_versions: 3 });
     const read = await kv.call("GET", "secret/metadata/empty?colour=blue");
     expect(read.body.warnings).toEqual(["Endpoint ignored these unrecognized parameters: [colour]"]);
   });
 
   it("warns when cas_required false is overruled by the mount", async () => {
-    await kv.call("POST", "secret/config", { body: { cas_required: true } });
-    const reply = await kv.call("POST", "secret/metadata/c", { body: { cas_required: false } });
+    await kv.call("POST", "secret/config", { cas_required: true });
+    const reply = await kv.call("POST", "secret/metadata/c", { cas_required: false });
     expect(reply.body.warnings).toEqual([
       '"cas_required" set to false, but is mandated by backend config. This value will be ignored.',
     ]);
@@ -115,7 +110,7 @@ describe("custom_metadata limits", () => {
   ];
   for (const [name, custom, status, error] of cases) {
     it(`refuses ${name} (${status}) and writes nothing`, async () => {
-      const reply = await kv.call("POST", "secret/metadata/cm", { body: { custom_metadata: custom } });
+      const reply = await kv.call("POST", "secret/metadata/cm", { custom_metadata: custom });
       expect(reply.status).toBe(status);
       expect(reply.body.errors[0]).toMatch(error);
       expect(await kv.items(secretPk(uuid, "cm"))).toEqual([]);
@@ -127,9 +122,7 @@ describe("custom_metadata limits", () => {
     full.k0 = "v".repeat(MAX_CUSTOM_METADATA_VALUE_BYTES);
     full["k".repeat(MAX_CUSTOM_METADATA_KEY_BYTES)] = "v";
     delete full.k1;
-    expect((await kv.call("POST", "secret/metadata/cm", { body: { custom_metadata: full } })).status).toBe(
-      204,
-    );
+    expect((await kv.call("POST", "secret/metadata/cm", { custom_metadata: full })).status).toBe(204);
   });
 });
 
@@ -146,7 +139,7 @@ describe("bad input", () => {
     it(`refuses ${name} with 400`, async () => {
       await put(kv, "b", { a: 1 });
       const before = await metadataOf("b");
-      const reply = await kv.call("POST", "secret/metadata/b", { body });
+      const reply = await kv.call("POST", "secret/metadata/b", body);
       expect(reply.status).toBe(400);
       expect(reply.body.errors[0]).toMatch(error);
       expect(await metadataOf("b")).toEqual(before);
@@ -157,11 +150,13 @@ describe("bad input", () => {
 describe("patch", () => {
   it("merges: given fields change, null custom keys go, the rest stays", async () => {
     await kv.call("POST", "secret/metadata/p", {
-      body: { max_versions: 4, cas_required: true, custom_metadata: { a: "1", b: "2" } },
+      max_versions: 4,
+      cas_required: true,
+      custom_metadata: { a: "1", b: "2" },
     });
     const reply = await kv.call("PATCH", "secret/metadata/p", {
-      body: { max_versions: 6, custom_metadata: { a: null, c: "3" } },
-      headers: MERGE_PATCH,
+      max_versions: 6,
+      custom_metadata: { a: null, c: "3" },
     });
     expect(reply.status).toBe(204);
     expect(await metadataOf("p")).toMatchObject({
@@ -170,32 +165,32 @@ describe("patch", () => {
       custom_metadata: { b: "2", c: "3" },
     });
 
-    await kv.call("PATCH", "secret/metadata/p", { body: { custom_metadata: null }, headers: MERGE_PATCH });
+    await kv.call("PATCH", "secret/metadata/p", { custom_metadata: null });
     expect((await metadataOf("p")).custom_metadata).toBeNull();
   });
 
   it("refuses a merge that grows past the custom_metadata limits", async () => {
     const half = (offset: number) =>
       Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i + offset}`, "v"]));
-    await kv.call("POST", "secret/metadata/p", { body: { custom_metadata: half(0) } });
-    const reply = await kv.call("PATCH", "secret/metadata/p", {
-      body: { custom_metadata: half(40) },
-      headers: MERGE_PATCH,
-    });
+    await kv.call("POST", "secret/metadata/p", { custom_metadata: half(0) });
+    const reply = await kv.call("PATCH", "secret/metadata/p", { custom_metadata: half(40) });
     expect(reply.status).toBe(413);
     expect(Object.keys((await metadataOf("p")).custom_metadata)).toHaveLength(40);
   });
 
   it("needs an existing secret (404) and the merge-patch content type (415)", async () => {
-    expect(
-      await kv.call("PATCH", "secret/metadata/none", { body: { max_versions: 1 }, headers: MERGE_PATCH }),
-    ).toEqual({
+    expect(await kv.call("PATCH", "secret/metadata/none", { max_versions: 1 })).toEqual({
       status: 404,
       body: { errors: [] },
     });
     expect((await kv.call("GET", "secret/metadata/none")).status).toBe(404);
     await put(kv, "p", { a: 1 });
-    expect((await kv.call("PATCH", "secret/metadata/p", { body: { max_versions: 1 } })).status).toBe(415);
+    const asJson = await kv.app.request("/v1/secret/metadata/p", {
+      method: "PATCH",
+      headers: { "X-Vault-Token": kv.rootToken, "Content-Type": "application/json" },
+      body: JSON.stringify({ max_versions: 1 }),
+    });
+    expect(asJson.status).toBe(415);
     expect((await metadataOf("p")).max_versions).toBe(0);
   });
 });
@@ -214,7 +209,7 @@ describe("delete", () => {
   });
 
   it("removes a secret with more versions than one atomic write holds", async () => {
-    await kv.call("POST", "secret/metadata/big", { body: { max_versions: 200 } });
+    await kv.call("POST", "secret/metadata/big", { max_versions: 200 });
     for (let i = 1; i <= 130; i++) await put(kv, "big", { i });
     expect(await kv.items(secretPk(uuid, "big"))).toHaveLength(131);
     expect((await kv.call("DELETE", "secret/metadata/big")).status).toBe(204);

@@ -3,7 +3,8 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { subkeysOf } from "../../../shared/engines/kv/path-subkeys.ts";
-import { type KvHarness, kvHarness, put } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { put } from "./put.ts";
 
 const SAMPLE = { foo: "abc", bar: { baz: "def", deep: { x: 1 } }, quux: {}, list: [1, { a: 2 }] };
 
@@ -29,9 +30,9 @@ describe("subkeysOf", () => {
 });
 
 describe("secret/subkeys", () => {
-  let kv: KvHarness;
+  let kv: Deployment;
   beforeEach(async () => {
-    kv = await kvHarness();
+    kv = await openDeployment();
     await put(kv, "s", SAMPLE);
     await put(kv, "s", { only: "one" });
   });
@@ -56,7 +57,7 @@ describe("secret/subkeys", () => {
 
   it("answers 404 as reads do", async () => {
     expect(await kv.call("GET", "secret/subkeys/none")).toEqual({ status: 404, body: { errors: [] } });
-    await kv.call("POST", "secret/destroy/s", { body: { versions: [2] } });
+    await kv.call("POST", "secret/destroy/s", { versions: [2] });
     const destroyed = await kv.call("GET", "secret/subkeys/s");
     expect(destroyed.status).toBe(404);
     expect(destroyed.body.data).toMatchObject({ subkeys: null, metadata: { version: 2, destroyed: true } });

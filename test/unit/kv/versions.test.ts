@@ -5,13 +5,14 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { secretPk, versionSk } from "../../../shared/engines/kv/storage.ts";
-import { type KvHarness, kvHarness, put } from "./harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { put } from "./put.ts";
 
-let kv: KvHarness;
+let kv: Deployment;
 let uuid: string;
 
 beforeEach(async () => {
-  kv = await kvHarness();
+  kv = await openDeployment();
   uuid = await kv.mountUuid();
   for (let i = 1; i <= 3; i++) await put(kv, "app", { i });
 });
@@ -22,7 +23,7 @@ const read = (version: number) => kv.call("GET", `secret/data/app?version=${vers
 
 describe("delete and undelete", () => {
   it("hides the versions (404 with their metadata) and undelete restores them", async () => {
-    expect((await kv.call("POST", "secret/delete/app", { body: { versions: [1, 2] } })).status).toBe(204);
+    expect((await kv.call("POST", "secret/delete/app", { versions: [1, 2] })).status).toBe(204);
     for (const version of [1, 2]) {
       const reply = await read(version);
       expect(reply.status).toBe(404);
@@ -37,19 +38,17 @@ describe("delete and undelete", () => {
     const metadata = (await kv.call("GET", "secret/metadata/app")).body.data;
     expect(metadata.versions["1"].deletion_time).not.toBe("");
 
-    expect((await kv.call("POST", "secret/undelete/app", { body: { versions: [1, 2] } })).status).toBe(204);
+    expect((await kv.call("POST", "secret/undelete/app", { versions: [1, 2] })).status).toBe(204);
     expect((await read(1)).body.data).toMatchObject({ data: { i: 1 }, metadata: { deletion_time: "" } });
     expect((await read(2)).body.data.data).toEqual({ i: 2 });
   });
 
   it("takes versions as the vault CLI sends them: strings, alone or comma-separated", async () => {
-    expect((await kv.call("POST", "secret/delete/app", { body: { versions: "1,3" } })).status).toBe(204);
+    expect((await kv.call("POST", "secret/delete/app", { versions: "1,3" })).status).toBe(204);
     expect((await read(1)).status).toBe(404);
     expect((await read(3)).status).toBe(404);
     expect((await read(2)).status).toBe(200);
-    expect((await kv.call("POST", "secret/undelete/app", { body: { versions: ["1", "3"] } })).status).toBe(
-      204,
-    );
+    expect((await kv.call("POST", "secret/undelete/app", { versions: ["1", "3"] })).status).toBe(204);
     expect((await read(1)).status).toBe(200);
     expect((await read(3)).status).toBe(200);
   });
@@ -58,13 +57,13 @@ describe("delete and undelete", () => {
 describe("destroy", () => {
   it("removes the ciphertext with the flag, and cannot be undone", async () => {
     expect(await versionItem(2)).toBeDefined();
-    expect((await kv.call("POST", "secret/destroy/app", { body: { versions: [2] } })).status).toBe(204);
+    expect((await kv.call("POST", "secret/destroy/app", { versions: [2] })).status).toBe(204);
     expect(await versionItem(2)).toBeUndefined();
     const reply = await read(2);
     expect(reply.status).toBe(404);
     expect(reply.body.data).toMatchObject({ data: null, metadata: { version: 2, destroyed: true } });
 
-    expect((await kv.call("POST", "secret/undelete/app", { body: { versions: [2] } })).status).toBe(204);
+    expect((await kv.call("POST", "secret/undelete/app", { versions: [2] })).status).toBe(204);
     expect((await read(2)).status).toBe(404);
     expect((await kv.call("GET", "secret/metadata/app")).body.data.versions["2"].destroyed).toBe(true);
     // The others are untouched.
@@ -73,8 +72,8 @@ describe("destroy", () => {
   });
 
   it("destroys a deleted version too, and the latest", async () => {
-    await kv.call("POST", "secret/delete/app", { body: { versions: [1] } });
-    await kv.call("POST", "secret/destroy/app", { body: { versions: [1, 3] } });
+    await kv.call("POST", "secret/delete/app", { versions: [1] });
+    await kv.call("POST", "secret/destroy/app", { versions: [1, 3] });
     expect(await versionItem(1)).toBeUndefined();
     expect(await versionItem(3)).toBeUndefined();
     const latest = await kv.call("GET", "secret/data/app");
@@ -85,10 +84,10 @@ describe("destroy", () => {
   });
 
   it("destroys more versions than one atomic write holds", async () => {
-    await kv.call("POST", "secret/metadata/many", { body: { max_versions: 300 } });
+    await kv.call("POST", "secret/metadata/many", { max_versions: 300 });
     for (let i = 1; i <= 150; i++) await put(kv, "many", { i });
     const all = Array.from({ length: 150 }, (_, i) => i + 1);
-    expect((await kv.call("POST", "secret/destroy/many", { body: { versions: all } })).status).toBe(204);
+    expect((await kv.call("POST", "secret/destroy/many", { versions: all })).status).toBe(204);
     const remaining = (await kv.items(secretPk(uuid, "many"))).map((item) => item.sk);
     expect(remaining).toEqual(["~meta"]);
     const versions = (await kv.call("GET", "secret/metadata/many")).body.data.versions;
@@ -99,10 +98,10 @@ describe("destroy", () => {
 describe("versions that do not exist", () => {
   for (const action of ["delete", "undelete", "destroy"]) {
     it(`${action}: passes over them as Vault does, and says so`, async () => {
-      const reply = await kv.call("POST", `secret/${action}/app`, { body: { versions: [2, 9, 12] } });
+      const reply = await kv.call("POST", `secret/${action}/app`, { versions: [2, 9, 12] });
       expect(reply.status).toBe(200);
       expect(reply.body.warnings).toEqual(['versions 9, 12 of secret "app" do not exist: ignored']);
-      const missing = await kv.call("POST", `secret/${action}/nothing`, { body: { versions: [1] } });
+      const missing = await kv.call("POST", `secret/${action}/nothing`, { versions: [1] });
       expect(missing.status).toBe(200);
       expect(missing.body.warnings).toEqual(['no secret at "nothing": nothing changed']);
     });
@@ -127,7 +126,7 @@ describe("bad input", () => {
     for (const [name, body, error] of cases) {
       it(`${action}: refuses ${name} with 400 and changes nothing`, async () => {
         const before = (await kv.call("GET", "secret/metadata/app")).body.data;
-        const reply = await kv.call("POST", `secret/${action}/app`, { body });
+        const reply = await kv.call("POST", `secret/${action}/app`, body);
         expect(reply.status).toBe(400);
         expect(reply.body.errors[0]).toMatch(error);
         expect((await kv.call("GET", "secret/metadata/app")).body.data).toEqual(before);

@@ -5,30 +5,19 @@
  * the lease itself.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
 import type { TokenRecord } from "../../../shared/auth/tokens/token-store.ts";
-import type { ItemStore } from "../../../shared/store/item-store.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import type { ApiCall } from "../../support/http.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
 
 describe("lease ownership", () => {
-  let store: ItemStore;
-  let subject: LeaseBroker;
+  let subject: LeaseDeployment;
   let call: ApiCall;
   let holder: { client_token: string; accessor: string };
   let leaseId: string;
 
   beforeEach(async () => {
-    store = openSqliteStore({ path: ":memory:" });
-    subject = await openLeaseBroker({ store, rootKey: randomRootKey() });
-    const root = await initializeWithLeasing(subject.broker, "t");
-    call = apiCaller(createApp(subject.broker, { logError: () => {} }), root);
+    subject = await openLeaseDeployment();
+    call = subject.call;
     await call("POST", "sys/policies/acl/holder", {
       policy: `path "t/creds/*" { capabilities = ["read"] }
                path "sys/leases/lookup" { capabilities = ["update"] }`,
@@ -37,7 +26,7 @@ describe("lease ownership", () => {
     leaseId = (await call("GET", "t/creds/x", undefined, holder.client_token)).body.lease_id;
   });
   afterEach(async () => {
-    await store.close();
+    await subject.close();
   });
 
   it("shows the accessor of the lease's token to callers with sudo on sys/leases/lookup only", async () => {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Mount } from "../../../shared/engines/mount.ts";
 import { sweepEvery } from "../../../shared/leases/sweep-schedule.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import {
-  initializeWithLeasing,
-  type LogEvent,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import type { LogEvent } from "../../support/deployment.ts";
+import { openLeaseDeployment } from "../../support/lease-deployment.ts";
 
 describe("sweeping on an interval", () => {
   it("revokes what falls due without being asked, logs it, and stops cleanly", async () => {
-    const { broker, engine } = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    await initializeWithLeasing(broker, "t");
+    const { broker, engine, close } = await openLeaseDeployment();
     const mount = (await broker.mounts.resolve("t/creds/x"))?.mount as Mount;
     const lease = await broker.leases.issue({
       path: "t/creds/a",
@@ -36,15 +27,11 @@ describe("sweeping on an interval", () => {
     await schedule.stop();
     expect(engine.revokeCalls.map((call) => call.id)).toEqual([lease.id]);
     expect(logs).toContainEqual(expect.objectContaining({ level: "info", msg: "lease sweep", revoked: 1 }));
-    await broker.store.close();
+    await close();
   });
 
   it("revokes expired tokens too, and logs a sweep that did only that", async () => {
-    const { broker, clock } = await openLeaseBroker({
-      store: openSqliteStore({ path: ":memory:" }),
-      rootKey: randomRootKey(),
-    });
-    await initializeWithLeasing(broker, "t");
+    const { broker, clock, close } = await openLeaseDeployment();
     const { token } = await broker.tokens.create({
       policies: ["default"],
       displayName: "t",
@@ -62,6 +49,6 @@ describe("sweeping on an interval", () => {
     await schedule.stop();
     expect(await broker.tokens.find(token)).toBeUndefined();
     expect(logs).toContainEqual(expect.objectContaining({ msg: "lease sweep", due: 0, tokens_revoked: 1 }));
-    await broker.store.close();
+    await close();
   });
 });

@@ -7,31 +7,34 @@
  */
 import { exportJWK, generateKeyPair } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createBroker } from "../../../shared/broker.ts";
 import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { readArchive } from "../../../shared/operator/archive-format.ts";
 import { exportArchive } from "../../../shared/operator/export-archive.ts";
 import { importArchive } from "../../../shared/operator/import-archive.ts";
 import { generateRoot } from "../../../shared/operator/root-tokens.ts";
-import { ENGINES } from "../../../shared/registry.ts";
-import type { ItemStore } from "../../../shared/store/item-store.ts";
+import type { ItemScanner, ItemStore } from "../../../shared/store/item-store.ts";
+import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
+import { type Deployment, openDeployment, type Process } from "../../support/deployment.ts";
 import { type StoreFault, storeWithFaults } from "../../support/store-faults.ts";
-import { type TestDeployment, type TestProcess, testDeployment } from "../auth/test-broker.ts";
 
 const PASSPHRASE = "correct horse battery staple";
 const CONTENTS_ALL = { tokens: true, leases: true };
 
-let source: TestDeployment;
-let target: TestDeployment;
-let sourceApi: TestProcess;
+let source: Deployment;
+/** The source's table, which an export scans. */
+let sourceStore: ItemStore & ItemScanner;
+/** Empty until an import fills it: not initialized. */
+let target: Deployment;
+/** The target's table, scanned to see what an import wrote. */
+let targetStore: ItemStore & ItemScanner;
 let rootToken: string;
 let ciphertext: string;
 
 /** A source with every engine: KV v2 versions and metadata, KV v1, policies, auth, transit, aws. */
-async function populate(api: TestProcess, token: string) {
+async function populate(api: Process, token: string) {
   const ok = async (method: string, path: string, body?: unknown) => {
-    const answer = await api.call(method, path, { token, body });
+    const answer = await api.call(method, path, body, token);
     expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
     return answer.body;
   };
@@ -69,14 +72,14 @@ async function populate(api: TestProcess, token: string) {
 }
 
 /** What the target must answer as the source did. */
-async function expectSameData(api: TestProcess, token: string) {
+async function expectSameData(api: Process, token: string) {
   const read = async (path: string) => {
-    const answer = await api.call("GET", path, { token });
+    const answer = await api.call("GET", path, undefined, token);
     expect(answer.status, `GET ${path}: ${JSON.stringify(answer.body)}`).toBe(200);
     return answer.body.data;
   };
   expect((await read("secret/data/team-a/db")).data).toEqual({ password: "v3" });
-  expect((await api.call("GET", "secret/data/team-a/db?version=1", { token })).status).toBe(404);
+  expect((await api.call("GET", "secret/data/team-a/db?version=1", undefined, token)).status).toBe(404);
   const metadata = await read("secret/metadata/team-a/db");
   expect(metadata).toMatchObject({
     current_version: 3,
@@ -89,18 +92,19 @@ async function expectSameData(api: TestProcess, token: string) {
   expect((await read("sys/policies/acl/app-read")).policy).toContain("secret/data/team-a/*");
   expect(await read("auth/k8s/role/app")).toMatchObject({ audience: "coffer", token_policies: ["app-read"] });
   expect(await read("auth/k8s/config")).toMatchObject({ issuer: "https://issuer.example.com" });
-  const decrypted = await api.call("POST", "transit/decrypt/orders", { token, body: { ciphertext } });
+  const decrypted = await api.call("POST", "transit/decrypt/orders", { ciphertext }, token);
   expect(atob(decrypted.body.data.plaintext)).toBe("order 42");
   expect(await read("aws/roles/deploy")).toMatchObject({ credential_type: "assumed_role" });
   expect(await read("aws/config/root")).toMatchObject({ region: "eu-west-1" });
 }
 
 beforeEach(async () => {
-  source = await testDeployment({ realClock: true });
-  target = await testDeployment({ realClock: true });
-  sourceApi = await source.process();
-  rootToken = (await initialize(sourceApi.broker)).rootToken;
-  await populate(sourceApi, rootToken);
+  sourceStore = openSqliteStore({ path: ":memory:" });
+  source = await openDeployment({ store: sourceStore });
+  targetStore = openSqliteStore({ path: ":memory:" });
+  target = await openDeployment({ store: targetStore, initialize: false });
+  rootToken = source.rootToken;
+  await populate(source, rootToken);
 });
 
 afterEach(async () => {
@@ -110,7 +114,7 @@ afterEach(async () => {
 
 const exported = (contents = CONTENTS_ALL) =>
   exportArchive({
-    store: source.store,
+    store: sourceStore,
     keyProvider: createLocalKeyProvider(source.rootKey),
     contents,
     sealing: { kind: "passphrase", passphrase: PASSPHRASE },
@@ -120,7 +124,7 @@ async function imported(archive: Uint8Array, store: ItemStore = target.store) {
   const { header, records } = await readArchive(archive, { passphrase: PASSPHRASE });
   const keyProvider = createLocalKeyProvider(target.rootKey);
   return importArchive({
-    store: { ...store, scan: target.store.scan },
+    store: { ...store, scan: targetStore.scan },
     keyProvider,
     keyWrapper: keyProvider,
     header,
@@ -142,30 +146,23 @@ describe("export and import", () => {
     await expectSameData(targetApi, rootToken);
     expect(targetApi.rejected).toEqual([]);
     // The target wraps the keyring under its own root key: the source's cannot open it.
-    const foreign = await createBroker({
-      store: target.store,
-      storage: "sqlite",
-      keyProvider: createLocalKeyProvider(source.rootKey),
-      engines: ENGINES,
-      auditWriters: [],
-    });
-    await expect(foreign.keyring.get(1)).rejects.toMatchObject({ code: "ERR_DECRYPT_FAILED" });
+    const foreign = await target.process({ keyProvider: createLocalKeyProvider(source.rootKey) });
+    await expect(foreign.broker.keyring.get(1)).rejects.toMatchObject({ code: "ERR_DECRYPT_FAILED" });
   });
 
   it("leave tokens out unless asked: the target needs generate-root, then holds the same data", async () => {
     // A child token with a TTL: expiry and parent indexes besides the token itself.
-    const child = await sourceApi.call("POST", "auth/token/create", {
-      token: rootToken,
-      body: { policies: ["default"], ttl: "1h" },
-    });
+    const child = await source.call(
+      "POST",
+      "auth/token/create",
+      { policies: ["default"], ttl: "1h" },
+      rootToken,
+    );
     expect(child.status).toBe(200);
-    await sourceApi.call("POST", "auth/token/roles/deployer", {
-      token: rootToken,
-      body: { allowed_policies: ["default"] },
-    });
+    await source.call("POST", "auth/token/roles/deployer", { allowed_policies: ["default"] }, rootToken);
     const { archive } = await exported({ tokens: false, leases: false });
     await imported(archive);
-    const partitions = new Set((await target.store.scan({})).items.map((item) => item.pk.split("/")[0]));
+    const partitions = new Set((await targetStore.scan({})).items.map((item) => item.pk.split("/")[0]));
     for (const tokenFamily of [
       "token",
       "accessor",
@@ -179,7 +176,7 @@ describe("export and import", () => {
     }
     expect(partitions).toContain("token-role");
     const targetApi = await target.process();
-    expect((await targetApi.call("GET", "auth/token/lookup-self", { token: rootToken })).status).toBe(403);
+    expect((await targetApi.call("GET", "auth/token/lookup-self", undefined, rootToken)).status).toBe(403);
     const { rootToken: newRoot } = await generateRoot(targetApi.broker);
     await expectSameData(targetApi, newRoot);
   });
@@ -196,7 +193,7 @@ describe("export and import", () => {
     "resumes after a crash mid-import (the store failing: %s) and ends with the same deployment",
     async (fault) => {
       for (let n = 0; n < 60; n++) {
-        await sourceApi.call("POST", `secret/data/bulk/${n}`, { token: rootToken, body: { data: { n } } });
+        await source.call("POST", `secret/data/bulk/${n}`, { data: { n } }, rootToken);
       }
       const { archive, items } = await exported();
       // The keyring, the progress item and one batch land; the next batch meets the fault,
@@ -221,7 +218,7 @@ describe("export and import", () => {
       expect(resumed.items).toBe(items);
       const targetApi = await target.process();
       await expectSameData(targetApi, rootToken);
-      const bulk = await targetApi.call("GET", "secret/data/bulk/59", { token: rootToken });
+      const bulk = await targetApi.call("GET", "secret/data/bulk/59", undefined, rootToken);
       expect(bulk.body.data.data).toEqual({ n: 59 });
     },
   );
@@ -247,13 +244,13 @@ describe("export and import", () => {
     await expect(readArchive(new TextEncoder().encode("coffer-archive 9\n{}\n"), {})).rejects.toThrow(
       /format .* is not one this version reads/,
     );
-    expect((await target.store.scan({})).items).toEqual([]);
+    expect((await targetStore.scan({})).items).toEqual([]);
   });
 
   it("refuses an archive cut at a frame boundary", async () => {
     // Enough items for two frames, then drop the last frame.
     for (let n = 0; n < 600; n++) {
-      await sourceApi.call("POST", `secret/data/bulk/${n}`, { token: rootToken, body: { data: { n } } });
+      await source.call("POST", `secret/data/bulk/${n}`, { data: { n } }, rootToken);
     }
     const { archive } = await exported({ tokens: false, leases: false });
     const { bodyStart } = (await import("../../../shared/operator/archive-format.ts")).readArchiveHeader(
@@ -278,7 +275,7 @@ describe("export and import", () => {
     await source.store.write([{ op: "put", item: { pk: "mount", sk: "forged", type: "kv" } }]);
     const reported: string[] = [];
     const { rejected } = await exportArchive({
-      store: source.store,
+      store: sourceStore,
       keyProvider: createLocalKeyProvider(source.rootKey),
       contents: CONTENTS_ALL,
       sealing: { kind: "passphrase", passphrase: PASSPHRASE },

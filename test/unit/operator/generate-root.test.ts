@@ -4,20 +4,19 @@
  * unless forced, and never two from one race.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Broker, createBroker } from "../../../shared/broker.ts";
-import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
+import type { Broker } from "../../../shared/broker.ts";
 import { CofferError } from "../../../shared/errors.ts";
 import { generateRoot, registerRootToken, validRootTokens } from "../../../shared/operator/root-tokens.ts";
-import { ENGINES } from "../../../shared/registry.ts";
 import { initialize } from "../../../shared/sys/init.ts";
-import { type TestDeployment, type TestProcess, testDeployment } from "../auth/test-broker.ts";
+import { type Deployment, openDeployment, type Process } from "../../support/deployment.ts";
 
-let deployment: TestDeployment;
-let operator: TestProcess;
+/** Not initialized: each test initializes it as it needs. */
+let deployment: Deployment;
+let operator: Process;
 
 beforeEach(async () => {
-  deployment = await testDeployment({ realClock: true });
-  operator = await deployment.process();
+  deployment = await openDeployment({ initialize: false });
+  operator = deployment;
 });
 
 afterEach(async () => {
@@ -52,7 +51,7 @@ describe("generate-root", () => {
     expect(refused.code).toBe("ERR_INVALID_REQUEST");
     expect(refused.message).toContain(first.accessor);
 
-    expect((await operator.call("POST", "auth/token/revoke-self", { token: first.rootToken })).status).toBe(
+    expect((await operator.call("POST", "auth/token/revoke-self", undefined, first.rootToken)).status).toBe(
       204,
     );
     const generated = await generateRoot(operator.broker);
@@ -60,7 +59,7 @@ describe("generate-root", () => {
 
     // A working root token, as every other process of the deployment sees it.
     const api = await deployment.process();
-    const lookup = await api.call("GET", "auth/token/lookup-self", { token: generated.rootToken });
+    const lookup = await api.call("GET", "auth/token/lookup-self", undefined, generated.rootToken);
     expect(lookup.status).toBe(200);
     expect(lookup.body.data).toMatchObject({ policies: ["root"], accessor: generated.accessor, ttl: 0 });
     expect((await validRootTokens(operator.broker)).map((root) => root.accessor)).toEqual([
@@ -98,24 +97,17 @@ describe("generate-root", () => {
 
   it("does nothing when its audit record cannot be written", async () => {
     await init(operator.broker);
-    const failingAudit = await createBroker({
-      store: deployment.store,
-      storage: "sqlite",
-      keyProvider: createLocalKeyProvider(deployment.rootKey),
-      engines: ENGINES,
-      auditWriters: [
-        () => {
-          throw new Error("audit device unavailable");
-        },
-      ],
-    });
-    await expect(generateRoot(failingAudit, { force: true })).rejects.toThrow(/audit device unavailable/);
+    const failingAudit = await deployment.process();
+    failingAudit.auditFails = true;
+    await expect(generateRoot(failingAudit.broker, { force: true })).rejects.toThrow(
+      /audit device unavailable/,
+    );
     expect(await validRootTokens(operator.broker)).toHaveLength(1);
   });
 
   it("lets one of two racing generations through", async () => {
     const first = await init(operator.broker);
-    await operator.call("POST", "auth/token/revoke-self", { token: first.rootToken });
+    await operator.call("POST", "auth/token/revoke-self", undefined, first.rootToken);
     const other = await deployment.process();
     const results = await Promise.allSettled([generateRoot(operator.broker), generateRoot(other.broker)]);
     const made = results.filter((result) => result.status === "fulfilled");
@@ -127,7 +119,7 @@ describe("generate-root", () => {
 
   it("forgets registered root tokens once they are revoked or expired", async () => {
     const first = await init(operator.broker);
-    await operator.call("POST", "auth/token/revoke-self", { token: first.rootToken });
+    await operator.call("POST", "auth/token/revoke-self", undefined, first.rootToken);
     expect(await validRootTokens(operator.broker)).toEqual([]);
     const left = await deployment.store.query({ pk: "root-tokens" });
     expect(left.items.map((item) => item.sk)).toEqual([]);

@@ -5,7 +5,7 @@
  * accessor is a 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuditedApp, openAuditedApp } from "../http/audited-app.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const POLICY = `
 path "secret/data/app/*" { capabilities = ["read", "list"] }
@@ -14,12 +14,12 @@ path "sys/capabilities*" { capabilities = ["update"] }
 `;
 
 describe("capabilities endpoints", () => {
-  let subject: AuditedApp;
+  let subject: Deployment;
   let token: string;
   let accessor: string;
 
   beforeAll(async () => {
-    subject = await openAuditedApp();
+    subject = await openDeployment();
     expect((await subject.call("PUT", "sys/policies/acl/app", { policy: POLICY })).status).toBe(204);
     const created = await subject.call("POST", "auth/token/create", { policies: ["app"], ttl: "1h" });
     token = created.body.auth.client_token;

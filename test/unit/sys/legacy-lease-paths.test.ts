@@ -4,17 +4,10 @@
  * sys/leases/ counterparts, since some clients call no other.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import type { ApiCall } from "../../support/http.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
 
-let subject: LeaseBroker;
+let subject: LeaseDeployment;
 let call: ApiCall;
 
 async function issue(name: string): Promise<string> {
@@ -24,9 +17,8 @@ async function issue(name: string): Promise<string> {
 }
 
 beforeEach(async () => {
-  subject = await openLeaseBroker({ store: openSqliteStore({ path: ":memory:" }), rootKey: randomRootKey() });
-  const rootToken = await initializeWithLeasing(subject.broker);
-  call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
+  subject = await openLeaseDeployment();
+  call = subject.call;
 });
 
 describe("legacy lease paths", () => {

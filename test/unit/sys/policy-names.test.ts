@@ -4,7 +4,7 @@
  * of a name never gets past a rule on the name itself.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type KvHarness, kvHarness } from "../kv/harness.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
 
 const ADMIN = 'path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }';
 const OTHER = 'path "secret/*" { capabilities = ["read"] }';
@@ -13,18 +13,18 @@ const ROUTES = ["sys/policies/acl", "sys/policy"];
 const SPELLINGS = ["ADMIN", "Admin", "%20admin", "admin%20", "%20ADMIN%20"];
 
 describe("policy names", () => {
-  let kv: KvHarness;
+  let deployment: Deployment;
   beforeEach(async () => {
-    kv = await kvHarness();
-    await kv.broker.policies.write("admin", ADMIN);
+    deployment = await openDeployment();
+    await deployment.broker.policies.write("admin", ADMIN);
   });
   afterEach(async () => {
-    await kv.store.close();
+    await deployment.close();
   });
 
   /** A token that may manage every policy but the one named by the exact rules. */
   const manager = (exact: string) =>
-    kv.tokenWith({
+    deployment.tokenWith({
       manager: ROUTES.map(
         (route) => `path "${route}/*" { capabilities = ["create", "read", "update", "delete", "list"] }
 path "${route}/admin" { capabilities = ${exact} }`,
@@ -36,15 +36,15 @@ path "${route}/admin" { capabilities = ${exact} }`,
     for (const route of ROUTES) {
       for (const spelling of SPELLINGS) {
         const where = `${route}/${spelling}`;
-        const write = await kv.call("PUT", where, { token, body: { policy: OTHER } });
+        const write = await deployment.call("PUT", where, { policy: OTHER }, token);
         expect(write.status, `PUT ${where}`).toBe(403);
-        const read = await kv.call("GET", where, { token });
+        const read = await deployment.call("GET", where, undefined, token);
         expect(read.status, `GET ${where}`).toBe(403);
-        const remove = await kv.call("DELETE", where, { token });
+        const remove = await deployment.call("DELETE", where, undefined, token);
         expect(remove.status, `DELETE ${where}`).toBe(403);
       }
     }
-    expect(await kv.broker.policies.read("admin")).toBe(ADMIN);
+    expect(await deployment.broker.policies.read("admin")).toBe(ADMIN);
   });
 
   it("tells create from update on the name that is written", async () => {
@@ -52,71 +52,66 @@ path "${route}/admin" { capabilities = ${exact} }`,
     const token = await manager('["create", "read"]');
     for (const route of ROUTES) {
       for (const spelling of SPELLINGS) {
-        const write = await kv.call("PUT", `${route}/${spelling}`, { token, body: { policy: OTHER } });
+        const write = await deployment.call("PUT", `${route}/${spelling}`, { policy: OTHER }, token);
         expect(write.status, `${route}/${spelling}`).toBe(403);
       }
     }
-    expect(await kv.broker.policies.read("admin")).toBe(ADMIN);
-    await kv.call("DELETE", "sys/policies/acl/admin");
-    const created = await kv.call("PUT", "sys/policies/acl/ADMIN", { token, body: { policy: OTHER } });
+    expect(await deployment.broker.policies.read("admin")).toBe(ADMIN);
+    await deployment.call("DELETE", "sys/policies/acl/admin");
+    const created = await deployment.call("PUT", "sys/policies/acl/ADMIN", { policy: OTHER }, token);
     expect(created.status).toBe(204);
-    expect(await kv.broker.policies.read("admin")).toBe(OTHER);
+    expect(await deployment.broker.policies.read("admin")).toBe(OTHER);
   });
 
   it("writes, reads and deletes a policy under its lower-case name when allowed", async () => {
     const token = await manager('["deny"]');
     for (const route of ROUTES) {
-      const write = await kv.call("PUT", `${route}/Team-A`, { token, body: { policy: OTHER } });
+      const write = await deployment.call("PUT", `${route}/Team-A`, { policy: OTHER }, token);
       expect(write.status, route).toBe(204);
-      const read = await kv.call("GET", `${route}/%20TEAM-a`, { token });
+      const read = await deployment.call("GET", `${route}/%20TEAM-a`, undefined, token);
       expect(read.status, route).toBe(200);
       expect(read.body.data.name).toBe("team-a");
-      expect((await kv.call("DELETE", `${route}/TEAM-A`, { token })).status, route).toBe(204);
-      expect(await kv.broker.policies.read("team-a")).toBeUndefined();
+      expect((await deployment.call("DELETE", `${route}/TEAM-A`, undefined, token)).status, route).toBe(204);
+      expect(await deployment.broker.policies.read("team-a")).toBeUndefined();
     }
   });
 
   it("refuses names that are not policy names", async () => {
     for (const route of ROUTES) {
       for (const name of ["a%20b", "%09admin", "-lead", "x".repeat(129)]) {
-        const write = await kv.call("PUT", `${route}/${name}`, { body: { policy: OTHER } });
+        const write = await deployment.call("PUT", `${route}/${name}`, { policy: OTHER });
         expect(write.status, `${route}/${name}`).toBe(400);
       }
     }
   });
 
   it("folds the policy names a token or a role is given", async () => {
-    const created = await kv.call("POST", "auth/token/create", { body: { policies: ["ADMIN", " Team "] } });
+    const created = await deployment.call("POST", "auth/token/create", { policies: ["ADMIN", " Team "] });
     expect(created.status).toBe(200);
     expect(created.body.auth.policies).toEqual(["admin", "default", "team"]);
-    const commaSeparated = await kv.call("POST", "auth/token/create", { body: { policies: "Admin, TEAM" } });
+    const commaSeparated = await deployment.call("POST", "auth/token/create", { policies: "Admin, TEAM" });
     expect(commaSeparated.body.auth.policies).toEqual(["admin", "default", "team"]);
 
     // A parent holding `team` may give it in any spelling, and nothing else (not even
     // `default`, which it does not hold).
-    const parent = await kv.tokenWith({
+    const parent = await deployment.tokenWith({
       team: `${OTHER}\npath "auth/token/create" { capabilities = ["update"] }`,
     });
-    const child = await kv.call("POST", "auth/token/create", { token: parent, body: { policies: ["TEAM"] } });
+    const child = await deployment.call("POST", "auth/token/create", { policies: ["TEAM"] }, parent);
     expect(child.status).toBe(200);
     expect(child.body.auth.policies).toEqual(["team"]);
-    const escalate = await kv.call("POST", "auth/token/create", {
-      token: parent,
-      body: { policies: ["ADMIN"] },
-    });
+    const escalate = await deployment.call("POST", "auth/token/create", { policies: ["ADMIN"] }, parent);
     expect(escalate.status).toBe(400);
 
-    expect((await kv.call("POST", "sys/auth/kubernetes", { body: { type: "kubernetes" } })).status).toBe(204);
-    const role = await kv.call("POST", "auth/kubernetes/role/app", {
-      body: {
-        bound_service_account_names: "app",
-        bound_service_account_namespaces: "default",
-        audience: "coffer",
-        token_policies: "Team, ADMIN",
-      },
+    expect((await deployment.call("POST", "sys/auth/kubernetes", { type: "kubernetes" })).status).toBe(204);
+    const role = await deployment.call("POST", "auth/kubernetes/role/app", {
+      bound_service_account_names: "app",
+      bound_service_account_namespaces: "default",
+      audience: "coffer",
+      token_policies: "Team, ADMIN",
     });
     expect(role.status).toBe(204);
-    const read = await kv.call("GET", "auth/kubernetes/role/app");
+    const read = await deployment.call("GET", "auth/kubernetes/role/app");
     expect(read.body.data.token_policies).toEqual(["team", "admin"]);
   });
 });

@@ -5,24 +5,16 @@
  * leaves the mount usable where it was, and the same request finishes it.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
 import { loginToken } from "../../../shared/auth/tokens/login-token.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
-import {
-  initializeWithLeasing,
-  type LeaseBroker,
-  openLeaseBroker,
-  randomRootKey,
-} from "../../support/lease-broker.ts";
+import type { ApiCall } from "../../support/http.ts";
+import { type LeaseDeployment, openLeaseDeployment } from "../../support/lease-deployment.ts";
 
-let subject: LeaseBroker;
+let subject: LeaseDeployment;
 let call: ApiCall;
 
 beforeEach(async () => {
-  subject = await openLeaseBroker({ store: openSqliteStore({ path: ":memory:" }), rootKey: randomRootKey() });
-  const rootToken = await initializeWithLeasing(subject.broker, "t");
-  call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
+  subject = await openLeaseDeployment();
+  call = subject.call;
 });
 
 async function status(id: string) {

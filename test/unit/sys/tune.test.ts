@@ -5,19 +5,15 @@
  * nothing. The engine serving the mount sees the new settings at once.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../shared/app.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
-import { initialize } from "../../../shared/sys/init.ts";
-import { type ApiCall, apiCaller } from "../../support/http.ts";
-import { type LeaseBroker, openLeaseBroker, randomRootKey } from "../../support/lease-broker.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import type { ApiCall } from "../../support/http.ts";
 
-let subject: LeaseBroker;
+let deployment: Deployment;
 let call: ApiCall;
 
 beforeEach(async () => {
-  subject = await openLeaseBroker({ store: openSqliteStore({ path: ":memory:" }), rootKey: randomRootKey() });
-  const { rootToken } = await initialize(subject.broker);
-  call = apiCaller(createApp(subject.broker, { logError: () => {} }), rootToken);
+  deployment = await openDeployment();
+  call = deployment.call;
   expect((await call("POST", "sys/mounts/kv1", { type: "kv" })).status).toBe(204);
   expect((await call("POST", "sys/auth/kubernetes", { type: "kubernetes" })).status).toBe(204);
 });

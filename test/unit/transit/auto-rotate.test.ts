@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Broker } from "../../../shared/broker.ts";
 import { runPeriodicWork } from "../../../shared/mounts/periodic.ts";
-import { b64, type Harness, startHarness, unb64 } from "./harness.ts";
+import { b64, openTransitDeployment, type TransitDeployment, unb64 } from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();
@@ -34,10 +34,10 @@ describe("the transit engine's periodic rotation", () => {
     await ok("transit/keys/daily");
     await ok("transit/keys/daily/config", { auto_rotate_period: "24h" });
     await ok("transit/keys/never");
-    h.clock.now += HOUR_MS - 1000;
-    expect(await rotated(h.main.broker)).toEqual({});
-    h.clock.now += 1000;
-    const report = await tick(h.main.broker);
+    h.clock.advance(HOUR_MS - 1000);
+    expect(await rotated(h.broker)).toEqual({});
+    h.clock.advance(1000);
+    const report = await tick(h.broker);
     expect(report).toEqual({
       done: 1,
       failed: 0,
@@ -49,29 +49,29 @@ describe("the transit engine's periodic rotation", () => {
     expect(await latest("daily")).toBe(1);
     expect(await latest("never")).toBe(1);
     // The period restarts from the new version.
-    h.clock.now += HOUR_MS / 2;
-    expect(await rotated(h.main.broker)).toEqual({});
-    h.clock.now += 24 * HOUR_MS;
-    expect(await rotated(h.main.broker)).toEqual({ "transit/": 2 });
+    h.clock.advance(HOUR_MS / 2);
+    expect(await rotated(h.broker)).toEqual({});
+    h.clock.advance(24 * HOUR_MS);
+    expect(await rotated(h.broker)).toEqual({ "transit/": 2 });
     expect(await latest("daily")).toBe(2);
     expect(await latest("hourly")).toBe(3);
     expect(await latest("never")).toBe(1);
   });
 
   it("covers every transit mount", async () => {
-    await h.main.broker.mounts.enable({ path: "transit-eu/", type: "transit" });
+    await h.broker.mounts.enable({ path: "transit-eu/", type: "transit" });
     await ok("transit/keys/a", { auto_rotate_period: 3600 });
     await ok("transit-eu/keys/b", { auto_rotate_period: 3600 });
-    h.clock.now += HOUR_MS;
-    expect(await rotated(h.main.broker)).toEqual({ "transit/": 1, "transit-eu/": 1 });
+    h.clock.advance(HOUR_MS);
+    expect(await rotated(h.broker)).toEqual({ "transit/": 1, "transit-eu/": 1 });
     expect((await h.call("GET", "transit-eu/keys/b")).body.data.latest_version).toBe(2);
   });
 
   it("two runs at once rotate a due key once", async () => {
     await ok("transit/keys/k", { auto_rotate_period: "1h" });
-    h.clock.now += HOUR_MS;
+    h.clock.advance(HOUR_MS);
     const other = await h.process();
-    const [a, b] = await Promise.all([tick(h.main.broker), tick(other.broker)]);
+    const [a, b] = await Promise.all([tick(h.broker), tick(other.broker)]);
     expect(a.done + b.done).toBe(1);
     expect(await latest("k")).toBe(2);
   });
@@ -79,8 +79,8 @@ describe("the transit engine's periodic rotation", () => {
   it("rotated keys keep decrypting what older versions encrypted, and this process uses the new one at once", async () => {
     await ok("transit/keys/k", { auto_rotate_period: "1h" });
     const { ciphertext } = await ok("transit/encrypt/k", { plaintext: b64("before") });
-    h.clock.now += HOUR_MS;
-    await tick(h.main.broker);
+    h.clock.advance(HOUR_MS);
+    await tick(h.broker);
     expect((await ok("transit/encrypt/k", { plaintext: b64("after") })).key_version).toBe(2);
     expect(unb64((await ok("transit/decrypt/k", { ciphertext })).plaintext)).toBe("before");
   });
@@ -88,10 +88,10 @@ describe("the transit engine's periodic rotation", () => {
   it("stops at its deadline and says so", async () => {
     await ok("transit/keys/a", { auto_rotate_period: "1h" });
     await ok("transit/keys/b", { auto_rotate_period: "1h" });
-    h.clock.now += HOUR_MS;
-    const transit = (await h.main.broker.mounts.resolve("transit/keys"))!.mount;
-    const engine = await h.main.broker.engineFor(transit);
-    expect(await engine.periodic?.(h.clock.now)).toEqual({ done: 0, failed: 0, complete: false });
+    h.clock.advance(HOUR_MS);
+    const transit = (await h.broker.mounts.resolve("transit/keys"))!.mount;
+    const engine = await h.broker.engineFor(transit);
+    expect(await engine.periodic?.(h.clock.now())).toEqual({ done: 0, failed: 0, complete: false });
     expect(await latest("a")).toBe(1);
   });
 });

@@ -6,17 +6,24 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { POLICY_CACHE_MS } from "../../../shared/engines/transit/key-storage.ts";
-import { b64, type Counters, type Harness, type Process, startHarness, unb64 } from "./harness.ts";
+import type { Counters } from "../../support/cost-counters.ts";
+import {
+  b64,
+  type CountedProcess,
+  openTransitDeployment,
+  type TransitDeployment,
+  unb64,
+} from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();
 });
 
-async function ok(process: Process, path: string, body?: unknown) {
+async function ok(process: CountedProcess, path: string, body?: unknown) {
   const reply = await process.call("POST", path, body);
   expect(reply.status, JSON.stringify(reply.body)).toBe(200);
   return reply.body.data;
@@ -32,21 +39,21 @@ function transitReads(before: Counters, after: Counters) {
 
 describe("cost of encryption", () => {
   it("warm encrypt and decrypt cost no KMS call and no store read", async () => {
-    await ok(h.main, "transit/keys/k");
-    const { ciphertext } = await ok(h.main, "transit/encrypt/k", { plaintext: b64("warm up") });
-    const before = snapshot(h.main.counters);
+    await ok(h, "transit/keys/k");
+    const { ciphertext } = await ok(h, "transit/encrypt/k", { plaintext: b64("warm up") });
+    const before = snapshot(h.counters);
     for (let i = 0; i < 20; i++) {
-      await ok(h.main, "transit/encrypt/k", { plaintext: b64(`item ${i}`) });
-      await ok(h.main, "transit/decrypt/k", { ciphertext });
+      await ok(h, "transit/encrypt/k", { plaintext: b64(`item ${i}`) });
+      await ok(h, "transit/decrypt/k", { ciphertext });
     }
-    expect(h.main.counters.unwrap - before.unwrap).toBe(0);
-    expect(h.main.counters.generate - before.generate).toBe(0);
-    expect(h.main.counters.reads - before.reads).toBe(0);
+    expect(h.counters.unwrap - before.unwrap).toBe(0);
+    expect(h.counters.generate - before.generate).toBe(0);
+    expect(h.counters.reads - before.reads).toBe(0);
   });
 
   it("a cold process unwraps once, reads the policy and the version once, then nothing", async () => {
-    await ok(h.main, "transit/keys/k");
-    const { ciphertext } = await ok(h.main, "transit/encrypt/k", { plaintext: b64("x") });
+    await ok(h, "transit/keys/k");
+    const { ciphertext } = await ok(h, "transit/encrypt/k", { plaintext: b64("x") });
     const cold = await h.process();
     const before = snapshot(cold.counters);
     await ok(cold, "transit/decrypt/k", { ciphertext });
@@ -59,25 +66,23 @@ describe("cost of encryption", () => {
   });
 
   it("reads the policy again once per bound, never the material", async () => {
-    await ok(h.main, "transit/keys/k");
-    await ok(h.main, "transit/encrypt/k", { plaintext: b64("x") });
-    const before = snapshot(h.main.counters);
-    h.clock.now += POLICY_CACHE_MS;
-    await Promise.all(
-      Array.from({ length: 5 }, () => ok(h.main, "transit/encrypt/k", { plaintext: b64("y") })),
-    );
-    expect(transitReads(before, h.main.counters)).toEqual([expect.stringMatching(/ key\/k$/)]);
-    expect(h.main.counters.unwrap - before.unwrap).toBe(0);
+    await ok(h, "transit/keys/k");
+    await ok(h, "transit/encrypt/k", { plaintext: b64("x") });
+    const before = snapshot(h.counters);
+    h.clock.advance(POLICY_CACHE_MS);
+    await Promise.all(Array.from({ length: 5 }, () => ok(h, "transit/encrypt/k", { plaintext: b64("y") })));
+    expect(transitReads(before, h.counters)).toEqual([expect.stringMatching(/ key\/k$/)]);
+    expect(h.counters.unwrap - before.unwrap).toBe(0);
   });
 });
 
 describe("changes made through another process", () => {
   it("a rotation is used for new ciphertext within the bound, and its ciphertext decrypts at once", async () => {
-    await ok(h.main, "transit/keys/k");
+    await ok(h, "transit/keys/k");
     const other = await h.process();
     await ok(other, "transit/encrypt/k", { plaintext: b64("prime the cache") });
-    await ok(h.main, "transit/keys/k/rotate");
-    const fromMain = await ok(h.main, "transit/encrypt/k", { plaintext: b64("v2 text") });
+    await ok(h, "transit/keys/k/rotate");
+    const fromMain = await ok(h, "transit/encrypt/k", { plaintext: b64("v2 text") });
     expect(fromMain.key_version).toBe(2);
     // The other process still encrypts with version 1, which stays valid...
     expect((await ok(other, "transit/encrypt/k", { plaintext: b64("z") })).key_version).toBe(1);
@@ -88,46 +93,46 @@ describe("changes made through another process", () => {
     expect((await ok(other, "transit/encrypt/k", { plaintext: b64("z"), key_version: 2 })).key_version).toBe(
       2,
     );
-    h.clock.now += POLICY_CACHE_MS;
+    h.clock.advance(POLICY_CACHE_MS);
     expect((await ok(other, "transit/encrypt/k", { plaintext: b64("z") })).key_version).toBe(2);
   });
 
   it("a raised min_decryption_version holds everywhere within the bound", async () => {
-    await ok(h.main, "transit/keys/k");
-    const { ciphertext } = await ok(h.main, "transit/encrypt/k", { plaintext: b64("old") });
-    await ok(h.main, "transit/keys/k/rotate");
+    await ok(h, "transit/keys/k");
+    const { ciphertext } = await ok(h, "transit/encrypt/k", { plaintext: b64("old") });
+    await ok(h, "transit/keys/k/rotate");
     const other = await h.process();
     await ok(other, "transit/decrypt/k", { ciphertext });
-    await ok(h.main, "transit/keys/k/config", { min_decryption_version: 2 });
-    expect((await h.main.call("POST", "transit/decrypt/k", { ciphertext })).status).toBe(400);
-    h.clock.now += POLICY_CACHE_MS;
+    await ok(h, "transit/keys/k/config", { min_decryption_version: 2 });
+    expect((await h.call("POST", "transit/decrypt/k", { ciphertext })).status).toBe(400);
+    h.clock.advance(POLICY_CACHE_MS);
     const refused = await other.call("POST", "transit/decrypt/k", { ciphertext });
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0]).toMatch(/disallowed by policy/);
   });
 
   it("a trim elsewhere turns into a 400 here, not an internal error", async () => {
-    await ok(h.main, "transit/keys/k");
-    const { ciphertext } = await ok(h.main, "transit/encrypt/k", { plaintext: b64("old") });
-    await ok(h.main, "transit/keys/k/rotate");
+    await ok(h, "transit/keys/k");
+    const { ciphertext } = await ok(h, "transit/encrypt/k", { plaintext: b64("old") });
+    await ok(h, "transit/keys/k/rotate");
     const other = await h.process();
     await ok(other, "transit/encrypt/k", { plaintext: b64("cache the policy, not version 1") });
-    await ok(h.main, "transit/keys/k/config", { min_decryption_version: 2, min_encryption_version: 2 });
-    await ok(h.main, "transit/keys/k/trim", { min_available_version: 2 });
+    await ok(h, "transit/keys/k/config", { min_decryption_version: 2, min_encryption_version: 2 });
+    await ok(h, "transit/keys/k/trim", { min_available_version: 2 });
     const refused = await other.call("POST", "transit/decrypt/k", { ciphertext });
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0]).toMatch(/disallowed by policy/);
   });
 
   it("a key deleted and created again elsewhere is picked up within the bound", async () => {
-    await ok(h.main, "transit/keys/k");
-    await ok(h.main, "transit/keys/k/config", { deletion_allowed: true });
+    await ok(h, "transit/keys/k");
+    await ok(h, "transit/keys/k/config", { deletion_allowed: true });
     const other = await h.process();
     await ok(other, "transit/encrypt/k", { plaintext: b64("x") });
-    expect((await h.main.call("DELETE", "transit/keys/k")).status).toBe(204);
-    await ok(h.main, "transit/keys/k");
-    const fresh = await ok(h.main, "transit/encrypt/k", { plaintext: b64("new key") });
-    h.clock.now += POLICY_CACHE_MS;
+    expect((await h.call("DELETE", "transit/keys/k")).status).toBe(204);
+    await ok(h, "transit/keys/k");
+    const fresh = await ok(h, "transit/encrypt/k", { plaintext: b64("new key") });
+    h.clock.advance(POLICY_CACHE_MS);
     expect(unb64((await ok(other, "transit/decrypt/k", { ciphertext: fresh.ciphertext })).plaintext)).toBe(
       "new key",
     );

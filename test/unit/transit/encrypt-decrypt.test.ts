@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_BATCH_ITEMS } from "../../../shared/engines/transit/batch.ts";
-import { b64, type Harness, startHarness, tokenWith, unb64 } from "./harness.ts";
+import { b64, openTransitDeployment, type TransitDeployment, unb64 } from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();
@@ -320,8 +320,13 @@ describe("upsert on encrypt", () => {
   });
 
   it("creates for create-only callers, refuses update-only callers", async () => {
-    const creator = await tokenWith(h.main.broker, ["transit-create"]);
-    const updater = await tokenWith(h.main.broker, ["transit-update"]);
+    // Policies that tell create from update on encrypt, in Vault's policy language.
+    const creator = await h.tokenWith({
+      "transit-create": 'path "transit/encrypt/*" { capabilities = ["create"] }',
+    });
+    const updater = await h.tokenWith({
+      "transit-update": 'path "transit/encrypt/*" { capabilities = ["update"] }',
+    });
     // As in Vault: encrypting under a missing key is a create, which this caller may not.
     const denied = await h.call("POST", "transit/encrypt/by-updater", { plaintext: b64(SECRET) }, updater);
     expect(denied.status).toBe(403);

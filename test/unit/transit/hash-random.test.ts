@@ -6,11 +6,16 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MAX_RANDOM_BYTES } from "../../../shared/engines/transit/path-random.ts";
-import { dataOf, expectRefusal, type Harness, startHarness } from "./harness.ts";
+import {
+  dataOf,
+  expectRefusal,
+  openTransitDeployment,
+  type TransitDeployment,
+} from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();

@@ -4,11 +4,17 @@
  * The HMAC itself is checked against Vault's own test vectors in vault-vectors.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { b64, dataOf, expectRefusal, type Harness, startHarness } from "./harness.ts";
+import {
+  b64,
+  dataOf,
+  expectRefusal,
+  openTransitDeployment,
+  type TransitDeployment,
+} from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();

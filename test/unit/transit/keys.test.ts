@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { open } from "../../../shared/crypto/envelope.ts";
 import type { Item } from "../../../shared/store/item-store.ts";
-import { type Harness, startHarness } from "./harness.ts";
+import { openTransitDeployment, type TransitDeployment } from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();
@@ -41,7 +41,7 @@ describe("keys/<name>", () => {
       derived: false,
       exportable: false,
       imported_key: false,
-      keys: { "1": Math.floor(h.clock.now / 1000) },
+      keys: { "1": Math.floor(h.clock.now() / 1000) },
       latest_version: 1,
       min_available_version: 0,
       min_decryption_version: 1,
@@ -100,7 +100,7 @@ describe("keys/<name>", () => {
     const items = await h.dump();
     const versions = items.filter((item) => item.sk.startsWith("version/sealed/"));
     expect(versions).toHaveLength(2);
-    const mount = (await h.main.broker.mounts.list()).find((m) => m.path === "transit/")!;
+    const mount = (await h.broker.mounts.list()).find((m) => m.path === "transit/")!;
     const policy = items.find((item) => item.sk === "key/sealed")!;
     const everything = Buffer.from(
       JSON.stringify(items, (_key, value) =>
@@ -115,17 +115,17 @@ describe("keys/<name>", () => {
         version: String(item.version),
         purpose: "transit-key",
       };
-      const raw = await open(h.main.broker.keyring, item.envelope as Uint8Array, binding);
+      const raw = await open(h.broker.keyring, item.envelope as Uint8Array, binding);
       expect(raw).toHaveLength(32);
       // The material is nowhere in the store in clear, in any encoding we write.
       expect(everything.includes(Buffer.from(raw).toString("hex"))).toBe(false);
       expect(everything.includes(Buffer.from(raw).toString("base64"))).toBe(false);
       // Bound to its key and version: under another binding it does not open.
       await expect(
-        open(h.main.broker.keyring, item.envelope as Uint8Array, { ...binding, version: "9" }),
+        open(h.broker.keyring, item.envelope as Uint8Array, { ...binding, version: "9" }),
       ).rejects.toThrow();
       await expect(
-        open(h.main.broker.keyring, item.envelope as Uint8Array, { ...binding, key: "other" }),
+        open(h.broker.keyring, item.envelope as Uint8Array, { ...binding, key: "other" }),
       ).rejects.toThrow();
     }
   });
@@ -301,22 +301,22 @@ describe("keys/<name>/config", () => {
 
   it("writes nothing when nothing changes", async () => {
     await create("k");
-    const writes = h.main.counters.writes;
+    const writes = h.counters.writes;
     expect((await h.call("POST", "transit/keys/k/config", { deletion_allowed: false })).status).toBe(200);
-    expect(h.main.counters.writes).toBe(writes);
+    expect(h.counters.writes).toBe(writes);
   });
 });
 
 describe("keys/<name>/rotate", () => {
   it("adds a version with its creation time; one atomic write", async () => {
     await create("r");
-    h.clock.now += 10_000;
-    const writes = h.main.counters.writes;
+    h.clock.advance(10_000);
+    const writes = h.counters.writes;
     const reply = await h.call("POST", "transit/keys/r/rotate");
-    expect(h.main.counters.writes - writes).toBe(1);
+    expect(h.counters.writes - writes).toBe(1);
     expect(reply.status).toBe(200);
     expect(reply.body.data.latest_version).toBe(2);
-    const start = Math.floor((h.clock.now - 10_000) / 1000);
+    const start = Math.floor((h.clock.now() - 10_000) / 1000);
     expect(reply.body.data.keys).toEqual({ "1": start, "2": start + 10 });
   });
 
@@ -405,7 +405,7 @@ describe("disabling the mount", () => {
     await create("b");
     await h.call("POST", "transit/keys/a/rotate");
     expect((await h.dump()).length).toBeGreaterThan(0);
-    const mount = (await h.main.broker.mounts.list()).find((m) => m.path === "transit/")!;
+    const mount = (await h.broker.mounts.list()).find((m) => m.path === "transit/")!;
     expect((await h.call("DELETE", "sys/mounts/transit")).status).toBe(204);
     const left = await h.store.query({ pk: `transit/${mount.uuid}` });
     expect(left.items).toEqual([]);

@@ -3,11 +3,17 @@
  * (or Coffer's own where it cannot do what Vault does), and nothing written.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { b64, dataOf, expectRefusal, type Harness, startHarness } from "./harness.ts";
+import {
+  b64,
+  dataOf,
+  expectRefusal,
+  openTransitDeployment,
+  type TransitDeployment,
+} from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
   for (const type of ["ed25519", "ecdsa-p256", "rsa-2048"])
     await dataOf(h, "POST", `transit/keys/${type}`, { type });
   await dataOf(h, "POST", "transit/keys/aes");

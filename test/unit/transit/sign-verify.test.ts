@@ -6,11 +6,17 @@
 import { constants, createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runPeriodicWork } from "../../../shared/mounts/periodic.ts";
-import { b64, dataOf, expectRefusal, type Harness, startHarness } from "./harness.ts";
+import {
+  b64,
+  dataOf,
+  expectRefusal,
+  openTransitDeployment,
+  type TransitDeployment,
+} from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();
@@ -415,8 +421,8 @@ describe("key versions", () => {
 
   it("a signing key rotates automatically with auto_rotate_period, each version with its own key pair", async () => {
     await createKey("ed", { type: "ed25519", auto_rotate_period: "1h" });
-    h.clock.now += 3600_000;
-    await runPeriodicWork(h.main.broker, { deadline: Number.POSITIVE_INFINITY });
+    h.clock.advance(3600_000);
+    await runPeriodicWork(h.broker, { deadline: Number.POSITIVE_INFINITY });
     const read = await dataOf(h, "GET", "transit/keys/ed");
     expect(read.latest_version).toBe(2);
     expect(read.keys["2"].public_key).not.toBe(read.keys["1"].public_key);

@@ -7,11 +7,17 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from "no
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { open } from "../../../shared/crypto/envelope.ts";
 import type { Item } from "../../../shared/store/item-store.ts";
-import { b64, dataOf, expectRefusal, type Harness, startHarness } from "./harness.ts";
+import {
+  b64,
+  dataOf,
+  expectRefusal,
+  openTransitDeployment,
+  type TransitDeployment,
+} from "./transit-deployment.ts";
 
-let h: Harness;
+let h: TransitDeployment;
 beforeEach(async () => {
-  h = await startHarness();
+  h = await openTransitDeployment();
 });
 afterEach(async () => {
   await h.close();
@@ -28,7 +34,7 @@ async function versionItem(name: string, version: number): Promise<Item> {
 }
 
 async function bindingOf(name: string, version: number) {
-  const mount = (await h.main.broker.mounts.list()).find((m) => m.path === "transit/")!;
+  const mount = (await h.broker.mounts.list()).find((m) => m.path === "transit/")!;
   const policy = (await h.dump()).find((item) => item.sk === `key/${name}`)!;
   return { mount: mount.uuid, key: name, key_id: String(policy.key_id), version: String(version) };
 }
@@ -46,7 +52,7 @@ describe("signing keys at rest", () => {
     for (const version of [1, 2]) {
       const item = await versionItem("ec", version);
       const binding = { ...(await bindingOf("ec", version)), purpose: "transit-signing-key" };
-      const pkcs8 = await open(h.main.broker.keyring, item.private_key as Uint8Array, binding);
+      const pkcs8 = await open(h.broker.keyring, item.private_key as Uint8Array, binding);
       const privateKey = createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
       const publicKey = createPublicKey(shown[String(version)].public_key);
       // The sealed private key is the one whose public key is shown and stored.
@@ -65,7 +71,7 @@ describe("signing keys at rest", () => {
         { ...binding, version: String(3 - version) },
         { ...binding, key: "other" },
       ]) {
-        await expect(open(h.main.broker.keyring, item.private_key as Uint8Array, other)).rejects.toThrow();
+        await expect(open(h.broker.keyring, item.private_key as Uint8Array, other)).rejects.toThrow();
       }
     }
   });

@@ -3,51 +3,37 @@
  * same-origin JSON POST, audited before anything is checked, and a token that is not the
  * root token but expires.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createUiSignIn,
   SIGN_IN_CODE_TTL_MS,
   UI_TOKEN_TTL_S,
   type UiSignIn,
 } from "../../../cli/ui-sign-in.ts";
-import { type Broker, createBroker } from "../../../shared/broker.ts";
-import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
-import { ENGINES } from "../../../shared/registry.ts";
-import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { frozenClock } from "../../support/test-clock.ts";
 
 const SERVER = "http://127.0.0.1:8200";
 
-let broker: Broker;
+/** Not initialized: `coffer dev` signs in before anything else exists. */
+let deployment: Deployment;
 let signIn: UiSignIn;
 let fetchApp: (request: Request) => Response | Promise<Response>;
-let clock: number;
-let audit: string[];
-let auditFails: boolean;
 let announced: string[];
 let firstLink: string;
 
 beforeEach(async () => {
-  clock = Date.now();
-  audit = [];
-  auditFails = false;
   announced = [];
-  broker = await createBroker({
-    store: openSqliteStore({ path: ":memory:" }),
-    storage: "sqlite",
-    keyProvider: createLocalKeyProvider(crypto.getRandomValues(new Uint8Array(32))),
-    engines: ENGINES,
-    auditWriters: [
-      (line) => {
-        if (auditFails) throw new Error("disk full");
-        audit.push(line);
-      },
-    ],
-    now: () => clock,
+  deployment = await openDeployment({ clock: frozenClock(), initialize: false });
+  signIn = createUiSignIn({
+    broker: deployment.broker,
+    announce: (link) => announced.push(link),
+    now: deployment.clock.now,
   });
-  signIn = createUiSignIn({ broker, announce: (link) => announced.push(link), now: () => clock });
   fetchApp = signIn.wrap(() => new Response("the app", { status: 200 }));
   firstLink = await signIn.start(SERVER);
 });
+afterEach(() => deployment.close());
 
 const codeOf = (link: string) => new URL(link).hash.replace("#code=", "");
 
@@ -72,8 +58,8 @@ describe("the UI sign-in link of coffer dev", () => {
     const { auth } = await reply.json();
     expect(auth.policies).toEqual(["root"]);
     expect(auth.lease_duration).toBe(UI_TOKEN_TTL_S);
-    const record = await broker.tokens.lookup(auth.client_token);
-    expect(record?.expiresAt).toBe(clock + UI_TOKEN_TTL_S * 1000);
+    const record = await deployment.broker.tokens.lookup(auth.client_token);
+    expect(record?.expiresAt).toBe(deployment.clock.now() + UI_TOKEN_TTL_S * 1000);
     expect(announced).toHaveLength(1);
 
     const again = await exchange(codeOf(firstLink));
@@ -84,7 +70,7 @@ describe("the UI sign-in link of coffer dev", () => {
   });
 
   it("refuses an expired code and announces a fresh link", async () => {
-    clock += SIGN_IN_CODE_TTL_MS;
+    deployment.clock.advance(SIGN_IN_CODE_TTL_MS);
     expect((await exchange(codeOf(firstLink))).status).toBe(400);
     expect(announced).toHaveLength(1);
     expect((await exchange(codeOf(announced[0] as string))).status).toBe(200);
@@ -106,19 +92,19 @@ describe("the UI sign-in link of coffer dev", () => {
 
   it("audits the exchange with the code and the token hashed, and does nothing when it cannot", async () => {
     const reply = await (await exchange(codeOf(firstLink))).json();
-    const records = audit.map((line) => JSON.parse(line));
+    const records = deployment.audit;
     expect(records.map((record) => record.type)).toEqual(["request", "response"]);
     expect(records[0].request.path).toBe("ui/sign-in");
     expect(records[0].request.data.code).toMatch(/^hmac-sha256:/);
     expect(records[1].response.data.auth.client_token).toMatch(/^hmac-sha256:/);
-    expect(audit.join("\n")).not.toContain(reply.auth.client_token);
-    expect(audit.join("\n")).not.toContain(codeOf(firstLink));
+    expect(JSON.stringify(records)).not.toContain(reply.auth.client_token);
+    expect(JSON.stringify(records)).not.toContain(codeOf(firstLink));
 
     // No audit record, no action: the next code stays unspent.
     const next = codeOf(announced[0] as string);
-    auditFails = true;
+    deployment.auditFails = true;
     expect((await exchange(next)).status).toBe(503);
-    auditFails = false;
+    deployment.auditFails = false;
     expect((await exchange(next)).status).toBe(200);
   });
 

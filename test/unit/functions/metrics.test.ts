@@ -17,10 +17,10 @@ import type { Broker } from "../../../shared/broker.ts";
 import { routeLabel } from "../../../shared/mounts/route-label.ts";
 import { createTable } from "../../../shared/store/dynamodb.ts";
 import { initialize } from "../../../shared/sys/init.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { ingressEvent, readResult } from "../../support/ingress-events.ts";
 import { createLeaseTestEngine } from "../../support/lease-test-engine.ts";
 import { type Moto, motoAvailable, motoClientConfig, startMoto } from "../../support/moto.ts";
-import { initializedDeployment, type TestDeployment } from "../auth/test-broker.ts";
-import { ingressEvent, readResult } from "./ingress-events.ts";
 import { type CapturedLines, captureLogOutput, emfLines } from "./log-output.ts";
 
 const NAMESPACE = "Coffer/test";
@@ -52,19 +52,14 @@ function declaredMetrics(document: Record<string, unknown>, functionName: string
   return values;
 }
 
-let deployment: TestDeployment;
-let broker: Awaited<ReturnType<typeof initializedDeployment>>["api"]["broker"];
+let deployment: Deployment;
+let broker: Broker;
 let rootToken: string;
 let output: CapturedLines;
 
 beforeAll(async () => {
-  const initialized = await initializedDeployment({
-    realClock: true,
-    engines: { leasing: createLeaseTestEngine().type },
-  });
-  deployment = initialized.deployment;
-  broker = initialized.api.broker;
-  rootToken = initialized.rootToken;
+  deployment = await openDeployment({ engines: { leasing: createLeaseTestEngine().type } });
+  ({ broker, rootToken } = deployment);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
  * must refuse.
  */
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from "jose";
-import { fromBase64Url, toBase64Url } from "../../../shared/crypto/encoding.ts";
+import { fromBase64Url, toBase64Url } from "../../shared/crypto/encoding.ts";
 
 export interface ClusterKey {
   kid: string;

@@ -14,7 +14,7 @@ import { createLocalKeyProvider } from "../../../shared/crypto/local.ts";
 import { ENGINES } from "../../../shared/registry.ts";
 import { openSqliteStore } from "../../../shared/store/sqlite.node.ts";
 import { initialize } from "../../../shared/sys/init.ts";
-import { ingressEvent, readResult } from "./ingress-events.ts";
+import { ingressEvent, readResult } from "../../support/ingress-events.ts";
 import { type CapturedLines, captureLogOutput } from "./log-output.ts";
 
 let output: CapturedLines;

@@ -4,8 +4,8 @@
  * admission defaults leave on them, and compliant with the restricted Pod Security
  * Standard before injection, so that any violation afterwards is the injector's.
  */
-import type { InjectorOptions } from "../../../shared/injector/injector-options.ts";
-import { DEFAULT_OPTIONS } from "../../../shared/injector/injector-options.ts";
+import type { InjectorOptions } from "../../shared/injector/injector-options.ts";
+import { DEFAULT_OPTIONS } from "../../shared/injector/injector-options.ts";
 
 export const OPTIONS: InjectorOptions = { ...DEFAULT_OPTIONS, address: "https://coffer.example.com" };
 

@@ -7,23 +7,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHandler, createApiHandler } from "../../../functions/api-handler.ts";
-import { initializedDeployment, type TestDeployment } from "../auth/test-broker.ts";
-import { type ClientRequest, type Ingress, ingressEvent, readResult } from "./ingress-events.ts";
+import { type Deployment, openDeployment } from "../../support/deployment.ts";
+import { type ClientRequest, type Ingress, ingressEvent, readResult } from "../../support/ingress-events.ts";
 
 const INGRESSES: Ingress[] = ["function-url", "alb", "alb-multi-value", "rest-api"];
 const PASSWORD = "correct horse & battery";
 
 describe.each(INGRESSES)("the API handler behind %s", (ingress) => {
-  let deployment: TestDeployment;
+  let deployment: Deployment;
   let handler: ApiHandler;
   let rootToken: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    const initialized = await initializedDeployment({ realClock: true });
-    deployment = initialized.deployment;
-    rootToken = initialized.rootToken;
-    handler = createApiHandler(initialized.api.broker, { logError: (message) => errors.push(message) });
+    deployment = await openDeployment();
+    rootToken = deployment.rootToken;
+    handler = createApiHandler(deployment.broker, { logError: (message) => errors.push(message) });
   });
 
   afterAll(async () => {
