@@ -11,10 +11,11 @@
  */
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { handle } from "hono/aws-lambda";
-import { createApp } from "../shared/app.ts";
+import { type AnsweredRequest, createApp } from "../shared/app.ts";
 import type { Broker } from "../shared/broker.ts";
 import type { HomeRegion } from "../shared/mounts/request-region.ts";
 import type { UiAssetSource } from "../shared/ui/ui-assets.ts";
+import { countingCalls } from "./call-counts.ts";
 import { auditRequestStarted, type InvocationContext, lambdaLog, startInvocation } from "./log-lines.ts";
 import { publishMetrics, requestMetrics } from "./metrics.ts";
 
@@ -42,8 +43,13 @@ export function rawPathOf(env: unknown): string | undefined {
 
 export type ApiHandler = ReturnType<typeof handle>;
 
+/** The route label of a request outside /v1/: the web UI's files, or a path that is nothing. */
+export const OUTSIDE_API = "outside-api";
+
 export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}): ApiHandler {
   let auditRequestId: string | undefined;
+  // Told by the app as the request is answered; never for a path outside /v1/.
+  let answered: AnsweredRequest | undefined;
   const app = createApp(broker, {
     rawPath: rawPathOf,
     ...(options.ui && { ui: options.ui }),
@@ -52,6 +58,9 @@ export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}
       auditRequestId = requestId;
       auditRequestStarted(requestId);
     },
+    requestAnswered: (answer) => {
+      answered = answer;
+    },
     ...(options.home && { home: options.home }),
   });
   const handler = handle(app);
@@ -59,14 +68,23 @@ export function createApiHandler(broker: Broker, options: ApiHandlerOptions = {}
   // A request that crashes the function writes no metrics: Lambda's Errors metric counts it.
   return (async (event: Parameters<ApiHandler>[0], context: Parameters<ApiHandler>[1]) => {
     auditRequestId = undefined;
+    answered = undefined;
     startInvocation((context ?? {}) as InvocationContext);
     const started = performance.now();
-    const result = await handler(event, context);
+    const { result, counts } = await countingCalls(() => handler(event, context));
     if (metrics) {
       const latencyMs = Math.round(performance.now() - started);
-      publishMetrics(metrics, requestMetrics(result.statusCode, latencyMs), {
+      // Set during the request by the app's callback, which TypeScript's narrowing cannot see.
+      const answer = answered as AnsweredRequest | undefined;
+      const route = answer?.route ?? OUTSIDE_API;
+      const request = { status: result.statusCode, latencyMs, route, calls: counts };
+      // Route and status are plain fields, not dimensions: Logs Insights groups by them for
+      // free, where a dimension would make each route and status a metric billed of its own.
+      publishMetrics(metrics, requestMetrics({ ...request, carriesLease: answer?.carriesLease ?? false }), {
         function_request_id: context?.awsRequestId,
         audit_request_id: auditRequestId,
+        route,
+        status: String(result.statusCode),
       });
     }
     return result;

@@ -18,6 +18,7 @@ import { createDynamoDbStore } from "../shared/store/dynamodb.ts";
 import { homeRegionStore } from "../shared/store/home-region-store.ts";
 import type { ItemStore } from "../shared/store/item-store.ts";
 import { noTracing, type Tracing } from "../shared/tracing.ts";
+import { countedClient } from "./call-counts.ts";
 
 export interface AwsBrokerConfig {
   tableName: string;
@@ -68,7 +69,9 @@ export function awsConfigFromEnv(env: Record<string, string | undefined> = proce
 export async function createAwsBroker(config: AwsBrokerConfig): Promise<Broker> {
   const tracing = config.tracing ?? noTracing;
   const store = createDynamoDbStore({
-    client: tracing.awsClient(config.clients?.dynamodb ?? new DynamoDBClient(clientConfigOf(config))),
+    client: tracing.awsClient(
+      countedClient(config.clients?.dynamodb ?? new DynamoDBClient(clientConfigOf(config)), "store"),
+    ),
     tableName: config.tableName,
   });
   return brokerOn(store, config);
@@ -83,8 +86,11 @@ export async function createHomeBroker(config: AwsBrokerConfig): Promise<HomeReg
   const name = config.homeRegion;
   if (name === undefined || name === config.region) return undefined;
   const client = (config.tracing ?? noTracing).awsClient(
-    config.clients?.homeDynamodb ??
-      new DynamoDBClient({ ...clientConfigOf(config), ...HOME_REGION_CALLS, region: name }),
+    countedClient(
+      config.clients?.homeDynamodb ??
+        new DynamoDBClient({ ...clientConfigOf(config), ...HOME_REGION_CALLS, region: name }),
+      "store",
+    ),
   );
   const store = homeRegionStore(createDynamoDbStore({ client, tableName: config.tableName }), name);
   return { broker: await brokerOn(store, config), name };
@@ -112,7 +118,9 @@ function brokerOn(store: ItemStore, config: AwsBrokerConfig): Promise<Broker> {
     store,
     storage: "dynamodb",
     keyProvider: createKmsKeyProvider({
-      client: tracing.awsClient(config.clients?.kms ?? new KMSClient(clientConfigOf(config))),
+      client: tracing.awsClient(
+        countedClient(config.clients?.kms ?? new KMSClient(clientConfigOf(config)), "kms"),
+      ),
       keyId: config.kmsKeyId,
       symmetric: nodeSymmetricCrypto,
     }),

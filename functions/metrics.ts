@@ -8,10 +8,13 @@
  * Each function names itself in the one dimension, `Function` (api or revoker), so an
  * alarm on a metric reads exactly one series (stacks/alarms.ts). Powertools would add a
  * `service` dimension of its own; it is removed, since a metric published with another
- * set of dimensions is another series, which no alarm reads.
+ * set of dimensions is another series, which no alarm reads. Nothing else is a dimension:
+ * each combination of dimension values is a metric billed of its own. An API request's
+ * route and status ride on its line as plain fields, which Logs Insights groups by.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { SweepReport } from "../shared/leases/sweep.ts";
+import type { CallCounts } from "./call-counts.ts";
 import { SERVICE_NAME } from "./log-lines.ts";
 
 export type Unit = (typeof MetricUnit)["Count" | "Milliseconds"];
@@ -62,12 +65,42 @@ export function sweepMetrics(report: SweepReport): Record<string, Metric> {
   };
 }
 
-/** What one API request counts for: a request, its latency, and whether it failed or was denied. */
-export function requestMetrics(status: number, latencyMs: number): Record<string, Metric> {
+/** One API request as its metrics see it. */
+export interface ServedRequest {
+  status: number;
+  latencyMs: number;
+  /** Its route's label (shared/mounts/route-label.ts), or "outside-api" for a path outside /v1/. */
+  route: string;
+  /** Its answer carries a lease id. */
+  carriesLease: boolean;
+  /** The round trips it made (functions/call-counts.ts). */
+  calls: CallCounts;
+}
+
+/** The routes that renew a lease, as Vault serves them: sys/leases/renew and sys/renew, id in the body or the path. */
+const LEASE_RENEWALS = new Set([
+  "system:leases/renew",
+  "system:leases/renew/*",
+  "system:renew",
+  "system:renew/*",
+]);
+
+/**
+ * What one API request counts for: a request, its latency, whether it failed or was
+ * denied, its round trips to DynamoDB and KMS, and a lease issued or renewed.
+ */
+export function requestMetrics(request: ServedRequest): Record<string, Metric> {
+  const { status } = request;
+  const renewal = LEASE_RENEWALS.has(request.route);
+  const succeeded = status >= 200 && status < 300;
   return {
     Requests: { value: 1, unit: MetricUnit.Count },
     ServerErrors: { value: status >= 500 ? 1 : 0, unit: MetricUnit.Count },
     Denied: { value: status === 403 ? 1 : 0, unit: MetricUnit.Count },
-    LatencyMs: { value: latencyMs, unit: MetricUnit.Milliseconds },
+    LatencyMs: { value: request.latencyMs, unit: MetricUnit.Milliseconds },
+    StoreCalls: { value: request.calls.store, unit: MetricUnit.Count },
+    KmsCalls: { value: request.calls.kms, unit: MetricUnit.Count },
+    LeasesIssued: { value: succeeded && request.carriesLease && !renewal ? 1 : 0, unit: MetricUnit.Count },
+    LeasesRenewed: { value: succeeded && request.carriesLease && renewal ? 1 : 0, unit: MetricUnit.Count },
   };
 }

@@ -23,6 +23,7 @@ import {
   rejectDotSegments,
 } from "./http/request.ts";
 import { type HomeRegion, placeRequests } from "./mounts/request-region.ts";
+import { routeLabel } from "./mounts/route-label.ts";
 import { createRouter, type RequestHead, type Router, type RouteTrace } from "./mounts/router.ts";
 import type { UiAssetSource } from "./ui/ui-assets.ts";
 import { uiRoutes } from "./ui/ui-routes.ts";
@@ -47,6 +48,15 @@ export interface AppOptions {
   home?: HomeRegion;
   /** Told each request's id (the one its audit records carry) before anything is done for it. */
   requestStarted?: (requestId: string) => void;
+  /** Told, as a request under /v1/ is answered, which route served it (for its metrics). */
+  requestAnswered?: (answer: AnsweredRequest) => void;
+}
+
+export interface AnsweredRequest {
+  /** The mount type and route pattern, never the path (shared/mounts/route-label.ts). */
+  route: string;
+  /** The answer carries a lease id: a lease issued, or one renewed. */
+  carriesLease: boolean;
 }
 
 const SECURITY_HEADERS = {
@@ -109,6 +119,11 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
     const requestId = crypto.randomUUID();
     options.requestStarted?.(requestId);
     const trace: RouteTrace = {};
+    let carriesLease = false;
+    const answered = (response: Response) => {
+      options.requestAnswered?.({ route: routeLabel(trace), carriesLease });
+      return response;
+    };
     let head: RequestHead | undefined;
     let audited: AuditedRequest | undefined;
     let outcome: Outcome;
@@ -133,9 +148,11 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
           requestData: data,
         });
       } catch (auditError) {
-        return auditFailed(c, requestId, auditError);
+        return answered(auditFailed(c, requestId, auditError));
       }
-      outcome = outcomeOf(requestId, trace.mount?.type ?? "", await prepared.run());
+      const response = await prepared.run();
+      carriesLease = Boolean(response.leaseId);
+      outcome = outcomeOf(requestId, trace.mount?.type ?? "", response);
     } catch (thrown) {
       const failure = toErrorReply(thrown);
       outcome = { status: failure.status, body: { errors: failure.errors }, error: failure.logMessage };
@@ -157,9 +174,9 @@ export function createApp(broker: Broker, options: AppOptions = {}): Hono {
         });
       }
     } catch (auditError) {
-      return auditFailed(c, requestId, auditError);
+      return answered(auditFailed(c, requestId, auditError));
     }
-    return reply(c, outcome);
+    return answered(reply(c, outcome));
   });
 
   // The web UI: static files, outside the API (shared/ui/ui-routes.ts).

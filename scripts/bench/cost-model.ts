@@ -70,7 +70,7 @@ export const ASSUMPTIONS = {
    */
   alarms: 12,
   /** The functions' Embedded Metric Format metrics (functions/metrics.ts). */
-  customMetrics: 9,
+  customMetrics: 13,
 } as const;
 
 export interface OperationPrice {

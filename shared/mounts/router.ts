@@ -40,6 +40,8 @@ export interface RequestHead {
 /** What the router learned on the way, for the audit record, whatever the outcome. */
 export interface RouteTrace {
   mount?: Mount;
+  /** The mount's route that matched the path. */
+  route?: Route;
   token?: TokenRecord;
   /** The operation as authorized: "create" or "update" for writes. */
   operation?: Operation;
@@ -150,6 +152,7 @@ export function createRouter(broker: Broker): Router {
       const found = resolved && findRoute(await broker.engineFor(resolved.mount), resolved.rest);
       const route = found?.route;
       if (resolved) trace.mount = resolved.mount;
+      trace.route = route;
       const token = route?.unauthenticated ? undefined : await authenticate(lookup, trace);
 
       let granted: ReadonlySet<Capability> | undefined;
