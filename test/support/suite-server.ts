@@ -6,12 +6,17 @@
  * The handle is filled when the server starts: read its fields in hooks and tests, not
  * while the suite is being collected.
  */
-import { afterAll, beforeAll } from "vitest";
+
+// vitest can be imported only inside a vitest run; the benchmark scripts load the helpers
+// beside this one (moto.ts) outside it.
+const vitest = process.env.VITEST ? await import("vitest") : undefined;
 
 export function useSuiteServer<T extends object>(
   start: () => Promise<T>,
   stop: (server: T) => Promise<void>,
 ): T {
+  if (!vitest) throw new Error("a suite server is for a vitest suite; outside one, start the server itself");
+  const { afterAll, beforeAll } = vitest;
   const handle = {} as T;
   let started = false;
   beforeAll(async () => {

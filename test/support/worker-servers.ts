@@ -11,7 +11,10 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inject } from "vitest";
+
+// vitest can be imported only inside a vitest run; a benchmark script loads this module
+// (through moto.ts) outside it, where every suite starts its own servers.
+const vitest = process.env.VITEST ? await import("vitest") : undefined;
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -51,9 +54,9 @@ export function recordSlotServer(file: string, server: WorkerServer): void {
 
 function providedDirectory(): string | undefined {
   try {
-    return inject("workerServers");
+    return vitest?.inject("workerServers");
   } catch {
-    // Not in a vitest worker (a benchmark script): every suite starts its own.
+    // In vitest's main process, not a worker: nothing is provided there.
     return undefined;
   }
 }
